@@ -1,0 +1,104 @@
+/**
+ * The one error type of Nimbus. Every boundary (gateway, control API, CLI, sandbox bridge)
+ * turns unknown throws into a NimbusError with a stable `code`; the HTTP status comes from
+ * the exhaustive table below, never from the throw site.
+ */
+
+/** Every error code, listed once. The value is the HTTP status it renders as. */
+export const ERROR_STATUS = {
+  // --- gateway: what a caller of a function sees
+  /** No route matches the request's method and path. */
+  ROUTE_NOT_FOUND: 404,
+  /** The function threw (or rejected) while handling the invocation. */
+  FUNCTION_ERROR: 502,
+  /** The function's module failed while loading (top-level throw, missing handler export). */
+  FUNCTION_INIT_ERROR: 502,
+  /** The invocation ran past the function's `timeout`; the instance was killed. */
+  FUNCTION_TIMEOUT: 504,
+  /** The instance went over its `memory`; it was killed. */
+  FUNCTION_OOM: 502,
+  /** The instance process died (exit, signal) while handling the invocation. */
+  FUNCTION_CRASHED: 502,
+  /** A concurrency limit (the function's or the node's) is reached. Retry later. */
+  THROTTLED: 429,
+  /** Request body over the 6 MB limit. */
+  PAYLOAD_TOO_LARGE: 413,
+  /** The function's response is over the 6 MB limit. */
+  RESPONSE_TOO_LARGE: 502,
+  /** The function returned something that is not a valid response. */
+  INVALID_RESPONSE: 502,
+  /** The server is shutting down and accepts no new work. */
+  SHUTTING_DOWN: 503,
+
+  // --- control API and CLI
+  /** Missing or wrong `Authorization: Bearer <key>`. */
+  UNAUTHORIZED: 401,
+  /** The request body or parameters do not match the API's schema. */
+  BAD_REQUEST: 400,
+  /** `nimbus.yaml` (or the manifest in a deploy request) is invalid. */
+  MANIFEST_INVALID: 400,
+  /** esbuild could not bundle a function's handler. */
+  BUNDLE_FAILED: 400,
+  /** An HTTP route is already served by a function of another app. */
+  ROUTE_CONFLICT: 409,
+  /** No such app. */
+  APP_NOT_FOUND: 404,
+  /** No such function. */
+  FUNCTION_NOT_FOUND: 404,
+  /** No such version of a function. */
+  VERSION_NOT_FOUND: 404,
+  /** No such invocation record (or it was pruned). */
+  INVOCATION_NOT_FOUND: 404,
+  /** No such API endpoint. */
+  NOT_FOUND: 404,
+  /** The endpoint exists but not with this method. */
+  METHOD_NOT_ALLOWED: 405,
+  /** The CLI could not reach the server. */
+  SERVER_UNREACHABLE: 503,
+  /** A bug or an unexpected condition inside Nimbus. */
+  INTERNAL: 500,
+} as const satisfies Record<string, number>;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export interface NimbusErrorOptions {
+  cause?: unknown;
+  /** Extra machine-readable facts (e.g. `{ retryAfter: 1 }`, a manifest issue list). */
+  details?: Record<string, unknown>;
+}
+
+/** An error a user can act on: a stable code, a message saying what to do, an HTTP status. */
+export class NimbusError extends Error {
+  override readonly name = 'NimbusError';
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, options: NimbusErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.details = options.details;
+  }
+
+  get status(): number {
+    return ERROR_STATUS[this.code];
+  }
+
+  /** The JSON body every HTTP boundary answers with. */
+  toJSON(invocationId?: string): { error: Record<string, unknown> } {
+    const error: Record<string, unknown> = { code: this.code, message: this.message };
+    if (invocationId !== undefined) error['invocationId'] = invocationId;
+    if (this.details !== undefined) error['details'] = this.details;
+    return { error };
+  }
+}
+
+/** Normalise any thrown value at a boundary: NimbusErrors pass through, the rest become INTERNAL. */
+export function toNimbusError(err: unknown): NimbusError {
+  if (err instanceof NimbusError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new NimbusError('INTERNAL', `internal error: ${message}`, { cause: err });
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_STATUS, value);
+}

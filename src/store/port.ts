@@ -1,0 +1,102 @@
+/**
+ * The state store port: everything Nimbus keeps durably. The embedded default is SQLite
+ * (`sqlite.ts`); `memory.ts` serves unit tests; a PostgreSQL adapter can implement the same
+ * interface later. Every implementation runs the one contract suite in `contract.ts`.
+ *
+ * Methods are async so a networked backend fits; the SQLite adapter answers synchronously inside.
+ */
+import type {
+  FunctionConfig,
+  FunctionRecord,
+  FunctionVersion,
+  InvocationRecord,
+  LogLine,
+} from '../domain/index.js';
+
+/** One function of an app deploy, as the server computed it. */
+export interface DeployFunctionInput {
+  name: string;
+  config: FunctionConfig;
+  /** The bundled JavaScript (ESM). */
+  code: string;
+  codeHash: string;
+  /** sha256 over codeHash + canonical config JSON. */
+  hash: string;
+}
+
+export interface DeployFunctionResult {
+  name: string;
+  version: number;
+  /** False when the function's hash equals its active version's: no version was created. */
+  created: boolean;
+}
+
+export interface DeployAppResult {
+  app: string;
+  functions: DeployFunctionResult[];
+  /** Functions that were in the app before and are not in this deploy (now deleted). */
+  removed: string[];
+}
+
+export interface AppSummary {
+  app: string;
+  functions: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface InvocationQuery {
+  app: string;
+  function: string;
+  /** Newest first; at most this many (default 50, max 1000). */
+  limit?: number;
+  /** Only records started before this epoch ms (paging). */
+  before?: number;
+}
+
+export interface LogQuery {
+  app: string;
+  function: string;
+  invocationId?: string;
+  /** Only lines with seq greater than this (for `--follow`). */
+  afterSeq?: number;
+  /** At most this many lines (default 1000, max 10000), oldest first. */
+  limit?: number;
+}
+
+export interface Store {
+  /**
+   * Atomically make `functions` the app's whole set: create a version for each function whose
+   * hash differs from its active version, make every new version active, and delete functions
+   * of the app that are not listed. All or nothing. Creates the app if new.
+   */
+  deployApp(app: string, functions: DeployFunctionInput[]): Promise<DeployAppResult>;
+  listApps(): Promise<AppSummary[]>;
+  /** Every function (of one app when given), with its active version. */
+  listFunctions(app?: string): Promise<FunctionRecord[]>;
+  getFunction(app: string, name: string): Promise<FunctionRecord | undefined>;
+  /** Delete a function with all its versions. False if it did not exist. */
+  deleteFunction(app: string, name: string): Promise<boolean>;
+  /** Delete an app with all its functions. False if it did not exist. */
+  deleteApp(app: string): Promise<boolean>;
+  /** Oldest first. */
+  listVersions(app: string, name: string): Promise<FunctionVersion[]>;
+  getVersion(app: string, name: string, version: number): Promise<FunctionVersion | undefined>;
+  /** The bundle for a code hash. */
+  getCode(codeHash: string): Promise<string | undefined>;
+  /** Point the function at an existing version (rollback). Throws VERSION_NOT_FOUND / FUNCTION_NOT_FOUND. */
+  setActiveVersion(app: string, name: string, version: number): Promise<FunctionRecord>;
+
+  /** Append a batch of invocation records in one transaction. */
+  insertInvocations(records: InvocationRecord[]): Promise<void>;
+  getInvocation(id: string): Promise<InvocationRecord | undefined>;
+  listInvocations(query: InvocationQuery): Promise<InvocationRecord[]>;
+  /** Append a batch of log lines in one transaction (their seq is assigned by the store). */
+  appendLogs(lines: LogLine[]): Promise<void>;
+  /** Oldest first. */
+  queryLogs(query: LogQuery): Promise<LogLine[]>;
+  /** Delete invocation records and log lines older than this epoch ms. Returns rows deleted. */
+  pruneBefore(epochMs: number): Promise<number>;
+
+  close(): Promise<void>;
+}
