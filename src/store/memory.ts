@@ -1,0 +1,253 @@
+/**
+ * The in-memory Store for unit tests: same behaviour as SqliteStore (the contract suite holds
+ * both to it), nothing durable. Values are cloned in and out so a caller mutating a returned
+ * object cannot change the store, as with a real database.
+ */
+import type { FunctionRecord, FunctionVersion, InvocationRecord, LogLine } from '../domain/index.js';
+import { NimbusError } from '../shared/errors.js';
+import type {
+  AppSummary,
+  DeployAppResult,
+  DeployFunctionInput,
+  DeployFunctionResult,
+  InvocationQuery,
+  LogQuery,
+  Store,
+} from './port.js';
+import { assertUniqueNames, byteLength, clampLimit, INVOCATION_LIMIT, LOG_LIMIT } from './rules.js';
+
+export interface MemoryStoreOptions {
+  /** Epoch ms for created/updated stamps; injectable so tests fake time. */
+  clock?: () => number;
+}
+
+interface AppEntry {
+  createdAt: number;
+  updatedAt: number;
+}
+
+interface FunctionEntry {
+  app: string;
+  name: string;
+  activeVersion: number;
+  latestVersion: number;
+  createdAt: number;
+  updatedAt: number;
+  /** Index i holds version i + 1. */
+  versions: FunctionVersion[];
+}
+
+const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+export class MemoryStore implements Store {
+  readonly #clock: () => number;
+  readonly #apps = new Map<string, AppEntry>();
+  /** Keyed by app, then function name. */
+  readonly #functions = new Map<string, Map<string, FunctionEntry>>();
+  readonly #code = new Map<string, string>();
+  /** In insertion order, which breaks ties between equal start times. */
+  readonly #invocations = new Map<string, InvocationRecord>();
+  #logs: LogLine[] = [];
+  /** Never reset, even by pruning, so a follower's cursor never skips lines. */
+  #lastSeq = 0;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.#clock = options.clock ?? Date.now;
+  }
+
+  async deployApp(app: string, functions: DeployFunctionInput[]): Promise<DeployAppResult> {
+    // Everything that can throw runs before the first write, which is what makes this atomic.
+    assertUniqueNames(app, functions);
+    const inputs = structuredClone(functions);
+    const now = this.#clock();
+    const appEntry = this.#apps.get(app);
+    if (appEntry === undefined) this.#apps.set(app, { createdAt: now, updatedAt: now });
+    else appEntry.updatedAt = now;
+    const fns = this.#functions.get(app) ?? new Map<string, FunctionEntry>();
+    this.#functions.set(app, fns);
+
+    const results: DeployFunctionResult[] = [];
+    for (const fn of inputs) {
+      const current = fns.get(fn.name);
+      if (current !== undefined && activeOf(current).hash === fn.hash) {
+        results.push({ name: fn.name, version: current.activeVersion, created: false });
+        continue;
+      }
+      const entry = current ?? {
+        app,
+        name: fn.name,
+        activeVersion: 0,
+        latestVersion: 0,
+        createdAt: now,
+        updatedAt: now,
+        versions: [],
+      };
+      const version = entry.latestVersion + 1;
+      if (!this.#code.has(fn.codeHash)) this.#code.set(fn.codeHash, fn.code);
+      entry.versions.push({
+        app,
+        name: fn.name,
+        version,
+        hash: fn.hash,
+        codeHash: fn.codeHash,
+        codeSize: byteLength(fn.code),
+        config: fn.config,
+        createdAt: now,
+      });
+      entry.activeVersion = entry.latestVersion = version;
+      entry.updatedAt = now;
+      fns.set(fn.name, entry);
+      results.push({ name: fn.name, version, created: true });
+    }
+    const wanted = new Set(inputs.map((fn) => fn.name));
+    const removed = [...fns.keys()].filter((name) => !wanted.has(name)).sort(byString);
+    for (const name of removed) fns.delete(name);
+    if (removed.length > 0) this.#collectCode();
+    return { app, functions: results, removed };
+  }
+
+  async listApps(): Promise<AppSummary[]> {
+    return [...this.#apps.entries()]
+      .sort(([a], [b]) => byString(a, b))
+      .map(([app, entry]) => ({
+        app,
+        functions: this.#functions.get(app)?.size ?? 0,
+        createdAt: entry.createdAt,
+        updatedAt: entry.updatedAt,
+      }));
+  }
+
+  async listFunctions(app?: string): Promise<FunctionRecord[]> {
+    const apps = app === undefined ? [...this.#functions.keys()].sort(byString) : [app];
+    return apps.flatMap((a) =>
+      [...(this.#functions.get(a)?.values() ?? [])].sort((x, y) => byString(x.name, y.name)).map(toRecord),
+    );
+  }
+
+  async getFunction(app: string, name: string): Promise<FunctionRecord | undefined> {
+    const entry = this.#functions.get(app)?.get(name);
+    return entry === undefined ? undefined : toRecord(entry);
+  }
+
+  async deleteFunction(app: string, name: string): Promise<boolean> {
+    const deleted = this.#functions.get(app)?.delete(name) ?? false;
+    if (deleted) this.#collectCode();
+    return deleted;
+  }
+
+  async deleteApp(app: string): Promise<boolean> {
+    if (!this.#apps.delete(app)) return false;
+    this.#functions.delete(app);
+    this.#collectCode();
+    return true;
+  }
+
+  async listVersions(app: string, name: string): Promise<FunctionVersion[]> {
+    return structuredClone(this.#functions.get(app)?.get(name)?.versions ?? []);
+  }
+
+  async getVersion(app: string, name: string, version: number): Promise<FunctionVersion | undefined> {
+    const found = this.#functions.get(app)?.get(name)?.versions[version - 1];
+    return found === undefined ? undefined : structuredClone(found);
+  }
+
+  async getCode(codeHash: string): Promise<string | undefined> {
+    return this.#code.get(codeHash);
+  }
+
+  async setActiveVersion(app: string, name: string, version: number): Promise<FunctionRecord> {
+    const entry = this.#functions.get(app)?.get(name);
+    if (entry === undefined) {
+      throw new NimbusError('FUNCTION_NOT_FOUND', `function "${name}" of app "${app}" does not exist`);
+    }
+    if (entry.versions[version - 1] === undefined) {
+      throw new NimbusError(
+        'VERSION_NOT_FOUND',
+        `function "${name}" of app "${app}" has no version ${version}: list its versions to pick one`,
+      );
+    }
+    entry.activeVersion = version;
+    entry.updatedAt = this.#clock();
+    return toRecord(entry);
+  }
+
+  async insertInvocations(records: InvocationRecord[]): Promise<void> {
+    // First record wins on a duplicate id, so a retried batch is harmless (as in SQLite).
+    for (const r of records) if (!this.#invocations.has(r.id)) this.#invocations.set(r.id, { ...r });
+  }
+
+  async getInvocation(id: string): Promise<InvocationRecord | undefined> {
+    const found = this.#invocations.get(id);
+    return found === undefined ? undefined : { ...found };
+  }
+
+  async listInvocations(query: InvocationQuery): Promise<InvocationRecord[]> {
+    const before = query.before ?? Number.MAX_SAFE_INTEGER;
+    const matches = [...this.#invocations.values()].filter(
+      (r) => r.app === query.app && r.function === query.function && r.startedAt < before,
+    );
+    // Reverse first so the stable sort leaves equal start times newest insert first.
+    matches.reverse().sort((a, b) => b.startedAt - a.startedAt);
+    return matches.slice(0, clampLimit(query.limit, INVOCATION_LIMIT)).map((r) => ({ ...r }));
+  }
+
+  async appendLogs(lines: LogLine[]): Promise<void> {
+    for (const line of lines) this.#logs.push({ ...line, seq: ++this.#lastSeq });
+  }
+
+  async queryLogs(query: LogQuery): Promise<LogLine[]> {
+    const after = query.afterSeq ?? 0;
+    const limit = clampLimit(query.limit, LOG_LIMIT);
+    const found: LogLine[] = [];
+    for (const l of this.#logs) {
+      if (found.length >= limit) break;
+      if (l.seq <= after || l.app !== query.app || l.function !== query.function) continue;
+      if (query.invocationId !== undefined && l.invocationId !== query.invocationId) continue;
+      found.push({ ...l });
+    }
+    return found;
+  }
+
+  async pruneBefore(epochMs: number): Promise<number> {
+    let deleted = 0;
+    for (const [id, r] of this.#invocations) {
+      if (r.startedAt < epochMs) {
+        this.#invocations.delete(id);
+        deleted++;
+      }
+    }
+    const kept = this.#logs.filter((l) => l.ts >= epochMs);
+    deleted += this.#logs.length - kept.length;
+    this.#logs = kept;
+    return deleted;
+  }
+
+  async close(): Promise<void> {}
+
+  /** Drop bundles no version references any more. */
+  #collectCode(): void {
+    const used = new Set<string>();
+    for (const fns of this.#functions.values()) {
+      for (const fn of fns.values()) for (const v of fn.versions) used.add(v.codeHash);
+    }
+    for (const hash of this.#code.keys()) if (!used.has(hash)) this.#code.delete(hash);
+  }
+}
+
+function activeOf(entry: FunctionEntry): FunctionVersion {
+  const active = entry.versions[entry.activeVersion - 1];
+  if (active === undefined) throw new NimbusError('INTERNAL', `function "${entry.name}" lost its active version`);
+  return active;
+}
+
+function toRecord(entry: FunctionEntry): FunctionRecord {
+  return {
+    app: entry.app,
+    name: entry.name,
+    activeVersion: entry.activeVersion,
+    latestVersion: entry.latestVersion,
+    createdAt: entry.createdAt,
+    updatedAt: entry.updatedAt,
+    active: structuredClone(activeOf(entry)),
+  };
+}

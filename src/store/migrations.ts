@@ -1,0 +1,112 @@
+/**
+ * Numbered schema migrations for the SQLite store. They live in TypeScript rather than `.sql`
+ * files because tsc does not copy `.sql` into `dist/`. Entry i takes the schema from
+ * `PRAGMA user_version = i` to `i + 1`. Never edit a released entry: append a new one.
+ */
+import type Database from 'better-sqlite3';
+import { NimbusError } from '../shared/errors.js';
+
+export const MIGRATIONS: readonly string[] = [
+  // 0001 init. Control-plane tables are STRICT so a wrong type is a loud bug. The telemetry
+  // tables (invocations, logs) are not: a fractional ms must not make a whole batch of records
+  // fail on the hot path, so they keep SQLite's lenient affinity.
+  `
+  CREATE TABLE apps (
+    name       TEXT NOT NULL PRIMARY KEY,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  ) STRICT;
+
+  -- Content-addressed: identical bundles are stored once; rows no version references are
+  -- garbage-collected when functions or apps are deleted.
+  CREATE TABLE code (
+    code_hash TEXT NOT NULL PRIMARY KEY,
+    code      TEXT NOT NULL
+  ) STRICT;
+
+  CREATE TABLE functions (
+    app            TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+    name           TEXT NOT NULL,
+    active_version INTEGER NOT NULL,
+    latest_version INTEGER NOT NULL,
+    created_at     INTEGER NOT NULL,
+    updated_at     INTEGER NOT NULL,
+    PRIMARY KEY (app, name)
+  ) STRICT;
+
+  CREATE TABLE versions (
+    app        TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    version    INTEGER NOT NULL,
+    hash       TEXT NOT NULL,
+    code_hash  TEXT NOT NULL REFERENCES code(code_hash),
+    code_size  INTEGER NOT NULL,
+    config     TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (app, name, version),
+    FOREIGN KEY (app, name) REFERENCES functions(app, name) ON DELETE CASCADE
+  ) STRICT;
+  -- Serves the code garbage collection and the foreign key check when a code row is deleted.
+  CREATE INDEX versions_code_hash ON versions(code_hash);
+
+  CREATE TABLE invocations (
+    id            TEXT NOT NULL PRIMARY KEY,
+    app           TEXT NOT NULL,
+    function      TEXT NOT NULL,
+    version       INTEGER NOT NULL,
+    trigger       TEXT NOT NULL,
+    started_at    INTEGER NOT NULL,
+    duration_ms   REAL NOT NULL,
+    billed_ms     INTEGER NOT NULL,
+    memory_mb     INTEGER NOT NULL,
+    max_memory_mb REAL,
+    cold_start    INTEGER NOT NULL,
+    init_ms       REAL,
+    status        TEXT NOT NULL,
+    error_code    TEXT,
+    error_message TEXT,
+    http_status   INTEGER
+  );
+  CREATE INDEX invocations_app_function_started ON invocations(app, function, started_at);
+  -- Retention deletes by time alone; without this, pruning scans the table and blocks the loop.
+  CREATE INDEX invocations_started ON invocations(started_at);
+
+  -- AUTOINCREMENT so a seq is never reused, even after pruning deleted the newest lines:
+  -- a follower's afterSeq cursor must never skip lines.
+  CREATE TABLE logs (
+    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    invocation_id TEXT,
+    app           TEXT NOT NULL,
+    function      TEXT NOT NULL,
+    version       INTEGER NOT NULL,
+    ts            INTEGER NOT NULL,
+    stream        TEXT NOT NULL,
+    line          TEXT NOT NULL
+  );
+  CREATE INDEX logs_app_function_seq ON logs(app, function, seq);
+  CREATE INDEX logs_invocation ON logs(invocation_id);
+  CREATE INDEX logs_ts ON logs(ts);
+  `,
+];
+
+/**
+ * Bring the database up to the newest schema; returns the schema version. One IMMEDIATE
+ * transaction, so two processes opening the same file cannot both migrate, and a failed
+ * migration leaves the previous schema (user_version is rolled back with it).
+ */
+export function migrate(db: Database.Database): number {
+  const run = db.transaction((): number => {
+    const current = db.pragma('user_version', { simple: true }) as number;
+    if (current > MIGRATIONS.length) {
+      throw new NimbusError(
+        'INTERNAL',
+        `the state database is at schema version ${current} but this Nimbus knows only ${MIGRATIONS.length}: ` +
+          'upgrade Nimbus or point it at another data directory',
+      );
+    }
+    for (const sql of MIGRATIONS.slice(current)) db.exec(sql);
+    db.pragma(`user_version = ${MIGRATIONS.length}`);
+    return MIGRATIONS.length;
+  });
+  return run.immediate();
+}

@@ -1,0 +1,278 @@
+/**
+ * The embedded state store: one SQLite file through better-sqlite3. Calls are synchronous
+ * inside; the async surface is the port's, so a networked backend can implement it too.
+ */
+import Database from 'better-sqlite3';
+import type { FunctionRecord, FunctionVersion, InvocationRecord, LogLine } from '../domain/index.js';
+import { NimbusError } from '../shared/errors.js';
+import { migrate } from './migrations.js';
+import type {
+  AppSummary,
+  DeployAppResult,
+  DeployFunctionInput,
+  DeployFunctionResult,
+  InvocationQuery,
+  LogQuery,
+  Store,
+} from './port.js';
+import { assertUniqueNames, byteLength, clampLimit, INVOCATION_LIMIT, LOG_LIMIT } from './rules.js';
+import * as rows from './sqlite-rows.js';
+
+export interface SqliteStoreOptions {
+  /** A file path, or ':memory:' for a throwaway database. */
+  file: string;
+  /** Epoch ms for created/updated stamps; injectable so tests fake time. */
+  clock?: () => number;
+}
+
+type Stmt<P extends unknown[] = unknown[], R = unknown> = Database.Statement<P, R>;
+
+/** Every statement, prepared once at open. */
+function prepare(db: Database.Database) {
+  const fnSelect = `SELECT f.app, f.name, f.active_version, f.latest_version, f.created_at, f.updated_at,
+      v.hash, v.code_hash, v.code_size, v.config, v.created_at AS v_created_at
+    FROM functions f JOIN versions v
+      ON v.app = f.app AND v.name = f.name AND v.version = f.active_version`;
+  const logSelect = 'SELECT seq, invocation_id, app, function, version, ts, stream, line FROM logs';
+  return {
+    upsertApp: db.prepare(`INSERT INTO apps (name, created_at, updated_at) VALUES (?, ?, ?)
+      ON CONFLICT (name) DO UPDATE SET updated_at = excluded.updated_at`) as Stmt<[string, number, number]>,
+    listApps: db.prepare(`SELECT a.name, a.created_at, a.updated_at,
+      (SELECT count(*) FROM functions f WHERE f.app = a.name) AS functions
+      FROM apps a ORDER BY a.name`) as Stmt<[], rows.AppRow>,
+    deleteApp: db.prepare('DELETE FROM apps WHERE name = ?') as Stmt<[string]>,
+    fnsOfApp: db.prepare(`${fnSelect} WHERE f.app = ? ORDER BY f.name`) as Stmt<[string], rows.FunctionRow>,
+    allFns: db.prepare(`${fnSelect} ORDER BY f.app, f.name`) as Stmt<[], rows.FunctionRow>,
+    getFn: db.prepare(`${fnSelect} WHERE f.app = ? AND f.name = ?`) as Stmt<[string, string], rows.FunctionRow>,
+    insertFn: db.prepare(`INSERT INTO functions (app, name, active_version, latest_version, created_at, updated_at)
+      VALUES (?, ?, 1, 1, ?, ?)`) as Stmt<[string, string, number, number]>,
+    setVersions: db.prepare(`UPDATE functions SET active_version = ?, latest_version = ?, updated_at = ?
+      WHERE app = ? AND name = ?`) as Stmt<[number, number, number, string, string]>,
+    setActive: db.prepare('UPDATE functions SET active_version = ?, updated_at = ? WHERE app = ? AND name = ?') as Stmt<
+      [number, number, string, string]
+    >,
+    fnExists: db.prepare('SELECT 1 FROM functions WHERE app = ? AND name = ?').pluck() as Stmt<[string, string], 1>,
+    deleteFn: db.prepare('DELETE FROM functions WHERE app = ? AND name = ?') as Stmt<[string, string]>,
+    insertVersion: db.prepare(`INSERT INTO versions (app, name, version, hash, code_hash, code_size, config, created_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`) as Stmt<[string, string, number, string, string, number, string, number]>,
+    listVersions: db.prepare(
+      'SELECT * FROM versions WHERE app = ? AND name = ? ORDER BY version',
+    ) as Stmt<[string, string], rows.VersionRow>,
+    getVersion: db.prepare('SELECT * FROM versions WHERE app = ? AND name = ? AND version = ?') as Stmt<
+      [string, string, number],
+      rows.VersionRow
+    >,
+    insertCode: db.prepare('INSERT INTO code (code_hash, code) VALUES (?, ?) ON CONFLICT DO NOTHING') as Stmt<
+      [string, string]
+    >,
+    getCode: db.prepare('SELECT code FROM code WHERE code_hash = ?').pluck() as Stmt<[string], string>,
+    gcCode: db.prepare(
+      'DELETE FROM code WHERE NOT EXISTS (SELECT 1 FROM versions v WHERE v.code_hash = code.code_hash)',
+    ) as Stmt<[]>,
+    insertInvocation: db.prepare(`INSERT OR IGNORE INTO invocations (id, app, function, version, trigger, started_at,
+      duration_ms, billed_ms, memory_mb, max_memory_mb, cold_start, init_ms, status, error_code, error_message,
+      http_status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`) as Stmt,
+    getInvocation: db.prepare('SELECT * FROM invocations WHERE id = ?') as Stmt<[string], rows.InvocationRow>,
+    // rowid breaks ties between equal start times (newest insert first) and is part of the index.
+    listInvocations: db.prepare(`SELECT * FROM invocations WHERE app = ? AND function = ? AND started_at < ?
+      ORDER BY started_at DESC, rowid DESC LIMIT ?`) as Stmt<[string, string, number, number], rows.InvocationRow>,
+    pruneInvocations: db.prepare('DELETE FROM invocations WHERE started_at < ?') as Stmt<[number]>,
+    insertLog: db.prepare(`INSERT INTO logs (invocation_id, app, function, version, ts, stream, line)
+      VALUES (?, ?, ?, ?, ?, ?, ?)`) as Stmt,
+    queryLogs: db.prepare(`${logSelect} WHERE app = ? AND function = ? AND seq > ?
+      ORDER BY seq LIMIT ?`) as Stmt<[string, string, number, number], rows.LogRow>,
+    queryInvocationLogs: db.prepare(`${logSelect} WHERE invocation_id = ? AND app = ? AND function = ? AND seq > ?
+      ORDER BY seq LIMIT ?`) as Stmt<[string, string, string, number, number], rows.LogRow>,
+    pruneLogs: db.prepare('DELETE FROM logs WHERE ts < ?') as Stmt<[number]>,
+  };
+}
+
+type Statements = ReturnType<typeof prepare>;
+
+export class SqliteStore implements Store {
+  readonly #db: Database.Database;
+  readonly #clock: () => number;
+  readonly #s: Statements;
+  readonly #deploy: (app: string, functions: readonly DeployFunctionInput[], now: number) => DeployAppResult;
+  readonly #insertInvocations: (records: readonly InvocationRecord[]) => void;
+  readonly #appendLogs: (lines: readonly LogLine[]) => void;
+  readonly #prune: (epochMs: number) => number;
+
+  /**
+   * Open (creating if needed) and migrate the database.
+   * Durability: WAL with synchronous=NORMAL survives `kill -9` of the process (committed
+   * transactions are in the WAL, which the OS holds); only power loss or an OS crash can lose
+   * the last commits, which would need synchronous=FULL at ~10x the cost per small commit.
+   */
+  static open(options: SqliteStoreOptions): SqliteStore {
+    const db = new Database(options.file);
+    try {
+      // Before journal_mode, so switching to WAL waits for another process instead of failing.
+      db.pragma('busy_timeout = 5000');
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      // Off by default in SQLite; the cascades from apps to functions to versions rely on it.
+      db.pragma('foreign_keys = ON');
+      migrate(db);
+      return new SqliteStore(db, options.clock ?? Date.now);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
+
+  private constructor(db: Database.Database, clock: () => number) {
+    this.#db = db;
+    this.#clock = clock;
+    const s = prepare(db);
+    this.#s = s;
+    this.#deploy = db.transaction((app, functions, now) => deployTx(s, app, functions, now));
+    this.#insertInvocations = db.transaction((records) => {
+      for (const r of records) s.insertInvocation.run(...rows.invocationParams(r));
+    });
+    this.#appendLogs = db.transaction((lines) => {
+      for (const l of lines) s.insertLog.run(l.invocationId, l.app, l.function, l.version, l.ts, l.stream, l.line);
+    });
+    this.#prune = db.transaction((epochMs: number) => {
+      return s.pruneInvocations.run(epochMs).changes + s.pruneLogs.run(epochMs).changes;
+    });
+  }
+
+  async deployApp(app: string, functions: DeployFunctionInput[]): Promise<DeployAppResult> {
+    assertUniqueNames(app, functions);
+    return this.#deploy(app, functions, this.#clock());
+  }
+
+  async listApps(): Promise<AppSummary[]> {
+    return this.#s.listApps.all().map(rows.toAppSummary);
+  }
+
+  async listFunctions(app?: string): Promise<FunctionRecord[]> {
+    const found = app === undefined ? this.#s.allFns.all() : this.#s.fnsOfApp.all(app);
+    return found.map(rows.toFunctionRecord);
+  }
+
+  async getFunction(app: string, name: string): Promise<FunctionRecord | undefined> {
+    const row = this.#s.getFn.get(app, name);
+    return row === undefined ? undefined : rows.toFunctionRecord(row);
+  }
+
+  async deleteFunction(app: string, name: string): Promise<boolean> {
+    return this.#db.transaction(() => {
+      const deleted = this.#s.deleteFn.run(app, name).changes > 0;
+      if (deleted) this.#s.gcCode.run();
+      return deleted;
+    })();
+  }
+
+  async deleteApp(app: string): Promise<boolean> {
+    return this.#db.transaction(() => {
+      const deleted = this.#s.deleteApp.run(app).changes > 0;
+      if (deleted) this.#s.gcCode.run();
+      return deleted;
+    })();
+  }
+
+  async listVersions(app: string, name: string): Promise<FunctionVersion[]> {
+    return this.#s.listVersions.all(app, name).map(rows.toVersion);
+  }
+
+  async getVersion(app: string, name: string, version: number): Promise<FunctionVersion | undefined> {
+    const row = this.#s.getVersion.get(app, name, version);
+    return row === undefined ? undefined : rows.toVersion(row);
+  }
+
+  async getCode(codeHash: string): Promise<string | undefined> {
+    return this.#s.getCode.get(codeHash);
+  }
+
+  async setActiveVersion(app: string, name: string, version: number): Promise<FunctionRecord> {
+    const s = this.#s;
+    const row = this.#db.transaction(() => {
+      if (s.fnExists.get(app, name) === undefined) {
+        throw new NimbusError('FUNCTION_NOT_FOUND', `function "${name}" of app "${app}" does not exist`);
+      }
+      if (s.getVersion.get(app, name, version) === undefined) {
+        throw new NimbusError(
+          'VERSION_NOT_FOUND',
+          `function "${name}" of app "${app}" has no version ${version}: list its versions to pick one`,
+        );
+      }
+      s.setActive.run(version, this.#clock(), app, name);
+      return s.getFn.get(app, name);
+    })();
+    if (row === undefined) throw new NimbusError('INTERNAL', `function "${name}" vanished during rollback`);
+    return rows.toFunctionRecord(row);
+  }
+
+  async insertInvocations(records: InvocationRecord[]): Promise<void> {
+    if (records.length > 0) this.#insertInvocations(records);
+  }
+
+  async getInvocation(id: string): Promise<InvocationRecord | undefined> {
+    const row = this.#s.getInvocation.get(id);
+    return row === undefined ? undefined : rows.toInvocation(row);
+  }
+
+  async listInvocations(query: InvocationQuery): Promise<InvocationRecord[]> {
+    const before = query.before ?? Number.MAX_SAFE_INTEGER;
+    const limit = clampLimit(query.limit, INVOCATION_LIMIT);
+    return this.#s.listInvocations.all(query.app, query.function, before, limit).map(rows.toInvocation);
+  }
+
+  async appendLogs(lines: LogLine[]): Promise<void> {
+    if (lines.length > 0) this.#appendLogs(lines);
+  }
+
+  async queryLogs(query: LogQuery): Promise<LogLine[]> {
+    const after = query.afterSeq ?? 0;
+    const limit = clampLimit(query.limit, LOG_LIMIT);
+    const found =
+      query.invocationId === undefined
+        ? this.#s.queryLogs.all(query.app, query.function, after, limit)
+        : this.#s.queryInvocationLogs.all(query.invocationId, query.app, query.function, after, limit);
+    return found.map(rows.toLogLine);
+  }
+
+  async pruneBefore(epochMs: number): Promise<number> {
+    return this.#prune(epochMs);
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.open) this.#db.close();
+  }
+}
+
+/**
+ * One deploy, run inside a transaction: a function keeps its active version when the hash is
+ * unchanged, otherwise gets version latest+1 (active at once); unlisted functions are deleted.
+ */
+function deployTx(
+  s: Statements,
+  app: string,
+  functions: readonly DeployFunctionInput[],
+  now: number,
+): DeployAppResult {
+  s.upsertApp.run(app, now, now);
+  const existing = new Map(s.fnsOfApp.all(app).map((row) => [row.name, row]));
+  const results: DeployFunctionResult[] = [];
+  for (const fn of functions) {
+    const current = existing.get(fn.name);
+    if (current !== undefined && current.hash === fn.hash) {
+      results.push({ name: fn.name, version: current.active_version, created: false });
+      continue;
+    }
+    const version = current === undefined ? 1 : current.latest_version + 1;
+    s.insertCode.run(fn.codeHash, fn.code);
+    if (current === undefined) s.insertFn.run(app, fn.name, now, now);
+    const size = byteLength(fn.code);
+    s.insertVersion.run(app, fn.name, version, fn.hash, fn.codeHash, size, JSON.stringify(fn.config), now);
+    if (current !== undefined) s.setVersions.run(version, version, now, app, fn.name);
+    results.push({ name: fn.name, version, created: true });
+  }
+  const wanted = new Set(functions.map((fn) => fn.name));
+  const removed = [...existing.keys()].filter((name) => !wanted.has(name)).sort();
+  for (const name of removed) s.deleteFn.run(app, name);
+  if (removed.length > 0) s.gcCode.run();
+  return { app, functions: results, removed };
+}
