@@ -1,0 +1,223 @@
+/**
+ * An instance: one sandbox process specialised to one function version, never shared.
+ *
+ * Life cycle:
+ *   starting  the bundle is being loaded (init); requests may already be assigned to it
+ *   idle      loaded, no invocation in flight; reaped after the function's idleTimeout
+ *   busy      1..instanceConcurrency invocations in flight (waitUntil work holds a slot too)
+ *   draining  a newer version took over or the node is stopping: finish in-flight work, take none
+ *   dead      the process is gone (stopped, crashed, killed for timeout/memory); never reused
+ *
+ * A timeout kills the whole process (SIGKILL): the timed-out invocation answers at once with
+ * FUNCTION_TIMEOUT, any other in-flight one answers when the process is gone. How the process
+ * ended (see SandboxProcess) decides FUNCTION_OOM versus FUNCTION_CRASHED.
+ */
+import type { FunctionVersion, LogStream } from '../domain/index.js';
+import type { HostMessage, SandboxMessage, WireRequest, WireResponse } from '../sandbox/protocol.js';
+import type { ErrorCode } from '../shared/errors.js';
+import type { ExitInfo, SandboxProcess } from './sandbox-process.js';
+
+export type InstanceState = 'starting' | 'idle' | 'busy' | 'draining' | 'dead';
+
+export type InvocationInput = { kind: 'http'; req: WireRequest } | { kind: 'event'; event: unknown };
+
+export type InvokeResult =
+  | { ok: true; res?: WireResponse; value?: unknown; rss: number }
+  | { ok: false; code: ErrorCode; message: string; rss: number | null };
+
+export interface InstanceHooks {
+  onLog(invocationId: string | null, stream: LogStream, line: string): void;
+  /** The instance is dead (after its last in-flight invocation was answered). */
+  onDead(instance: Instance, exit: ExitInfo): void;
+  /** A slot freed up (invocation answered or waitUntil settled). */
+  onSlotFree(instance: Instance): void;
+}
+
+interface Pending {
+  resolve(result: InvokeResult): void;
+  timer: NodeJS.Timeout;
+  timedOut: boolean;
+}
+
+/** Init (module load) gets at least this long, whatever the function's own timeout. */
+const MIN_INIT_TIMEOUT_MS = 10_000;
+
+export class Instance {
+  state: InstanceState = 'starting';
+  /** Invocations assigned (including ones waiting for the start to finish). */
+  slots = 0;
+  lastUsedAt: number;
+  initMs: number | null = null;
+  peakRss = 0;
+  readonly started: Promise<void>;
+  private readonly pending = new Map<string, Pending>();
+  private readonly settling = new Set<string>();
+
+  constructor(
+    readonly proc: SandboxProcess,
+    readonly fn: FunctionVersion,
+    code: Promise<string | undefined>,
+    private readonly hooks: InstanceHooks,
+    now: number,
+  ) {
+    this.lastUsedAt = now;
+    proc.onOutput = (stream, line) => this.hooks.onLog(this.soleInvocation(), stream, line);
+    this.started = new Promise<void>((resolve, reject) => {
+      const initTimer = setTimeout(() => {
+        reject(new Error(`init did not finish within ${initTimeoutMs(fn) / 1000} s`));
+        proc.kill('init-timeout');
+      }, initTimeoutMs(fn));
+      proc.onMessage = (m) => {
+        if (m.t === 'loaded') {
+          clearTimeout(initTimer);
+          this.initMs = m.initMs;
+          if (this.state === 'starting') this.state = this.slots > 0 ? 'busy' : 'idle';
+          proc.onMessage = (msg) => this.receive(msg);
+          resolve();
+        } else if (m.t === 'loadError') {
+          clearTimeout(initTimer);
+          reject(Object.assign(new Error(m.error.message), { stack: m.error.stack }));
+          void proc.stop(200);
+        } else if (m.t === 'log') {
+          this.hooks.onLog(m.id ?? this.soleInvocation(), m.s === 1 ? 'stdout' : 'stderr', m.line);
+        }
+      };
+      void proc.exited.then((exit) => {
+        clearTimeout(initTimer);
+        reject(new Error(exit.oom ? 'ran out of memory during init' : `process exited during init (code ${exit.code}, signal ${exit.signal})`));
+      });
+    });
+    this.started.catch(() => {});
+    void proc.exited.then((exit) => this.died(exit));
+    const { handler, env, memory } = fn.config;
+    void code.then(
+      (text) => {
+        if (text === undefined) throw new Error(`the bundle ${fn.codeHash} of ${fn.app}/${fn.name} v${fn.version} is missing from the store`);
+        proc.send({ t: 'load', code: text, env, fn: { app: fn.app, name: fn.name, version: fn.version, memory, handlerExport: handler.export } });
+      },
+    ).catch((err: unknown) => {
+      this.hooks.onLog(null, 'system', `cannot start instance: ${(err as Error).message}`);
+      proc.kill('protocol');
+    });
+  }
+
+  get capacity(): number {
+    return this.fn.config.instanceConcurrency;
+  }
+
+  /** Can take another invocation now or once started. */
+  get available(): boolean {
+    return (this.state === 'starting' || this.state === 'idle' || this.state === 'busy') && this.slots < this.capacity;
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  /** Reserve a slot before awaiting `started`, so concurrent requests never oversubscribe. */
+  reserve(now: number): void {
+    this.slots++;
+    this.lastUsedAt = now;
+    if (this.state === 'idle') this.state = 'busy';
+  }
+
+  /** Give back a reserved slot that was never used (e.g. the start failed). */
+  unreserve(): void {
+    this.slots = Math.max(0, this.slots - 1);
+    this.afterSlotFreed();
+  }
+
+  /** Run one invocation on a reserved slot. Never rejects. */
+  invoke(id: string, input: InvocationInput, timeoutMs: number, deadline: number): Promise<InvokeResult> {
+    return new Promise<InvokeResult>((resolve) => {
+      const entry: Pending = {
+        resolve,
+        timedOut: false,
+        timer: setTimeout(() => {
+          entry.timedOut = true;
+          this.finish(id, { ok: false, code: 'FUNCTION_TIMEOUT', message: `the function did not finish within its timeout of ${timeoutMs / 1000} s; the instance was stopped`, rss: null });
+          this.proc.kill('timeout');
+        }, timeoutMs),
+      };
+      this.pending.set(id, entry);
+      const message: HostMessage = input.kind === 'http' ? { t: 'http', id, deadline, req: input.req } : { t: 'event', id, deadline, event: input.event };
+      this.proc.send(message);
+    });
+  }
+
+  /** Stop taking work; stop the process once in-flight work is done. */
+  retire(): void {
+    if (this.state === 'dead' || this.state === 'draining') return;
+    this.state = 'draining';
+    if (this.slots === 0) void this.proc.stop();
+  }
+
+  private receive(m: SandboxMessage): void {
+    switch (m.t) {
+      case 'log':
+        this.hooks.onLog(m.id ?? this.soleInvocation(), m.s === 1 ? 'stdout' : 'stderr', m.line);
+        return;
+      case 'done':
+        this.notePeak(m.rss);
+        if (m.pending) this.settling.add(m.id);
+        this.finish(m.id, { ok: true, res: m.res, value: m.value, rss: m.rss }, m.pending === true);
+        return;
+      case 'error':
+        this.notePeak(m.rss);
+        this.finish(m.id, { ok: false, code: m.code, message: m.error.message, rss: m.rss });
+        return;
+      case 'settled':
+        if (this.settling.delete(m.id)) this.releaseSlot();
+        return;
+      default:
+        return;
+    }
+  }
+
+  private finish(id: string, result: InvokeResult, keepSlot = false): void {
+    const entry = this.pending.get(id);
+    if (!entry) return;
+    this.pending.delete(id);
+    clearTimeout(entry.timer);
+    entry.resolve(result);
+    if (!keepSlot) this.releaseSlot();
+  }
+
+  private releaseSlot(): void {
+    this.slots = Math.max(0, this.slots - 1);
+    this.afterSlotFreed();
+  }
+
+  private afterSlotFreed(): void {
+    if (this.state === 'busy' && this.slots === 0) this.state = 'idle';
+    if (this.state === 'draining' && this.slots === 0) void this.proc.stop();
+    if (this.state !== 'dead') this.hooks.onSlotFree(this);
+  }
+
+  private notePeak(rss: number): void {
+    if (rss > this.peakRss) this.peakRss = rss;
+  }
+
+  private soleInvocation(): string | null {
+    if (this.pending.size !== 1) return null;
+    return this.pending.keys().next().value ?? null;
+  }
+
+  private died(exit: ExitInfo): void {
+    this.state = 'dead';
+    const code: ErrorCode = exit.oom ? 'FUNCTION_OOM' : 'FUNCTION_CRASHED';
+    const message = exit.oom
+      ? `the function exceeded its memory limit of ${this.fn.config.memory} MB; the instance was stopped`
+      : exit.killedFor === 'timeout'
+        ? 'the instance was stopped because another invocation on it timed out'
+        : `the instance process died (${exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`})`;
+    for (const id of [...this.pending.keys()]) this.finish(id, { ok: false, code, message, rss: null });
+    this.settling.clear();
+    this.slots = 0;
+    this.hooks.onDead(this, exit);
+  }
+}
+
+function initTimeoutMs(fn: FunctionVersion): number {
+  return Math.max(MIN_INIT_TIMEOUT_MS, fn.config.timeout * 1000);
+}

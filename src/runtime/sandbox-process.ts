@@ -1,0 +1,199 @@
+/**
+ * One sandboxed OS process running the runtime shim (src/sandbox/shim.ts).
+ *
+ * Isolation, in layers: Node's permission model (reads only the shim's folder, writes only its
+ * own temp dir, no child processes, workers, addons, inspector or WASI); an empty environment;
+ * its own uid when the host runs as root (so signals cannot reach the platform or a sibling —
+ * the permission model does not cover `kill`); a V8 heap limit plus the host's RSS watch; a
+ * raised nice value so busy functions yield the CPU to the gateway.
+ *
+ * This class knows nothing of functions or scheduling: it spawns, frames messages, and reports
+ * how the process ended.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, chownSync, rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { setPriority } from 'node:os';
+import { join, dirname } from 'node:path';
+import type { Duplex } from 'node:stream';
+import type { HostMessage, SandboxMessage } from '../sandbox/protocol.js';
+import { FrameDecoder } from './frames.js';
+import { parseSandboxMessage } from './messages.js';
+
+export interface SandboxSpawnOptions {
+  /** Absolute path of the compiled shim entry (dist/src/sandbox/shim.js). */
+  shimPath: string;
+  /** Parent folder for per-process temp dirs. */
+  tmpRoot: string;
+  memoryMb: number;
+  /** Run as this uid/gid (host is root), or undefined to keep the host's. */
+  uid?: number;
+  /** Nice value for the process (higher = yields more). */
+  nice?: number;
+}
+
+/** Why the host killed the process, if it did. */
+export type KillReason = 'timeout' | 'oom' | 'protocol' | 'init-timeout' | 'shutdown' | 'retired';
+
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  killedFor: KillReason | null;
+  /** V8 reported heap exhaustion, or the host's RSS watch killed it. */
+  oom: boolean;
+  stderrTail: string;
+}
+
+let counter = 0;
+
+export class SandboxProcess {
+  readonly memoryMb: number;
+  readonly tmpDir: string;
+  readonly uid: number | undefined;
+  readonly ready: Promise<void>;
+  readonly exited: Promise<ExitInfo>;
+  /** RSS in bytes right after warm-up: the runtime's own share, not charged to the function. */
+  baselineRss = 0;
+  onMessage: (message: SandboxMessage) => void = () => {};
+  onOutput: (stream: 'stdout' | 'stderr', line: string) => void = () => {};
+  private readonly child: ChildProcess;
+  private readonly channel: Duplex;
+  private killedFor: KillReason | null = null;
+  private stderrTail = '';
+  private alive = true;
+  private resolveReady: () => void = () => {};
+
+  constructor(options: SandboxSpawnOptions) {
+    this.memoryMb = options.memoryMb;
+    this.uid = options.uid;
+    this.tmpDir = join(options.tmpRoot, `sbx-${process.pid}-${++counter}`);
+    mkdirSync(this.tmpDir, { recursive: true, mode: 0o700 });
+    if (options.uid !== undefined) chownSync(this.tmpDir, options.uid, options.uid);
+    const shimDir = dirname(options.shimPath);
+    this.child = spawn(
+      process.execPath,
+      [
+        '--experimental-permission',
+        `--allow-fs-read=${shimDir}`,
+        `--allow-fs-read=${this.tmpDir}`,
+        `--allow-fs-write=${this.tmpDir}`,
+        `--max-old-space-size=${options.memoryMb}`,
+        '--disable-warning=ExperimentalWarning',
+        options.shimPath,
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+        env: { TMPDIR: this.tmpDir, HOME: this.tmpDir },
+        cwd: this.tmpDir,
+        ...(options.uid !== undefined ? { uid: options.uid, gid: options.uid } : {}),
+      },
+    );
+    if (options.nice !== undefined && this.child.pid !== undefined) {
+      try {
+        setPriority(this.child.pid, options.nice);
+      } catch {
+        // Not fatal: only fairness under CPU contention is lost.
+      }
+    }
+    this.channel = this.child.stdio[3] as Duplex;
+    this.channel.setEncoding('utf8');
+    const decoder = new FrameDecoder(
+      (value) => this.receive(value),
+      (reason) => this.violation(reason),
+    );
+    this.channel.on('data', (chunk: string) => decoder.push(chunk));
+    this.channel.on('error', () => {});
+    this.pipeLines(this.child.stdout, 'stdout');
+    this.pipeLines(this.child.stderr, 'stderr');
+
+    let rejectReady!: (err: Error) => void;
+    this.ready = new Promise((res, rej) => ((this.resolveReady = res), (rejectReady = rej)));
+    this.ready.catch(() => {});
+
+    this.exited = new Promise((resolve) => {
+      this.child.on('error', () => {});
+      this.child.on('close', (code, signal) => {
+        this.alive = false;
+        rejectReady(new Error(`sandbox process exited during start-up (code ${code}, signal ${signal}): ${this.stderrTail.trim().slice(-500)}`));
+        const oom = this.killedFor === 'oom' || signal === 'SIGABRT' || code === 134 || /heap out of memory|Reached heap limit/.test(this.stderrTail);
+        resolve({ code, signal, killedFor: this.killedFor, oom, stderrTail: this.stderrTail });
+        void rm(this.tmpDir, { recursive: true, force: true }).catch(() => {});
+      });
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  get isAlive(): boolean {
+    return this.alive;
+  }
+
+  send(message: HostMessage): void {
+    if (this.alive) this.channel.write(JSON.stringify(message) + '\n');
+  }
+
+  /** SIGKILL now; the reason decides how in-flight invocations are reported. */
+  kill(reason: KillReason): void {
+    if (!this.alive) return;
+    this.killedFor ??= reason;
+    this.child.kill('SIGKILL');
+  }
+
+  /** Ask the process to exit (channel end), SIGKILL after `graceMs`. */
+  async stop(graceMs = 1000): Promise<ExitInfo> {
+    if (this.alive) {
+      this.killedFor ??= 'retired';
+      this.channel.end();
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+      timer.unref();
+      const info = await this.exited;
+      clearTimeout(timer);
+      return info;
+    }
+    return this.exited;
+  }
+
+  /** Synchronous last resort for process exit: no orphans, no temp dirs left behind. */
+  killSync(): void {
+    if (this.alive) this.child.kill('SIGKILL');
+    rmSync(this.tmpDir, { recursive: true, force: true });
+  }
+
+  private receive(value: unknown): void {
+    const message = parseSandboxMessage(value);
+    if (message === undefined) return this.violation('the sandbox sent a message of an unknown shape');
+    if (message.t === 'ready') {
+      this.baselineRss = message.rss;
+      this.resolveReady();
+      return;
+    }
+    this.onMessage(message);
+  }
+
+  private violation(reason: string): void {
+    this.stderrTail += `\n[nimbus] protocol violation: ${reason}\n`;
+    this.kill('protocol');
+  }
+
+  private pipeLines(stream: NodeJS.ReadableStream | null, name: 'stdout' | 'stderr'): void {
+    if (!stream) return;
+    stream.setEncoding('utf8');
+    let pending = '';
+    stream.on('data', (chunk: string) => {
+      if (name === 'stderr') this.stderrTail = (this.stderrTail + chunk).slice(-8192);
+      pending += chunk;
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      if (pending.length > 16384) {
+        lines.push(pending);
+        pending = '';
+      }
+      for (const line of lines) this.onOutput(name, line);
+    });
+    stream.on('end', () => {
+      if (pending) this.onOutput(name, pending);
+    });
+  }
+}

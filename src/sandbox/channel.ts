@@ -1,0 +1,39 @@
+/**
+ * The sandbox side of the host channel: NDJSON over fd 3. Inbound lines are parsed and
+ * handed to one listener; outbound objects are written one per line.
+ */
+import { Socket } from 'node:net';
+import type { HostMessage, SandboxMessage } from './protocol.js';
+
+export interface Channel {
+  send(message: SandboxMessage): void;
+  onMessage(listener: (message: HostMessage) => void): void;
+}
+
+export function openChannel(fd = 3): Channel {
+  const socket = new Socket({ fd, readable: true, writable: true });
+  socket.setEncoding('utf8');
+  let listener: (message: HostMessage) => void = () => {};
+  let pending = '';
+  socket.on('data', (chunk: string) => {
+    pending += chunk;
+    let newline = pending.indexOf('\n');
+    while (newline !== -1) {
+      const line = pending.slice(0, newline);
+      pending = pending.slice(newline + 1);
+      if (line.length > 0) listener(JSON.parse(line) as HostMessage);
+      newline = pending.indexOf('\n');
+    }
+  });
+  // The host closing the channel means this instance is no longer wanted.
+  socket.on('end', () => process.exit(0));
+  socket.on('error', () => process.exit(1));
+  return {
+    send(message) {
+      socket.write(JSON.stringify(message) + '\n');
+    },
+    onMessage(l) {
+      listener = l;
+    },
+  };
+}

@@ -1,0 +1,1 @@
+export { TelemetryWriter, type TelemetryWriterOptions } from './writer.js';

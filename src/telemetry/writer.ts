@@ -1,0 +1,87 @@
+/**
+ * Invocation records and log lines are written in batches: the gateway only appends to an array,
+ * and one transaction per flush carries everything since the last one. At ~20k invocations/s a
+ * write per invocation would stall the event loop; one commit per 50 ms does not.
+ * Records not yet flushed are still visible through `pendingInvocation`.
+ */
+import type { InvocationRecord, LogLine } from '../domain/index.js';
+import type { Store } from '../store/index.js';
+
+export interface TelemetryWriterOptions {
+  store: Store;
+  flushMs?: number;
+  /** Flush early once this many rows wait. */
+  maxBatch?: number;
+  /** Keep records and logs this long (ms). Default 7 days. */
+  retentionMs?: number;
+  log?: (line: string) => void;
+}
+
+export class TelemetryWriter {
+  private records: InvocationRecord[] = [];
+  private lines: LogLine[] = [];
+  private readonly byId = new Map<string, InvocationRecord>();
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+  private readonly pruneTimer: NodeJS.Timeout;
+
+  constructor(private readonly options: TelemetryWriterOptions) {
+    const retention = options.retentionMs ?? 7 * 24 * 3600_000;
+    this.pruneTimer = setInterval(() => void options.store.pruneBefore(Date.now() - retention).catch(() => {}), 10 * 60_000);
+    this.pruneTimer.unref();
+  }
+
+  record(r: InvocationRecord): void {
+    this.records.push(r);
+    this.byId.set(r.id, r);
+    this.schedule();
+  }
+
+  log(line: LogLine): void {
+    this.lines.push(line);
+    this.schedule();
+  }
+
+  /** A record accepted but maybe not yet in the store. */
+  pendingInvocation(id: string): InvocationRecord | undefined {
+    return this.byId.get(id);
+  }
+
+  /** Write everything queued so far. */
+  flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const records = this.records;
+    const lines = this.lines;
+    if (records.length === 0 && lines.length === 0) return this.flushing;
+    this.records = [];
+    this.lines = [];
+    this.flushing = this.flushing.then(async () => {
+      try {
+        if (records.length > 0) await this.options.store.insertInvocations(records);
+        if (lines.length > 0) await this.options.store.appendLogs(lines);
+      } catch (err) {
+        this.options.log?.(`telemetry: dropped ${records.length} records and ${lines.length} log lines: ${(err as Error).message}`);
+      } finally {
+        for (const r of records) this.byId.delete(r.id);
+      }
+    });
+    return this.flushing;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.pruneTimer);
+    await this.flush();
+  }
+
+  private schedule(): void {
+    if (this.records.length + this.lines.length >= (this.options.maxBatch ?? 5000)) {
+      void this.flush();
+      return;
+    }
+    if (this.timer === undefined) {
+      this.timer = setTimeout(() => void this.flush(), this.options.flushMs ?? 50);
+      this.timer.unref();
+    }
+  }
+}
