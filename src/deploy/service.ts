@@ -1,0 +1,176 @@
+/**
+ * Deployments: the desired state of every app (in the store) and the in-memory set of active
+ * versions that the gateway routes to and the runtime runs.
+ *
+ * A deploy is atomic per app: validate everything (schema, bundles, route conflicts with other
+ * apps) → one store transaction (new versions, active pointers, removed functions) → one
+ * synchronous swap of the in-memory set, which rebuilds the route table. Either every function
+ * and route of the app switches, or nothing changes. Deploys run one at a time.
+ */
+import { z } from 'zod';
+import type { AppSpec, FunctionRecord, FunctionVersion, HttpTrigger } from '../domain/index.js';
+import { appSpecSchema, formatRoute, routesConflict } from '../manifest/index.js';
+import type { DeployAppResult, DeployFunctionInput, Store } from '../store/index.js';
+import { NimbusError } from '../shared/errors.js';
+import { sha256, versionHash } from './hash.js';
+
+export const deployRequestSchema = z.strictObject({
+  spec: appSpecSchema,
+  bundles: z.record(z.string(), z.strictObject({ code: z.string() })),
+});
+export type DeployRequest = z.input<typeof deployRequestSchema>;
+
+export interface DeploymentListener {
+  /** `fn` is now the active version of its function. */
+  activate(fn: FunctionVersion): void;
+  /** The function no longer exists. */
+  deactivate(app: string, name: string): void;
+  /** The set of active versions changed (rebuild routes). */
+  changed(active: Iterable<FunctionVersion>): void;
+}
+
+export class Deployments {
+  private readonly active = new Map<string, FunctionVersion>();
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly store: Store,
+    private readonly listener: DeploymentListener,
+  ) {}
+
+  /** Load what the store says is deployed (server start). */
+  async init(): Promise<void> {
+    for (const f of await this.store.listFunctions()) this.active.set(key(f.app, f.name), f.active);
+    for (const fn of this.active.values()) this.listener.activate(fn);
+    this.listener.changed(this.active.values());
+  }
+
+  /** The active version of a function, if deployed. */
+  current(app: string, name: string): FunctionVersion | undefined {
+    return this.active.get(key(app, name));
+  }
+
+  all(): Iterable<FunctionVersion> {
+    return this.active.values();
+  }
+
+  async deploy(app: string, body: unknown): Promise<DeployAppResult> {
+    const parsed = deployRequestSchema.safeParse(body);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+      throw new NimbusError('MANIFEST_INVALID', `the deploy request is invalid:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`, { details: { issues } });
+    }
+    const spec = parsed.data.spec as AppSpec;
+    if (spec.app !== app) throw new NimbusError('BAD_REQUEST', `the manifest is for app "${spec.app}" but the request path names "${app}"`);
+    const inputs: DeployFunctionInput[] = [];
+    for (const [name, config] of Object.entries(spec.functions)) {
+      const bundle = parsed.data.bundles[name];
+      if (!bundle) throw new NimbusError('BAD_REQUEST', `no bundle was sent for function "${name}"`, { details: { function: name } });
+      const codeHash = sha256(bundle.code);
+      inputs.push({ name, config, code: bundle.code, codeHash, hash: versionHash(codeHash, config) });
+    }
+    for (const name of Object.keys(parsed.data.bundles)) {
+      if (!(name in spec.functions)) throw new NimbusError('BAD_REQUEST', `a bundle was sent for "${name}", which the manifest does not define`);
+    }
+    return this.serial(async () => {
+      this.checkRouteConflicts(app, inputs);
+      const result = await this.store.deployApp(app, inputs);
+      await this.reloadApp(app);
+      return result;
+    });
+  }
+
+  rollback(app: string, name: string, to?: number): Promise<FunctionRecord> {
+    return this.serial(async () => {
+      const fn = await this.mustGet(app, name);
+      let target = to;
+      if (target === undefined) {
+        const older = (await this.store.listVersions(app, name)).filter((v) => v.version < fn.activeVersion);
+        const previous = older.at(-1);
+        if (!previous) throw new NimbusError('VERSION_NOT_FOUND', `${app}/${name} has no version before v${fn.activeVersion} to roll back to`);
+        target = previous.version;
+      }
+      const version = await this.store.getVersion(app, name, target);
+      if (!version) throw new NimbusError('VERSION_NOT_FOUND', `${app}/${name} has no version ${target}; see \`nimbus versions ${app}/${name}\``);
+      this.checkRouteConflicts(app, [{ name, config: version.config }]);
+      const record = await this.store.setActiveVersion(app, name, target);
+      await this.reloadApp(app);
+      return record;
+    });
+  }
+
+  deleteFunction(app: string, name: string): Promise<void> {
+    return this.serial(async () => {
+      if (!(await this.store.deleteFunction(app, name))) throw notFound(app, name);
+      await this.reloadApp(app);
+    });
+  }
+
+  deleteApp(app: string): Promise<void> {
+    return this.serial(async () => {
+      if (!(await this.store.deleteApp(app))) throw new NimbusError('APP_NOT_FOUND', `no app named "${app}" is deployed; see \`nimbus ls\``);
+      await this.reloadApp(app);
+    });
+  }
+
+  async mustGet(app: string, name: string): Promise<FunctionRecord> {
+    const fn = await this.store.getFunction(app, name);
+    if (!fn) throw notFound(app, name);
+    return fn;
+  }
+
+  private checkRouteConflicts(app: string, inputs: { name: string; config: { triggers: HttpTrigger[] } }[]): void {
+    const others: { fn: FunctionVersion; trigger: HttpTrigger }[] = [];
+    for (const fn of this.active.values()) {
+      if (fn.app === app) continue;
+      for (const trigger of fn.config.triggers) others.push({ fn, trigger });
+    }
+    if (others.length === 0) return;
+    // Index the other apps' routes by their path shape so a 1,000-route deploy stays linear.
+    const byPath = new Map<string, { fn: FunctionVersion; trigger: HttpTrigger }[]>();
+    for (const o of others) {
+      const k = shape(o.trigger.path);
+      byPath.set(k, [...(byPath.get(k) ?? []), o]);
+    }
+    for (const input of inputs) {
+      for (const trigger of input.config.triggers) {
+        for (const o of byPath.get(shape(trigger.path)) ?? []) {
+          if (routesConflict(trigger, o.trigger)) {
+            throw new NimbusError('ROUTE_CONFLICT', `route ${formatRoute(trigger)} of ${app}/${input.name} is already served by ${o.fn.app}/${o.fn.name} (${formatRoute(o.trigger)}); choose another path or remove it there first`, {
+              details: { route: formatRoute(trigger), function: `${app}/${input.name}`, conflictsWith: `${o.fn.app}/${o.fn.name}` },
+            });
+          }
+        }
+      }
+    }
+  }
+
+  /** Re-read one app from the store and swap its functions in the active set. */
+  private async reloadApp(app: string): Promise<void> {
+    const now = await this.store.listFunctions(app);
+    const before = [...this.active.values()].filter((f) => f.app === app);
+    for (const f of before) if (!now.some((n) => n.name === f.name)) this.active.delete(key(app, f.name));
+    for (const f of now) this.active.set(key(app, f.name), f.active);
+    this.listener.changed(this.active.values());
+    for (const f of before) if (!now.some((n) => n.name === f.name)) this.listener.deactivate(app, f.name);
+    for (const f of now) this.listener.activate(f.active);
+  }
+
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work, work);
+    this.queue = run.catch(() => {});
+    return run;
+  }
+}
+
+function key(app: string, name: string): string {
+  return `${app}/${name}`;
+}
+
+function shape(path: string): string {
+  return path.replace(/\{[^{}]*?(\+?)\}/g, '{$1}');
+}
+
+function notFound(app: string, name: string): NimbusError {
+  return new NimbusError('FUNCTION_NOT_FOUND', `no function ${app}/${name} is deployed; see \`nimbus ls\``);
+}

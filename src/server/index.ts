@@ -1,0 +1,103 @@
+/**
+ * The composition root of a Nimbus node: the only place that picks implementations (SQLite store,
+ * warm pool of sandboxed processes) and wires subsystems together.
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ControlApi } from '../control/index.js';
+import { Deployments } from '../deploy/index.js';
+import { Gateway } from '../gateway/index.js';
+import { Runtime, SandboxProcess, UidAllocator, WarmPool } from '../runtime/index.js';
+import { systemClock } from '../shared/clock.js';
+import { SqliteStore } from '../store/index.js';
+import { TelemetryWriter } from '../telemetry/index.js';
+import { ensureAdminKey } from './admin-key.js';
+import type { NimbusOptions, RunningNimbus } from './options.js';
+import { prepareSandboxFiles } from './sandbox-files.js';
+
+export type { NimbusOptions, RunningNimbus } from './options.js';
+
+/** Default node-wide instance cap: three quarters of memory in 128 MB instances. */
+export function defaultMaxInstances(): number {
+  return Math.max(4, Math.floor((totalmem() * 0.75) / (128 * 1024 * 1024)));
+}
+
+export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const dataDir = resolve(options.dataDir);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const adminKeyFile = join(dataDir, 'admin.key');
+  const adminKey = ensureAdminKey(adminKeyFile);
+  const store = SqliteStore.open({ file: join(dataDir, 'nimbus.db') });
+  const telemetry = new TelemetryWriter({ store, log });
+  const files = prepareSandboxFiles();
+  const uids = process.getuid?.() === 0 ? new UidAllocator() : undefined;
+
+  const spawn = (memoryMb: number): SandboxProcess => {
+    const uid = uids?.acquire();
+    const proc = new SandboxProcess({ shimPath: files.shimPath, tmpRoot: files.root, memoryMb, uid, nice: 10 });
+    if (uid !== undefined) void proc.exited.then(() => uids?.release(uid));
+    return proc;
+  };
+  const pool = new WarmPool({ spawn, size: options.poolSize ?? 2, log });
+  const runtime = new Runtime({
+    pool,
+    spawn,
+    loadCode: (hash) => store.getCode(hash),
+    maxInstances: options.maxInstances ?? defaultMaxInstances(),
+    clock: systemClock,
+    onRecord: (r) => telemetry.record(r),
+    onLog: (l) => telemetry.log(l),
+    log,
+  });
+  const gateway = new Gateway({ runtime, log });
+  const deployments = new Deployments(store, {
+    activate: (fn) => runtime.activate(fn),
+    deactivate: (app, name) => runtime.deactivate(app, name),
+    changed: (active) => gateway.setFunctions(active),
+  });
+  const control = new ControlApi({ adminKey, deployments, runtime, store, telemetry, log });
+
+  // If the host dies without close(), no sandbox may outlive it.
+  const onExit = () => {
+    runtime.killSync();
+    pool.killSync();
+    rmSync(files.root, { recursive: true, force: true });
+  };
+  process.on('exit', onExit);
+
+  const host = options.host ?? '127.0.0.1';
+  try {
+    pool.want(128);
+    await deployments.init();
+    const port = await gateway.listen(options.port ?? 8080, host);
+    const adminPort = await control.listen(options.adminPort ?? 8081, host);
+    const urlHost = host.includes(':') ? `[${host}]` : host;
+    let closing: Promise<void> | undefined;
+    return {
+      gatewayUrl: `http://${urlHost}:${port}`,
+      adminUrl: `http://${urlHost}:${adminPort}`,
+      adminKey,
+      adminKeyFile,
+      close: () =>
+        (closing ??= (async () => {
+          await Promise.all([gateway.close(), control.close()]);
+          await runtime.close();
+          await pool.close();
+          await telemetry.close();
+          await store.close();
+          rmSync(files.root, { recursive: true, force: true });
+          process.off('exit', onExit);
+        })()),
+    };
+  } catch (err) {
+    await Promise.allSettled([gateway.close(0), control.close()]);
+    await runtime.close();
+    await pool.close();
+    await store.close();
+    onExit();
+    process.off('exit', onExit);
+    throw err;
+  }
+}

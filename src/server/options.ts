@@ -1,0 +1,29 @@
+/** What `nimbus up` (or a test harness) chooses when it starts a node. */
+export interface NimbusOptions {
+  /** Where SQLite, bundles and the admin key live. Created if missing. */
+  dataDir: string;
+  /** Interface both listeners bind to. Default 127.0.0.1. */
+  host?: string;
+  /** Gateway (public function traffic). 0 = any free port. Default 8080. */
+  port?: number;
+  /** Control API. 0 = any free port. Default 8081. */
+  adminPort?: number;
+  /** Node-wide cap on live instances. Default sized from memory. */
+  maxInstances?: number;
+  /** Pre-warmed generic processes kept ready per memory size. Default 2. */
+  poolSize?: number;
+  /** Where the server writes its own operational log lines. Default: stderr. */
+  log?: (line: string) => void;
+}
+
+export interface RunningNimbus {
+  /** e.g. http://127.0.0.1:8080 */
+  gatewayUrl: string;
+  /** e.g. http://127.0.0.1:8081 */
+  adminUrl: string;
+  adminKey: string;
+  /** `<dataDir>/admin.key` */
+  adminKeyFile: string;
+  /** Graceful stop: stop accepting, let in-flight requests finish, stop instances, close the store. */
+  close(): Promise<void>;
+}

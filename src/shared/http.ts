@@ -1,0 +1,53 @@
+/** Small helpers for reading requests and writing answers on node:http, shared by both servers. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { NimbusError } from './errors.js';
+
+/** Collect a request body up to `limit` bytes; over it → PAYLOAD_TOO_LARGE (413). */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) {
+    req.resume();
+    return Promise.reject(tooLarge(limit));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(tooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function tooLarge(limit: number): NimbusError {
+  return new NimbusError('PAYLOAD_TOO_LARGE', `the request body is larger than ${limit / 1024 / 1024} MB`);
+}
+
+/** Answer with a NimbusError as JSON. */
+export function sendError(res: ServerResponse, error: NimbusError, invocationId?: string): void {
+  const body = JSON.stringify(error.toJSON(invocationId));
+  const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
+  if (invocationId !== undefined) headers['x-nimbus-invocation-id'] = invocationId;
+  const retryAfter = error.details?.['retryAfter'];
+  if (error.code === 'THROTTLED') headers['retry-after'] = typeof retryAfter === 'number' ? retryAfter : 1;
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(error.status, headers);
+  res.end(body);
+}
+
+export function sendJson(res: ServerResponse, status: number, value: unknown, extra: Record<string, string> = {}): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...extra });
+  res.end(body);
+}
