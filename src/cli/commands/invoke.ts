@@ -1,0 +1,91 @@
+/** Running a function from the command line and reading invocation records. */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import type { InvocationRecord } from '../../client/types.js';
+import { NimbusError } from '../../shared/errors.js';
+import type { CliContext } from '../context.js';
+import { formatTime, printFields, printJson } from '../output.js';
+import { resolveFunction } from '../target.js';
+import type { JsonFlag } from './options.js';
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** `--data '{"a":1}'`, `--data @event.json` or `--data @-` (stdin). */
+async function readEvent(data: string | undefined, cwd: string): Promise<unknown> {
+  if (data === undefined) return {};
+  let text = data;
+  let source = '--data';
+  if (data === '@-') {
+    text = await readStdin();
+    source = 'stdin';
+  } else if (data.startsWith('@')) {
+    source = data.slice(1);
+    try {
+      text = await readFile(resolve(cwd, source), 'utf8');
+    } catch (err) {
+      throw new NimbusError('BAD_REQUEST', `cannot read ${source}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new NimbusError('BAD_REQUEST', `${source} is not valid JSON: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function printRecord(r: InvocationRecord): void {
+  const status = r.httpStatus === null ? r.status : `${r.status} (HTTP ${r.httpStatus})`;
+  const fields: Array<[string, string]> = [
+    ['id', r.id],
+    ['function', `${r.app}/${r.function} v${r.version}`],
+    ['trigger', r.trigger],
+    ['status', status],
+    ['started', formatTime(r.startedAt)],
+    ['duration', `${r.durationMs} ms (billed ${r.billedMs} ms)`],
+    ['memory', r.maxMemoryMb === null ? `${r.memoryMb} MB` : `${r.maxMemoryMb} MB peak of ${r.memoryMb} MB`],
+    ['cold start', r.coldStart ? `yes${r.initMs === null ? '' : ` (init ${r.initMs} ms)`}` : 'no'],
+  ];
+  if (r.errorCode !== null) fields.push(['error', `${r.errorCode}: ${r.errorMessage ?? ''}`]);
+  printFields(fields);
+}
+
+export function registerInvokeCommands(program: Command, ctx: CliContext): void {
+  program
+    .command('invoke')
+    .description('run a function once and print what it answered (exit 1 if it failed)')
+    .argument('<fn>', '"name" inside an app directory, or "app/name"')
+    .option('-d, --data <json>', 'the event: JSON text, @file, or @- for stdin (default {})')
+    .option('--json', 'print {invocationId, status, headers, body}')
+    .action(async (ref: string, opts: JsonFlag & { data?: string }) => {
+      const { app, fn } = await resolveFunction(ref, ctx.cwd);
+      const event = await readEvent(opts.data, ctx.cwd);
+      const r = await ctx.client().invoke(app, fn, event);
+      const failed = r.status < 200 || r.status >= 300;
+      if (failed) process.exitCode = 1;
+      if (opts.json) {
+        return printJson({ invocationId: r.invocationId, status: r.status, headers: r.headers, body: r.body });
+      }
+      if (r.error !== null) {
+        process.stderr.write(`error [${r.error.code}]: ${r.error.message}\n  invocation: ${r.invocationId}\n`);
+        return;
+      }
+      process.stdout.write(r.body.endsWith('\n') || r.body === '' ? r.body : `${r.body}\n`);
+      if (failed) process.stderr.write(`the function answered HTTP ${r.status} (invocation ${r.invocationId})\n`);
+    });
+
+  program
+    .command('invocation')
+    .description('show the record of one invocation')
+    .argument('<id>', 'the invocation id (X-Nimbus-Invocation-Id)')
+    .option('--json', 'print the record as JSON')
+    .action(async (id: string, opts: JsonFlag) => {
+      const record = await ctx.client().getInvocation(id);
+      if (opts.json) return printJson(record);
+      printRecord(record);
+    });
+}

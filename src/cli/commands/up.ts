@@ -1,0 +1,137 @@
+/** `nimbus up`: run a node (gateway + control API) in the foreground, optionally deploying apps. */
+import { isAbsolute, relative, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { NimbusClient } from '../../client/client.js';
+import type { DeployDirResult } from '../../client/deploy.js';
+import type { HttpTrigger } from '../../domain/index.js';
+import type { NimbusOptions, RunningNimbus } from '../../server/options.js';
+import { toNimbusError } from '../../shared/errors.js';
+import { DEFAULT_KEY_FILE, DEFAULT_URL } from '../config.js';
+import type { CliContext } from '../context.js';
+import { formatError, printLine, reportError } from '../output.js';
+import { deploySummary, routesOf } from './deploy.js';
+import { type JsonFlag, collect, parseCount, parsePort } from './options.js';
+
+interface UpOptions extends JsonFlag {
+  dataDir: string;
+  host: string;
+  port: number;
+  adminPort: number;
+  maxInstances?: number;
+  poolSize?: number;
+  deploy: string[];
+}
+
+/** A request that reaches the route: parameters filled with sample values. */
+export function curlLine(gatewayUrl: string, t: HttpTrigger): string {
+  const path = t.path.replace(/\{[^{}]*\+\}/g, 'test').replace(/\{[^{}]*\}/g, 'world');
+  const url = `'${gatewayUrl}${path}'`;
+  if (t.method === 'GET' || t.method === 'ANY') return `curl ${url}`;
+  if (t.method === 'HEAD') return `curl -I ${url}`;
+  return `curl -X ${t.method} ${url} -H 'content-type: application/json' -d '{}'`;
+}
+
+/** Stop gracefully on the first signal; a second one means the user is done waiting. */
+function stopOnSignals(running: RunningNimbus): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) process.exit(signal === 'SIGINT' ? 130 : 143);
+    stopping = true;
+    process.stderr.write('shutting down…\n');
+    running.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        reportError(err, { json: false });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
+
+function displayPath(cwd: string, file: string): string {
+  const rel = relative(cwd, file);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
+}
+
+function banner(
+  ctx: CliContext,
+  running: RunningNimbus,
+  deployed: DeployDirResult[],
+  fmt: (t: HttpTrigger) => string,
+): string[] {
+  const keyPath = displayPath(ctx.cwd, running.adminKeyFile);
+  const lines = [
+    'Nimbus is up.',
+    `  gateway      ${running.gatewayUrl}`,
+    `  control API  ${running.adminUrl}`,
+    `  admin key    ${keyPath}`,
+    '',
+  ];
+  for (const d of deployed) lines.push(...deploySummary(d, fmt), '');
+  const first = deployed.flatMap(routesOf)[0];
+  if (first !== undefined) lines.push('Try it:', `  ${curlLine(running.gatewayUrl, first.trigger)}`, '');
+  else lines.push('Deploy an app from another terminal: nimbus init my-app && nimbus deploy my-app', '');
+  lines.push('Use the CLI from another terminal:');
+  if (running.adminUrl !== DEFAULT_URL) lines.push(`  export NIMBUS_URL=${running.adminUrl}`);
+  lines.push(`  export NIMBUS_KEY=$(cat ${keyPath})`);
+  if (running.adminKeyFile === resolve(ctx.cwd, DEFAULT_KEY_FILE)) {
+    lines.push(`  (or run it from ${ctx.cwd}: it reads ${DEFAULT_KEY_FILE} by itself)`);
+  }
+  lines.push('  nimbus ls', '', 'Press Ctrl-C to stop.');
+  return lines;
+}
+
+export function registerUpCommand(program: Command, ctx: CliContext): void {
+  program
+    .command('up')
+    .description('start Nimbus in the foreground: the HTTP gateway and the control API')
+    .option('--data-dir <dir>', 'where the database, bundles and admin key live', '.nimbus')
+    .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .option('--port <port>', 'gateway port (0 = any free port)', parsePort, 8080)
+    .option('--admin-port <port>', 'control API port (0 = any free port)', parsePort, 8081)
+    .option('--max-instances <n>', 'node-wide cap on live function instances', parseCount)
+    .option('--pool-size <n>', 'pre-warmed processes kept ready per memory size', parseCount)
+    .option('--deploy <dir>', 'deploy the app in dir once started (repeatable)', collect, [])
+    .option('--json', 'print one JSON line with the URLs, key file and deploy results instead of the banner')
+    .action(async (opts: UpOptions) => {
+      // Loaded on demand: the server pulls in SQLite and the sandbox, which no other command needs.
+      const { startNimbus } = await import('../../server/index.js');
+      const options: NimbusOptions = {
+        dataDir: resolve(ctx.cwd, opts.dataDir),
+        host: opts.host,
+        port: opts.port,
+        adminPort: opts.adminPort,
+      };
+      if (opts.maxInstances !== undefined) options.maxInstances = opts.maxInstances;
+      if (opts.poolSize !== undefined) options.poolSize = opts.poolSize;
+      const running = await startNimbus(options);
+      stopOnSignals(running);
+
+      const deployed: DeployDirResult[] = [];
+      const failed: Array<{ dir: string; error: unknown }> = [];
+      if (opts.deploy.length > 0) {
+        const { deployDir } = await import('../../client/deploy.js');
+        const client = new NimbusClient({ url: running.adminUrl, key: running.adminKey });
+        for (const dir of opts.deploy) {
+          try {
+            deployed.push(await deployDir(client, resolve(ctx.cwd, dir)));
+          } catch (err) {
+            // The node stays up: the user fixes the app and runs `nimbus deploy` against it.
+            const e = toNimbusError(err);
+            failed.push({ dir, error: e.toJSON().error });
+            if (!opts.json) process.stderr.write(`deploy of ${dir} failed:\n${formatError(e)}\n\n`);
+          }
+        }
+      }
+      if (opts.json) {
+        const apps = deployed.map(({ spec: _spec, ...answer }) => answer);
+        const { gatewayUrl, adminUrl, adminKeyFile } = running;
+        // One line, so a harness that spawned `nimbus up --port 0` can read the ports it got.
+        return printLine(JSON.stringify({ gatewayUrl, adminUrl, adminKeyFile, deployed: apps, failed }));
+      }
+      const { formatRoute } = await import('../../manifest/index.js');
+      for (const line of banner(ctx, running, deployed, formatRoute)) printLine(line);
+    });
+}

@@ -1,0 +1,36 @@
+/**
+ * Where the CLI finds its server and key. The only place in the CLI that reads the environment,
+ * so every command (and every test, through the child's env) sees the same resolution.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const DEFAULT_URL = 'http://127.0.0.1:8081';
+/** Relative to the working directory: where `nimbus up` keeps the key by default. */
+export const DEFAULT_KEY_FILE = join('.nimbus', 'admin.key');
+
+export interface CliConfig {
+  url: string;
+  key: string | undefined;
+  /** Where the key came from, so an UNAUTHORIZED answer can say what to fix. */
+  keySource: 'NIMBUS_KEY' | 'file' | 'none';
+  keyFile: string | undefined;
+}
+
+/** NIMBUS_URL (default 127.0.0.1:8081); NIMBUS_KEY, else `./.nimbus/admin.key` if present. */
+export function readConfig(cwd: string = process.cwd()): CliConfig {
+  const url = nonEmpty(process.env['NIMBUS_URL']) ?? DEFAULT_URL;
+  const envKey = nonEmpty(process.env['NIMBUS_KEY']);
+  if (envKey !== undefined) return { url, key: envKey, keySource: 'NIMBUS_KEY', keyFile: undefined };
+  const keyFile = join(cwd, DEFAULT_KEY_FILE);
+  if (existsSync(keyFile)) {
+    const key = nonEmpty(readFileSync(keyFile, 'utf8'));
+    if (key !== undefined) return { url, key, keySource: 'file', keyFile };
+  }
+  return { url, key: undefined, keySource: 'none', keyFile: undefined };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  const v = value?.trim();
+  return v === undefined || v === '' ? undefined : v;
+}

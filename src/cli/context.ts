@@ -1,0 +1,34 @@
+/**
+ * What every command gets from the entry point: the working directory and a client built from
+ * the configuration. Commands never read the environment themselves.
+ */
+import { NimbusClient } from '../client/client.js';
+import { type CliConfig, readConfig } from './config.js';
+
+export interface CliContext {
+  cwd: string;
+  config(): CliConfig;
+  client(): NimbusClient;
+}
+
+export function createContext(cwd: string): CliContext {
+  let config: CliConfig | undefined;
+  const getConfig = (): CliConfig => (config ??= readConfig(cwd));
+  return {
+    cwd,
+    config: getConfig,
+    client: () => {
+      const c = getConfig();
+      return new NimbusClient({ url: c.url, key: c.key });
+    },
+  };
+}
+
+/** What to tell a user whose key was refused or missing. */
+export function unauthorizedHint(config: CliConfig): string {
+  if (config.keySource === 'none') {
+    return 'hint: no admin key found: export NIMBUS_KEY=$(cat <data-dir>/admin.key), or run from the directory where `nimbus up` keeps .nimbus/admin.key';
+  }
+  const from = config.keySource === 'file' ? config.keyFile ?? 'the key file' : 'NIMBUS_KEY';
+  return `hint: the key from ${from} was refused by ${config.url}: is it the admin.key of that server?`;
+}

@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+/**
+ * The `nimbus` command. This entry point wires commands to a context built from the environment
+ * and turns every failure into one printed NimbusError and exit status 1.
+ */
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { toNimbusError } from '../shared/errors.js';
+import { registerDeployCommand } from './commands/deploy.js';
+import { registerFunctionCommands } from './commands/functions.js';
+import { registerInitCommand } from './commands/init.js';
+import { registerInvokeCommands } from './commands/invoke.js';
+import { registerLogsCommand } from './commands/logs.js';
+import { registerSchemaCommand } from './commands/schema.js';
+import { registerUpCommand } from './commands/up.js';
+import { type CliContext, createContext, unauthorizedHint } from './context.js';
+import { reportError } from './output.js';
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+function buildProgram(ctx: CliContext, state: { json: boolean }): Command {
+  const program = new Command('nimbus')
+    .description('Nimbus: a self-hosted serverless platform. Run `nimbus up`, then deploy apps to it.')
+    .version(packageVersion())
+    .showHelpAfterError('(add --help for usage)')
+    .addHelpText(
+      'after',
+      '\nEnvironment:\n' +
+        '  NIMBUS_URL  control API address (default http://127.0.0.1:8081)\n' +
+        '  NIMBUS_KEY  admin key (default: the contents of ./.nimbus/admin.key)\n' +
+        '\n<fn> is "name" inside an app directory (the app comes from ./nimbus.yaml) or "app/name" anywhere.',
+    );
+  // Errors must come out as JSON when the failing command was asked for JSON.
+  program.hook('preAction', (_root, action) => {
+    state.json = action.opts()['json'] === true;
+  });
+  registerUpCommand(program, ctx);
+  registerInitCommand(program, ctx);
+  registerDeployCommand(program, ctx);
+  registerFunctionCommands(program, ctx);
+  registerInvokeCommands(program, ctx);
+  registerLogsCommand(program, ctx);
+  registerSchemaCommand(program);
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const ctx = createContext(process.cwd());
+  const state = { json: false };
+  try {
+    await buildProgram(ctx, state).parseAsync(argv);
+  } catch (err) {
+    const e = toNimbusError(err);
+    const hint = e.code === 'UNAUTHORIZED' ? unauthorizedHint(ctx.config()) : undefined;
+    reportError(e, { json: state.json, hint });
+  }
+}
+
+await main(process.argv);

@@ -1,0 +1,261 @@
+/**
+ * A typed client of the control API (docs/control-api.md): one method per endpoint.
+ * Non-2xx answers become the server's NimbusError; a sync invoke's failure is returned, not thrown,
+ * because it is the function's outcome rather than a failure of the call.
+ */
+import type { AppSpec } from '../domain/index.js';
+import { NimbusError, isErrorCode } from '../shared/errors.js';
+import type {
+  AppSummary,
+  BundleInput,
+  DeployAppResult,
+  FunctionView,
+  InvocationRecord,
+  InvocationsQuery,
+  InvokeError,
+  InvokeResult,
+  LogsPage,
+  LogsQuery,
+  VersionView,
+} from './types.js';
+
+export interface NimbusClientOptions {
+  /** The control API's base URL, e.g. http://127.0.0.1:8081 */
+  url: string;
+  /** The admin key; without it every `/v1` call answers UNAUTHORIZED. */
+  key?: string | undefined;
+  /** Injectable for tests and custom agents. */
+  fetch?: typeof fetch;
+}
+
+type Query = Record<string, string | number | undefined>;
+
+interface Call {
+  method: 'GET' | 'PUT' | 'POST' | 'DELETE';
+  path: string;
+  query?: Query;
+  body?: unknown;
+}
+
+const seg = encodeURIComponent;
+
+export class NimbusClient {
+  readonly url: string;
+  readonly #key: string | undefined;
+  readonly #fetch: typeof fetch;
+
+  constructor(options: NimbusClientOptions) {
+    this.url = options.url.replace(/\/+$/, '');
+    this.#key = options.key;
+    this.#fetch = options.fetch ?? globalThis.fetch;
+  }
+
+  /** Make `spec` the app's whole set of functions; `bundles` holds each function's bundled code. */
+  async deployApp(
+    app: string,
+    spec: AppSpec,
+    bundles: Record<string, BundleInput>,
+  ): Promise<DeployAppResult> {
+    // Only `code` goes on the wire even when the bundler's richer result is passed in.
+    const wire: Record<string, BundleInput> = {};
+    for (const [name, b] of Object.entries(bundles)) wire[name] = { code: b.code };
+    return this.#json({ method: 'PUT', path: `/v1/apps/${seg(app)}`, body: { spec, bundles: wire } });
+  }
+
+  async listApps(): Promise<AppSummary[]> {
+    const r = await this.#json<{ apps: AppSummary[] }>({ method: 'GET', path: '/v1/apps' });
+    return r.apps;
+  }
+
+  async deleteApp(app: string): Promise<{ deleted: boolean }> {
+    return this.#json({ method: 'DELETE', path: `/v1/apps/${seg(app)}` });
+  }
+
+  /** Every function, or one app's. */
+  async listFunctions(app?: string): Promise<FunctionView[]> {
+    const path = app === undefined ? '/v1/functions' : `/v1/apps/${seg(app)}/functions`;
+    const r = await this.#json<{ functions: FunctionView[] }>({ method: 'GET', path });
+    return r.functions;
+  }
+
+  async getFunction(app: string, fn: string): Promise<FunctionView> {
+    return this.#json({ method: 'GET', path: fnPath(app, fn) });
+  }
+
+  async deleteFunction(app: string, fn: string): Promise<{ deleted: boolean }> {
+    return this.#json({ method: 'DELETE', path: fnPath(app, fn) });
+  }
+
+  /** Oldest first. */
+  async listVersions(app: string, fn: string): Promise<VersionView[]> {
+    const path = `${fnPath(app, fn)}/versions`;
+    const r = await this.#json<{ versions: VersionView[] }>({ method: 'GET', path });
+    return r.versions;
+  }
+
+  /** Activate version `to`, or by default the one before the active version. */
+  async rollback(app: string, fn: string, to?: number): Promise<FunctionView> {
+    const body = to === undefined ? {} : { to };
+    return this.#json({ method: 'POST', path: `${fnPath(app, fn)}/rollback`, body });
+  }
+
+  /**
+   * Run the function's active version with `event` and wait for its answer. Answers that carry an
+   * invocation id (success or function failure) are returned; refusals without one (unknown
+   * function, bad key) throw like every other call.
+   */
+  async invoke(app: string, fn: string, event: unknown): Promise<InvokeResult> {
+    const res = await this.#send({ method: 'POST', path: `${fnPath(app, fn)}/invoke`, body: event ?? null });
+    const body = await res.text();
+    const error = res.ok ? null : parseInvokeError(body);
+    const invocationId =
+      res.headers.get('x-nimbus-invocation-id') ?? stringField(error?.details, 'invocationId') ?? null;
+    if (!res.ok && invocationId === null) throw errorFromAnswer(res.status, body);
+    const headers: Record<string, string> = {};
+    res.headers.forEach((value, name) => {
+      headers[name] = value;
+    });
+    return {
+      invocationId: invocationId ?? '',
+      status: res.status,
+      headers,
+      body,
+      json: () => JSON.parse(body) as unknown,
+      error,
+    };
+  }
+
+  async getInvocation(id: string): Promise<InvocationRecord> {
+    return this.#json({ method: 'GET', path: `/v1/invocations/${seg(id)}` });
+  }
+
+  /** Newest first. */
+  async listInvocations(app: string, fn: string, query: InvocationsQuery = {}): Promise<InvocationRecord[]> {
+    const r = await this.#json<{ invocations: InvocationRecord[] }>({
+      method: 'GET',
+      path: `${fnPath(app, fn)}/invocations`,
+      query: { limit: query.limit, before: query.before },
+    });
+    return r.invocations;
+  }
+
+  /** Oldest first; pass the answer's `next` as `after` to get the lines that follow. */
+  async logs(app: string, fn: string, query: LogsQuery = {}): Promise<LogsPage> {
+    return this.#json({
+      method: 'GET',
+      path: `${fnPath(app, fn)}/logs`,
+      query: { invocation: query.invocation, after: query.after, limit: query.limit },
+    });
+  }
+
+  /** The server's OpenAPI 3.1 document. */
+  async openApi(): Promise<Record<string, unknown>> {
+    return this.#json({ method: 'GET', path: '/v1/openapi.json' });
+  }
+
+  /** Needs no key: tells whether the server is up. */
+  async health(): Promise<{ ok: boolean }> {
+    return this.#json({ method: 'GET', path: '/healthz' });
+  }
+
+  async #json<T>(call: Call): Promise<T> {
+    const res = await this.#send(call);
+    const text = await res.text();
+    if (!res.ok) throw errorFromAnswer(res.status, text);
+    try {
+      return JSON.parse(text) as T;
+    } catch (err) {
+      throw new NimbusError('INTERNAL', `Nimbus answered ${call.method} ${call.path} with a body that is not JSON`, {
+        cause: err,
+      });
+    }
+  }
+
+  async #send(call: Call): Promise<Response> {
+    const url = new URL(this.url + call.path);
+    for (const [k, v] of Object.entries(call.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.#key !== undefined) headers['authorization'] = `Bearer ${this.#key}`;
+    const init: RequestInit = { method: call.method, headers };
+    if (call.body !== undefined) {
+      headers['content-type'] = 'application/json';
+      init.body = JSON.stringify(call.body);
+    }
+    try {
+      return await this.#fetch(url, init);
+    } catch (err) {
+      throw new NimbusError(
+        'SERVER_UNREACHABLE',
+        `cannot reach Nimbus at ${this.url}: ${networkReason(err)}. Is \`nimbus up\` running? ` +
+          'Set NIMBUS_URL to its control-API address.',
+        { cause: err },
+      );
+    }
+  }
+}
+
+function fnPath(app: string, fn: string): string {
+  return `/v1/apps/${seg(app)}/functions/${seg(fn)}`;
+}
+
+/** undici hides the useful part (ECONNREFUSED, ENOTFOUND) in `cause`. */
+function networkReason(err: unknown): string {
+  const cause = err instanceof Error ? err.cause : undefined;
+  if (cause instanceof Error) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    return code !== undefined && !cause.message.includes(code) ? `${code} ${cause.message}` : cause.message;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+interface ErrorBody {
+  code?: unknown;
+  message?: unknown;
+  details?: unknown;
+  invocationId?: unknown;
+}
+
+function parseErrorBody(text: string): ErrorBody | undefined {
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (isRecord(parsed) && isRecord(parsed['error'])) return parsed['error'] as ErrorBody;
+  } catch {
+    // Not JSON: the caller reports the raw answer.
+  }
+  return undefined;
+}
+
+/** Rebuild the server's NimbusError; anything that is not the documented error shape is INTERNAL. */
+export function errorFromAnswer(status: number, text: string): NimbusError {
+  const e = parseErrorBody(text);
+  if (e !== undefined && isErrorCode(e.code) && typeof e.message === 'string') {
+    const details = isRecord(e.details) ? { ...e.details } : undefined;
+    const withId =
+      typeof e.invocationId === 'string' ? { ...(details ?? {}), invocationId: e.invocationId } : details;
+    return new NimbusError(e.code, e.message, withId === undefined ? {} : { details: withId });
+  }
+  const excerpt = text.length > 200 ? `${text.slice(0, 200)}…` : text;
+  return new NimbusError('INTERNAL', `unexpected answer from Nimbus (HTTP ${status}): ${excerpt}`, {
+    details: { status },
+  });
+}
+
+/** A function's own non-2xx response is not a platform error: only `{error: {code, message}}` is. */
+function parseInvokeError(text: string): InvokeError | null {
+  const e = parseErrorBody(text);
+  if (e === undefined || typeof e.code !== 'string' || typeof e.message !== 'string') return null;
+  const details: Record<string, unknown> = isRecord(e.details) ? { ...e.details } : {};
+  if (typeof e.invocationId === 'string') details['invocationId'] = e.invocationId;
+  return Object.keys(details).length > 0
+    ? { code: e.code, message: e.message, details }
+    : { code: e.code, message: e.message };
+}
+
+function stringField(obj: Record<string, unknown> | undefined, key: string): string | undefined {
+  const v = obj?.[key];
+  return typeof v === 'string' ? v : undefined;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

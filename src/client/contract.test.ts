@@ -1,0 +1,87 @@
+/**
+ * docs/control-api.md, the OpenAPI document and the client must name the same endpoints:
+ * a route added to one and forgotten in another fails here.
+ */
+import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { openApiDocument } from '../control/openapi.js';
+import { ERROR_STATUS } from '../shared/errors.js';
+import { NimbusClient } from './client.js';
+
+function documentedEndpoints(): Set<string> {
+  const doc = readFileSync(new URL('../../../docs/control-api.md', import.meta.url), 'utf8');
+  const found = [...doc.matchAll(/^\| `(GET|PUT|POST|DELETE) (\/[^`?]*)/gm)].map((m) => `${m[1]} ${m[2]}`);
+  assert.ok(found.length >= 10, 'the endpoint table of docs/control-api.md was not found');
+  return new Set(found);
+}
+
+function openApiEndpoints(): Set<string> {
+  const out = new Set<string>();
+  for (const [path, item] of Object.entries(openApiDocument.paths)) {
+    for (const method of Object.keys(item)) {
+      if (method !== 'parameters') out.add(`${method.toUpperCase()} ${path}`);
+    }
+  }
+  return out;
+}
+
+/** Calls every client method with placeholder names and records the endpoint each one hit. */
+async function clientEndpoints(): Promise<Set<string>> {
+  const hits = new Set<string>();
+  const fakeFetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const url = new URL(input instanceof Request ? input.url : input);
+    const path = url.pathname.replace('/APP', '/{app}').replace('/FN', '/{fn}').replace('/ID', '/{id}');
+    hits.add(`${init?.method ?? 'GET'} ${path}`);
+    return new Response('{}', { status: 200, headers: { 'x-nimbus-invocation-id': 'x' } });
+  };
+  const c = new NimbusClient({ url: 'http://fake', key: 'k', fetch: fakeFetch as typeof fetch });
+  await Promise.all([
+    c.health(),
+    c.openApi(),
+    c.deployApp('APP', { app: 'APP', functions: {} }, {}),
+    c.listApps(),
+    c.deleteApp('APP'),
+    c.listFunctions(),
+    c.listFunctions('APP'),
+    c.getFunction('APP', 'FN'),
+    c.deleteFunction('APP', 'FN'),
+    c.listVersions('APP', 'FN'),
+    c.rollback('APP', 'FN'),
+    c.invoke('APP', 'FN', {}),
+    c.listInvocations('APP', 'FN'),
+    c.getInvocation('ID'),
+    c.logs('APP', 'FN'),
+  ]);
+  return hits;
+}
+
+describe('control API contract', () => {
+  it('the OpenAPI document describes exactly the documented endpoints', () => {
+    assert.deepEqual([...openApiEndpoints()].sort(), [...documentedEndpoints()].sort());
+  });
+
+  it('the client has a method for every documented endpoint', async () => {
+    assert.deepEqual([...(await clientEndpoints())].sort(), [...documentedEndpoints()].sort());
+  });
+
+  it('the OpenAPI error schema lists every error code', () => {
+    const error = openApiDocument.components.schemas['Error'] as {
+      properties: { error: { properties: { code: { enum: string[] } } } };
+    };
+    assert.deepEqual(error.properties.error.properties.code.enum, Object.keys(ERROR_STATUS));
+  });
+
+  it('every /v1 operation needs the bearer key and /healthz does not', () => {
+    assert.deepEqual(openApiDocument.security, [{ adminKey: [] }]);
+    assert.deepEqual(openApiDocument.paths['/healthz'].get.security, []);
+    for (const [path, item] of Object.entries(openApiDocument.paths)) {
+      if (!path.startsWith('/v1')) continue;
+      for (const [method, op] of Object.entries(item)) {
+        if (method === 'parameters') continue;
+        assert.ok(!('security' in (op as object)), `${method} ${path} must not override security`);
+        assert.ok('401' in (op as { responses: object }).responses, `${method} ${path} lacks a 401 answer`);
+      }
+    }
+  });
+});

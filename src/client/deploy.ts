@@ -1,0 +1,19 @@
+/**
+ * The one deploy path: the CLI, `nimbus up --deploy`, tests and benchmarks all go through here,
+ * so a manifest or bundle behaves the same however it reaches the server.
+ */
+import { bundleApp } from '../bundler/index.js';
+import type { AppSpec } from '../domain/index.js';
+import { loadManifest } from '../manifest/index.js';
+import type { NimbusClient } from './client.js';
+import type { DeployAppResult } from './types.js';
+
+export type DeployDirResult = DeployAppResult & { spec: AppSpec };
+
+/** Validate `dir/nimbus.yaml`, bundle each function, and deploy the app through `client`. */
+export async function deployDir(client: NimbusClient, dir: string): Promise<DeployDirResult> {
+  const { spec, dir: appDir } = await loadManifest(dir);
+  const bundles = await bundleApp(appDir, spec);
+  const result = await client.deployApp(spec.app, spec, bundles);
+  return { ...result, spec };
+}

@@ -1,0 +1,5 @@
+export { NimbusClient, errorFromAnswer } from './client.js';
+export type { NimbusClientOptions } from './client.js';
+export { deployDir } from './deploy.js';
+export type { DeployDirResult } from './deploy.js';
+export type * from './types.js';

@@ -1,0 +1,277 @@
+/**
+ * The OpenAPI 3.1 description of the control API, served at `GET /v1/openapi.json`.
+ * It mirrors docs/control-api.md; error codes come from ERROR_STATUS so the two cannot drift.
+ */
+import { ERROR_STATUS, type ErrorCode } from '../shared/errors.js';
+
+type Schema = Record<string, unknown>;
+
+const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
+const obj = (properties: Record<string, Schema>, optional: string[] = []): Schema => ({
+  type: 'object',
+  properties,
+  required: Object.keys(properties).filter((k) => !optional.includes(k)),
+});
+const str: Schema = { type: 'string' };
+const int: Schema = { type: 'integer' };
+const bool: Schema = { type: 'boolean' };
+const epochMs: Schema = { type: 'integer', description: 'epoch milliseconds' };
+const nullable = (s: Schema): Schema => ({ oneOf: [s, { type: 'null' }] });
+const arrayOf = (s: Schema): Schema => ({ type: 'array', items: s });
+const json = (schema: Schema) => ({ content: { 'application/json': { schema } } });
+
+function ok(description: string, schema: Schema) {
+  return { description, ...json(schema) };
+}
+
+/** Error answers grouped by status, each naming the codes it may carry. */
+function errors(...codes: ErrorCode[]): Record<string, unknown> {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of ['UNAUTHORIZED', 'BAD_REQUEST', ...codes] as ErrorCode[]) {
+    const status = ERROR_STATUS[code];
+    byStatus.set(status, [...new Set([...(byStatus.get(status) ?? []), code])]);
+  }
+  const answers = [...byStatus].map(([status, list]) => [String(status), { description: list.join(', '), ...json(ref('Error')) }]);
+  answers.push(['default', { description: 'any other error, e.g. INTERNAL', ...json(ref('Error')) }]);
+  return Object.fromEntries(answers);
+}
+
+const param = (name: string, description: string, schema: Schema = str, where: 'path' | 'query' = 'path') => ({
+  name,
+  in: where,
+  required: where === 'path',
+  description,
+  schema,
+});
+const appParam = param('app', 'app name');
+const fnParam = param('fn', 'function name');
+
+const httpTrigger = obj({
+  type: { const: 'http' },
+  method: { enum: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'ANY'] },
+  path: { type: 'string', description: 'template with {param} segments and an optional last {proxy+}' },
+});
+
+const functionConfig = obj({
+  handler: obj({ file: str, export: nullable(str) }),
+  memory: { type: 'integer', minimum: 64, maximum: 4096, description: 'MB' },
+  timeout: { type: 'number', exclusiveMinimum: 0, maximum: 900, description: 'seconds' },
+  concurrency: nullable({ type: 'integer', minimum: 1 }),
+  instanceConcurrency: { type: 'integer', minimum: 1, maximum: 1000 },
+  minInstances: { type: 'integer', minimum: 0 },
+  idleTimeout: { type: 'integer', minimum: 1, maximum: 86400, description: 'seconds' },
+  env: { type: 'object', additionalProperties: str },
+  triggers: arrayOf(ref('HttpTrigger')),
+});
+
+const schemas: Record<string, Schema> = {
+  Error: obj({
+    error: obj(
+      {
+        code: { enum: Object.keys(ERROR_STATUS) },
+        message: str,
+        details: { type: 'object', description: 'e.g. issues: [{path, line?, column?, message}]' },
+        invocationId: { type: 'string', description: 'set when an invocation failed' },
+      },
+      ['details', 'invocationId'],
+    ),
+  }),
+  HttpTrigger: httpTrigger,
+  FunctionConfig: functionConfig,
+  AppSpec: obj({
+    app: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,62}$' },
+    functions: { type: 'object', minProperties: 1, additionalProperties: ref('FunctionConfig') },
+  }),
+  DeployRequest: obj({
+    spec: ref('AppSpec'),
+    bundles: {
+      type: 'object',
+      description: 'one bundled ESM module per function of the spec',
+      additionalProperties: obj({ code: str }),
+    },
+  }),
+  DeployResult: obj({
+    app: str,
+    functions: arrayOf(
+      obj({ name: str, version: int, created: { type: 'boolean', description: 'false: unchanged, no new version' } }),
+    ),
+    removed: arrayOf(str),
+  }),
+  AppSummary: obj({ app: str, functions: int, createdAt: epochMs, updatedAt: epochMs }),
+  FunctionView: obj({
+    app: str,
+    name: str,
+    activeVersion: int,
+    latestVersion: int,
+    createdAt: epochMs,
+    updatedAt: epochMs,
+    codeSize: { type: 'integer', description: 'bytes' },
+    config: ref('FunctionConfig'),
+    routes: arrayOf({ type: 'string', examples: ['GET /hello/{name}'] }),
+    instances: obj({ total: int, busy: int, idle: int }),
+  }),
+  Version: obj({ version: int, hash: str, codeSize: int, createdAt: epochMs, active: bool, config: ref('FunctionConfig') }),
+  InvocationRecord: obj({
+    id: str,
+    app: str,
+    function: str,
+    version: int,
+    trigger: { enum: ['http', 'api', 'event'] },
+    startedAt: epochMs,
+    durationMs: { type: 'number' },
+    billedMs: int,
+    memoryMb: int,
+    maxMemoryMb: nullable({ type: 'number' }),
+    coldStart: bool,
+    initMs: nullable({ type: 'number' }),
+    status: { enum: ['ok', 'error', 'timeout', 'oom', 'crashed', 'throttled'] },
+    errorCode: nullable(str),
+    errorMessage: nullable(str),
+    httpStatus: nullable(int),
+  }),
+  LogLine: obj({
+    seq: int,
+    invocationId: nullable(str),
+    ts: epochMs,
+    stream: { enum: ['stdout', 'stderr', 'system'] },
+    line: str,
+  }),
+};
+
+const deleted = ok('deleted', obj({ deleted: { const: true } }));
+
+const paths = {
+  '/healthz': {
+    get: { summary: 'liveness', security: [], responses: { '200': ok('up', obj({ ok: { const: true } })) } },
+  },
+  '/v1/openapi.json': {
+    get: { summary: 'this document', responses: { '200': ok('OpenAPI 3.1 document', { type: 'object' }), ...errors() } },
+  },
+  '/v1/apps': {
+    get: { summary: 'list apps', responses: { '200': ok('apps', obj({ apps: arrayOf(ref('AppSummary')) })), ...errors() } },
+  },
+  '/v1/apps/{app}': {
+    parameters: [appParam],
+    put: {
+      summary: "deploy an app: the spec becomes the app's whole set of functions",
+      description: 'Functions whose code and config are unchanged keep their version; functions missing from the spec are deleted.',
+      requestBody: { required: true, ...json(ref('DeployRequest')) },
+      responses: { '200': ok('deployed', ref('DeployResult')), ...errors('MANIFEST_INVALID', 'ROUTE_CONFLICT') },
+    },
+    delete: { summary: 'delete an app and all its functions', responses: { '200': deleted, ...errors('APP_NOT_FOUND') } },
+  },
+  '/v1/functions': {
+    get: {
+      summary: 'list the functions of every app',
+      responses: { '200': ok('functions', obj({ functions: arrayOf(ref('FunctionView')) })), ...errors() },
+    },
+  },
+  '/v1/apps/{app}/functions': {
+    parameters: [appParam],
+    get: {
+      summary: "list an app's functions",
+      responses: { '200': ok('functions', obj({ functions: arrayOf(ref('FunctionView')) })), ...errors() },
+    },
+  },
+  '/v1/apps/{app}/functions/{fn}': {
+    parameters: [appParam, fnParam],
+    get: { summary: 'describe a function', responses: { '200': ok('the function', ref('FunctionView')), ...errors('FUNCTION_NOT_FOUND') } },
+    delete: { summary: 'delete a function and its versions', responses: { '200': deleted, ...errors('FUNCTION_NOT_FOUND') } },
+  },
+  '/v1/apps/{app}/functions/{fn}/versions': {
+    parameters: [appParam, fnParam],
+    get: {
+      summary: "list a function's versions, oldest first",
+      responses: { '200': ok('versions', obj({ versions: arrayOf(ref('Version')) })), ...errors('FUNCTION_NOT_FOUND') },
+    },
+  },
+  '/v1/apps/{app}/functions/{fn}/rollback': {
+    parameters: [appParam, fnParam],
+    post: {
+      summary: 'activate an earlier version (default: the one before the active version)',
+      requestBody: { required: false, ...json(obj({ to: { type: 'integer', minimum: 1 } }, ['to'])) },
+      responses: {
+        '200': ok('the function, now serving that version', ref('FunctionView')),
+        ...errors('FUNCTION_NOT_FOUND', 'VERSION_NOT_FOUND'),
+      },
+    },
+  },
+  '/v1/apps/{app}/functions/{fn}/invoke': {
+    parameters: [appParam, fnParam],
+    post: {
+      summary: 'run the active version synchronously with the body as the event',
+      description:
+        'Lambda style: 200 and the return value as JSON. Web style: fetch gets POST http://invoke.nimbus/ with the event as JSON body; ' +
+        'the answer carries its status, headers and body. Failures carry `invocationId` inside `error`.',
+      requestBody: { required: false, ...json({ description: 'the event: any JSON' }) },
+      responses: {
+        '200': {
+          description: "the function's answer",
+          headers: { 'X-Nimbus-Invocation-Id': { schema: str } },
+          content: { '*/*': { schema: {} } },
+        },
+        ...errors(
+          'FUNCTION_NOT_FOUND',
+          'PAYLOAD_TOO_LARGE',
+          'THROTTLED',
+          'FUNCTION_ERROR',
+          'FUNCTION_INIT_ERROR',
+          'FUNCTION_OOM',
+          'FUNCTION_CRASHED',
+          'RESPONSE_TOO_LARGE',
+          'INVALID_RESPONSE',
+          'SHUTTING_DOWN',
+          'FUNCTION_TIMEOUT',
+        ),
+      },
+    },
+  },
+  '/v1/apps/{app}/functions/{fn}/invocations': {
+    parameters: [appParam, fnParam],
+    get: {
+      summary: 'invocation records, newest first',
+      parameters: [
+        param('limit', 'at most this many (default 50, max 1000)', { type: 'integer', minimum: 1, maximum: 1000 }, 'query'),
+        param('before', 'only records started before this epoch ms (paging)', int, 'query'),
+      ],
+      responses: { '200': ok('records', obj({ invocations: arrayOf(ref('InvocationRecord')) })), ...errors() },
+    },
+  },
+  '/v1/invocations/{id}': {
+    parameters: [param('id', 'invocation id (X-Nimbus-Invocation-Id)')],
+    get: { summary: 'one invocation record', responses: { '200': ok('the record', ref('InvocationRecord')), ...errors('INVOCATION_NOT_FOUND') } },
+  },
+  '/v1/apps/{app}/functions/{fn}/logs': {
+    parameters: [appParam, fnParam],
+    get: {
+      summary: 'log lines, oldest first',
+      parameters: [
+        param('invocation', 'only the lines of this invocation', str, 'query'),
+        param('after', 'only lines with a greater seq (pass the previous answer’s next)', int, 'query'),
+        param('limit', 'at most this many (default 1000, max 10000)', { type: 'integer', minimum: 1, maximum: 10000 }, 'query'),
+      ],
+      responses: {
+        '200': ok('lines', obj({ lines: arrayOf(ref('LogLine')), next: { type: 'integer', description: 'pass as after' } })),
+        ...errors(),
+      },
+    },
+  },
+};
+
+export const openApiDocument = {
+  openapi: '3.1.0',
+  info: {
+    title: 'Nimbus control API',
+    version: '1',
+    description: 'Deploy and manage functions of a Nimbus node. Every /v1 path needs `Authorization: Bearer <admin key>`.',
+  },
+  servers: [{ url: 'http://127.0.0.1:8081' }],
+  security: [{ adminKey: [] }],
+  components: {
+    securitySchemes: {
+      adminKey: { type: 'http', scheme: 'bearer', description: 'the contents of <data-dir>/admin.key' },
+    },
+    schemas,
+  },
+  paths,
+} as const;
