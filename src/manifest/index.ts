@@ -1,0 +1,17 @@
+/** Public surface of the manifest subsystem: `nimbus.yaml` → validated AppSpec. */
+export { parseManifest, BUILTIN_DEFAULTS } from './parse.js';
+export { loadManifest, MANIFEST_FILES } from './load.js';
+export type { LoadedManifest } from './load.js';
+export {
+  appSpecSchema,
+  functionConfigSchema,
+  manifestSchema,
+  appNameSchema,
+  functionNameSchema,
+} from './schema.js';
+export type { RawManifest, ParsedManifest, AppSpecInput } from './schema.js';
+export { parseHttpRoute, routeKey, routesConflict, formatRoute, HTTP_METHODS } from './routes.js';
+export type { HttpMethod } from './routes.js';
+export { parseHandler, handlerCandidates, RESOLVE_EXTENSIONS } from './handler.js';
+export { manifestJsonSchema, manifestJsonSchemaText } from './json-schema.js';
+export type { ManifestIssue } from './issues.js';

@@ -1,0 +1,36 @@
+import { describe, it } from 'node:test';
+import { strict as assert } from 'node:assert';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { manifestJsonSchema, manifestJsonSchemaText, SCHEMA_FILE } from './json-schema.js';
+
+// Compiled tests run from dist/src/manifest/: the repository root is three levels up.
+const committed = fileURLToPath(new URL(`../../../${SCHEMA_FILE}`, import.meta.url));
+
+describe('manifest JSON Schema', () => {
+  it('is committed up to date', async () => {
+    const text = await readFile(committed, 'utf8');
+    assert.ok(
+      text === manifestJsonSchemaText(),
+      `${SCHEMA_FILE} is stale: run \`npx tsc -p tsconfig.json && node dist/src/manifest/json-schema.js\` and commit it`,
+    );
+  });
+
+  it('describes the manifest strictly, with help for editors', () => {
+    const schema = manifestJsonSchema() as any;
+    assert.equal(schema.$schema, 'https://json-schema.org/draft/2020-12/schema');
+    assert.match(schema.title, /nimbus\.yaml/);
+    assert.equal(typeof schema.description, 'string');
+    assert.equal(schema.additionalProperties, false);
+    assert.deepEqual(schema.required, ['app', 'functions']);
+    const fn = schema.properties.functions.additionalProperties;
+    assert.equal(fn.additionalProperties, false);
+    assert.deepEqual(fn.required, ['handler']);
+    assert.deepEqual({ min: fn.properties.memory.minimum, max: fn.properties.memory.maximum }, { min: 64, max: 4096 });
+    for (const [key, prop] of Object.entries<any>(fn.properties)) {
+      assert.equal(typeof prop.description, 'string', `${key} has a description`);
+    }
+    assert.equal(fn.properties.triggers.items.properties.http.type, 'string');
+    assert.match(schema.properties.defaults.description, /every function/);
+  });
+});

@@ -1,0 +1,96 @@
+/**
+ * Turns zod issues into manifest problems a person can act on: "must be at most 4096 (got 9000)"
+ * rather than "Too big: expected number to be <=4096". Schema-level messages (regexes, refinements)
+ * win over this map, so it only words the generic cases.
+ */
+import type { z } from 'zod';
+import { defaultsSchema, describeValue, functionSchema, manifestSchema, triggerSchema } from './schema.js';
+
+type ErrorMap = z.core.$ZodErrorMap;
+type Issue = z.core.$ZodIssue;
+
+const TYPE_NAMES: Record<string, string> = {
+  int: 'a whole number',
+  number: 'a number',
+  string: 'a string',
+  boolean: 'true or false',
+  object: 'a mapping of keys to values',
+  record: 'a mapping of keys to values',
+  array: 'a list',
+};
+
+/** Pass as `{ error: manifestErrorMap }` to `safeParse`. */
+export const manifestErrorMap: ErrorMap = (issue) => {
+  const got = describeValue(issue.input);
+  switch (issue.code) {
+    case 'invalid_type':
+      if (issue.input === undefined) return 'is required';
+      return `must be ${TYPE_NAMES[issue.expected] ?? issue.expected} (got ${got})`;
+    case 'too_big':
+      if (issue.origin === 'string') return `must be at most ${issue.maximum} characters long`;
+      if (issue.origin === 'array') return `must have at most ${issue.maximum} items`;
+      return `must be ${issue.inclusive === false ? 'less than' : 'at most'} ${issue.maximum} (got ${got})`;
+    case 'too_small':
+      if (issue.origin === 'string') return issue.minimum === 1 ? 'must not be empty' : `must be at least ${issue.minimum} characters long`;
+      if (issue.origin === 'array') return `must have at least ${issue.minimum} items`;
+      return `must be ${issue.inclusive === false ? 'greater than' : 'at least'} ${issue.minimum} (got ${got})`;
+    case 'invalid_value':
+      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')} (got ${got})`;
+    default:
+      return undefined;
+  }
+};
+
+/** A problem located by its path in the raw manifest. */
+export interface PathIssue {
+  path: (string | number)[];
+  message: string;
+  /** Point at the key rather than its value (unknown keys, bad names). */
+  atKey?: boolean;
+}
+
+/** Flattens zod issues into one PathIssue per problem (one per unknown key, for instance). */
+export function fromZodIssues(issues: readonly Issue[]): PathIssue[] {
+  return issues.flatMap((issue): PathIssue[] => {
+    const path = issue.path.map((p) => (typeof p === 'number' ? p : String(p)));
+    if (issue.code === 'unrecognized_keys') {
+      const allowed = allowedKeys(path);
+      return issue.keys.map((key) => ({ path: [...path, key], message: unknownKeyMessage(key, allowed), atKey: true }));
+    }
+    if (issue.code === 'invalid_key') {
+      const inner = issue.issues.map((i) => i.message).join('; ');
+      return [{ path, message: `bad name "${String(path.at(-1))}": ${inner}`, atKey: true }];
+    }
+    return [{ path, message: issue.message }];
+  });
+}
+
+// Where each strict object lives in the raw manifest, so an unknown key can list the valid ones.
+function allowedKeys(path: (string | number)[]): string[] {
+  const keysOf = (shape: object): string[] => Object.keys(shape);
+  if (path.length === 0) return keysOf(manifestSchema.shape);
+  if (path.length === 1 && path[0] === 'defaults') return keysOf(defaultsSchema.shape);
+  if (path.length === 2 && path[0] === 'functions') return keysOf(functionSchema.shape);
+  if (path.length === 4 && path[2] === 'triggers') return keysOf(triggerSchema.in.shape);
+  return [];
+}
+
+function unknownKeyMessage(key: string, allowed: string[]): string {
+  const near = allowed.find((k) => editDistance(k.toLowerCase(), key.toLowerCase()) <= 2);
+  const hint = near === undefined ? '' : `did you mean "${near}"? `;
+  const list = allowed.length === 0 ? '' : `allowed keys: ${allowed.join(', ')}`;
+  return `unknown key "${key}": ${hint}${list || 'remove it'}`;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_v, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      row.push(Math.min((prev[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + cost));
+    }
+    prev = row;
+  }
+  return prev[b.length] ?? 0;
+}

@@ -1,0 +1,113 @@
+/**
+ * `nimbus.yaml` text → AppSpec. Reports every problem in one MANIFEST_INVALID error, each with
+ * file, line, column and key path: YAML syntax first (nothing else is reliable then), else the
+ * schema's issues together with the cross-field checks of the functions that did validate.
+ */
+import { LineCounter, parseDocument } from 'yaml';
+import type { AppSpec, FunctionConfig } from '../domain/types.js';
+import { formatPath, manifestError } from './issues.js';
+import type { ManifestIssue } from './issues.js';
+import { locate } from './locate.js';
+import type { Position } from './locate.js';
+import { fromZodIssues, manifestErrorMap } from './messages.js';
+import type { PathIssue } from './messages.js';
+import { defaultsSchema, FUNCTION_NAME, functionSchema, manifestSchema } from './schema.js';
+import type { ParsedDefaults, ParsedFunction } from './schema.js';
+import { checkFunctions } from './semantic.js';
+import { syntaxIssues } from './syntax.js';
+
+/** What a function gets when neither it nor `defaults` sets a value. */
+export const BUILTIN_DEFAULTS = {
+  memory: 128,
+  timeout: 3,
+  concurrency: null,
+  instanceConcurrency: 1,
+  minInstances: 0,
+  idleTimeout: 300,
+} as const satisfies Omit<FunctionConfig, 'handler' | 'env' | 'triggers'>;
+
+/** A parsed manifest plus a way back from key paths to positions (for later checks, e.g. files). */
+export interface ParsedManifestDocument {
+  spec: AppSpec;
+  locate(path: readonly (string | number)[]): Position;
+}
+
+/**
+ * Parse and validate manifest text; `file` only names it in messages.
+ * @throws NimbusError MANIFEST_INVALID with `details: { file, issues }`.
+ */
+export function parseManifest(text: string, file = 'nimbus.yaml'): AppSpec {
+  return parseManifestDocument(text, file).spec;
+}
+
+/** {@link parseManifest}, keeping the document so callers can report more problems by line. */
+export function parseManifestDocument(text: string, file = 'nimbus.yaml'): ParsedManifestDocument {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const at = (path: readonly (string | number)[], atKey = false): Position => locate(doc, lineCounter, path, atKey);
+
+  if (doc.errors.length > 0) throw manifestError(file, syntaxIssues(doc, lineCounter, text));
+
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    // Unresolved or runaway aliases only surface when the document is converted.
+    throw manifestError(file, [{ path: '', message: `YAML: ${(err as Error).message}` }]);
+  }
+  if (raw === null || raw === undefined) {
+    const message = 'the file is empty: start with "app: <name>" and a "functions:" mapping (or run `nimbus init`)';
+    throw manifestError(file, [{ path: '', line: 1, column: 1, message }]);
+  }
+
+  const result = manifestSchema.safeParse(raw, { error: manifestErrorMap });
+  const { functions, issues: semantic } = normalizeFunctions(raw);
+  const problems: PathIssue[] = [...(result.success ? [] : fromZodIssues(result.error.issues)), ...semantic];
+  if (!result.success || problems.length > 0) {
+    const located = (p: PathIssue): ManifestIssue => ({ path: formatPath(p.path), ...at(p.path, p.atKey), message: p.message });
+    throw manifestError(file, problems.map(located));
+  }
+  return { spec: { app: result.data.app, functions }, locate: (path) => at(path) };
+}
+
+/**
+ * Applies defaults to each function that validates on its own and runs the cross-field checks
+ * on those, so one run reports a route conflict even when another function has a typo.
+ */
+function normalizeFunctions(raw: unknown): { functions: Record<string, FunctionConfig>; issues: PathIssue[] } {
+  const functions: Record<string, FunctionConfig> = {};
+  const rawFunctions = isRecord(raw) ? raw['functions'] : undefined;
+  if (!isRecord(raw) || !isRecord(rawFunctions)) return { functions, issues: [] };
+  const parsedDefaults = defaultsSchema.safeParse(raw['defaults'] ?? {});
+  const defaults = parsedDefaults.success ? parsedDefaults.data : {};
+  for (const [name, value] of Object.entries(rawFunctions)) {
+    const parsed = functionSchema.safeParse(value);
+    if (FUNCTION_NAME.test(name) && parsed.success) functions[name] = applyDefaults(parsed.data, defaults);
+  }
+  const issues = checkFunctions(functions).map(({ path, message }): PathIssue => {
+    // A trigger is `{ http: "GET /x" }` in the file: point at the route string.
+    const rawPath = path[2] === 'triggers' ? [...path, 'http'] : path;
+    return { path: rawPath, message };
+  });
+  return { functions, issues };
+}
+
+function applyDefaults(fn: ParsedFunction, defaults: ParsedDefaults): FunctionConfig {
+  const pick = <K extends keyof typeof BUILTIN_DEFAULTS>(key: K) => fn[key] ?? defaults[key] ?? BUILTIN_DEFAULTS[key];
+  return {
+    handler: fn.handler,
+    memory: pick('memory'),
+    timeout: pick('timeout'),
+    // null in the file means "no limit" and must override a default, so `??` would be wrong here.
+    concurrency: fn.concurrency !== undefined ? fn.concurrency : (defaults.concurrency ?? null),
+    instanceConcurrency: pick('instanceConcurrency'),
+    minInstances: pick('minInstances'),
+    idleTimeout: pick('idleTimeout'),
+    env: { ...defaults.env, ...fn.env },
+    triggers: fn.triggers ?? [],
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

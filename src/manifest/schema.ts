@@ -1,0 +1,201 @@
+/**
+ * Zod schemas for `nimbus.yaml` as users write it (`manifestSchema`, also the source of the
+ * published JSON Schema) and for the normalized AppSpec the server receives (`appSpecSchema`).
+ * Every object is strict: a misspelled key is an error, never silently ignored.
+ */
+import { z } from 'zod';
+import type { AppSpec, HttpTrigger } from '../domain/types.js';
+import { parseHandler } from './handler.js';
+import { HTTP_METHODS, parseHttpRoute } from './routes.js';
+import { checkFunctions } from './semantic.js';
+
+export const APP_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+export const FUNCTION_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+export const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+export const RESERVED_ENV_PREFIX = 'NIMBUS_';
+
+export const appNameSchema = z
+  .string()
+  .regex(APP_NAME, {
+    error: 'must be 1-63 characters of lower-case letters, digits and "-", starting with a letter (e.g. "shop")',
+  })
+  .describe('App name, unique on the server: lower-case letters, digits and "-", starting with a letter, at most 63.');
+
+export const functionNameSchema = z.string().regex(FUNCTION_NAME, {
+  error: 'function names start with a letter, then letters, digits, "-" or "_", at most 64 characters (e.g. "hello")',
+});
+
+const envKeySchema = z
+  .string()
+  .regex(ENV_KEY, { error: 'variable names hold letters, digits and "_", and do not start with a digit' })
+  .refine((key) => !key.startsWith(RESERVED_ENV_PREFIX), {
+    error: `names starting with ${RESERVED_ENV_PREFIX} are reserved for the platform: rename the variable`,
+  });
+
+// Bounds shared by the manifest and the normalized spec, so both accept the same values.
+const memory = z.int().min(64).max(4096).describe('Memory limit in MB, 64 to 4096. Default 128.');
+const timeout = z
+  .number()
+  .positive()
+  .max(900)
+  .describe('Seconds an invocation may run before it is stopped, up to 900. Default 3.');
+const concurrency = z
+  .int()
+  .min(1)
+  .nullable()
+  .describe('Most instances of this function running at once. null or unset: only the server-wide limit applies.');
+const instanceConcurrency = z
+  .int()
+  .min(1)
+  .max(1000)
+  .describe('Requests one instance serves at the same time, 1 to 1000. Default 1.');
+const minInstances = z
+  .int()
+  .min(0)
+  .describe('Instances kept warm even without traffic; at most `concurrency`. Default 0.');
+const idleTimeout = z
+  .int()
+  .min(1)
+  .max(86400)
+  .describe('Seconds an idle instance is kept before it is stopped, up to 86400. Default 300.');
+
+const envValue = z.union([z.string(), z.number(), z.boolean()], {
+  error: (issue) => `must be a string, number or boolean (got ${describeValue(issue.input)})`,
+});
+const rawEnv = z
+  .record(envKeySchema, envValue)
+  .transform((env) => Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])))
+  .describe('Environment variables of the function. Numbers and booleans become strings.');
+
+/** Per-function settings that `defaults` may also set. */
+const settingsShape = {
+  memory: memory.optional(),
+  timeout: timeout.optional(),
+  concurrency: concurrency.optional(),
+  instanceConcurrency: instanceConcurrency.optional(),
+  minInstances: minInstances.optional(),
+  idleTimeout: idleTimeout.optional(),
+  env: rawEnv.optional(),
+};
+
+export const defaultsSchema = z
+  .strictObject(settingsShape)
+  .describe('Settings every function gets unless it sets its own; `env` is merged key by key.');
+
+const handlerSchema = z
+  .string()
+  .meta({
+    description:
+      'The code to run: a module ("src/hello.ts", default export {fetch} or export `handler`), or Lambda style "src/app.lambdaHandler" (export lambdaHandler of src/app.ts/.js/.mjs/.cjs).',
+    examples: ['src/hello.ts', 'src/app.handler'],
+  })
+  .transform((s, ctx) => {
+    try {
+      return parseHandler(s);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message, input: s });
+      return z.NEVER;
+    }
+  });
+
+const routeSchema = z
+  .string()
+  .meta({
+    description: `"METHOD /path". METHOD: ${HTTP_METHODS.join(', ')}. Path segments are literal, {param}, or a last {proxy+} matching the rest.`,
+    examples: ['GET /hello/{name}', 'ANY /api/{proxy+}'],
+    // Only the outline, for editors; parseHttpRoute gives the precise message.
+    pattern: `^\\s*(${HTTP_METHODS.join('|')}|${HTTP_METHODS.map((m) => m.toLowerCase()).join('|')})\\s+/`,
+  })
+  .transform((s, ctx): HttpTrigger => {
+    try {
+      return parseHttpRoute(s);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message, input: s });
+      return z.NEVER;
+    }
+  });
+
+export const triggerSchema = z
+  .strictObject({ http: routeSchema })
+  .transform((t) => t.http)
+  .describe('An event that invokes the function.');
+
+export const functionSchema = z
+  .strictObject({
+    handler: handlerSchema,
+    ...settingsShape,
+    triggers: z.array(triggerSchema).optional().describe('What invokes the function. Without triggers it runs only when invoked through the API.'),
+  })
+  .describe('A function: its handler, its limits and its triggers.');
+
+export const manifestSchema = z
+  .strictObject({
+    app: appNameSchema,
+    defaults: defaultsSchema.optional(),
+    functions: z
+      .record(functionNameSchema, functionSchema)
+      .refine((fns) => Object.keys(fns).length > 0, { error: 'define at least one function' })
+      .meta({ description: 'The functions of the app, by name.', minProperties: 1 }),
+  })
+  .describe('A Nimbus app: its name and its functions.');
+
+export type RawManifest = z.input<typeof manifestSchema>;
+export type ParsedManifest = z.output<typeof manifestSchema>;
+export type ParsedFunction = z.output<typeof functionSchema>;
+export type ParsedDefaults = z.output<typeof defaultsSchema>;
+
+// ---- the normalized AppSpec, as parseManifest returns it and the control API receives it
+
+const handlerRefSchema = z.strictObject({
+  file: z.string().min(1),
+  export: z
+    .string()
+    .regex(/^[A-Za-z_$][A-Za-z0-9_$]*$/)
+    .nullable(),
+});
+
+const httpTriggerSchema = z
+  .strictObject({ type: z.literal('http'), method: z.enum(HTTP_METHODS), path: z.string() })
+  .superRefine((t, ctx) => {
+    try {
+      parseHttpRoute(`${t.method} ${t.path}`);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message, path: ['path'], input: t.path });
+    }
+  });
+
+export const functionConfigSchema = z.strictObject({
+  handler: handlerRefSchema,
+  memory,
+  timeout,
+  concurrency,
+  instanceConcurrency,
+  minInstances,
+  idleTimeout,
+  env: z.record(envKeySchema, z.string()),
+  triggers: z.array(httpTriggerSchema),
+});
+
+/** Validates a normalized AppSpec, including the checks that span fields (routes, minInstances). */
+export const appSpecSchema = z
+  .strictObject({
+    app: appNameSchema,
+    functions: z
+      .record(functionNameSchema, functionConfigSchema)
+      .refine((fns) => Object.keys(fns).length > 0, { error: 'define at least one function' }),
+  })
+  .superRefine((spec, ctx) => {
+    for (const issue of checkFunctions(spec.functions)) ctx.addIssue({ code: 'custom', ...issue });
+  }) satisfies z.ZodType<AppSpec>;
+
+export type AppSpecInput = z.input<typeof appSpecSchema>;
+
+/** A short rendering of a value for messages: `"128MB"`, `9000`, `a list`. */
+export function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 37)}...` : value);
+  return String(value);
+}
