@@ -1,0 +1,11 @@
+/** Every case, in the order a full run executes them. */
+import type { BenchCase } from '../lib/context.js';
+import { asyncEvents } from './async-events.js';
+import { burst } from './burst.js';
+import { coldStart } from './cold-start.js';
+import { density } from './density.js';
+import { noisyNeighbour } from './noisy-neighbour.js';
+import { routing } from './routing.js';
+import { warmHttp } from './warm-http.js';
+
+export const cases: readonly BenchCase[] = [warmHttp, coldStart, burst, density, routing, noisyNeighbour, asyncEvents];

@@ -1,0 +1,96 @@
+/**
+ * Case 6, noisy neighbour: the warm hello's tail latency while another function busy-loops on
+ * every instance it may have, as a ratio to the same figure on a quiet node (interleaved rounds).
+ * The hello is driven at a fixed request rate rather than flat out: at saturation p99 measures
+ * lost throughput, at a fixed rate it measures how long requests wait for a CPU.
+ */
+import { handlers, writeApp } from '../lib/apps.js';
+import { emptyOutput, type BenchCase } from '../lib/context.js';
+import { runLoad, type LoadResult } from '../lib/load.js';
+import { startNimbus } from '../lib/nimbus.js';
+import { sleep } from '../lib/proc.js';
+import { medianCdf, median, ratio, summarize } from '../lib/stats.js';
+
+const CONNECTIONS = 10;
+const RATE = 2000;
+/** Instances the noisy function may have: one per core, so it can take every CPU. */
+const NOISY_INSTANCES = 2;
+const BUSY_MS = 250;
+
+export const noisyNeighbour: BenchCase = {
+  id: 'noisy-neighbour',
+  title: 'Noisy neighbour',
+  async run(ctx, scope) {
+    const rounds = ctx.quick ? 3 : 5;
+    const durationS = ctx.quick ? 2 : 8;
+    const out = emptyOutput({ connections: CONNECTIONS, rateReqPerS: RATE, rounds, durationS, noisyInstances: NOISY_INSTANCES, busyMsPerInvocation: BUSY_MS });
+    const node = await startNimbus(ctx, scope, { name: 'noisy' });
+    await node.deploy(
+      writeApp(ctx.tmpDir, {
+        app: 'noisy',
+        functions: {
+          hello: { source: handlers.lambda(), routes: ['GET /hello'], concurrency: 1, instanceConcurrency: 100, idleTimeout: 3600 },
+          spinner: { source: handlers.busy(BUSY_MS), routes: ['GET /spin'], concurrency: NOISY_INSTANCES, instanceConcurrency: 1, idleTimeout: 3600, timeout: 10 },
+        },
+      }),
+    );
+    const hello = { url: `${node.gatewayUrl}/hello`, connections: CONNECTIONS, overallRate: RATE, expectBody: 'hello' };
+    const spin = { url: `${node.gatewayUrl}/spin`, connections: NOISY_INSTANCES };
+    // Warm both functions: the hello instance, and the spinner's instances.
+    await runLoad({ ...hello, durationS: ctx.quick ? 1 : 3 });
+    await runLoad({ ...spin, durationS: 2 });
+
+    const quiet: LoadResult[] = [];
+    const noisy: LoadResult[] = [];
+    const spins: LoadResult[] = [];
+    for (let r = 0; r < rounds; r++) {
+      for (const kind of r % 2 === 0 ? (['quiet', 'noisy'] as const) : (['noisy', 'quiet'] as const)) {
+        if (kind === 'quiet') {
+          quiet.push(await runLoad({ ...hello, durationS }));
+        } else {
+          const spinning = runLoad({ ...spin, durationS: durationS + 2 });
+          await sleep(1000); // every spinner instance busy before the hello load starts
+          noisy.push(await runLoad({ ...hello, durationS }));
+          spins.push(await spinning);
+        }
+        const last = (kind === 'quiet' ? quiet : noisy).at(-1);
+        ctx.log(`  round ${r + 1}/${rounds} ${kind.padEnd(5)} p50 ${last?.latency.p50.toFixed(2)} ms  p99 ${last?.latency.p99.toFixed(2)} ms  ${last?.rps.toFixed(0)} req/s`);
+      }
+    }
+    const perRound = (pick: (r: LoadResult) => number) => quiet.map((q, i) => ratio(pick(noisy[i] as LoadResult), pick(q))).filter((x): x is number => x !== null);
+    const p99 = perRound((r) => r.latency.p99);
+    const p50 = perRound((r) => r.latency.p50);
+    out.metrics['quiet.p99'] = summarize(quiet.map((r) => r.latency.p99), 'ms');
+    out.metrics['noisy.p99'] = summarize(noisy.map((r) => r.latency.p99), 'ms');
+    out.metrics['quiet.p50'] = summarize(quiet.map((r) => r.latency.p50), 'ms');
+    out.metrics['noisy.p50'] = summarize(noisy.map((r) => r.latency.p50), 'ms');
+    out.metrics['noisy.spinnerInvocationsPerS'] = summarize(spins.map((r) => r.rps), 'req/s');
+    out.ratios.push(
+      { name: 'hello p99 noisy / quiet', value: median(p99), rounds: p99, definition: 'per-round p99 of the hello with the spinner running divided by without, median over rounds' },
+      { name: 'hello p50 noisy / quiet', value: median(p50), rounds: p50, definition: 'the same for p50' },
+    );
+    const bad = [...quiet, ...noisy].reduce((n, r) => n + r.non2xx + r.errors + r.mismatches, 0);
+    if (bad > 0) out.notes.push(`${bad} hello requests were not answered 2xx "hello"`);
+    const spinBad = spins.reduce((n, r) => n + r.non2xx + r.errors, 0);
+    if (spinBad > 0) out.notes.push(`${spinBad} spinner requests failed (${JSON.stringify(spins.at(-1)?.statusCodes)})`);
+    out.tables.push({
+      title: `Warm hello at a fixed ${RATE} req/s over ${CONNECTIONS} connections, with and without ${NOISY_INSTANCES} instances of a function spinning ${BUSY_MS} ms per call (median of ${rounds} rounds)`,
+      columns: ['node', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms'],
+      rows: [
+        ['quiet', median(quiet.map((r) => r.rps)), median(quiet.map((r) => r.latency.p50)), median(quiet.map((r) => r.latency.p99)), median(quiet.map((r) => r.latency.p999))],
+        ['noisy', median(noisy.map((r) => r.rps)), median(noisy.map((r) => r.latency.p50)), median(noisy.map((r) => r.latency.p99)), median(noisy.map((r) => r.latency.p999))],
+      ],
+    });
+    out.charts.push({
+      file: 'noisy-neighbour.svg',
+      title: `Warm hello latency at ${RATE} req/s, quiet vs a neighbour spinning on ${NOISY_INSTANCES} instances`,
+      kind: 'cdf',
+      unit: 'ms',
+      series: [
+        { name: 'quiet', points: medianCdf(quiet.map((r) => r.cdf)) },
+        { name: 'noisy neighbour', points: medianCdf(noisy.map((r) => r.cdf)) },
+      ],
+    });
+    return out;
+  },
+};

@@ -1,0 +1,53 @@
+/** Write latest.json, latest.md and the charts; refresh the quoted block of BENCHMARKS.md. */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../lib/paths.js';
+import { jsonNumbers } from './format.js';
+import { ratiosTable, renderMarkdown, runHeader, targetsTable } from './markdown.js';
+import type { RunReport } from './report.js';
+import { renderChart } from './svg.js';
+
+/** Writes into `dir`; returns the paths written. */
+export function writeResults(report: RunReport, dir: string): string[] {
+  mkdirSync(dir, { recursive: true });
+  const written: string[] = [];
+  const put = (name: string, text: string) => {
+    writeFileSync(join(dir, name), text);
+    written.push(join(dir, name));
+  };
+  put('latest.json', `${JSON.stringify(report, jsonNumbers, 2)}\n`);
+  put('latest.md', renderMarkdown(report));
+  for (const c of report.cases) for (const chart of c.charts) put(chart.file, renderChart(chart));
+  return written;
+}
+
+const BEGIN = '<!-- bench:begin (written by `npm run bench`; edit outside these markers) -->';
+const END = '<!-- bench:end -->';
+
+/** Replace the generated block of BENCHMARKS.md (create the file if it is missing). */
+export function updateBenchmarksMd(report: RunReport): string {
+  const file = join(repoRoot, 'BENCHMARKS.md');
+  const block = [
+    BEGIN,
+    '',
+    ...runHeader(report),
+    '',
+    '### Targets',
+    '',
+    ...targetsTable(report.cases),
+    '',
+    '### Ratios (measured within the same run)',
+    '',
+    ...ratiosTable(report.cases),
+    '',
+    'Every table, chart and note of this run: [bench/results/latest.md](bench/results/latest.md); raw figures: [bench/results/latest.json](bench/results/latest.json).',
+    '',
+    END,
+  ].join('\n');
+  const current = existsSync(file) ? readFileSync(file, 'utf8') : `# Benchmarks\n\n${BEGIN}\n${END}\n`;
+  const start = current.indexOf(BEGIN);
+  const end = current.indexOf(END);
+  const next = start >= 0 && end > start ? current.slice(0, start) + block + current.slice(end + END.length) : `${current.trimEnd()}\n\n${block}\n`;
+  writeFileSync(file, next);
+  return file;
+}
