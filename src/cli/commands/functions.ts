@@ -56,7 +56,11 @@ export function registerFunctionCommands(program: Command, ctx: CliContext): voi
         ['routes', f.routes.join(', ') || '-'],
         ['memory', `${c.memory} MB`],
         ['timeout', `${c.timeout} s`],
-        ['concurrency', `${c.concurrency ?? 'node limit'} instances, ${c.instanceConcurrency} request(s) each`],
+        [
+          'concurrency',
+          `${c.concurrency === null ? 'no limit but the node-wide one' : `at most ${c.concurrency} instances`}, ` +
+            `${c.instanceConcurrency} request(s) per instance`,
+        ],
         ['warm', `${c.minInstances} min instance(s), idle timeout ${c.idleTimeout} s`],
         ['instances', `${f.instances.total} (${f.instances.busy} busy, ${f.instances.idle} idle)`],
         ['code size', formatBytes(f.codeSize)],

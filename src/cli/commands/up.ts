@@ -5,7 +5,7 @@ import { NimbusClient } from '../../client/client.js';
 import type { DeployDirResult } from '../../client/deploy.js';
 import type { HttpTrigger } from '../../domain/index.js';
 import type { NimbusOptions, RunningNimbus } from '../../server/options.js';
-import { toNimbusError } from '../../shared/errors.js';
+import { NimbusError, toNimbusError } from '../../shared/errors.js';
 import { DEFAULT_KEY_FILE, DEFAULT_URL } from '../config.js';
 import type { CliContext } from '../context.js';
 import { formatError, printLine, reportError } from '../output.js';
@@ -29,6 +29,18 @@ export function curlLine(gatewayUrl: string, t: HttpTrigger): string {
   if (t.method === 'GET' || t.method === 'ANY') return `curl ${url}`;
   if (t.method === 'HEAD') return `curl -I ${url}`;
   return `curl -X ${t.method} ${url} -H 'content-type: application/json' -d '{}'`;
+}
+
+/** EADDRINUSE is the one start-up failure a user fixes with a flag, so say which flag. */
+function portInUse(err: unknown, opts: UpOptions): NimbusError | undefined {
+  const e = err as NodeJS.ErrnoException & { port?: number; address?: string };
+  if (e?.code !== 'EADDRINUSE') return undefined;
+  const where = e.port === undefined ? 'a port' : `port ${e.port} on ${e.address ?? opts.host}`;
+  return new NimbusError(
+    'BAD_REQUEST',
+    `${where} is already in use (another \`nimbus up\`?): stop it, or choose other ports with --port and --admin-port (0 = any free port)`,
+    { cause: err },
+  );
 }
 
 /** Stop gracefully on the first signal; a second one means the user is done waiting. */
@@ -106,7 +118,9 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
       };
       if (opts.maxInstances !== undefined) options.maxInstances = opts.maxInstances;
       if (opts.poolSize !== undefined) options.poolSize = opts.poolSize;
-      const running = await startNimbus(options);
+      const running = await startNimbus(options).catch((err: unknown) => {
+        throw portInUse(err, opts) ?? err;
+      });
       stopOnSignals(running);
 
       const deployed: DeployDirResult[] = [];
