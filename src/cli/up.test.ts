@@ -39,7 +39,8 @@ describe('nimbus up', () => {
   before(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'nimbus-up-'));
     assert.equal((await runCli(['init', 'demo'], { cwd: tmp })).code, 0);
-    const args = ['up', '--port', '0', '--admin-port', '0', '--pool-size', '1', '--json', '--deploy', 'demo', '--deploy', 'nowhere'];
+    const ports = ['--port', '0', '--admin-port', '0', '--pool-size', '1'];
+    const args = ['up', ...ports, '--json', '--deploy', 'demo', '--deploy', 'nowhere'];
     const c = spawn(process.execPath, [MAIN, ...args], { cwd: tmp, env: {}, stdio: ['ignore', 'pipe', 'pipe'] });
     child = c;
     c.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));

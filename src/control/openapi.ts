@@ -175,7 +175,10 @@ const paths = {
   },
   '/v1/apps/{app}/functions/{fn}': {
     parameters: [appParam, fnParam],
-    get: { summary: 'describe a function', responses: { '200': ok('the function', ref('FunctionView')), ...errors('FUNCTION_NOT_FOUND') } },
+    get: {
+      summary: 'describe a function',
+      responses: { '200': ok('the function', ref('FunctionView')), ...errors('FUNCTION_NOT_FOUND') },
+    },
     delete: { summary: 'delete a function and its versions', responses: { '200': deleted, ...errors('FUNCTION_NOT_FOUND') } },
   },
   '/v1/apps/{app}/functions/{fn}/versions': {
@@ -201,7 +204,8 @@ const paths = {
     post: {
       summary: 'run the active version synchronously with the body as the event',
       description:
-        'Lambda style: 200 and the return value as JSON. Web style: fetch gets POST http://invoke.nimbus/ with the event as JSON body; ' +
+        'Lambda style: 200 and the return value as JSON. ' +
+        'Web style: fetch gets POST http://invoke.nimbus/ with the event as JSON body; ' +
         'the answer carries its status, headers and body. Failures carry `invocationId` inside `error`.',
       requestBody: { required: false, ...json({ description: 'the event: any JSON' }) },
       responses: {
@@ -239,7 +243,10 @@ const paths = {
   },
   '/v1/invocations/{id}': {
     parameters: [param('id', 'invocation id (X-Nimbus-Invocation-Id)')],
-    get: { summary: 'one invocation record', responses: { '200': ok('the record', ref('InvocationRecord')), ...errors('INVOCATION_NOT_FOUND') } },
+    get: {
+      summary: 'one invocation record',
+      responses: { '200': ok('the record', ref('InvocationRecord')), ...errors('INVOCATION_NOT_FOUND') },
+    },
   },
   '/v1/apps/{app}/functions/{fn}/logs': {
     parameters: [appParam, fnParam],

@@ -38,7 +38,8 @@ function portInUse(err: unknown, opts: UpOptions): NimbusError | undefined {
   const where = e.port === undefined ? 'a port' : `port ${e.port} on ${e.address ?? opts.host}`;
   return new NimbusError(
     'BAD_REQUEST',
-    `${where} is already in use (another \`nimbus up\`?): stop it, or choose other ports with --port and --admin-port (0 = any free port)`,
+    `${where} is already in use (another \`nimbus up\`?): stop it, ` +
+      'or choose other ports with --port and --admin-port (0 = any free port)',
     { cause: err },
   );
 }
