@@ -4,7 +4,7 @@
  * starts from zero. Expect 0 throttles: the limits allow 100 instances.
  */
 import { handlers, writeApp } from '../lib/apps.js';
-import { emptyOutput, target, type BenchCase } from '../lib/context.js';
+import { emptyOutput, failIf, target, type BenchCase } from '../lib/context.js';
 import { runBurst } from '../lib/load.js';
 import { startNimbus } from '../lib/nimbus.js';
 import { sleep } from '../lib/proc.js';
@@ -56,7 +56,7 @@ export const burst: BenchCase = {
         throttles.push(throttled);
         failures.push(failed);
         if (before !== 0) out.notes.push(`round ${r + 1}: ${before} instances existed before the burst`);
-        if (failed > 0) out.notes.push(`round ${r + 1}: ${failed} requests failed: ${JSON.stringify(res.statuses)} ${res.errors.slice(0, 3).join('; ')}`);
+        failIf(out, failed === 0 ? [] : [`round ${r + 1}: ${failed} requests failed: ${JSON.stringify(res.statuses)} ${res.errors.slice(0, 3).join('; ')}`]);
         ctx.log(`  round ${r + 1}/${rounds}: all answered in ${res.totalMs.toFixed(0)} ms, ${view.instances.total} instances, ${throttled} throttled, statuses ${JSON.stringify(res.statuses)}`);
       });
     }

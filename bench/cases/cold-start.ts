@@ -6,7 +6,7 @@
  */
 import type { InvocationRecord } from '../../src/client/index.js';
 import { fnName, handlers, writeApp, type BenchFunction } from '../lib/apps.js';
-import { emptyOutput, target, type BenchCase } from '../lib/context.js';
+import { emptyOutput, failIf, target, type BenchCase } from '../lib/context.js';
 import { keepAliveAgent, timedGet, type Timed } from '../lib/http.js';
 import { startNimbus, type NimbusNode } from '../lib/nimbus.js';
 import { sleep } from '../lib/proc.js';
@@ -68,7 +68,8 @@ export const coldStart: BenchCase = {
     for (const n of nodes) {
       const s = n.samples;
       const bad = s.filter((x) => x.cold.status !== 200 || x.warm.status !== 200);
-      if (bad.length > 0) out.notes.push(`${n.key}: ${bad.length} requests did not answer 200 (first: ${bad[0]?.cold.status} ${bad[0]?.cold.body.slice(0, 200)})`);
+      const first = bad[0]?.cold.status === 200 ? bad[0]?.warm : bad[0]?.cold;
+      failIf(out, bad.length === 0 ? [] : [`${n.key}: ${bad.length} of ${s.length} functions did not answer 200 (first: ${first?.status} ${first?.body.slice(0, 200)})`]);
       const coldMs = s.map((x) => x.cold.ms);
       out.metrics[`${n.key}.cold.e2e`] = summarize(coldMs, 'ms');
       out.metrics[`${n.key}.cold.e2e.lambda`] = summarize(s.filter((x) => x.style === 'lambda').map((x) => x.cold.ms), 'ms');

@@ -2,11 +2,11 @@
  * Case 4, density: memory of the platform with 1, 100 and 1,000 functions deployed and no
  * instances (each level on a fresh node), the memory one warm idle instance adds, and the time
  * to deploy a 100-function app. "Platform" is the `nimbus up` process and everything it started
- * (its pre-warmed pool): RSS summed over that tree is checked against the target, and PSS (which
- * does not count shared pages twice) and the server process alone are shown beside it.
+ * (its pre-warmed pool). The target is checked both on the server process alone and on RSS
+ * summed over the tree; PSS (which does not count shared pages twice) is shown beside them.
  */
 import { fnName, handlers, writeApp, type BenchFunction } from '../lib/apps.js';
-import { emptyOutput, target, type BenchCase } from '../lib/context.js';
+import { emptyOutput, failIf, target, type BenchCase } from '../lib/context.js';
 import { keepAliveAgent, timedGet } from '../lib/http.js';
 import { startNimbus, type NimbusNode } from '../lib/nimbus.js';
 import { sleep } from '../lib/proc.js';
@@ -77,7 +77,7 @@ export const density: BenchCase = {
             await sleep(200); // pool refill
           }
           agent.destroy();
-          if (failed > 0) out.notes.push(`${failed} of the ${warmInstances} requests that start instances failed`);
+          failIf(out, failed === 0 ? [] : [`${failed} of the ${warmInstances} requests that start instances failed`]);
           const after = await settledMemory(node);
           const view = await node.client.listFunctions('d100-0');
           const live = view.reduce((n, f) => n + f.instances.total, 0);
@@ -97,7 +97,10 @@ export const density: BenchCase = {
       out.metrics[`rss.server.${level}`] = summarize([mem.rootRssMb], 'MB');
     }
     out.metrics['deploy100Ms'] = summarize(deployMs, 'ms');
-    out.targets.push(target('platform RSS with 100 functions (server + pool)', memory.get(100)?.treeRssMb ?? null, '<=', 150, 'MB'));
+    // Both readings of "the platform": the process that holds the functions, and everything
+    // `nimbus up` runs (its pool included) with shared pages counted once per process.
+    out.targets.push(target('server process RSS with 100 functions', memory.get(100)?.rootRssMb ?? null, '<=', 150, 'MB'));
+    out.targets.push(target('server + pre-warmed pool, summed RSS, with 100 functions', memory.get(100)?.treeRssMb ?? null, '<=', 150, 'MB'));
     const m1 = memory.get(1);
     const m1000 = memory.get(1000);
     if (m1 !== undefined && m1000 !== undefined) {

@@ -5,10 +5,12 @@
  * lost throughput, at a fixed rate it measures how long requests wait for a CPU.
  */
 import { handlers, writeApp } from '../lib/apps.js';
-import { emptyOutput, type BenchCase } from '../lib/context.js';
+import { emptyOutput, failIf, type BenchCase } from '../lib/context.js';
 import { runLoad, type LoadResult } from '../lib/load.js';
+import { badSystems } from '../lib/rounds.js';
 import { startNimbus } from '../lib/nimbus.js';
 import { sleep } from '../lib/proc.js';
+import { fmt } from '../report/format.js';
 import { medianCdf, median, ratio, summarize } from '../lib/stats.js';
 
 const CONNECTIONS = 10;
@@ -54,7 +56,7 @@ export const noisyNeighbour: BenchCase = {
           spins.push(await spinning);
         }
         const last = (kind === 'quiet' ? quiet : noisy).at(-1);
-        ctx.log(`  round ${r + 1}/${rounds} ${kind.padEnd(5)} p50 ${last?.latency.p50.toFixed(2)} ms  p99 ${last?.latency.p99.toFixed(2)} ms  ${last?.rps.toFixed(0)} req/s`);
+        ctx.log(`  round ${r + 1}/${rounds} ${kind.padEnd(5)} p50 ${fmt(last?.latency.p50)} ms  p99 ${fmt(last?.latency.p99)} ms  ${fmt(last?.rps)} req/s  ${JSON.stringify(last?.statusCodes)} errors ${last?.errors}`);
       }
     }
     const perRound = (pick: (r: LoadResult) => number) => quiet.map((q, i) => ratio(pick(noisy[i] as LoadResult), pick(q))).filter((x): x is number => x !== null);
@@ -69,6 +71,7 @@ export const noisyNeighbour: BenchCase = {
       { name: 'hello p99 noisy / quiet', value: median(p99), rounds: p99, definition: 'per-round p99 of the hello with the spinner running divided by without, median over rounds' },
       { name: 'hello p50 noisy / quiet', value: median(p50), rounds: p50, definition: 'the same for p50' },
     );
+    failIf(out, badSystems(new Map([['hello (quiet)', quiet], ['hello (noisy)', noisy]])));
     const bad = [...quiet, ...noisy].reduce((n, r) => n + r.non2xx + r.errors + r.mismatches, 0);
     if (bad > 0) out.notes.push(`${bad} hello requests were not answered 2xx "hello"`);
     const spinBad = spins.reduce((n, r) => n + r.non2xx + r.errors, 0);

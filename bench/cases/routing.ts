@@ -5,9 +5,9 @@
  * Target: p50 and p99 within 10%.
  */
 import { handlers, writeApp, type BenchFunction } from '../lib/apps.js';
-import { emptyOutput, target, type BenchCase } from '../lib/context.js';
+import { emptyOutput, failIf, target, type BenchCase } from '../lib/context.js';
 import { startNimbus } from '../lib/nimbus.js';
-import { badAnswers, med, roundMetrics, roundRatio, runRounds, type System } from '../lib/rounds.js';
+import { badAnswers, badSystems, med, roundMetrics, roundRatio, runRounds, type System } from '../lib/rounds.js';
 
 const CONNECTIONS = 50;
 const ROUTE = 'GET /api/v1/svc777/items/{id}';
@@ -48,6 +48,7 @@ export const routing: BenchCase = {
     const large: System = { name: `${total} routes`, spec: { url: many.gatewayUrl + URL_PATH, connections: CONNECTIONS, expectBody: 'hello' } };
     const systems = [small, large];
     const results = await runRounds(systems, { rounds, durationS, warmupS, log: ctx.log });
+    failIf(out, badSystems(results));
     const a = results.get(small.name) ?? [];
     const b = results.get(large.name) ?? [];
     for (const s of systems) Object.assign(out.metrics, roundMetrics(s.name, results.get(s.name) ?? []));

@@ -5,9 +5,9 @@
  */
 import { handlers, writeApp } from '../lib/apps.js';
 import { startBare } from '../lib/bare.js';
-import { emptyOutput, target, type BenchCase, type Ratio } from '../lib/context.js';
+import { emptyOutput, failIf, target, type BenchCase, type Ratio } from '../lib/context.js';
 import { startNimbus } from '../lib/nimbus.js';
-import { badAnswers, cdfOf, med, roundMetrics, roundRatio, runRounds, type System } from '../lib/rounds.js';
+import { badAnswers, badSystems, cdfOf, med, roundMetrics, roundRatio, runRounds, type System } from '../lib/rounds.js';
 import { ensureWorkerd, startWorkerd } from '../lib/workerd.js';
 
 const CONNECTIONS = 50;
@@ -57,6 +57,7 @@ export const warmHttp: BenchCase = {
 
     const results = await runRounds(systems, { rounds, durationS, warmupS, log: ctx.log });
     const runs = (name: string) => results.get(name) ?? [];
+    failIf(out, badSystems(results));
     for (const s of systems) Object.assign(out.metrics, roundMetrics(s.name, runs(s.name)));
 
     const rps = (r: { rps: number }) => r.rps;

@@ -92,3 +92,13 @@ export function target(name: string, actual: number | null, op: Target['op'], li
 export function emptyOutput(params: Record<string, unknown> = {}): CaseOutput {
   return { params, metrics: {}, ratios: [], targets: [], tables: [], charts: [], notes: [] };
 }
+
+/**
+ * Mark a case failed when the system under test answered wrongly: its figures are still reported,
+ * but a run whose requests failed must not read as a measurement (nor pass a smoke test).
+ */
+export function failIf(out: CaseOutput, problems: string[]): void {
+  if (problems.length === 0) return;
+  out.status = 'failed';
+  out.reason = [out.reason, ...problems].filter((x) => x !== undefined).join('; ');
+}

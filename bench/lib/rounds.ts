@@ -4,6 +4,7 @@
  * a round and their median reported.
  */
 import { runLoad, type LoadResult, type LoadSpec } from './load.js';
+import { fmt } from '../report/format.js';
 import { median, medianCdf, ratio, summarize, type Summary } from './stats.js';
 
 export interface System {
@@ -34,7 +35,7 @@ export async function runRounds(systems: System[], opts: RoundsOptions): Promise
       results.get(s.name)?.push(res);
       const bad = res.non2xx + res.errors + res.mismatches;
       opts.log(
-        `  round ${r + 1}/${opts.rounds} ${s.name.padEnd(16)} ${res.rps.toFixed(0).padStart(7)} req/s  p50 ${res.latency.p50.toFixed(2)} ms  p99 ${res.latency.p99.toFixed(2)} ms${bad > 0 ? `  (${bad} bad answers)` : ''}`,
+        `  round ${r + 1}/${opts.rounds} ${s.name.padEnd(16)} ${fmt(res.rps).padStart(7)} req/s  p50 ${fmt(res.latency.p50)} ms  p99 ${fmt(res.latency.p99)} ms${bad > 0 ? `  (${bad} bad answers: ${JSON.stringify(res.statusCodes)}, ${res.errors} errors)` : ''}`,
       );
     }
   }
@@ -73,4 +74,21 @@ export function cdfOf(runs: LoadResult[]): Array<[number, number]> {
 /** Non-2xx, connection errors and wrong bodies summed over rounds. */
 export function badAnswers(runs: LoadResult[]): number {
   return runs.reduce((n, r) => n + r.non2xx + r.errors + r.mismatches, 0);
+}
+
+/** Share of requests that may fail before a system's figures are not trusted. */
+const MAX_BAD_SHARE = 0.01;
+
+/** One line per system whose rounds had more than 1% bad answers. */
+export function badSystems(results: RoundResults): string[] {
+  const problems: string[] = [];
+  for (const [name, runs] of results) {
+    const bad = badAnswers(runs);
+    const total = bad + runs.reduce((n, r) => n + r.ok, 0);
+    if (total === 0 || bad / total > MAX_BAD_SHARE) {
+      const codes = runs.map((r) => JSON.stringify(r.statusCodes)).join(' ');
+      problems.push(`${name}: ${bad} of ${total} requests failed (status codes per round: ${codes}; connection errors: ${runs.reduce((n, r) => n + r.errors, 0)})`);
+    }
+  }
+  return problems;
 }

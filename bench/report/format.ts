@@ -6,10 +6,9 @@ export function fmt(x: number | string | null | undefined): string {
   if (typeof x === 'string') return x;
   if (!Number.isFinite(x)) return '–';
   const a = Math.abs(x);
-  if (a >= 1000) return Math.round(x).toLocaleString('en-US');
+  if (a >= 1000 || Number.isInteger(x)) return Math.round(x).toLocaleString('en-US');
   if (a >= 100) return x.toFixed(0);
   if (a >= 10) return x.toFixed(1);
-  if (Number.isInteger(x)) return String(x);
   return x.toFixed(2);
 }
 
