@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { cases } from './cases/index.js';
 import { emptyOutput, type BenchContext, type CaseResult } from './lib/context.js';
 import { gitInfo, machineInfo } from './lib/machine.js';
+import { takeCrashes } from './lib/nimbus.js';
 import { resultsDir } from './lib/paths.js';
 import { onEmergency, withScope } from './lib/scope.js';
 import { fmt } from './report/format.js';
@@ -81,6 +82,11 @@ for (const c of selected) {
     result = { id: c.id, title: c.title, durationS: 0, ...emptyOutput(), status: 'failed', reason: e.message.split('\n').slice(0, 20).join('\n') };
   }
   result.durationS = (performance.now() - start) / 1000;
+  const crashes = takeCrashes();
+  if (crashes.length > 0) {
+    result.status = 'failed';
+    result.reason = [result.reason, ...crashes].filter((x) => x !== undefined).join('\n');
+  }
   results.push(result);
   const targets = result.targets.map((t) => `${t.name} ${fmt(t.actual)} ${t.unit} (${t.op} ${fmt(t.limit)}: ${t.met === null ? '?' : t.met ? 'met' : 'MISSED'})`);
   log(`   ${c.id} ${result.status} in ${result.durationS.toFixed(0)} s${result.reason === undefined ? '' : `: ${result.reason.split('\n')[0] ?? ''}`}`);

@@ -25,6 +25,13 @@ export interface NimbusNode {
   memory(): TreeMemory;
 }
 
+const crashes: string[] = [];
+
+/** Nimbus nodes that died without being asked to since the last call, with their last output. */
+export function takeCrashes(): string[] {
+  return crashes.splice(0);
+}
+
 export interface NimbusStartOptions {
   /** Short label, used for the data dir and the log file. */
   name: string;
@@ -61,6 +68,9 @@ export async function startNimbus(ctx: BenchContext, scope: Scope, opts: NimbusS
     args,
     logFile: join(ctx.tmpDir, `nimbus-${opts.name}.log`),
     graceMs: 10_000,
+  });
+  void proc.exited.then((code) => {
+    if (!proc.stopping) crashes.push(`${proc.name} exited on its own (${code}); its last output:\n${proc.logTail(15)}`);
   });
   const adminUrl = `http://127.0.0.1:${adminPort}`;
   await waitForHttp(`${adminUrl}/healthz`, proc, 30_000);

@@ -35,6 +35,8 @@ export interface Proc {
   logTail(lines?: number): string;
   /** SIGTERM, then SIGKILL of the whole group after the grace period. Idempotent. */
   stop(): Promise<void>;
+  /** Whether stop() has been called: an exit before that is a crash. */
+  readonly stopping: boolean;
 }
 
 function killQuietly(pid: number, signal: NodeJS.Signals): void {
@@ -89,6 +91,9 @@ export function startProcess(scope: Scope, opts: StartOptions): Proc {
       } catch {
         return '';
       }
+    },
+    get stopping() {
+      return stopping !== null;
     },
     stop() {
       stopping ??= (async () => {

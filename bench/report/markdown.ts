@@ -3,11 +3,13 @@ import type { CaseResult, Table } from '../lib/context.js';
 import { fmt } from './format.js';
 import type { RunReport } from './report.js';
 
-function table(t: Table): string[] {
+export function table(t: Table): string[] {
   const cell = (c: string | number | null) => fmt(c).replace(/\|/g, '\\|');
+  // Numbers align right, text left.
+  const numeric = t.columns.map((_, i) => t.rows.every((r) => typeof r[i] !== 'string'));
   return [
     `| ${t.columns.join(' | ')} |`,
-    `| ${t.columns.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`,
+    `| ${numeric.map((n) => (n ? '---:' : '---')).join(' | ')} |`,
     ...t.rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
   ];
 }
@@ -29,6 +31,7 @@ export function runHeader(r: RunReport): string[] {
 /** Every target of every case, one row each. */
 export function targetsTable(cases: CaseResult[]): string[] {
   const rows = cases.flatMap((c) => c.targets.map((t) => [c.title, t.name, `${t.op} ${fmt(t.limit)} ${t.unit}`, `${fmt(t.actual)} ${t.unit}`, met(t.met)]));
+  if (rows.length === 0) return ['(no targets in this run)'];
   return table({ title: '', columns: ['case', 'figure', 'target', 'this run', ''], rows });
 }
 
@@ -36,12 +39,17 @@ export function ratiosTable(cases: CaseResult[]): string[] {
   const rows = cases.flatMap((c) =>
     c.ratios.map((x) => [c.title, x.name, fmt(x.value), x.rounds === undefined ? '' : x.rounds.map((v) => fmt(v)).join(', ')]),
   );
+  if (rows.length === 0) return ['(no ratios in this run)'];
   return table({ title: '', columns: ['case', 'ratio', 'value', 'per round'], rows });
 }
 
 function caseSection(c: CaseResult, n: number): string[] {
   const lines = [`## ${n}. ${c.title}`, ''];
-  if (c.status !== 'ok') lines.push(`**${c.status}**${c.reason === undefined ? '' : `: ${c.reason}`}`, '');
+  if (c.status !== 'ok') {
+    const reason = c.reason ?? '';
+    if (reason.includes('\n')) lines.push(`**${c.status}**:`, '', '```text', reason, '```', '');
+    else lines.push(`**${c.status}**${reason === '' ? '' : `: ${reason}`}`, '');
+  }
   for (const t of c.tables) lines.push(`${t.title}:`, '', ...table(t), '');
   for (const ch of c.charts) lines.push(`![${ch.title}](${ch.file})`, '');
   for (const note of c.notes) lines.push(`- ${note}`);

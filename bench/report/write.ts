@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../lib/paths.js';
 import { jsonNumbers } from './format.js';
-import { ratiosTable, renderMarkdown, runHeader, targetsTable } from './markdown.js';
+import { ratiosTable, renderMarkdown, runHeader, table, targetsTable } from './markdown.js';
 import type { RunReport } from './report.js';
 import { renderChart } from './svg.js';
 
@@ -40,6 +40,16 @@ export function updateBenchmarksMd(report: RunReport): string {
     '',
     ...ratiosTable(report.cases),
     '',
+    ...report.cases.flatMap((c) => {
+      const main = c.tables[0];
+      const status = c.status === 'ok' ? '' : ` (${c.status}${c.reason === undefined ? '' : `: ${c.reason.split('\n')[0] ?? ''}`})`;
+      return [
+        `### ${c.title}${status}`,
+        '',
+        ...(main === undefined ? [] : [`${main.title}:`, '', ...table(main), '']),
+        ...c.charts.map((ch) => `![${ch.title}](bench/results/${ch.file})\n`),
+      ];
+    }),
     'Every table, chart and note of this run: [bench/results/latest.md](bench/results/latest.md); raw figures: [bench/results/latest.json](bench/results/latest.json).',
     '',
     END,
