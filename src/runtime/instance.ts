@@ -35,6 +35,8 @@ export interface InstanceHooks {
 
 interface Pending {
   resolve(result: InvokeResult): void;
+  /** performance.now() when sent to the sandbox. */
+  sentAt: number;
   timer: NodeJS.Timeout;
   timedOut: boolean;
 }
@@ -63,10 +65,15 @@ export class Instance {
     this.lastUsedAt = now;
     proc.onOutput = (stream, line) => this.hooks.onLog(this.soleInvocation(), stream, line);
     this.started = new Promise<void>((resolve, reject) => {
-      const initTimer = setTimeout(() => {
-        reject(new Error(`init did not finish within ${initTimeoutMs(fn) / 1000} s`));
-        proc.kill('init-timeout');
-      }, initTimeoutMs(fn));
+      // The clock starts once the process is up: a slow spawn under load is not the function's init.
+      let initTimer: NodeJS.Timeout | undefined;
+      void proc.ready.then(() => {
+        if (this.state !== 'starting') return;
+        initTimer = setTimeout(() => {
+          reject(new Error(`init did not finish within ${initTimeoutMs(fn) / 1000} s`));
+          proc.kill('init-timeout');
+        }, initTimeoutMs(fn));
+      }, () => {});
       proc.onMessage = (m) => {
         if (m.t === 'loaded') {
           clearTimeout(initTimer);
@@ -114,6 +121,13 @@ export class Instance {
     return this.pending.size;
   }
 
+  /** How long the oldest in-flight invocation has run, ms (0 when none). */
+  longestRunningMs(now = performance.now()): number {
+    let oldest = now;
+    for (const p of this.pending.values()) if (p.sentAt < oldest) oldest = p.sentAt;
+    return now - oldest;
+  }
+
   /** Reserve a slot before awaiting `started`, so concurrent requests never oversubscribe. */
   reserve(now: number): void {
     this.slots++;
@@ -132,6 +146,7 @@ export class Instance {
     return new Promise<InvokeResult>((resolve) => {
       const entry: Pending = {
         resolve,
+        sentAt: performance.now(),
         timedOut: false,
         timer: setTimeout(() => {
           entry.timedOut = true;

@@ -13,7 +13,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { FunctionVersion, InvocationRecord, InvocationStatus, LogLine, LogStream, TriggerKind } from '../domain/index.js';
-import { NimbusError, type ErrorCode } from '../shared/errors.js';
+import { ERROR_STATUS, NimbusError, type ErrorCode } from '../shared/errors.js';
 import type { Clock } from '../shared/clock.js';
 import { Instance, type InvocationInput, type InvokeResult } from './instance.js';
 import type { WarmPool } from './pool.js';
@@ -56,6 +56,8 @@ interface FunctionState {
 
 const MB = 1024 * 1024;
 const PAGE_SIZE = 4096;
+/** An invocation running longer than this gets its instance's CPU priority lowered. */
+const LONG_RUNNING_MS = 500;
 
 export class Runtime {
   private readonly functions = new Map<string, FunctionState>();
@@ -138,7 +140,7 @@ export class Runtime {
       status: result.ok ? 'ok' : statusOf(result.code),
       errorCode: result.ok ? null : result.code,
       errorMessage: result.ok ? null : result.message,
-      httpStatus: null,
+      httpStatus: result.ok ? (result.res?.status ?? 200) : ERROR_STATUS[result.code],
     };
     this.options.onRecord(record);
     this.log(record, 'system', reportLine(record));
@@ -250,7 +252,11 @@ export class Runtime {
       // Most recently used first: the ones kept for minInstances are the warmest.
       const instances = [...state.instances].sort((a, b) => b.lastUsedAt - a.lastUsedAt);
       for (const inst of instances) {
-        if (inst.state === 'busy' || inst.state === 'starting') this.watchMemory(inst);
+        if (inst.state === 'busy' || inst.state === 'starting') {
+          this.watchMemory(inst);
+          // A long-running (likely CPU-bound) invocation must not slow everyone else's requests.
+          if (inst.longestRunningMs() > LONG_RUNNING_MS) inst.proc.deprioritize();
+        }
         if (inst.state !== 'idle') continue;
         if (active && inst.fn.version === active.version && keep > 0) {
           keep--;

@@ -5,7 +5,8 @@
  * own temp dir, no child processes, workers, addons, inspector or WASI); an empty environment;
  * its own uid when the host runs as root (so signals cannot reach the platform or a sibling —
  * the permission model does not cover `kill`); a V8 heap limit plus the host's RSS watch; a
- * raised nice value so busy functions yield the CPU to the gateway.
+ * raised nice value once an invocation runs long, so CPU-bound functions yield to the gateway and
+ * to short requests.
  *
  * This class knows nothing of functions or scheduling: it spawns, frames messages, and reports
  * how the process ended.
@@ -28,8 +29,6 @@ export interface SandboxSpawnOptions {
   memoryMb: number;
   /** Run as this uid/gid (host is root), or undefined to keep the host's. */
   uid?: number;
-  /** Nice value for the process (higher = yields more). */
-  nice?: number;
 }
 
 /** Why the host killed the process, if it did. */
@@ -61,6 +60,7 @@ export class SandboxProcess {
   private killedFor: KillReason | null = null;
   private stderrTail = '';
   private alive = true;
+  private deprioritized = false;
   private resolveReady: () => void = () => {};
 
   constructor(options: SandboxSpawnOptions) {
@@ -88,13 +88,6 @@ export class SandboxProcess {
         ...(options.uid !== undefined ? { uid: options.uid, gid: options.uid } : {}),
       },
     );
-    if (options.nice !== undefined && this.child.pid !== undefined) {
-      try {
-        setPriority(this.child.pid, options.nice);
-      } catch {
-        // Not fatal: only fairness under CPU contention is lost.
-      }
-    }
     this.channel = this.child.stdio[3] as Duplex;
     this.channel.setEncoding('utf8');
     const decoder = new FrameDecoder(
@@ -131,7 +124,32 @@ export class SandboxProcess {
   }
 
   send(message: HostMessage): void {
-    if (this.alive) this.channel.write(JSON.stringify(message) + '\n');
+    if (!this.alive) return;
+    // Messages sent in one event-loop turn leave in one write: a write wakes the sandbox
+    // process, and under load that wake-up, not the bytes, is the cost.
+    if (!this.corked) {
+      this.corked = true;
+      this.channel.cork();
+      setImmediate(this.uncork);
+    }
+    this.channel.write(JSON.stringify(message) + '\n');
+  }
+
+  private corked = false;
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.channel.uncork();
+  };
+
+  /** Lower this process's CPU priority for good (raising a nice value needs no privilege). */
+  deprioritize(nice = 10): void {
+    if (this.deprioritized || !this.alive || this.child.pid === undefined) return;
+    this.deprioritized = true;
+    try {
+      setPriority(this.child.pid, nice);
+    } catch {
+      // Not fatal: only fairness under CPU contention is lost.
+    }
   }
 
   /** SIGKILL now; the reason decides how in-flight invocations are reported. */

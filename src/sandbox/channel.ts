@@ -15,6 +15,11 @@ export function openChannel(fd = 3): Channel {
   socket.setEncoding('utf8');
   let listener: (message: HostMessage) => void = () => {};
   let pending = '';
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    socket.uncork();
+  };
   socket.on('data', (chunk: string) => {
     pending += chunk;
     let newline = pending.indexOf('\n');
@@ -30,6 +35,12 @@ export function openChannel(fd = 3): Channel {
   socket.on('error', () => process.exit(1));
   return {
     send(message) {
+      // Messages sent in one event-loop turn leave in one write (one wake-up of the host).
+      if (!corked) {
+        corked = true;
+        socket.cork();
+        setImmediate(uncork);
+      }
       socket.write(JSON.stringify(message) + '\n');
     },
     onMessage(l) {

@@ -49,7 +49,16 @@ export function callLambda(handler: LambdaHandler, event: unknown, context: Lamb
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
+let clfCache = { second: -1, text: '' };
+
+/** `27/Nov/2026:09:00:00 +0000`, formatted once a second at most. */
 function clfTime(d: Date): string {
+  const second = Math.floor(d.getTime() / 1000);
+  if (clfCache.second !== second) clfCache = { second, text: formatClf(d) };
+  return clfCache.text;
+}
+
+function formatClf(d: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
   return `${p(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
 }
@@ -88,6 +97,7 @@ export function httpApiEvent(id: string, req: WireRequest, fn: FunctionMeta): Re
 }
 
 function safeDecode(s: string): string {
+  if (!s.includes('%')) return s;
   try {
     return decodeURIComponent(s);
   } catch {

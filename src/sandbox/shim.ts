@@ -16,12 +16,16 @@ import { callLambda, httpApiEvent, lambdaContext, lambdaResultToResponse, type L
 import { eventRequest, fromResponse, ResponseTooLarge, toRequest, type WebContext, type WebHandler } from './web.js';
 import type { FunctionMeta, HostMessage, SandboxErrorCode, SerializedError, WireRequest, WireResponse } from './protocol.js';
 import { MAX_BODY_BYTES } from './protocol.js';
+import { installLightGlobals } from './light.js';
 
 /** The instance's private temp dir (set by the host); kept so os.tmpdir() keeps working. */
 const TMPDIR = process.env['TMPDIR'];
+let lastRss = 0;
+let lastRssAt = 0;
 const channel = openChannel();
 captureOutput(channel);
 lockDownProcess();
+installLightGlobals();
 
 type Loaded =
   | { style: 'web'; handler: WebHandler; env: Record<string, string>; fn: FunctionMeta }
@@ -41,7 +45,7 @@ channel.onMessage((message: HostMessage) => {
 });
 
 await warmUp();
-channel.send({ t: 'ready', rss: process.memoryUsage.rss() });
+channel.send({ t: 'ready', rss: rss() });
 
 /** Pay the first-use costs now, while no request waits (see shared/MEASUREMENTS.md). */
 async function warmUp(): Promise<void> {
@@ -95,7 +99,7 @@ function resolveHandler(mod: Record<string, unknown>, env: Record<string, string
 async function invoke(message: Extract<HostMessage, { t: 'http' | 'event' }>): Promise<void> {
   const { id, deadline } = message;
   if (!loaded) {
-    channel.send({ t: 'error', id, code: 'FUNCTION_ERROR', error: { name: 'Error', message: 'function not loaded' }, rss: process.memoryUsage.rss() });
+    channel.send({ t: 'error', id, code: 'FUNCTION_ERROR', error: { name: 'Error', message: 'function not loaded' }, rss: rss() });
     return;
   }
   try {
@@ -104,9 +108,9 @@ async function invoke(message: Extract<HostMessage, { t: 'http' | 'event' }>): P
       const result = await callLambda(loaded.handler, event, lambdaContext(id, deadline, loaded.fn));
       if (message.t === 'http') {
         const res = checkSize(convert(() => lambdaResultToResponse(result)));
-        channel.send({ t: 'done', id, res, rss: process.memoryUsage.rss() });
+        channel.send({ t: 'done', id, res, rss: rss() });
       } else {
-        channel.send({ t: 'done', id, value: jsonValue(result), rss: process.memoryUsage.rss() });
+        channel.send({ t: 'done', id, value: jsonValue(result), rss: rss() });
       }
       return;
     }
@@ -124,15 +128,25 @@ async function invoke(message: Extract<HostMessage, { t: 'http' | 'event' }>): P
     const res = await fromResponse(response).catch((err: unknown) => {
       throw err instanceof ResponseTooLarge ? new SandboxFailure('RESPONSE_TOO_LARGE', err) : new SandboxFailure('INVALID_RESPONSE', err);
     });
-    channel.send({ t: 'done', id, res, rss: process.memoryUsage.rss(), pending: waiting.length > 0 });
+    channel.send({ t: 'done', id, res, rss: rss(), pending: waiting.length > 0 });
     if (waiting.length > 0) await Promise.allSettled(waiting).then(() => channel.send({ t: 'settled', id }));
   } catch (err) {
     const code: SandboxErrorCode = err instanceof SandboxFailure ? err.code : 'FUNCTION_ERROR';
     const cause = err instanceof SandboxFailure ? err.cause : err;
     // The stack goes to the function's own log, never to the HTTP caller.
     if (code === 'FUNCTION_ERROR') console.error(cause instanceof Error && cause.stack ? cause.stack : `Uncaught ${String(cause)}`);
-    channel.send({ t: 'error', id, code, error: serialize(cause), rss: process.memoryUsage.rss() });
+    channel.send({ t: 'error', id, code, error: serialize(cause), rss: rss() });
   }
+}
+
+/** RSS for the host's "max memory used"; reading it costs a syscall, so at most every 20 ms. */
+function rss(): number {
+  const now = Date.now();
+  if (now - lastRssAt >= 20) {
+    lastRss = process.memoryUsage.rss();
+    lastRssAt = now;
+  }
+  return lastRss;
 }
 
 class SandboxFailure extends Error {

@@ -5,6 +5,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { WireRequest, WireResponse } from './protocol.js';
 import { MAX_BODY_BYTES } from './protocol.js';
+import { LightRequest, lightParts } from './light.js';
 
 export interface WebHandler {
   fetch(request: Request, env: Record<string, unknown>, ctx: WebContext): unknown;
@@ -23,11 +24,8 @@ export interface WebContext {
 export function toRequest(req: WireRequest): Request {
   const host = req.headers['host'] ?? 'localhost';
   const url = `http://${host}${req.path}${req.query ? `?${req.query}` : ''}`;
-  const init: RequestInit = { method: req.method, headers: req.headers };
-  if (req.body !== null && req.method !== 'GET' && req.method !== 'HEAD') {
-    init.body = req.b64 ? Buffer.from(req.body, 'base64') : req.body;
-  }
-  return new Request(url, init);
+  const body = req.body === null ? null : req.b64 ? Buffer.from(req.body, 'base64') : req.body;
+  return new LightRequest({ method: req.method, url, headers: req.headers, body }) as unknown as Request;
 }
 
 /** A request for a direct (API) invocation of a web-style function: the event is the JSON body. */
@@ -44,6 +42,8 @@ export class ResponseTooLarge extends Error {
 }
 
 export async function fromResponse(value: unknown): Promise<WireResponse> {
+  const light = lightParts(value);
+  if (light) return fromLight(light[0], light[1]);
   if (!(value instanceof Response)) {
     throw new TypeError(`fetch() must return a Response, got ${value === null ? 'null' : typeof value}`);
   }
@@ -54,4 +54,27 @@ export async function fromResponse(value: unknown): Promise<WireResponse> {
   if (bytes.length > MAX_BODY_BYTES) throw new ResponseTooLarge(`response body is ${bytes.length} bytes; the limit is ${MAX_BODY_BYTES}`);
   const text = isUtf8(bytes);
   return { status: value.status, headers, body: bytes.toString(text ? 'utf8' : 'base64'), b64: !text };
+}
+
+/** The fast path: a Response made from a string (or nothing) that nobody materialised. */
+function fromLight(body: string | null, init: ResponseInit | undefined): WireResponse {
+  const headers: [string, string][] = [];
+  const h = init?.headers;
+  if (h instanceof Headers) {
+    for (const [k, v] of h) if (k !== 'set-cookie') headers.push([k, v]);
+    for (const c of h.getSetCookie()) headers.push(['set-cookie', c]);
+  } else if (Array.isArray(h)) {
+    for (const [k, v] of h as [string, string][]) headers.push([k.toLowerCase(), String(v)]);
+  } else if (h) {
+    for (const [k, v] of Object.entries(h)) headers.push([k.toLowerCase(), String(v)]);
+  }
+  // As undici does for a string body without a content type.
+  if (body !== null && !headers.some(([k]) => k === 'content-type')) headers.push(['content-type', 'text/plain;charset=UTF-8']);
+  const text = body ?? '';
+  if (text.length > MAX_BODY_BYTES / 3 && Buffer.byteLength(text) > MAX_BODY_BYTES) {
+    throw new ResponseTooLarge(`response body is ${Buffer.byteLength(text)} bytes; the limit is ${MAX_BODY_BYTES}`);
+  }
+  const status = init?.status ?? 200;
+  if (!Number.isInteger(status) || status < 200 || status > 599) throw new RangeError(`invalid status ${String(status)}: a Response status must be 200..599`);
+  return { status, headers, body: text, b64: false };
 }

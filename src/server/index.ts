@@ -11,7 +11,7 @@ import { Gateway } from '../gateway/index.js';
 import { Runtime, SandboxProcess, UidAllocator, WarmPool } from '../runtime/index.js';
 import { systemClock } from '../shared/clock.js';
 import { SqliteStore } from '../store/index.js';
-import { TelemetryWriter } from '../telemetry/index.js';
+import { SqliteWorkerSink, TelemetryWriter } from '../telemetry/index.js';
 import { ensureAdminKey } from './admin-key.js';
 import type { NimbusOptions, RunningNimbus } from './options.js';
 import { prepareSandboxFiles } from './sandbox-files.js';
@@ -29,14 +29,15 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const adminKeyFile = join(dataDir, 'admin.key');
   const adminKey = ensureAdminKey(adminKeyFile);
-  const store = SqliteStore.open({ file: join(dataDir, 'nimbus.db') });
-  const telemetry = new TelemetryWriter({ store, log });
+  const dbFile = join(dataDir, 'nimbus.db');
+  const store = SqliteStore.open({ file: dbFile });
+  const telemetry = new TelemetryWriter({ store, sink: new SqliteWorkerSink(dbFile), log });
   const files = prepareSandboxFiles();
   const uids = process.getuid?.() === 0 ? new UidAllocator() : undefined;
 
   const spawn = (memoryMb: number): SandboxProcess => {
     const uid = uids?.acquire();
-    const proc = new SandboxProcess({ shimPath: files.shimPath, tmpRoot: files.root, memoryMb, uid, nice: 10 });
+    const proc = new SandboxProcess({ shimPath: files.shimPath, tmpRoot: files.root, memoryMb, uid });
     if (uid !== undefined) void proc.exited.then(() => uids?.release(uid));
     return proc;
   };

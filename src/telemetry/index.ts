@@ -1,1 +1,3 @@
 export { TelemetryWriter, type TelemetryWriterOptions } from './writer.js';
+export { StoreSink, type TelemetrySink } from './sink.js';
+export { SqliteWorkerSink } from './worker-sink.js';

@@ -6,9 +6,13 @@
  */
 import type { InvocationRecord, LogLine } from '../domain/index.js';
 import type { Store } from '../store/index.js';
+import type { TelemetrySink } from './sink.js';
+import { StoreSink } from './sink.js';
 
 export interface TelemetryWriterOptions {
   store: Store;
+  /** Where batches are committed; default: straight into `store` on this thread. */
+  sink?: TelemetrySink;
   flushMs?: number;
   /** Flush early once this many rows wait. */
   maxBatch?: number;
@@ -24,8 +28,10 @@ export class TelemetryWriter {
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private readonly pruneTimer: NodeJS.Timeout;
+  private readonly sink: TelemetrySink;
 
   constructor(private readonly options: TelemetryWriterOptions) {
+    this.sink = options.sink ?? new StoreSink(options.store);
     const retention = options.retentionMs ?? 7 * 24 * 3600_000;
     this.pruneTimer = setInterval(() => void options.store.pruneBefore(Date.now() - retention).catch(() => {}), 10 * 60_000);
     this.pruneTimer.unref();
@@ -58,8 +64,7 @@ export class TelemetryWriter {
     this.lines = [];
     this.flushing = this.flushing.then(async () => {
       try {
-        if (records.length > 0) await this.options.store.insertInvocations(records);
-        if (lines.length > 0) await this.options.store.appendLogs(lines);
+        await this.sink.write(records, lines);
       } catch (err) {
         this.options.log?.(`telemetry: dropped ${records.length} records and ${lines.length} log lines: ${(err as Error).message}`);
       } finally {
@@ -72,6 +77,7 @@ export class TelemetryWriter {
   async close(): Promise<void> {
     clearInterval(this.pruneTimer);
     await this.flush();
+    await this.sink.close();
   }
 
   private schedule(): void {
