@@ -19,7 +19,6 @@ import { Instance, type InvocationInput, type InvokeResult } from './instance.js
 import type { WarmPool } from './pool.js';
 import type { SandboxProcess } from './sandbox-process.js';
 import { CodeCache } from './code-cache.js';
-import { reportLine } from './report.js';
 
 export interface RuntimeOptions {
   pool: WarmPool;
@@ -142,8 +141,8 @@ export class Runtime {
       errorMessage: result.ok ? null : result.message,
       httpStatus: result.ok ? (result.res?.status ?? 200) : ERROR_STATUS[result.code],
     };
+    // The REPORT log line is derived from the record where it is stored (telemetry sink).
     this.options.onRecord(record);
-    this.log(record, 'system', reportLine(record));
     if (result.ok) return { ok: true, record, result };
     return { ok: false, record, error: new NimbusError(result.code, result.message) };
   }

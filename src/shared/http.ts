@@ -3,7 +3,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NimbusError } from './errors.js';
 
 /** Collect a request body up to `limit` bytes; over it → PAYLOAD_TOO_LARGE (413). */
+const EMPTY = Buffer.alloc(0);
+
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  // HTTP/1.1: no Content-Length and no Transfer-Encoding means no body; skip the stream machinery.
+  if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) {
+    req.resume();
+    return Promise.resolve(EMPTY);
+  }
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > limit) {
     req.resume();

@@ -5,7 +5,9 @@
  */
 import type { InvocationRecord, LogLine } from '../domain/index.js';
 import type { Store } from '../store/index.js';
+import { withReportLines } from './report.js';
 
+/** Stores a batch; every record also gets its REPORT log line (see report.ts). */
 export interface TelemetrySink {
   write(records: InvocationRecord[], lines: LogLine[]): Promise<void>;
   close(): Promise<void>;
@@ -16,7 +18,8 @@ export class StoreSink implements TelemetrySink {
 
   async write(records: InvocationRecord[], lines: LogLine[]): Promise<void> {
     if (records.length > 0) await this.store.insertInvocations(records);
-    if (lines.length > 0) await this.store.appendLogs(lines);
+    const all = withReportLines(records, lines);
+    if (all.length > 0) await this.store.appendLogs(all);
   }
 
   async close(): Promise<void> {}

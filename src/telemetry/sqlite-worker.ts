@@ -2,6 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { InvocationRecord, LogLine } from '../domain/index.js';
 import { SqliteStore } from '../store/sqlite.js';
+import { StoreSink } from './sink.js';
 
 interface Batch {
   id: number;
@@ -10,6 +11,7 @@ interface Batch {
 }
 
 const store = SqliteStore.open({ file: (workerData as { file: string }).file });
+const sink = new StoreSink(store);
 parentPort?.on('message', (batch: Batch | 'close') => {
   if (batch === 'close') {
     void store.close().then(() => parentPort?.close());
@@ -17,8 +19,7 @@ parentPort?.on('message', (batch: Batch | 'close') => {
   }
   void (async () => {
     try {
-      if (batch.records.length > 0) await store.insertInvocations(batch.records);
-      if (batch.lines.length > 0) await store.appendLogs(batch.lines);
+      await sink.write(batch.records, batch.lines);
       parentPort?.postMessage({ id: batch.id });
     } catch (err) {
       parentPort?.postMessage({ id: batch.id, error: (err as Error).message });
