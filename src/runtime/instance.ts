@@ -37,7 +37,7 @@ interface Pending {
   resolve(result: InvokeResult): void;
   /** performance.now() when sent to the sandbox. */
   sentAt: number;
-  timer: NodeJS.Timeout;
+  timer: NodeJS.Timeout | undefined;
   timedOut: boolean;
 }
 
@@ -54,6 +54,10 @@ export class Instance {
   readonly started: Promise<void>;
   private readonly pending = new Map<string, Pending>();
   private readonly settling = new Set<string>();
+  /** Invocations waiting for the `load` message to go out first (the bundle is being fetched). */
+  private unsent: HostMessage[] | undefined = [];
+  /** Why init failed, once it has: waiting invocations answer FUNCTION_INIT_ERROR with it. */
+  private initError: string | undefined;
 
   constructor(
     readonly proc: SandboxProcess,
@@ -70,7 +74,8 @@ export class Instance {
       void proc.ready.then(() => {
         if (this.state !== 'starting') return;
         initTimer = setTimeout(() => {
-          reject(new Error(`init did not finish within ${initTimeoutMs(fn) / 1000} s`));
+          this.initError = `init did not finish within ${initTimeoutMs(fn) / 1000} s`;
+          reject(new Error(this.initError));
           proc.kill('init-timeout');
         }, initTimeoutMs(fn));
       }, () => {});
@@ -83,6 +88,7 @@ export class Instance {
           resolve();
         } else if (m.t === 'loadError') {
           clearTimeout(initTimer);
+          this.initError = m.error.message;
           reject(Object.assign(new Error(m.error.message), { stack: m.error.stack }));
           void proc.stop(200);
         } else if (m.t === 'log') {
@@ -91,7 +97,8 @@ export class Instance {
       };
       void proc.exited.then((exit) => {
         clearTimeout(initTimer);
-        reject(new Error(exit.oom ? 'ran out of memory during init' : `process exited during init (code ${exit.code}, signal ${exit.signal})`));
+        if (this.state === 'starting' && !exit.oom) this.initError ??= `the process exited during init (code ${exit.code}, signal ${exit.signal})`;
+        reject(new Error(exit.oom ? 'ran out of memory during init' : (this.initError ?? 'the process exited')));
       });
     });
     this.started.catch(() => {});
@@ -101,9 +108,12 @@ export class Instance {
       (text) => {
         if (text === undefined) throw new Error(`the bundle ${fn.codeHash} of ${fn.app}/${fn.name} v${fn.version} is missing from the store`);
         proc.send({ t: 'load', code: text, env, fn: { app: fn.app, name: fn.name, version: fn.version, memory, handlerExport: handler.export } });
+        for (const m of this.unsent ?? []) proc.send(m);
+        this.unsent = undefined;
       },
     ).catch((err: unknown) => {
-      this.hooks.onLog(null, 'system', `cannot start instance: ${(err as Error).message}`);
+      this.initError = (err as Error).message;
+      this.hooks.onLog(null, 'system', `cannot start instance: ${this.initError}`);
       proc.kill('protocol');
     });
   }
@@ -135,28 +145,29 @@ export class Instance {
     if (this.state === 'idle') this.state = 'busy';
   }
 
-  /** Give back a reserved slot that was never used (e.g. the start failed). */
-  unreserve(): void {
-    this.slots = Math.max(0, this.slots - 1);
-    this.afterSlotFreed();
-  }
-
-  /** Run one invocation on a reserved slot. Never rejects. */
-  invoke(id: string, input: InvocationInput, timeoutMs: number, deadline: number): Promise<InvokeResult> {
+  /**
+   * Run one invocation on a reserved slot. Never rejects. On a starting instance the message is
+   * sent at once (the sandbox runs it as soon as the bundle is loaded: no extra round trip) and
+   * the timeout clock starts when the load has finished, as init has its own limit.
+   */
+  invoke(id: string, input: InvocationInput, timeoutMs: number): Promise<InvokeResult> {
     return new Promise<InvokeResult>((resolve) => {
-      const entry: Pending = {
-        resolve,
-        sentAt: performance.now(),
-        timedOut: false,
-        timer: setTimeout(() => {
+      const entry: Pending = { resolve, sentAt: performance.now(), timedOut: false, timer: undefined };
+      const arm = () => {
+        if (this.pending.get(id) !== entry) return;
+        entry.sentAt = performance.now();
+        entry.timer = setTimeout(() => {
           entry.timedOut = true;
           this.finish(id, { ok: false, code: 'FUNCTION_TIMEOUT', message: `the function did not finish within its timeout of ${timeoutMs / 1000} s; the instance was stopped`, rss: null });
           this.proc.kill('timeout');
-        }, timeoutMs),
+        }, timeoutMs);
       };
       this.pending.set(id, entry);
-      const message: HostMessage = input.kind === 'http' ? { t: 'http', id, deadline, req: input.req } : { t: 'event', id, deadline, event: input.event };
-      this.proc.send(message);
+      if (this.state === 'starting') this.started.then(arm, () => {});
+      else arm();
+      const message: HostMessage = input.kind === 'http' ? { t: 'http', id, timeoutMs, req: input.req } : { t: 'event', id, timeoutMs, event: input.event };
+      if (this.unsent) this.unsent.push(message);
+      else this.proc.send(message);
     });
   }
 
@@ -220,8 +231,10 @@ export class Instance {
 
   private died(exit: ExitInfo): void {
     this.state = 'dead';
-    const code: ErrorCode = exit.oom ? 'FUNCTION_OOM' : 'FUNCTION_CRASHED';
-    const message = exit.oom
+    const code: ErrorCode = exit.oom ? 'FUNCTION_OOM' : this.initError !== undefined ? 'FUNCTION_INIT_ERROR' : 'FUNCTION_CRASHED';
+    const message = this.initError !== undefined && !exit.oom
+      ? `the function failed to initialise: ${this.initError}`
+      : exit.oom
       ? `the function exceeded its memory limit of ${this.fn.config.memory} MB; the instance was stopped`
       : exit.killedFor === 'timeout'
         ? 'the instance was stopped because another invocation on it timed out'

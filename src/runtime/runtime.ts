@@ -114,9 +114,8 @@ export class Runtime {
     let cold = false;
     let result: InvokeResult;
     try {
-      ({ instance, cold } = await this.acquire(fn));
-      const timeoutMs = fn.config.timeout * 1000;
-      result = await instance.invoke(meta.id, input, timeoutMs, Date.now() + timeoutMs);
+      ({ instance, cold } = this.acquire(fn));
+      result = await instance.invoke(meta.id, input, fn.config.timeout * 1000);
     } catch (err) {
       const e = err instanceof NimbusError ? err : new NimbusError('INTERNAL', String(err), { cause: err });
       result = { ok: false, code: e.code, message: e.message, rss: null };
@@ -164,7 +163,7 @@ export class Runtime {
     for (const s of this.functions.values()) for (const inst of s.instances) inst.proc.killSync();
   }
 
-  private async acquire(fn: FunctionVersion): Promise<{ instance: Instance; cold: boolean }> {
+  private acquire(fn: FunctionVersion): { instance: Instance; cold: boolean } {
     if (this.closing) throw new NimbusError('SHUTTING_DOWN', 'Nimbus is shutting down; retry against another node or later');
     const state = this.state(key(fn.app, fn.name));
     const now = this.options.clock.now();
@@ -176,8 +175,7 @@ export class Runtime {
     }
     if (best) {
       best.reserve(now);
-      if (best.state !== 'starting') return { instance: best, cold: false };
-      return this.awaitStart(state, best, false);
+      return { instance: best, cold: false };
     }
     if (now < state.backoffUntil) {
       throw new NimbusError('FUNCTION_INIT_ERROR', `${fn.app}/${fn.name} failed to initialise ${state.initFailures} times in a row (last error: ${state.lastInitError}); Nimbus tries again in ${Math.ceil((state.backoffUntil - now) / 1000)} s. Fix it and redeploy.`);
@@ -191,7 +189,8 @@ export class Runtime {
     }
     const instance = this.startInstance(state, fn);
     instance.reserve(now);
-    return this.awaitStart(state, instance, true);
+    this.watchStart(state, instance);
+    return { instance, cold: true };
   }
 
   private startInstance(state: FunctionState, fn: FunctionVersion): Instance {
@@ -215,21 +214,18 @@ export class Runtime {
     return instance;
   }
 
-  private async awaitStart(state: FunctionState, instance: Instance, cold: boolean): Promise<{ instance: Instance; cold: boolean }> {
-    try {
-      await instance.started;
-      if (cold) state.initFailures = 0;
-      return { instance, cold };
-    } catch (err) {
-      instance.unreserve();
-      const message = (err as Error).message;
-      if (cold) {
+  /** Crash-loop bookkeeping for a cold start; the request itself does not wait for it. */
+  private watchStart(state: FunctionState, instance: Instance): void {
+    instance.started.then(
+      () => {
+        state.initFailures = 0;
+      },
+      (err: Error) => {
         state.initFailures++;
-        state.lastInitError = message;
+        state.lastInitError = err.message;
         if (state.initFailures >= 3) state.backoffUntil = this.options.clock.now() + Math.min(60_000, 1000 * 2 ** (state.initFailures - 3));
-      }
-      throw new NimbusError('FUNCTION_INIT_ERROR', `the function failed to initialise: ${message}`, { cause: err });
-    }
+      },
+    );
   }
 
   private async ensureMinInstances(state: FunctionState): Promise<void> {

@@ -54,8 +54,9 @@ export type SandboxErrorCode = 'FUNCTION_ERROR' | 'INVALID_RESPONSE' | 'RESPONSE
 // ---- host → sandbox
 export type HostMessage =
   | { t: 'load'; code: string; env: Record<string, string>; fn: FunctionMeta }
-  | { t: 'http'; id: string; deadline: number; req: WireRequest }
-  | { t: 'event'; id: string; deadline: number; event: unknown };
+  /** `timeoutMs`: the sandbox computes its deadline when the invocation starts running. */
+  | { t: 'http'; id: string; timeoutMs: number; req: WireRequest }
+  | { t: 'event'; id: string; timeoutMs: number; event: unknown };
 
 // ---- sandbox → host
 export type SandboxMessage =

@@ -1,0 +1,106 @@
+/**
+ * Loading a function's bundle and running one invocation, independent of the channel (`send` is
+ * a parameter), so the shim's warm-up can run the very same code paths on a dummy function and a
+ * real cold start finds them compiled.
+ */
+import { callLambda, httpApiEvent, lambdaContext, lambdaResultToResponse, type LambdaHandler } from './lambda.js';
+import { eventRequest, fromResponse, ResponseTooLarge, toRequest, type WebContext, type WebHandler } from './web.js';
+import type { FunctionMeta, HostMessage, SandboxErrorCode, SandboxMessage, SerializedError, WireResponse } from './protocol.js';
+import { MAX_BODY_BYTES } from './protocol.js';
+
+export type Loaded =
+  | { style: 'web'; handler: WebHandler; env: Record<string, string>; fn: FunctionMeta }
+  | { style: 'lambda'; handler: LambdaHandler; env: Record<string, string>; fn: FunctionMeta };
+
+export type Invocation = Extract<HostMessage, { t: 'http' | 'event' }>;
+export type Send = (message: SandboxMessage) => void;
+
+/** Import a bundle from a data: URL (no file read) and find its handler. */
+export async function importBundle(code: string, env: Record<string, string>, fn: FunctionMeta): Promise<Loaded> {
+  const mod = (await import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`)) as Record<string, unknown>;
+  return resolveHandler(mod, Object.freeze({ ...env }), fn);
+}
+
+export function resolveHandler(mod: Record<string, unknown>, env: Record<string, string>, fn: FunctionMeta): Loaded {
+  const dflt = mod['default'] as Record<string, unknown> | ((...a: unknown[]) => unknown) | undefined;
+  if (fn.handlerExport !== null) {
+    const h = mod[fn.handlerExport] ?? (dflt as Record<string, unknown> | undefined)?.[fn.handlerExport];
+    if (typeof h !== 'function') throw new TypeError(`the module has no exported function "${fn.handlerExport}"`);
+    return { style: 'lambda', handler: h as LambdaHandler, env, fn };
+  }
+  if (dflt && typeof dflt === 'object' && typeof dflt['fetch'] === 'function') return { style: 'web', handler: dflt as unknown as WebHandler, env, fn };
+  const named = mod['handler'] ?? (dflt && typeof dflt === 'object' ? dflt['handler'] : undefined);
+  if (typeof named === 'function') return { style: 'lambda', handler: named as LambdaHandler, env, fn };
+  if (typeof dflt === 'function') return { style: 'lambda', handler: dflt as LambdaHandler, env, fn };
+  throw new TypeError('no handler found: export default { fetch(request, env, ctx) } (web style) or export a function named "handler" (Lambda style)');
+}
+
+/** Run one invocation and send its outcome. Never throws. */
+export async function execute(loaded: Loaded, message: Invocation, send: Send, rss: () => number): Promise<void> {
+  const { id } = message;
+  const deadline = Date.now() + message.timeoutMs;
+  try {
+    if (loaded.style === 'lambda') {
+      const event = message.t === 'http' ? httpApiEvent(id, message.req, loaded.fn) : message.event;
+      const result = await callLambda(loaded.handler, event, lambdaContext(id, deadline, loaded.fn));
+      if (message.t === 'http') send({ t: 'done', id, res: checkSize(convert(() => lambdaResultToResponse(result))), rss: rss() });
+      else send({ t: 'done', id, value: jsonValue(result), rss: rss() });
+      return;
+    }
+    const waiting: Promise<unknown>[] = [];
+    const ctx: WebContext = {
+      invocationId: id,
+      functionName: loaded.fn.name,
+      version: loaded.fn.version,
+      deadline,
+      waitUntil: (p) => void waiting.push(Promise.resolve(p).catch((err: unknown) => console.error(err))),
+      passThroughOnException: () => {},
+    };
+    const request = message.t === 'http' ? toRequest(message.req) : eventRequest(message.event);
+    const response = await loaded.handler.fetch(request, loaded.env, ctx);
+    const res = await fromResponse(response).catch((err: unknown) => {
+      throw new SandboxFailure(err instanceof ResponseTooLarge ? 'RESPONSE_TOO_LARGE' : 'INVALID_RESPONSE', err);
+    });
+    send({ t: 'done', id, res, rss: rss(), pending: waiting.length > 0 });
+    if (waiting.length > 0) await Promise.allSettled(waiting).then(() => send({ t: 'settled', id }));
+  } catch (err) {
+    const code: SandboxErrorCode = err instanceof SandboxFailure ? err.code : 'FUNCTION_ERROR';
+    const cause = err instanceof SandboxFailure ? err.cause : err;
+    // The stack goes to the function's own log, never to the HTTP caller.
+    if (code === 'FUNCTION_ERROR') console.error(cause instanceof Error && cause.stack ? cause.stack : `Uncaught ${String(cause)}`);
+    send({ t: 'error', id, code, error: serialize(cause), rss: rss() });
+  }
+}
+
+class SandboxFailure extends Error {
+  constructor(readonly code: SandboxErrorCode, override readonly cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
+}
+
+function convert(f: () => WireResponse): WireResponse {
+  try {
+    return f();
+  } catch (err) {
+    throw new SandboxFailure('INVALID_RESPONSE', err);
+  }
+}
+
+function checkSize(res: WireResponse): WireResponse {
+  const bytes = res.b64 ? Math.floor((res.body.length * 3) / 4) : Buffer.byteLength(res.body);
+  if (bytes > MAX_BODY_BYTES) throw new SandboxFailure('RESPONSE_TOO_LARGE', new ResponseTooLarge(`response body is ${bytes} bytes; the limit is ${MAX_BODY_BYTES}`));
+  return res;
+}
+
+/** What a Lambda returns must survive JSON; undefined becomes null. */
+function jsonValue(value: unknown): unknown {
+  if (value === undefined) return null;
+  const text = JSON.stringify(value);
+  if (text !== undefined && Buffer.byteLength(text) > MAX_BODY_BYTES) throw new SandboxFailure('RESPONSE_TOO_LARGE', new ResponseTooLarge(`result is ${Buffer.byteLength(text)} bytes; the limit is ${MAX_BODY_BYTES}`));
+  return text === undefined ? null : (JSON.parse(text) as unknown);
+}
+
+export function serialize(err: unknown): SerializedError {
+  if (err instanceof Error) return { name: err.name, message: err.message, ...(err.stack ? { stack: err.stack } : {}) };
+  return { name: 'Error', message: String(err) };
+}
