@@ -52,11 +52,14 @@ export class ControlApi {
 
   async close(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // Keep-alive connections become idle as their last response ends: close them as they do.
+    const sweeper = setInterval(() => this.server.closeIdleConnections(), 50);
     this.server.closeIdleConnections();
     const timer = setTimeout(() => this.server.closeAllConnections(), 5000);
     timer.unref();
     await closed;
     clearTimeout(timer);
+    clearInterval(sweeper);
   }
 
   private on(method: FindMyWay.HTTPMethod, path: string, handler: Handler): void {

@@ -52,11 +52,14 @@ export class Gateway {
   /** Stop accepting; in-flight requests finish (up to `graceMs`), idle keep-alive sockets close. */
   async close(graceMs = 10_000): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // Keep-alive connections become idle as their last response ends: close them as they do.
+    const sweeper = setInterval(() => this.server.closeIdleConnections(), 50);
     this.server.closeIdleConnections();
     const timer = setTimeout(() => this.server.closeAllConnections(), graceMs);
     timer.unref();
     await closed;
     clearTimeout(timer);
+    clearInterval(sweeper);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

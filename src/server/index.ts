@@ -35,10 +35,17 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
   const files = prepareSandboxFiles();
   const uids = process.getuid?.() === 0 ? new UidAllocator() : undefined;
 
+  // Every sandbox process, whoever holds it (pool, instance, a refill under way), so that none can
+  // outlive the node.
+  const processes = new Set<SandboxProcess>();
   const spawn = (memoryMb: number): SandboxProcess => {
     const uid = uids?.acquire();
     const proc = new SandboxProcess({ shimPath: files.shimPath, tmpRoot: files.root, memoryMb, uid });
-    if (uid !== undefined) void proc.exited.then(() => uids?.release(uid));
+    processes.add(proc);
+    void proc.exited.then(() => {
+      processes.delete(proc);
+      if (uid !== undefined) uids?.release(uid);
+    });
     return proc;
   };
   const pool = new WarmPool({ spawn, size: options.poolSize ?? 2, log });
@@ -62,8 +69,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
 
   // If the host dies without close(), no sandbox may outlive it.
   const onExit = () => {
-    runtime.killSync();
-    pool.killSync();
+    for (const proc of processes) proc.killSync();
     rmSync(files.root, { recursive: true, force: true });
   };
   process.on('exit', onExit);
@@ -86,6 +92,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
           await Promise.all([gateway.close(), control.close()]);
           await runtime.close();
           await pool.close();
+          await Promise.all([...processes].map((p) => p.stop(500)));
           await telemetry.close();
           await store.close();
           rmSync(files.root, { recursive: true, force: true });

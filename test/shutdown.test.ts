@@ -1,0 +1,98 @@
+/**
+ * `nimbus up` as a user runs it: SIGTERM while a request is in flight lets it finish, stops every
+ * sandbox process, and leaves a data dir that the next start serves from unchanged.
+ */
+import { strict as assert } from 'node:assert';
+import { spawn, execFileSync, type ChildProcessByStdio } from 'node:child_process';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { MAIN } from '../src/cli/run-cli.js';
+
+type Child = ChildProcessByStdio<null, Readable, Readable>;
+
+interface Up {
+  child: Child;
+  gatewayUrl: string;
+  stderr: () => string;
+}
+
+function up(cwd: string, args: string[]): Promise<Up> {
+  const child = spawn(process.execPath, [MAIN, 'up', '--port', '0', '--admin-port', '0', '--pool-size', '1', '--json', ...args], { cwd, env: {}, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      const nl = out.indexOf('\n');
+      if (nl >= 0) resolve({ child, gatewayUrl: (JSON.parse(out.slice(0, nl)) as { gatewayUrl: string }).gatewayUrl, stderr: () => err });
+    });
+    child.on('close', (code) => reject(new Error(`nimbus up exited (${code}): ${err}`)));
+  });
+}
+
+/** Sandbox processes (the runtime shim) started by `pid`; esbuild's service process is not one. */
+function sandboxPids(pid: number): number[] {
+  try {
+    const rows = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)], { encoding: 'utf8' }).split('\n');
+    return rows.filter((r) => r.includes('shim.js')).map((r) => Number(r.trim().split(/\s+/)[0]));
+  } catch {
+    return [];
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('graceful shutdown', () => {
+  let tmp: string;
+  let running: Up | undefined;
+
+  before(async () => {
+    tmp = await mkdtemp(join(tmpdir(), 'nimbus-shutdown-'));
+    await mkdir(join(tmp, 'app', 'src'), { recursive: true });
+    await writeFile(join(tmp, 'app', 'nimbus.yaml'), 'app: slow\nfunctions:\n  slow:\n    handler: src/slow.ts\n    triggers: [{ http: GET /slow }]\n');
+    await writeFile(join(tmp, 'app', 'src', 'slow.ts'), 'export default { async fetch() { await new Promise((r) => setTimeout(r, 1500)); return new Response("finished"); } };\n');
+  });
+
+  after(async () => {
+    if (running && running.child.exitCode === null) running.child.kill('SIGKILL');
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  it('lets an in-flight request finish on SIGTERM, then stops every sandbox', async () => {
+    running = await up(tmp, ['--deploy', 'app']);
+    const { child, gatewayUrl } = running;
+    const inFlight = fetch(`${gatewayUrl}/slow`);
+    await new Promise((r) => setTimeout(r, 400));
+    const sandboxes = sandboxPids(child.pid!);
+    assert.ok(sandboxes.length >= 2, `expected the instance and a pool process, saw ${sandboxes.length}`);
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    const res = await inFlight;
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), 'finished');
+    assert.equal(await exited, 0, running.stderr());
+    await assert.rejects(fetch(`${gatewayUrl}/slow`), 'the gateway no longer accepts connections');
+    for (const pid of sandboxes) assert.equal(alive(pid), false, `sandbox process ${pid} outlived the server`);
+  });
+
+  it('serves the same deployment after a restart on the same data dir', async () => {
+    running = await up(tmp, []);
+    const res = await fetch(`${running.gatewayUrl}/slow`);
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), 'finished');
+    const exited = new Promise((resolve) => running!.child.on('exit', resolve));
+    running.child.kill('SIGINT');
+    await exited;
+  });
+});
