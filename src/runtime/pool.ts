@@ -68,10 +68,6 @@ export class WarmPool {
     await Promise.all(all.map((p) => p.stop(200)));
   }
 
-  killSync(): void {
-    for (const p of [...this.ready.values()].flat()) p.killSync();
-  }
-
   private scheduleRefill(delayMs: number): void {
     if (this.closed || this.options.size <= 0 || this.refilling || this.refillTimer) return;
     this.refillTimer = setTimeout(() => {

@@ -159,10 +159,6 @@ export class Runtime {
     await Promise.all(all.map((inst) => inst.proc.exited));
   }
 
-  killSync(): void {
-    for (const s of this.functions.values()) for (const inst of s.instances) inst.proc.killSync();
-  }
-
   private acquire(fn: FunctionVersion): { instance: Instance; cold: boolean } {
     if (this.closing) throw new NimbusError('SHUTTING_DOWN', 'Nimbus is shutting down; retry against another node or later');
     const state = this.state(key(fn.app, fn.name));
