@@ -151,12 +151,19 @@ export class Runtime {
     this.options.onLog({ seq: 0, invocationId: fn.id, app: fn.app, function: fn.function, version: fn.version, ts: Date.now(), stream, line });
   }
 
-  async close(): Promise<void> {
+  /** Stop taking work, let in-flight invocations finish for up to `graceMs`, then kill the rest. */
+  async close(graceMs = 10_000): Promise<void> {
     this.closing = true;
     clearInterval(this.timer);
     const all = [...this.functions.values()].flatMap((s) => [...s.instances]);
     for (const inst of all) inst.retire();
-    await Promise.all(all.map((inst) => inst.proc.exited));
+    const exited = Promise.all(all.map((inst) => inst.proc.exited));
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    await Promise.race([exited, grace]);
+    clearTimeout(timer);
+    for (const inst of all) inst.proc.kill('shutdown');
+    await exited;
   }
 
   private acquire(fn: FunctionVersion): { instance: Instance; cold: boolean } {
