@@ -4,14 +4,15 @@
  * rendered as `{"error": {...}}` with its table status.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { randomUUID, timingSafeEqual, createHash } from 'node:crypto';
+import { timingSafeEqual, createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import FindMyWay from 'find-my-way';
 import type { Deployments } from '../deploy/index.js';
 import type { Runtime } from '../runtime/index.js';
 import type { Store } from '../store/index.js';
-import type { TelemetryWriter } from '../telemetry/index.js';
+import { withReportLines, type TelemetryWriter } from '../telemetry/index.js';
 import { NimbusError, toNimbusError } from '../shared/errors.js';
+import { uuidv7 } from '../shared/ids.js';
 import { readBody, sendError, sendJson } from '../shared/http.js';
 import { MAX_BODY_BYTES } from '../sandbox/protocol.js';
 import { openApiDocument } from './openapi.js';
@@ -120,9 +121,20 @@ export class ControlApi {
       const name = params['fn']!;
       await this.o.telemetry.flush();
       const invocationId = query.get('invocation') ?? undefined;
-      const lines = await this.o.store.queryLogs({ app, function: name, invocationId, afterSeq: num(query.get('after')), limit: num(query.get('limit')) });
-      const next = lines.at(-1)?.seq ?? num(query.get('after')) ?? 0;
-      sendJson(res, 200, { lines: lines.map((l) => ({ seq: l.seq, invocationId: l.invocationId, ts: l.ts, stream: l.stream, line: l.line, version: l.version })), next });
+      const after = num(query.get('after'));
+      const lines = await this.o.store.queryLogs({ app, function: name, invocationId, afterSeq: after, limit: num(query.get('limit')) });
+      const next = lines.at(-1)?.seq ?? after ?? 0;
+      const out = lines.map((l) => ({ seq: l.seq, invocationId: l.invocationId, ts: l.ts, stream: l.stream, line: l.line, version: l.version }));
+      // A silent successful invocation has no stored REPORT line (see TelemetryWriter.record):
+      // its log still ends with one, derived from the record.
+      if (invocationId !== undefined && after === undefined && !lines.some((l) => l.stream === 'system' && l.line.startsWith('REPORT '))) {
+        const record = await this.o.store.getInvocation(invocationId);
+        if (record && record.app === app && record.function === name) {
+          const [report] = withReportLines([record], []);
+          if (report) out.push({ seq: next, invocationId, ts: report.ts, stream: report.stream, line: report.line, version: report.version });
+        }
+      }
+      sendJson(res, 200, { lines: out, next });
     });
   }
 
@@ -131,7 +143,7 @@ export class ControlApi {
     const fn = this.o.deployments.current(app, name);
     if (!fn) throw new NimbusError('FUNCTION_NOT_FOUND', `no function ${app}/${name} is deployed; see \`nimbus ls\``);
     const event = await readJson(req, MAX_BODY_BYTES);
-    const id = randomUUID();
+    const id = uuidv7();
     const outcome = await this.o.runtime.invoke(fn, { kind: 'event', event: event ?? {} }, { id, trigger: 'api', startedAt });
     if (!outcome.ok) return sendError(res, outcome.error, id);
     const out = outcome.result.res;

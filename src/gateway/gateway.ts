@@ -9,7 +9,6 @@
  * old or the new set of routes, never a mix.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { randomUUID } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 import type { AddressInfo } from 'node:net';
 import type { FunctionVersion } from '../domain/index.js';
@@ -17,6 +16,7 @@ import type { Runtime } from '../runtime/index.js';
 import type { WireRequest } from '../sandbox/protocol.js';
 import { MAX_BODY_BYTES } from '../sandbox/protocol.js';
 import { NimbusError, toNimbusError } from '../shared/errors.js';
+import { uuidv7 } from '../shared/ids.js';
 import { readBody, sendError } from '../shared/http.js';
 import { RouteTable } from './router.js';
 
@@ -74,7 +74,7 @@ export class Gateway {
       sendError(res, new NimbusError('ROUTE_NOT_FOUND', `no function is deployed on ${method} ${path}`));
       return;
     }
-    const id = randomUUID();
+    const id = uuidv7();
     let body: Buffer;
     try {
       body = await readBody(req, MAX_BODY_BYTES);

@@ -27,7 +27,8 @@ export interface RuntimeOptions {
   loadCode: (codeHash: string) => Promise<string | undefined>;
   maxInstances: number;
   clock: Clock;
-  onRecord: (record: InvocationRecord) => void;
+  /** `logged`: the invocation wrote output (its log then gets a stored REPORT line). */
+  onRecord: (record: InvocationRecord, logged: boolean) => void;
   onLog: (line: LogLine) => void;
   /** Housekeeping period, ms. */
   tickMs?: number;
@@ -60,6 +61,8 @@ const LONG_RUNNING_MS = 500;
 
 export class Runtime {
   private readonly functions = new Map<string, FunctionState>();
+  /** Invocations in flight that have written output. */
+  private readonly logged = new Set<string>();
   private live = 0;
   private readonly timer: NodeJS.Timeout;
   private readonly code: CodeCache;
@@ -141,13 +144,14 @@ export class Runtime {
       httpStatus: result.ok ? (result.res?.status ?? 200) : ERROR_STATUS[result.code],
     };
     // The REPORT log line is derived from the record where it is stored (telemetry sink).
-    this.options.onRecord(record);
+    this.options.onRecord(record, this.logged.delete(meta.id));
     if (result.ok) return { ok: true, record, result };
     return { ok: false, record, error: new NimbusError(result.code, result.message) };
   }
 
   /** Log a line for an invocation (used for lines the host adds, like REPORT). */
   log(fn: { app: string; function: string; version: number; id: string | null }, stream: LogStream, line: string): void {
+    if (fn.id !== null) this.logged.add(fn.id);
     this.options.onLog({ seq: 0, invocationId: fn.id, app: fn.app, function: fn.function, version: fn.version, ts: Date.now(), stream, line });
   }
 

@@ -7,6 +7,8 @@ import type { HostMessage, SandboxMessage } from './protocol.js';
 
 export interface Channel {
   send(message: SandboxMessage): void;
+  /** Write what is queued now, not at the end of this event-loop turn. */
+  flush(): void;
   onMessage(listener: (message: HostMessage) => void): void;
 }
 
@@ -42,6 +44,9 @@ export function openChannel(fd = 3): Channel {
         setImmediate(uncork);
       }
       socket.write(JSON.stringify(message) + '\n');
+    },
+    flush() {
+      if (corked) uncork();
     },
     onMessage(l) {
       listener = l;

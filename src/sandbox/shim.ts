@@ -50,9 +50,13 @@ async function load(code: string, env: Record<string, string>, fn: FunctionMeta)
     Object.assign(process.env, TMPDIR === undefined ? {} : { TMPDIR }, env);
     const loaded = await importBundle(code, env, fn);
     channel.send({ t: 'loaded', initMs: performance.now() - started, style: loaded.style });
+    // The host starts the waiting invocations' timeout clocks on this message: it must leave
+    // now, before a handler that never yields runs.
+    channel.flush();
     return loaded;
   } catch (err) {
     channel.send({ t: 'loadError', error: serialize(err) });
+    channel.flush();
     return undefined;
   }
 }

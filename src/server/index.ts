@@ -55,7 +55,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     loadCode: (hash) => store.getCode(hash),
     maxInstances: options.maxInstances ?? defaultMaxInstances(),
     clock: systemClock,
-    onRecord: (r) => telemetry.record(r),
+    onRecord: (r, logged) => telemetry.record(r, logged),
     onLog: (l) => telemetry.log(l),
     log,
   });

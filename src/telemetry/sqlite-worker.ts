@@ -8,6 +8,7 @@ interface Batch {
   id: number;
   records: InvocationRecord[];
   lines: LogLine[];
+  reportIds: string[];
 }
 
 const store = SqliteStore.open({ file: (workerData as { file: string }).file });
@@ -19,7 +20,8 @@ parentPort?.on('message', (batch: Batch | 'close') => {
   }
   void (async () => {
     try {
-      await sink.write(batch.records, batch.lines);
+      const wanted = new Set(batch.reportIds);
+      await sink.write(batch.records, batch.lines, batch.records.filter((r) => wanted.has(r.id)));
       parentPort?.postMessage({ id: batch.id });
     } catch (err) {
       parentPort?.postMessage({ id: batch.id, error: (err as Error).message });

@@ -23,12 +23,13 @@ export class SqliteWorkerSink implements TelemetrySink {
     });
   }
 
-  write(records: InvocationRecord[], lines: LogLine[]): Promise<void> {
+  write(records: InvocationRecord[], lines: LogLine[], reports: InvocationRecord[]): Promise<void> {
     const id = this.nextId++;
     return new Promise<void>((resolve, reject) => {
       this.waiting.set(id, { resolve: () => resolve(), reject });
       this.worker.ref();
-      this.worker.postMessage({ id, records, lines });
+      // Reports are a subset of records: send their ids, not the objects a second time.
+      this.worker.postMessage({ id, records, lines, reportIds: reports.map((r) => r.id) });
     }).finally(() => {
       if (this.waiting.size === 0) this.worker.unref();
     });

@@ -23,6 +23,7 @@ export interface TelemetryWriterOptions {
 
 export class TelemetryWriter {
   private records: InvocationRecord[] = [];
+  private reports: InvocationRecord[] = [];
   private lines: LogLine[] = [];
   private readonly byId = new Map<string, InvocationRecord>();
   private timer: NodeJS.Timeout | undefined;
@@ -37,8 +38,15 @@ export class TelemetryWriter {
     this.pruneTimer.unref();
   }
 
-  record(r: InvocationRecord): void {
+  /**
+   * Queue a record. `report`: also store its REPORT log line — done when the invocation wrote
+   * output or failed, so a log stream shows it after the output; for a silent successful
+   * invocation the line is derived on read (`nimbus logs --invocation`), which halves the rows
+   * written per invocation on the hot path.
+   */
+  record(r: InvocationRecord, report = true): void {
     this.records.push(r);
+    if (report || r.status !== 'ok') this.reports.push(r);
     this.byId.set(r.id, r);
     this.schedule();
   }
@@ -57,14 +65,14 @@ export class TelemetryWriter {
   flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    const records = this.records;
-    const lines = this.lines;
+    const { records, lines, reports } = this;
     if (records.length === 0 && lines.length === 0) return this.flushing;
     this.records = [];
     this.lines = [];
+    this.reports = [];
     this.flushing = this.flushing.then(async () => {
       try {
-        await this.sink.write(records, lines);
+        await this.sink.write(records, lines, reports);
       } catch (err) {
         this.options.log?.(`telemetry: dropped ${records.length} records and ${lines.length} log lines: ${(err as Error).message}`);
       } finally {
