@@ -2,48 +2,10 @@
  * The wire shapes of the control API (docs/control-api.md) as the client sees them.
  * Store and domain types are reused where the contract says the server sends them as they are.
  */
-import type { FunctionConfig, InvocationRecord, LogStream } from '../domain/index.js';
+import type { FunctionView, InvocationRecord, LogLineView, LogsPage, VersionView } from '../domain/index.js';
 import type { AppSummary, DeployAppResult } from '../store/index.js';
 
-export type { AppSummary, DeployAppResult, InvocationRecord };
-
-/** A function as `GET /v1/apps/{app}/functions/{fn}` describes it. */
-export interface FunctionView {
-  app: string;
-  name: string;
-  activeVersion: number;
-  latestVersion: number;
-  createdAt: number;
-  updatedAt: number;
-  codeSize: number;
-  config: FunctionConfig;
-  /** e.g. `GET /hello/{name}` */
-  routes: string[];
-  instances: { total: number; busy: number; idle: number };
-}
-
-export interface VersionView {
-  version: number;
-  hash: string;
-  codeSize: number;
-  createdAt: number;
-  active: boolean;
-  config: FunctionConfig;
-}
-
-export interface LogLineView {
-  seq: number;
-  invocationId: string | null;
-  ts: number;
-  stream: LogStream;
-  line: string;
-}
-
-export interface LogsPage {
-  lines: LogLineView[];
-  /** The cursor to pass as `after` for the lines that come next. */
-  next: number;
-}
+export type { AppSummary, DeployAppResult, FunctionView, InvocationRecord, LogLineView, LogsPage, VersionView };
 
 export interface LogsQuery {
   invocation?: string;

@@ -1,3 +1,3 @@
 export { ControlApi, type ControlApiOptions } from './api.js';
 export { openApiDocument } from './openapi.js';
-export { functionView, type FunctionView } from './views.js';
+export { functionView } from './views.js';

@@ -1,19 +1,6 @@
 /** The JSON shapes the control API answers with (see docs/control-api.md). */
-import type { FunctionRecord, FunctionVersion } from '../domain/index.js';
+import type { FunctionRecord, FunctionVersion, FunctionView, VersionView } from '../domain/index.js';
 import { formatRoute } from '../manifest/index.js';
-
-export interface FunctionView {
-  app: string;
-  name: string;
-  activeVersion: number;
-  latestVersion: number;
-  createdAt: number;
-  updatedAt: number;
-  codeSize: number;
-  config: FunctionVersion['config'];
-  routes: string[];
-  instances: { total: number; busy: number; idle: number };
-}
 
 export function functionView(f: FunctionRecord, instances: FunctionView['instances']): FunctionView {
   return {
@@ -30,6 +17,6 @@ export function functionView(f: FunctionRecord, instances: FunctionView['instanc
   };
 }
 
-export function versionView(v: FunctionVersion, activeVersion: number): Record<string, unknown> {
+export function versionView(v: FunctionVersion, activeVersion: number): VersionView {
   return { version: v.version, hash: v.hash, codeSize: v.codeSize, createdAt: v.createdAt, active: v.version === activeVersion, config: v.config };
 }
