@@ -6,6 +6,7 @@
  */
 import type { InvocationRecord } from '../../src/client/index.js';
 import { fnName, handlers, writeApp, type BenchFunction } from '../lib/apps.js';
+import { startBare } from '../lib/bare.js';
 import { emptyOutput, failIf, target, type BenchCase } from '../lib/context.js';
 import { keepAliveAgent, timedGet, type Timed } from '../lib/http.js';
 import { startNimbus, type NimbusNode } from '../lib/nimbus.js';
@@ -17,7 +18,8 @@ interface Sample {
   fn: string;
   style: 'lambda' | 'web';
   cold: Timed;
-  warm: Timed;
+  /** The function's second request, sent one gap later (the pool refill after a cold start done). */
+  warm?: Timed;
 }
 
 export const coldStart: BenchCase = {
@@ -51,33 +53,47 @@ export const coldStart: BenchCase = {
       { key: 'nopool', node: nopool, agent: keepAliveAgent(), samples: [] },
     ];
     for (const n of nodes) await timedGet(`${n.node.gatewayUrl}/bench-connection-warmup`, n.agent); // opens the socket
+    // What one request costs on this machine at this pace, platform aside.
+    const bare = await startBare(ctx, scope);
+    const bareAgent = keepAliveAgent();
+    const bareMs: number[] = [];
 
+    // Per node and function: [warm request to the previous function], cold request, pause. The
+    // warm reference thus runs on a settled node, not during the refill a cold start triggers.
     const names = [...styles.keys()];
+    const url = (n: (typeof nodes)[number], fn: string) => `${n.node.gatewayUrl}/cold/${fn}`;
     for (const [i, fn] of names.entries()) {
       for (const n of i % 2 === 0 ? nodes : [...nodes].reverse()) {
-        const url = `${n.node.gatewayUrl}/cold/${fn}`;
-        const cold = await timedGet(url, n.agent);
-        const warm = await timedGet(url, n.agent);
-        n.samples.push({ fn, style: styles.get(fn) ?? 'lambda', cold, warm });
+        const prev = n.samples.at(-1);
+        if (prev !== undefined) prev.warm = await timedGet(url(n, prev.fn), n.agent);
+        n.samples.push({ fn, style: styles.get(fn) ?? 'lambda', cold: await timedGet(url(n, fn), n.agent) });
         await sleep(gapMs);
       }
+      bareMs.push((await timedGet(bare.url, bareAgent)).ms);
       if ((i + 1) % 25 === 0) ctx.log(`  ${i + 1}/${count} functions started on both nodes`);
     }
-    for (const n of nodes) n.agent.destroy();
+    for (const n of nodes) {
+      const last = n.samples.at(-1);
+      if (last !== undefined) last.warm = await timedGet(url(n, last.fn), n.agent);
+      n.agent.destroy();
+    }
+    bareAgent.destroy();
+    out.metrics['bare.e2e'] = summarize(bareMs, 'ms');
 
     for (const n of nodes) {
       const s = n.samples;
-      const bad = s.filter((x) => x.cold.status !== 200 || x.warm.status !== 200);
+      const bad = s.filter((x) => x.cold.status !== 200 || x.warm?.status !== 200);
       const first = bad[0]?.cold.status === 200 ? bad[0]?.warm : bad[0]?.cold;
       failIf(out, bad.length === 0 ? [] : [`${n.key}: ${bad.length} of ${s.length} functions did not answer 200 (first: ${first?.status} ${first?.body.slice(0, 200)})`]);
       const coldMs = s.map((x) => x.cold.ms);
       out.metrics[`${n.key}.cold.e2e`] = summarize(coldMs, 'ms');
       out.metrics[`${n.key}.cold.e2e.lambda`] = summarize(s.filter((x) => x.style === 'lambda').map((x) => x.cold.ms), 'ms');
       out.metrics[`${n.key}.cold.e2e.web`] = summarize(s.filter((x) => x.style === 'web').map((x) => x.cold.ms), 'ms');
-      out.metrics[`${n.key}.warm.e2e`] = summarize(s.map((x) => x.warm.ms), 'ms');
+      const warmMs = (xs: Sample[]) => xs.flatMap((x) => (x.warm === undefined ? [] : [x.warm.ms]));
+      out.metrics[`${n.key}.warm.e2e`] = summarize(warmMs(s), 'ms');
 
       const cold = await fetchRecords(n.node, s.map((x) => x.cold.invocationId));
-      const warm = await fetchRecords(n.node, s.map((x) => x.warm.invocationId));
+      const warm = await fetchRecords(n.node, s.map((x) => x.warm?.invocationId ?? null));
       const num = (v: number | null | undefined): v is number => typeof v === 'number';
       const coldRecs = cold.filter((r): r is InvocationRecord => r !== null);
       out.metrics[`${n.key}.cold.initMs`] = summarize(coldRecs.map((r) => r.initMs).filter(num), 'ms');
@@ -113,6 +129,7 @@ export const coldStart: BenchCase = {
       ['  durationMs (record)', 'nopool.cold.recordDurationMs'],
       ['warm (second request), pool node', 'pool.warm.e2e'],
       ['warm (second request), pool-size-0 node', 'nopool.warm.e2e'],
+      ['bare node:http hello, same client and pace', 'bare.e2e'],
     ];
     out.tables.push({
       title: `First request to each of ${count} fresh functions, end to end at the gateway (one request at a time)`,
@@ -131,9 +148,10 @@ export const coldStart: BenchCase = {
       kind: 'cdf',
       unit: 'ms',
       series: [
-        { name: 'warm (2nd request)', points: cdfPoints(sorted(poolS.map((x) => x.warm.ms))) },
+        { name: 'warm (2nd request)', points: cdfPoints(sorted(poolS.flatMap((x) => (x.warm === undefined ? [] : [x.warm.ms])))) },
         { name: 'cold, pre-warmed pool', points: cdfPoints(sorted(poolS.map((x) => x.cold.ms))) },
         { name: 'cold, pool size 0', points: cdfPoints(sorted(nopoolS.map((x) => x.cold.ms))) },
+        { name: 'bare node:http (reference)', points: cdfPoints(sorted(bareMs)) },
       ],
     });
     return out;

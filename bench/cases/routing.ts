@@ -30,8 +30,8 @@ export const routing: BenchCase = {
   id: 'routing',
   title: 'Routing scale',
   async run(ctx, scope) {
-    const rounds = ctx.quick ? 3 : 5;
-    const durationS = ctx.quick ? 2 : 8;
+    const rounds = ctx.quick ? 3 : 10;
+    const durationS = ctx.quick ? 2 : 4;
     const warmupS = ctx.quick ? 1 : 3;
     const out = emptyOutput({ connections: CONNECTIONS, rounds, durationS, warmupS, route: ROUTE });
     const hello: BenchFunction = { source: handlers.lambda(), routes: [ROUTE], concurrency: 1, instanceConcurrency: 100, idleTimeout: 3600 };
