@@ -217,7 +217,7 @@ describe('handlers', () => {
     assert.equal(await res.text(), 'BUNDLED!');
   });
 
-  it('web style: a Response from Response.redirect() or from fetch() is sent as it is', { todo: 'server bug: native Response refused as INVALID_RESPONSE' }, async () => {
+  it('web style: a Response from Response.redirect() or from fetch() is sent as it is', async () => {
     const redirect = await n.fetch('/native', { redirect: 'manual' });
     assert.equal(redirect.status, 302, await redirect.clone().text());
     assert.equal(redirect.headers.get('location'), 'http://example.com/next');

@@ -104,7 +104,7 @@ describe('scaling: the node-wide instance limit', () => {
     assert.ok(a.instances.total + b.instances.total <= 2, 'never more than maxInstances instances');
   });
 
-  it('lets an idle instance of another function give way at the limit', { todo: 'server bug: idle instances block the node limit until their idleTimeout' }, async () => {
+  it('lets an idle instance of another function give way at the limit', async () => {
     const total = async (fn: string) => (await n.client.getFunction('capped', fn)).instances.total;
     await eventually(async () => (await total('a')) + (await total('b')) === 0, 8000, 'a and b to scale to zero');
     // c keeps two idle instances for its idleTimeout (300 s); the node is idle, yet full.

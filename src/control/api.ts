@@ -124,6 +124,7 @@ export class ControlApi {
       const after = num(query.get('after'));
       const lines = await this.o.store.queryLogs({ app, function: name, invocationId, afterSeq: after, limit: num(query.get('limit')) });
       const next = lines.at(-1)?.seq ?? after ?? 0;
+      if (lines.length === 0 && !d.current(app, name)) throw new NimbusError('FUNCTION_NOT_FOUND', `no function ${app}/${name} is deployed and none left logs; see \`nimbus ls\``);
       const out = lines.map((l) => ({ seq: l.seq, invocationId: l.invocationId, ts: l.ts, stream: l.stream, line: l.line, version: l.version }));
       // A silent successful invocation has no stored REPORT line (see TelemetryWriter.record):
       // its log still ends with one, derived from the record.

@@ -63,6 +63,7 @@ export class Gateway {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const acceptedAt = performance.now();
     const startedAt = Date.now();
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -94,7 +95,7 @@ export class Gateway {
       route: match.target.route,
       ip: req.socket.remoteAddress ?? '',
     };
-    const outcome = await this.options.runtime.invoke(match.target.fn, { kind: 'http', req: wire }, { id, trigger: 'http', startedAt });
+    const outcome = await this.options.runtime.invoke(match.target.fn, { kind: 'http', req: wire }, { id, trigger: 'http', startedAt, acceptedAt });
     if (!outcome.ok) {
       sendError(res, outcome.error, id);
       return;

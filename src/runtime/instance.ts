@@ -51,6 +51,8 @@ export class Instance {
   lastUsedAt: number;
   initMs: number | null = null;
   peakRss = 0;
+  /** The runtime stopped counting it against the node limit (reclaimed while idle). */
+  releasedFromLimit = false;
   readonly started: Promise<void>;
   private readonly pending = new Map<string, Pending>();
   private readonly settling = new Set<string>();

@@ -40,6 +40,8 @@ export interface InvokeMeta {
   trigger: TriggerKind;
   /** Epoch ms the request was accepted. */
   startedAt: number;
+  /** performance.now() when the request was accepted (durations count from there). */
+  acceptedAt?: number;
 }
 
 export type InvocationOutcome =
@@ -112,7 +114,7 @@ export class Runtime {
 
   /** Run one invocation and leave its record. Never rejects. */
   async invoke(fn: FunctionVersion, input: InvocationInput, meta: InvokeMeta): Promise<InvocationOutcome> {
-    const t0 = performance.now();
+    const t0 = meta.acceptedAt ?? performance.now();
     let instance: Instance | undefined;
     let cold = false;
     let result: InvokeResult;
@@ -191,13 +193,39 @@ export class Runtime {
     if (limit !== null && countLive(state) >= limit) {
       throw new NimbusError('THROTTLED', `${fn.app}/${fn.name} is at its concurrency limit of ${limit} instance(s); retry later`, { details: { retryAfter: 1 } });
     }
-    if (this.live >= this.options.maxInstances) {
+    if (this.live >= this.options.maxInstances && !this.reclaimIdle()) {
       throw new NimbusError('THROTTLED', `the node is at its limit of ${this.options.maxInstances} instances; retry later`, { details: { retryAfter: 1 } });
     }
     const instance = this.startInstance(state, fn);
     instance.reserve(now);
     this.watchStart(state, instance);
     return { instance, cold: true };
+  }
+
+  /**
+   * At the node limit, an idle instance (least recently used, not one kept for minInstances)
+   * gives way to a request that needs a new one: idle capacity must not throttle real traffic.
+   */
+  private reclaimIdle(): boolean {
+    let victim: Instance | undefined;
+    for (const state of this.functions.values()) {
+      const min = state.active?.config.minInstances ?? 0;
+      const idle = [...state.instances].filter((i) => i.state === 'idle').sort((a, b) => b.lastUsedAt - a.lastUsedAt);
+      let keep = min;
+      for (const inst of idle) {
+        if (keep > 0 && inst.fn.version === state.active?.version) {
+          keep--;
+          continue;
+        }
+        if (!victim || inst.lastUsedAt < victim.lastUsedAt) victim = inst;
+      }
+    }
+    if (!victim) return false;
+    victim.retire();
+    // Its process exits shortly; until then it must not count against the limit.
+    this.live--;
+    victim.releasedFromLimit = true;
+    return true;
   }
 
   private startInstance(state: FunctionState, fn: FunctionVersion): Instance {
@@ -209,7 +237,7 @@ export class Runtime {
       onLog: (id: string | null, stream: LogStream, line: string) => this.log({ app: fn.app, function: fn.name, version: fn.version, id }, stream, line),
       onDead: (inst: Instance) => {
         state.instances.delete(inst);
-        this.live--;
+        if (!inst.releasedFromLimit) this.live--;
         if (state.instances.size === 0 && state.active === undefined) this.functions.delete(key(fn.app, fn.name));
         else void this.ensureMinInstances(state);
       },

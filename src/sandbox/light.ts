@@ -127,6 +127,12 @@ export function lightParts(value: unknown): [string | null, ResponseInitLike] | 
   return value instanceof LightResponse ? value[state] : undefined;
 }
 
+/** The undici Response behind any response a function may return (light or native), if it is one. */
+export function nativeResponse(value: unknown): Response | undefined {
+  if (value instanceof LightResponse) return value.real;
+  return value instanceof NativeResponse ? value : undefined;
+}
+
 /** Install the light classes as globals; fetch() gets undici objects back. */
 export function installLightGlobals(): void {
   Object.defineProperty(globalThis, 'Response', { value: LightResponse, writable: true, configurable: true });

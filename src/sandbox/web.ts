@@ -5,7 +5,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { WireRequest, WireResponse } from './protocol.js';
 import { MAX_BODY_BYTES } from './protocol.js';
-import { LightRequest, lightParts } from './light.js';
+import { LightRequest, lightParts, nativeResponse } from './light.js';
 
 export interface WebHandler {
   fetch(request: Request, env: Record<string, unknown>, ctx: WebContext): unknown;
@@ -44,16 +44,18 @@ export class ResponseTooLarge extends Error {
 export async function fromResponse(value: unknown): Promise<WireResponse> {
   const light = lightParts(value);
   if (light) return fromLight(light[0], light[1]);
-  if (!(value instanceof Response)) {
-    throw new TypeError(`fetch() must return a Response, got ${value === null ? 'null' : typeof value}`);
+  const response = nativeResponse(value);
+  if (!response) {
+    const got = value === null ? 'null' : typeof value === 'object' ? `an object (${Object.prototype.toString.call(value)})` : typeof value;
+    throw new TypeError(`fetch() must return a Response, got ${got}`);
   }
   const headers: [string, string][] = [];
-  for (const [k, v] of value.headers) if (k !== 'set-cookie') headers.push([k, v]);
-  for (const c of value.headers.getSetCookie()) headers.push(['set-cookie', c]);
-  const bytes = Buffer.from(await value.arrayBuffer());
+  for (const [k, v] of response.headers) if (k !== 'set-cookie') headers.push([k, v]);
+  for (const c of response.headers.getSetCookie()) headers.push(['set-cookie', c]);
+  const bytes = Buffer.from(await response.arrayBuffer());
   if (bytes.length > MAX_BODY_BYTES) throw new ResponseTooLarge(`response body is ${bytes.length} bytes; the limit is ${MAX_BODY_BYTES}`);
   const text = isUtf8(bytes);
-  return { status: value.status, headers, body: bytes.toString(text ? 'utf8' : 'base64'), b64: !text };
+  return { status: response.status, headers, body: bytes.toString(text ? 'utf8' : 'base64'), b64: !text };
 }
 
 /** The fast path: a Response made from a string (or nothing) that nobody materialised. */
