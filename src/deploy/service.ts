@@ -8,7 +8,7 @@
  * and route of the app switches, or nothing changes. Deploys run one at a time.
  */
 import { z } from 'zod';
-import type { AppSpec, FunctionRecord, FunctionVersion, HttpTrigger } from '../domain/index.js';
+import type { AppSpec, FunctionRecord, FunctionVersion, HttpTrigger, Trigger } from '../domain/index.js';
 import { appSpecSchema, formatRoute, routesConflict } from '../manifest/index.js';
 import type { DeployAppResult, DeployFunctionInput, Store } from '../store/index.js';
 import { NimbusError } from '../shared/errors.js';
@@ -119,11 +119,11 @@ export class Deployments {
     return fn;
   }
 
-  private checkRouteConflicts(app: string, inputs: { name: string; config: { triggers: HttpTrigger[] } }[]): void {
+  private checkRouteConflicts(app: string, inputs: { name: string; config: { triggers: Trigger[] } }[]): void {
     const others: { fn: FunctionVersion; trigger: HttpTrigger }[] = [];
     for (const fn of this.active.values()) {
       if (fn.app === app) continue;
-      for (const trigger of fn.config.triggers) others.push({ fn, trigger });
+      for (const trigger of fn.config.triggers) if (trigger.type === 'http') others.push({ fn, trigger });
     }
     if (others.length === 0) return;
     // Index the other apps' routes by their path shape so a 1,000-route deploy stays linear.
@@ -134,6 +134,7 @@ export class Deployments {
     }
     for (const input of inputs) {
       for (const trigger of input.config.triggers) {
+        if (trigger.type !== 'http') continue;
         for (const o of byPath.get(shape(trigger.path)) ?? []) {
           if (routesConflict(trigger, o.trigger)) {
             throw new NimbusError('ROUTE_CONFLICT', `route ${formatRoute(trigger)} of ${app}/${input.name} is already served by ${o.fn.app}/${o.fn.name} (${formatRoute(o.trigger)}); choose another path or remove it there first`, {

@@ -11,7 +11,59 @@ export interface HttpTrigger {
   path: string;
 }
 
-export type Trigger = HttpTrigger;
+/** `schedule: "0 2 * * *"` (cron, 5 or 6 fields) or `schedule: rate(5 minutes)`. */
+export interface ScheduleTrigger {
+  type: 'schedule';
+  /** As written: a cron expression or `rate(N unit)`. */
+  schedule: string;
+  /** IANA time zone for cron expressions; null = UTC. */
+  timezone: string | null;
+  /** Fire ticks missed while the server was down (once each), instead of skipping them. */
+  catchUp: boolean;
+}
+
+/** `topic: orders`: every message published to the topic, fanned out to each subscriber. */
+export interface TopicTrigger {
+  type: 'topic';
+  topic: string;
+  /** Messages delivered in one invocation, 1..100 (default 1). */
+  batchSize: number;
+  /** Seconds to wait for a batch to fill before delivering what there is, 0..300 (default 0). */
+  maxBatchWindow: number;
+}
+
+/** `webhook: /hooks/github`: a signed POST, verified by the gateway, delivered asynchronously. */
+export interface WebhookTrigger {
+  type: 'webhook';
+  /** Exact path, POST only. */
+  path: string;
+  /** Name of the function's env var that holds the HMAC-SHA256 secret. */
+  secret: string;
+  /** Header carrying `sha256=<hex>` (lower case), default `x-hub-signature-256`. */
+  header: string;
+}
+
+export type BucketEventType = 'created' | 'deleted';
+
+/** `bucket: uploads`: object-storage notifications. */
+export interface BucketTrigger {
+  type: 'bucket';
+  bucket: string;
+  events: BucketEventType[];
+  /** Only keys starting with this; '' = all. */
+  prefix: string;
+}
+
+export type Trigger = HttpTrigger | ScheduleTrigger | TopicTrigger | WebhookTrigger | BucketTrigger;
+
+/** Where an async invocation's outcome goes (as Lambda destinations). */
+export type Destination = { function: string } | { topic: string };
+
+/** A platform service a function may reach, as granted in its manifest (`bindings:`). */
+export type Binding =
+  | { type: 'kv'; kv: string }
+  | { type: 'bucket'; bucket: string; access: 'read' | 'write' | 'readwrite' }
+  | { type: 'topic'; topic: string };
 
 /** How the sandbox finds the handler inside a bundle. */
 export interface HandlerRef {
@@ -41,6 +93,13 @@ export interface FunctionConfig {
   idleTimeout: number;
   env: Record<string, string>;
   triggers: Trigger[];
+  /** Async delivery attempts after the first, 0..10 (default 2). */
+  retries: number;
+  /** Seconds an async event may wait (incl. retries) before it is dead-lettered, 60..21600 (default 21600). */
+  maxEventAge: number;
+  destinations: { onSuccess: Destination | null; onFailure: Destination | null };
+  /** By the env name the function sees, e.g. `SESSIONS`. */
+  bindings: Record<string, Binding>;
 }
 
 /** A validated manifest: what `nimbus.yaml` means once parsed and defaulted. */
@@ -77,7 +136,7 @@ export interface FunctionRecord {
 }
 
 export type InvocationStatus = 'ok' | 'error' | 'timeout' | 'oom' | 'crashed' | 'throttled';
-export type TriggerKind = 'http' | 'api' | 'event';
+export type TriggerKind = 'http' | 'api' | 'event' | 'schedule' | 'topic' | 'webhook' | 'bucket';
 
 /** The record every invocation leaves, throttled ones included. */
 export interface InvocationRecord {

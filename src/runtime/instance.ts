@@ -19,7 +19,7 @@ import type { ExitInfo, SandboxProcess } from './sandbox-process.js';
 
 export type InstanceState = 'starting' | 'idle' | 'busy' | 'draining' | 'dead';
 
-export type InvocationInput = { kind: 'http'; req: WireRequest } | { kind: 'event'; event: unknown };
+export type InvocationInput = { kind: 'http'; req: WireRequest } | { kind: 'event'; event: unknown; shape?: 'invoke' | 'scheduled' | 'queue' };
 
 export type InvokeResult =
   | { ok: true; res?: WireResponse; value?: unknown; rss: number }
@@ -167,7 +167,7 @@ export class Instance {
       this.pending.set(id, entry);
       if (this.state === 'starting') this.started.then(arm, () => {});
       else arm();
-      const message: HostMessage = input.kind === 'http' ? { t: 'http', id, timeoutMs, req: input.req } : { t: 'event', id, timeoutMs, event: input.event };
+      const message: HostMessage = input.kind === 'http' ? { t: 'http', id, timeoutMs, req: input.req } : { t: 'event', id, timeoutMs, event: input.event, ...(input.shape ? { shape: input.shape } : {}) };
       if (this.unsent) this.unsent.push(message);
       else this.proc.send(message);
     });

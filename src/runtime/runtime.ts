@@ -108,6 +108,22 @@ export class Runtime {
     return out;
   }
 
+  /**
+   * Whether an invocation of `fn` would run now rather than be THROTTLED: a free slot on an
+   * instance of that version, or room to start one. The event dispatcher asks before it claims,
+   * so throttled events wait in the queue instead of failing.
+   */
+  hasCapacity(fn: FunctionVersion): boolean {
+    if (this.closing) return false;
+    const state = this.functions.get(key(fn.app, fn.name));
+    if (state) {
+      for (const inst of state.instances) if (inst.fn.version === fn.version && inst.fn.hash === fn.hash && inst.available) return true;
+      if (this.options.clock.now() < state.backoffUntil) return false;
+      if (fn.config.concurrency !== null && countLive(state) >= fn.config.concurrency) return false;
+    }
+    return this.live < this.options.maxInstances || this.hasIdleToReclaim();
+  }
+
   get liveInstances(): number {
     return this.live;
   }
@@ -207,11 +223,25 @@ export class Runtime {
    * gives way to a request that needs a new one: idle capacity must not throttle real traffic.
    */
   private reclaimIdle(): boolean {
+    const victim = this.idleVictim();
+    if (!victim) return false;
+    victim.retire();
+    // Its process exits shortly; until then it must not count against the limit.
+    this.live--;
+    victim.releasedFromLimit = true;
+    return true;
+  }
+
+  private hasIdleToReclaim(): boolean {
+    return this.idleVictim() !== undefined;
+  }
+
+  /** The least recently used idle instance that is not kept for minInstances. */
+  private idleVictim(): Instance | undefined {
     let victim: Instance | undefined;
     for (const state of this.functions.values()) {
-      const min = state.active?.config.minInstances ?? 0;
       const idle = [...state.instances].filter((i) => i.state === 'idle').sort((a, b) => b.lastUsedAt - a.lastUsedAt);
-      let keep = min;
+      let keep = state.active?.config.minInstances ?? 0;
       for (const inst of idle) {
         if (keep > 0 && inst.fn.version === state.active?.version) {
           keep--;
@@ -220,12 +250,7 @@ export class Runtime {
         if (!victim || inst.lastUsedAt < victim.lastUsedAt) victim = inst;
       }
     }
-    if (!victim) return false;
-    victim.retire();
-    // Its process exits shortly; until then it must not count against the limit.
-    this.live--;
-    victim.releasedFromLimit = true;
-    return true;
+    return victim;
   }
 
   private startInstance(state: FunctionState, fn: FunctionVersion): Instance {

@@ -56,7 +56,13 @@ export type HostMessage =
   | { t: 'load'; code: string; env: Record<string, string>; fn: FunctionMeta }
   /** `timeoutMs`: the sandbox computes its deadline when the invocation starts running. */
   | { t: 'http'; id: string; timeoutMs: number; req: WireRequest }
-  | { t: 'event'; id: string; timeoutMs: number; event: unknown };
+  /**
+   * `shape` says how the handler receives `event`: 'invoke' as sent (Lambda: the event; web: a POST
+   * request with it as JSON body), 'scheduled' (web: `scheduled(event, env, ctx)`), 'queue' (a
+   * batch of messages; web: `queue(batch, env, ctx)`; Lambda: an SQS/S3-like `{ Records }` event).
+   * Absent = 'invoke'.
+   */
+  | { t: 'event'; id: string; timeoutMs: number; event: unknown; shape?: 'invoke' | 'scheduled' | 'queue' };
 
 // ---- sandbox → host
 export type SandboxMessage =

@@ -1,0 +1,93 @@
+/**
+ * The durable event queue port: async invocations and everything triggered by events (schedules,
+ * topics, webhooks, bucket notifications, destinations) wait here until delivered. The embedded
+ * default is SQLite (`sqlite.ts`); `memory.ts` serves unit tests; NATS JetStream or PostgreSQL can
+ * implement it later. Every implementation runs the contract suite in `contract.ts`.
+ *
+ * An event's life:
+ *   pending (runAt ≤ now: due) → running (claimed by the dispatcher; attempts += 1 at claim, so
+ *   an event that crashes the server is not redelivered forever) → done (deleted)
+ *                              → pending again with a later runAt (retry, backoff with jitter)
+ *                              → dead (dead-letter queue: retries exhausted or older than
+ *                                maxEventAge), listable and redrivable (→ pending, attempts 0)
+ *   running events found at start-up (the server died mid-delivery) go back to pending.
+ * Throttled deliveries are released without counting an attempt (see `release`).
+ */
+
+/** How the sandbox hands the payload to the handler (see src/sandbox/protocol.ts). */
+export type EventShape = 'invoke' | 'scheduled' | 'queue';
+
+export type EventSource = 'invoke' | 'schedule' | 'topic' | 'webhook' | 'bucket' | 'destination';
+
+export interface EventTarget {
+  app: string;
+  function: string;
+}
+
+export interface NewEvent {
+  /** UUIDv7; also the invocation id of every delivery attempt (its record shows the latest). */
+  id: string;
+  target: EventTarget;
+  source: EventSource;
+  shape: EventShape;
+  /**
+   * For `queue` events the message (one element of a batch); for `scheduled` the schedule event;
+   * for `invoke` the event as sent. JSON.
+   */
+  payload: unknown;
+  /** Topic / bucket / webhook path / schedule the event came from ('' for invoke). */
+  origin: string;
+  /** Deduplicates enqueues for 24 h per target: a duplicate returns the first event's id. */
+  idempotencyKey?: string;
+  /** retries + 1. */
+  maxAttempts: number;
+  /** Epoch ms after which it is dead-lettered instead of delivered. */
+  expiresAt: number;
+  /** Epoch ms before which it is not delivered (default: now). */
+  runAt?: number;
+}
+
+export interface QueuedEvent extends Omit<NewEvent, 'runAt' | 'idempotencyKey'> {
+  attempts: number;
+  runAt: number;
+  createdAt: number;
+  lastError: string | null;
+}
+
+export interface EnqueueResult {
+  id: string;
+  /** True when an event with the same idempotency key was already accepted. */
+  duplicate: boolean;
+}
+
+export interface DeadEvent extends QueuedEvent {
+  deadAt: number;
+  reason: string;
+}
+
+export interface EventQueue {
+  /** Durable when the promise resolves (committed; group commit of concurrent calls is encouraged). */
+  enqueue(events: NewEvent[]): Promise<EnqueueResult[]>;
+  /** Targets that have due events (pending, runAt ≤ now), with how many. */
+  dueTargets(now: number): Promise<Array<EventTarget & { due: number }>>;
+  /** Claim up to `limit` due events of one target, oldest runAt first: they become running, attempts + 1. */
+  claim(target: EventTarget, limit: number, now: number): Promise<QueuedEvent[]>;
+  /** Delivered: forget it. */
+  complete(ids: string[]): Promise<void>;
+  /** Failed this attempt: pending again at `runAt`. */
+  retry(id: string, runAt: number, error: string): Promise<void>;
+  /** Not delivered for lack of capacity: pending again at `runAt`, the attempt not counted. */
+  release(ids: string[], runAt: number): Promise<void>;
+  /** Retries exhausted or too old: to the dead-letter queue. */
+  deadLetter(id: string, reason: string, now: number): Promise<void>;
+  listDead(target: EventTarget, limit?: number): Promise<DeadEvent[]>;
+  /** Dead events (all of the target's, or one) back to pending with attempts 0 and a fresh expiry. Returns how many. */
+  redrive(target: EventTarget, now: number, id?: string): Promise<number>;
+  /** Start-up: running → pending. Returns how many. */
+  recover(now: number): Promise<number>;
+  /** Drop idempotency keys older than this. */
+  pruneIdempotency(before: number): Promise<void>;
+  /** Pending + running events (all, or of one target). */
+  depth(target?: EventTarget): Promise<number>;
+  close(): Promise<void>;
+}
