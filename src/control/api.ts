@@ -20,6 +20,8 @@ import { functionView, versionView } from './views.js';
 
 export interface ControlApiOptions {
   adminKey: string;
+  /** More endpoints (events, storage…), registered after the core ones. */
+  modules?: RouteModule[];
   deployments: Deployments;
   runtime: Runtime;
   store: Store;
@@ -27,8 +29,12 @@ export interface ControlApiOptions {
   log?: (line: string) => void;
 }
 
-type Params = Record<string, string | undefined>;
-type Handler = (ctx: { req: IncomingMessage; res: ServerResponse; params: Params; query: URLSearchParams }) => Promise<void>;
+export type Params = Record<string, string | undefined>;
+export type RouteHandler = (ctx: { req: IncomingMessage; res: ServerResponse; params: Params; query: URLSearchParams }) => Promise<void>;
+type Handler = RouteHandler;
+
+/** Adds endpoints to the control API; each subsystem's endpoints live in their own module. */
+export type RouteModule = (route: (method: FindMyWay.HTTPMethod, path: string, handler: RouteHandler) => void) => void;
 
 /** Deploy bodies carry every bundle of an app. */
 const MAX_DEPLOY_BYTES = 128 * 1024 * 1024;
@@ -41,6 +47,7 @@ export class ControlApi {
   constructor(private readonly o: ControlApiOptions) {
     this.keyDigest = digest(o.adminKey);
     this.routes();
+    for (const mod of o.modules ?? []) mod((method, path, handler) => this.on(method, path, handler));
     this.server = createServer((req, res) => void this.handle(req, res));
   }
 
@@ -196,14 +203,14 @@ function digest(s: string): Buffer {
   return createHash('sha256').update(s).digest();
 }
 
-function num(value: string | null): number | undefined {
+export function num(value: string | null): number | undefined {
   if (value === null || value === '') return undefined;
   const n = Number(value);
   if (!Number.isFinite(n)) throw new NimbusError('BAD_REQUEST', `expected a number, got "${value}"`);
   return n;
 }
 
-async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+export async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   const body = await readBody(req, limit);
   if (body.length === 0) return undefined;
   try {

@@ -1,3 +1,3 @@
-export { ControlApi, type ControlApiOptions } from './api.js';
+export { ControlApi, num, readJson, type ControlApiOptions, type Params, type RouteHandler, type RouteModule } from './api.js';
 export { openApiDocument } from './openapi.js';
 export { functionView } from './views.js';

@@ -53,6 +53,26 @@ export const ERROR_STATUS = {
   NOT_FOUND: 404,
   /** The endpoint exists but not with this method. */
   METHOD_NOT_ALLOWED: 405,
+  // --- events, storage and bindings (issue 4)
+  /** A webhook request's signature header is missing or does not match its secret. */
+  WEBHOOK_SIGNATURE_INVALID: 401,
+  /** A topic, bucket or KV namespace named by this app is owned by another app. */
+  RESOURCE_CONFLICT: 409,
+  /** No such dead-lettered or queued event. */
+  EVENT_NOT_FOUND: 404,
+  /** No such topic (no app declares it). */
+  TOPIC_NOT_FOUND: 404,
+  /** No such bucket (no app declares it). */
+  BUCKET_NOT_FOUND: 404,
+  /** No such object in the bucket. */
+  OBJECT_NOT_FOUND: 404,
+  /** An object or KV value over its size limit. */
+  VALUE_TOO_LARGE: 413,
+  /** A function called a binding its manifest does not grant (or not with that access). */
+  BINDING_NOT_GRANTED: 403,
+  /** A binding call failed on the host (bad arguments, storage error). */
+  BINDING_ERROR: 400,
+
   /** The CLI could not reach the server. */
   SERVER_UNREACHABLE: 503,
   /** A bug or an unexpected condition inside Nimbus. */

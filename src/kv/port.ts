@@ -1,0 +1,19 @@
+/** Key-value namespaces for functions (`bindings: { X: { kv: name } }`). SQLite by default. */
+export interface KvListResult {
+  keys: Array<{ name: string; expiration: number | null }>;
+  /** Pass as `cursor` for the next page; null when there is none. */
+  cursor: string | null;
+}
+
+export interface KvStore {
+  /** The value, or null when missing or expired. */
+  get(namespace: string, key: string): Promise<string | null>;
+  /** `ttlSeconds`: the value expires that many seconds from now (≥ 1). */
+  put(namespace: string, key: string, value: string, options?: { ttlSeconds?: number }): Promise<void>;
+  delete(namespace: string, key: string): Promise<void>;
+  list(namespace: string, options?: { prefix?: string; cursor?: string; limit?: number }): Promise<KvListResult>;
+  close(): Promise<void>;
+}
+
+export const MAX_KV_KEY_BYTES = 512;
+export const MAX_KV_VALUE_BYTES = 1024 * 1024;

@@ -1,0 +1,35 @@
+/**
+ * Object storage port: built-in buckets. The embedded default keeps object bytes in files under
+ * `<data-dir>/buckets/` and metadata in SQLite; it commits an object's metadata and its bucket
+ * events in ONE transaction (outbox), so no object appears without its notification.
+ */
+export interface ObjectInfo {
+  bucket: string;
+  key: string;
+  size: number;
+  /** Hex MD5 of the bytes, quoted as S3 does: `"9e107d9d…"`. */
+  etag: string;
+  contentType: string;
+  /** Epoch ms. */
+  uploadedAt: number;
+}
+
+export interface ObjectList {
+  objects: ObjectInfo[];
+  /** Pass as `cursor` to get the next page; null when there is none. */
+  cursor: string | null;
+}
+
+export interface ObjectStore {
+  /** Store (replace) an object; emits a `created` event to subscribed functions. */
+  put(bucket: string, key: string, body: Buffer, contentType?: string): Promise<ObjectInfo>;
+  get(bucket: string, key: string): Promise<{ info: ObjectInfo; body: Buffer } | undefined>;
+  head(bucket: string, key: string): Promise<ObjectInfo | undefined>;
+  /** False when there was no such object; emits a `deleted` event when there was. */
+  delete(bucket: string, key: string): Promise<boolean>;
+  list(bucket: string, options?: { prefix?: string; cursor?: string; limit?: number }): Promise<ObjectList>;
+  close(): Promise<void>;
+}
+
+/** Largest object: as a function response, 6 MB would be too small for uploads; this is the cap. */
+export const MAX_OBJECT_BYTES = 64 * 1024 * 1024;
