@@ -124,6 +124,7 @@ export class Gateway {
 
 /** Node joins repeated headers already; only set-cookie stays an array. */
 function flatHeaders(req: IncomingMessage): Record<string, string> {
+  if (req.headers['set-cookie'] === undefined) return req.headers as Record<string, string>;
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) {
     if (v === undefined) continue;
