@@ -176,3 +176,24 @@ describe('scaling: instances', () => {
     assert.equal(r2.initMs, null);
   });
 });
+
+describe('scaling: minInstances of a function that cannot start', () => {
+  let n: TestNimbus;
+  before(async () => {
+    n = await startTestNimbus();
+  });
+  after(() => n.close());
+
+  it('backs off instead of respawning in a loop', async () => {
+    await n.deploy({
+      'nimbus.yaml': manifest('broken', { boot: { handler: 'src/boot.ts', minInstances: 2 } }),
+      'src/boot.ts': 'throw new Error("cannot boot");\nexport default { fetch: () => new Response("never") };\n',
+    });
+    await sleep(3000);
+    const failures = n.logs.filter((l) => l.includes('broken/boot') && l.includes('start failed')).length;
+    // Without a back-off this is hundreds; with it: a few quick failures, then 1 s, 2 s… apart.
+    assert.ok(failures >= 3, `expected the failures to be reported, saw ${failures}`);
+    assert.ok(failures <= 8, `expected a back-off, saw ${failures} failed starts in 3 s`);
+    assert.equal((await n.client.getFunction('broken', 'boot')).instances.total <= 2, true);
+  });
+});

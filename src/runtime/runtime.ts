@@ -264,7 +264,8 @@ export class Runtime {
         state.instances.delete(inst);
         if (!inst.releasedFromLimit) this.live--;
         if (state.instances.size === 0 && state.active === undefined) this.functions.delete(key(fn.app, fn.name));
-        else void this.ensureMinInstances(state);
+        // After the start's bookkeeping (a failed init sets the back-off first).
+        else setImmediate(() => void this.ensureMinInstances(state));
       },
       onSlotFree: () => {},
     };
@@ -295,6 +296,8 @@ export class Runtime {
     for (const inst of state.instances) if (inst.fn.version === fn.version && inst.state !== 'draining' && inst.state !== 'dead') have++;
     for (; have < fn.config.minInstances && this.live < this.options.maxInstances && this.options.clock.now() >= state.backoffUntil; have++) {
       const inst = this.startInstance(state, fn);
+      // Counted like any cold start, so a module that cannot load backs off instead of respawning in a loop.
+      this.watchStart(state, inst);
       inst.started.catch((err: Error) => this.options.log?.(`minInstances of ${fn.app}/${fn.name}: start failed: ${err.message}`));
     }
   }
@@ -304,6 +307,8 @@ export class Runtime {
     for (const state of this.functions.values()) {
       const active = state.active;
       let keep = active?.config.minInstances ?? 0;
+      // Refill minInstances lost to crashes, once a back-off is over.
+      if (keep > 0 && now >= state.backoffUntil) void this.ensureMinInstances(state);
       // Most recently used first: the ones kept for minInstances are the warmest.
       const instances = [...state.instances].sort((a, b) => b.lastUsedAt - a.lastUsedAt);
       for (const inst of instances) {
