@@ -87,6 +87,32 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX logs_invocation ON logs(invocation_id);
   CREATE INDEX logs_ts ON logs(ts);
   `,
+  // 0002 triggers and object storage (src/triggers, src/storage). schedule_state: per schedule,
+  // every slot at or before handled_until was fired or deliberately skipped, so a restart never
+  // fires a slot twice. objects: bucket metadata; the bytes live in <data-dir>/buckets/<bucket>/<file>.
+  // bucket_outbox: bucket events committed with the object's row, moved to the queue after commit.
+  `
+  CREATE TABLE schedule_state (
+    key           TEXT NOT NULL PRIMARY KEY,
+    handled_until INTEGER NOT NULL
+  ) STRICT;
+
+  CREATE TABLE objects (
+    bucket       TEXT NOT NULL,
+    key          TEXT NOT NULL,
+    file         TEXT NOT NULL,
+    size         INTEGER NOT NULL,
+    etag         TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    uploaded_at  INTEGER NOT NULL,
+    PRIMARY KEY (bucket, key)
+  ) STRICT;
+
+  CREATE TABLE bucket_outbox (
+    seq   INTEGER PRIMARY KEY AUTOINCREMENT,
+    event TEXT NOT NULL
+  ) STRICT;
+  `,
 ];
 
 /**
