@@ -39,9 +39,14 @@ export const noisyNeighbour: BenchCase = {
     );
     const hello = { url: `${node.gatewayUrl}/hello`, connections: CONNECTIONS, overallRate: RATE, expectBody: 'hello' };
     const spin = { url: `${node.gatewayUrl}/spin`, connections: NOISY_INSTANCES };
+    // The load generator abandons requests in flight when its time is up, but the platform runs
+    // those invocations to the end: wait them out, or they spill into the next (quiet) measurement
+    // and the next spinner run meets a busy function (429s).
+    const spinnerDrained = () => sleep(BUSY_MS + 1000);
     // Warm both functions: the hello instance, and the spinner's instances.
     await runLoad({ ...hello, durationS: ctx.quick ? 1 : 3 });
-    await runLoad({ ...spin, durationS: 2 });
+    await runLoad({ ...spin, durationS: 1 });
+    await spinnerDrained();
 
     const quiet: LoadResult[] = [];
     const noisy: LoadResult[] = [];
@@ -55,6 +60,7 @@ export const noisyNeighbour: BenchCase = {
           await sleep(1000); // every spinner instance busy before the hello load starts
           noisy.push(await runLoad({ ...hello, durationS }));
           spins.push(await spinning);
+          await spinnerDrained();
         }
         const last = (kind === 'quiet' ? quiet : noisy).at(-1);
         ctx.log(`  round ${r + 1}/${rounds} ${kind.padEnd(5)} p50 ${fmt(last?.latency.p50)} ms  p99 ${fmt(last?.latency.p99)} ms  ${fmt(last?.rps)} req/s  ${JSON.stringify(last?.statusCodes)} errors ${last?.errors}`);
