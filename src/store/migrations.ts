@@ -113,6 +113,18 @@ export const MIGRATIONS: readonly string[] = [
     event TEXT NOT NULL
   ) STRICT;
   `,
+  // 0003 KV namespaces for bindings (src/kv). expires_at: epoch ms, NULL = never; an expired row
+  // is invisible at once and deleted by the periodic sweep (the partial index serves it).
+  `
+  CREATE TABLE kv (
+    namespace  TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    value      TEXT NOT NULL,
+    expires_at INTEGER,
+    PRIMARY KEY (namespace, key)
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX kv_expires ON kv(expires_at) WHERE expires_at IS NOT NULL;
+  `,
 ];
 
 /**
