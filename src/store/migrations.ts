@@ -114,7 +114,8 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   `,
   // 0003 KV namespaces for bindings (src/kv). expires_at: epoch ms, NULL = never; an expired row
-  // is invisible at once and deleted by the periodic sweep (the partial index serves it).
+  // is invisible at once and deleted by the periodic sweep (the partial index serves it). A rowid
+  // table, not WITHOUT ROWID: values run up to 1 MB, which SQLite advises keeping out of the b-tree key.
   `
   CREATE TABLE kv (
     namespace  TEXT NOT NULL,
@@ -122,7 +123,7 @@ export const MIGRATIONS: readonly string[] = [
     value      TEXT NOT NULL,
     expires_at INTEGER,
     PRIMARY KEY (namespace, key)
-  ) STRICT, WITHOUT ROWID;
+  ) STRICT;
   CREATE INDEX kv_expires ON kv(expires_at) WHERE expires_at IS NOT NULL;
   `,
 ];
