@@ -24,6 +24,10 @@ function config(file: string, exportName: string | null = null): FunctionConfig 
     idleTimeout: 300,
     env: {},
     triggers: [],
+    retries: 2,
+    maxEventAge: 21600,
+    destinations: { onSuccess: null, onFailure: null },
+    bindings: {},
   };
 }
 

@@ -22,7 +22,7 @@ export function manifestJsonSchema(): Record<string, unknown> {
     title: 'Nimbus app manifest (nimbus.yaml)',
     ...generated,
     description:
-      'Declares a Nimbus app: its name, the defaults its functions share, and each function with its handler, limits, environment and HTTP triggers.',
+      'Declares a Nimbus app: its name, the defaults its functions share, and each function with its handler, limits, environment, async-event settings, bindings and triggers (HTTP, schedule, topic, webhook, bucket).',
   };
 }
 

@@ -4,7 +4,9 @@
  * win over this map, so it only words the generic cases.
  */
 import type { z } from 'zod';
-import { defaultsSchema, describeValue, functionSchema, manifestSchema, triggerSchema } from './schema.js';
+import { BINDING_KINDS, DESTINATION_KINDS, keysOf, kindsIn, NO_KIND, TRIGGER_KINDS } from './one-of.js';
+import type { OneOf } from './one-of.js';
+import { defaultsSchema, describeValue, functionSchema, manifestSchema } from './schema.js';
 
 type ErrorMap = z.core.$ZodErrorMap;
 type Issue = z.core.$ZodIssue;
@@ -49,20 +51,39 @@ export interface PathIssue {
   atKey?: boolean;
 }
 
-/** Flattens zod issues into one PathIssue per problem (one per unknown key, for instance). */
-export function fromZodIssues(issues: readonly Issue[]): PathIssue[] {
+/**
+ * Flattens zod issues into one PathIssue per problem (one per unknown key, for instance).
+ * `raw` is the parsed document, which tells what kind a trigger or binding was meant to be.
+ */
+export function fromZodIssues(issues: readonly Issue[], raw?: unknown): PathIssue[] {
+  const withUnknownKeys = new Set(issues.filter((i) => i.code === 'unrecognized_keys').map((i) => JSON.stringify(i.path)));
   return issues.flatMap((issue): PathIssue[] => {
     const path = issue.path.map((p) => (typeof p === 'number' ? p : String(p)));
     if (issue.code === 'unrecognized_keys') {
-      const allowed = allowedKeys(path);
-      return issue.keys.map((key) => ({ path: [...path, key], message: unknownKeyMessage(key, allowed), atKey: true }));
+      const value = valueAt(raw, path);
+      return issue.keys.map((key) => ({ path: [...path, key], message: unknownKeyMessage(key, path, value), atKey: true }));
     }
     if (issue.code === 'invalid_key') {
       const inner = issue.issues.map((i) => i.message).join('; ');
       return [{ path, message: `bad name "${String(path.at(-1))}": ${inner}`, atKey: true }];
     }
+    if (issue.code === 'custom') {
+      // "No trigger kind" is implied by the unknown key, which says it better.
+      if (issue.params?.[NO_KIND] === true && withUnknownKeys.has(JSON.stringify(issue.path))) return [];
+      if (issue.params?.['atKey'] === true) return [{ path, message: issue.message, atKey: true }];
+    }
     return [{ path, message: issue.message }];
   });
+}
+
+// The one-of family a mapping at this raw path belongs to, if any.
+function familyAt(path: (string | number)[]): OneOf | undefined {
+  const [root, , section] = path;
+  const rest = root === 'defaults' ? path.slice(1) : root === 'functions' ? path.slice(2) : [];
+  if (root === 'functions' && section === 'triggers' && path.length === 4) return TRIGGER_KINDS;
+  if (rest.length === 2 && rest[0] === 'destinations') return DESTINATION_KINDS;
+  if (rest.length === 2 && rest[0] === 'bindings') return BINDING_KINDS;
+  return undefined;
 }
 
 // Where each strict object lives in the raw manifest, so an unknown key can list the valid ones.
@@ -71,15 +92,42 @@ function allowedKeys(path: (string | number)[]): string[] {
   if (path.length === 0) return keysOf(manifestSchema.shape);
   if (path.length === 1 && path[0] === 'defaults') return keysOf(defaultsSchema.shape);
   if (path.length === 2 && path[0] === 'functions') return keysOf(functionSchema.shape);
-  if (path.length === 4 && path[2] === 'triggers') return keysOf(triggerSchema.in.shape);
+  if (path.at(-1) === 'destinations' && path.length === (path[0] === 'defaults' ? 2 : 3)) return ['onSuccess', 'onFailure'];
   return [];
 }
 
-function unknownKeyMessage(key: string, allowed: string[]): string {
-  const near = allowed.find((k) => editDistance(k.toLowerCase(), key.toLowerCase()) <= 2);
+function unknownKeyMessage(key: string, path: (string | number)[], value: unknown): string {
+  const family = familyAt(path);
+  if (family === undefined) return unknownKey(key, allowedKeys(path));
+  const kinds = Object.keys(family.kinds);
+  const [kind] = isRecord(value) ? kindsIn(family, value) : [];
+  if (kind === undefined) {
+    const near = nearest(key, kinds);
+    const hint = near === undefined ? '' : `did you mean "${near}"? `;
+    return `unknown ${family.noun} kind "${key}": ${hint}${family.what} has exactly one of ${kinds.join(', ')}`;
+  }
+  return unknownKey(key, keysOf(family, kind), `keys of a ${kind} ${family.noun}`);
+}
+
+function unknownKey(key: string, allowed: string[], label = 'allowed keys'): string {
+  const near = nearest(key, allowed);
   const hint = near === undefined ? '' : `did you mean "${near}"? `;
-  const list = allowed.length === 0 ? '' : `allowed keys: ${allowed.join(', ')}`;
+  const list = allowed.length === 0 ? '' : `${label}: ${allowed.join(', ')}`;
   return `unknown key "${key}": ${hint}${list || 'remove it'}`;
+}
+
+function nearest(key: string, candidates: string[]): string | undefined {
+  return candidates.find((k) => editDistance(k.toLowerCase(), key.toLowerCase()) <= 2);
+}
+
+function valueAt(raw: unknown, path: (string | number)[]): unknown {
+  let value = raw;
+  for (const seg of path) value = isRecord(value) || Array.isArray(value) ? (value as Record<string | number, unknown>)[seg] : undefined;
+  return value;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function editDistance(a: string, b: string): number {

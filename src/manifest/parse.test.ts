@@ -43,6 +43,10 @@ describe('parseManifest: valid manifests', () => {
             { type: 'http', method: 'GET', path: '/hello/{name}' },
             { type: 'http', method: 'POST', path: '/hello' },
           ],
+          retries: 2,
+          maxEventAge: 21600,
+          destinations: { onSuccess: null, onFailure: null },
+          bindings: {},
         },
         orders: {
           handler: { file: 'src/orders', export: 'lambdaHandler' },
@@ -54,6 +58,10 @@ describe('parseManifest: valid manifests', () => {
           idleTimeout: 60,
           env: { STAGE: 'prod', DEBUG: 'false' },
           triggers: [],
+          retries: 2,
+          maxEventAge: 21600,
+          destinations: { onSuccess: null, onFailure: null },
+          bindings: {},
         },
       },
     });
@@ -71,6 +79,10 @@ describe('parseManifest: valid manifests', () => {
       idleTimeout: 300,
       env: {},
       triggers: [],
+      retries: 2,
+      maxEventAge: 21600,
+      destinations: { onSuccess: null, onFailure: null },
+      bindings: {},
     });
   });
 

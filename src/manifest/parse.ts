@@ -4,7 +4,8 @@
  * schema's issues together with the cross-field checks of the functions that did validate.
  */
 import { LineCounter, parseDocument } from 'yaml';
-import type { AppSpec, FunctionConfig } from '../domain/types.js';
+import { FUNCTION_DEFAULTS } from '../domain/config.js';
+import type { AppSpec, Destination, FunctionConfig } from '../domain/types.js';
 import { formatPath, manifestError } from './issues.js';
 import type { ManifestIssue } from './issues.js';
 import { locate } from './locate.js';
@@ -14,17 +15,11 @@ import type { PathIssue } from './messages.js';
 import { defaultsSchema, FUNCTION_NAME, functionSchema, manifestSchema } from './schema.js';
 import type { ParsedDefaults, ParsedFunction } from './schema.js';
 import { checkFunctions } from './semantic.js';
+import { rawPathOf } from './raw-path.js';
 import { syntaxIssues } from './syntax.js';
 
 /** What a function gets when neither it nor `defaults` sets a value. */
-export const BUILTIN_DEFAULTS = {
-  memory: 128,
-  timeout: 3,
-  concurrency: null,
-  instanceConcurrency: 1,
-  minInstances: 0,
-  idleTimeout: 300,
-} as const satisfies Omit<FunctionConfig, 'handler' | 'env' | 'triggers'>;
+export const BUILTIN_DEFAULTS = FUNCTION_DEFAULTS;
 
 /** A parsed manifest plus a way back from key paths to positions (for later checks, e.g. files). */
 export interface ParsedManifestDocument {
@@ -62,7 +57,7 @@ export function parseManifestDocument(text: string, file = 'nimbus.yaml'): Parse
 
   const result = manifestSchema.safeParse(raw, { error: manifestErrorMap });
   const { functions, issues: semantic } = normalizeFunctions(raw);
-  const problems: PathIssue[] = [...(result.success ? [] : fromZodIssues(result.error.issues)), ...semantic];
+  const problems: PathIssue[] = [...(result.success ? [] : fromZodIssues(result.error.issues, raw)), ...semantic];
   if (!result.success || problems.length > 0) {
     const located = (p: PathIssue): ManifestIssue => ({ path: formatPath(p.path), ...at(p.path, p.atKey), message: p.message });
     throw manifestError(file, problems.map(located));
@@ -84,11 +79,16 @@ function normalizeFunctions(raw: unknown): { functions: Record<string, FunctionC
     const parsed = functionSchema.safeParse(value);
     if (FUNCTION_NAME.test(name) && parsed.success) functions[name] = applyDefaults(parsed.data, defaults);
   }
-  const issues = checkFunctions(functions).map(({ path, message }): PathIssue => {
-    // A trigger is `{ http: "GET /x" }` in the file: point at the route string.
-    const rawPath = path[2] === 'triggers' ? [...path, 'http'] : path;
-    return { path: rawPath, message };
-  });
+  const seen = new Set<string>();
+  const issues = checkFunctions(functions)
+    .map(({ path, message }): PathIssue => ({ ...rawPathOf(path, functions, raw), message }))
+    // A default shared by several functions fails the same way for each: say it once.
+    .filter((issue) => {
+      const key = JSON.stringify([issue.path, issue.message]);
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
   return { functions, issues };
 }
 
@@ -105,7 +105,19 @@ function applyDefaults(fn: ParsedFunction, defaults: ParsedDefaults): FunctionCo
     idleTimeout: pick('idleTimeout'),
     env: { ...defaults.env, ...fn.env },
     triggers: fn.triggers ?? [],
+    retries: pick('retries'),
+    maxEventAge: pick('maxEventAge'),
+    // Per key, and null in the function lifts a default destination.
+    destinations: {
+      onSuccess: destination(fn.destinations?.onSuccess, defaults.destinations?.onSuccess),
+      onFailure: destination(fn.destinations?.onFailure, defaults.destinations?.onFailure),
+    },
+    bindings: { ...defaults.bindings, ...fn.bindings },
   };
+}
+
+function destination(own: Destination | null | undefined, fallback: Destination | null | undefined): Destination | null {
+  return own !== undefined ? own : (fallback ?? null);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

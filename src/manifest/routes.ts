@@ -92,3 +92,21 @@ export function routesConflict(a: HttpTrigger, b: HttpTrigger): boolean {
 export function formatRoute(t: HttpTrigger): string {
   return `${t.method} ${t.path}`;
 }
+
+/**
+ * Checks a webhook path: one exact URL path (no `{params}`), so the gateway can match it
+ * literally. Returns what is wrong, or null.
+ * @example webhookPathProblem('/hooks/github') // null
+ */
+export function webhookPathProblem(path: string): string | null {
+  if (!path.startsWith('/')) return `webhook path "${path}" must start with "/", e.g. "/hooks/github"`;
+  if (/[{}]/.test(path)) return `webhook path "${path}" must be exact: parameters like "{id}" are not allowed`;
+  if (path === '/') return null;
+  for (const segment of path.slice(1).split('/')) {
+    if (segment === '') return `webhook path "${path}" has an empty segment: remove the extra or trailing "/"`;
+    if (!LITERAL_SEGMENT.test(segment)) {
+      return `segment "${segment}" of webhook path "${path}" has characters a URL path cannot hold unencoded`;
+    }
+  }
+  return null;
+}

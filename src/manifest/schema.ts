@@ -4,33 +4,30 @@
  * Every object is strict: a misspelled key is an error, never silently ignored.
  */
 import { z } from 'zod';
-import type { AppSpec, HttpTrigger } from '../domain/types.js';
+import type { AppSpec } from '../domain/types.js';
+import {
+  bindingsConfigSchema,
+  destinationsConfigSchema,
+  maxEventAge,
+  rawBindingsSchema,
+  rawDestinationsSchema,
+  retries,
+} from './events-schema.js';
 import { parseHandler } from './handler.js';
-import { HTTP_METHODS, parseHttpRoute } from './routes.js';
+import { appNameSchema, envKeySchema, functionNameSchema } from './names.js';
 import { checkFunctions } from './semantic.js';
+import { rawTriggerSchema, triggerConfigSchema } from './triggers-schema.js';
 
-export const APP_NAME = /^[a-z][a-z0-9-]{0,62}$/;
-export const FUNCTION_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
-export const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
-export const RESERVED_ENV_PREFIX = 'NIMBUS_';
-
-export const appNameSchema = z
-  .string()
-  .regex(APP_NAME, {
-    error: 'must be 1-63 characters of lower-case letters, digits and "-", starting with a letter (e.g. "shop")',
-  })
-  .describe('App name, unique on the server: lower-case letters, digits and "-", starting with a letter, at most 63.');
-
-export const functionNameSchema = z.string().regex(FUNCTION_NAME, {
-  error: 'function names start with a letter, then letters, digits, "-" or "_", at most 64 characters (e.g. "hello")',
-});
-
-const envKeySchema = z
-  .string()
-  .regex(ENV_KEY, { error: 'variable names hold letters, digits and "_", and do not start with a digit' })
-  .refine((key) => !key.startsWith(RESERVED_ENV_PREFIX), {
-    error: `names starting with ${RESERVED_ENV_PREFIX} are reserved for the platform: rename the variable`,
-  });
+export {
+  APP_NAME,
+  appNameSchema,
+  BINDING_NAME,
+  ENV_KEY,
+  FUNCTION_NAME,
+  functionNameSchema,
+  RESERVED_ENV_PREFIX,
+  RESOURCE_NAME,
+} from './names.js';
 
 // Bounds shared by the manifest and the normalized spec, so both accept the same values.
 const memory = z.int().min(64).max(4096).describe('Memory limit in MB, 64 to 4096. Default 128.');
@@ -76,11 +73,15 @@ const settingsShape = {
   minInstances: minInstances.optional(),
   idleTimeout: idleTimeout.optional(),
   env: rawEnv.optional(),
+  retries: retries.optional(),
+  maxEventAge: maxEventAge.optional(),
+  destinations: rawDestinationsSchema.optional(),
+  bindings: rawBindingsSchema.optional(),
 };
 
 export const defaultsSchema = z
   .strictObject(settingsShape)
-  .describe('Settings every function gets unless it sets its own; `env` is merged key by key.');
+  .describe('Settings every function gets unless it sets its own; `env`, `bindings` and `destinations` are merged key by key.');
 
 const handlerSchema = z
   .string()
@@ -98,27 +99,8 @@ const handlerSchema = z
     }
   });
 
-const routeSchema = z
-  .string()
-  .meta({
-    description: `"METHOD /path". METHOD: ${HTTP_METHODS.join(', ')}. Path segments are literal, {param}, or a last {proxy+} matching the rest.`,
-    examples: ['GET /hello/{name}', 'ANY /api/{proxy+}'],
-    // Only the outline, for editors; parseHttpRoute gives the precise message.
-    pattern: `^\\s*(${HTTP_METHODS.join('|')}|${HTTP_METHODS.map((m) => m.toLowerCase()).join('|')})\\s+/`,
-  })
-  .transform((s, ctx): HttpTrigger => {
-    try {
-      return parseHttpRoute(s);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: (err as Error).message, input: s });
-      return z.NEVER;
-    }
-  });
-
-export const triggerSchema = z
-  .strictObject({ http: routeSchema })
-  .transform((t) => t.http)
-  .describe('An event that invokes the function.');
+/** A trigger as written: `{ http: "GET /x" }`, `{ topic: orders, batchSize: 10 }`, … */
+export const triggerSchema = rawTriggerSchema;
 
 export const functionSchema = z
   .strictObject({
@@ -154,16 +136,6 @@ const handlerRefSchema = z.strictObject({
     .nullable(),
 });
 
-const httpTriggerSchema = z
-  .strictObject({ type: z.literal('http'), method: z.enum(HTTP_METHODS), path: z.string() })
-  .superRefine((t, ctx) => {
-    try {
-      parseHttpRoute(`${t.method} ${t.path}`);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: (err as Error).message, path: ['path'], input: t.path });
-    }
-  });
-
 export const functionConfigSchema = z.strictObject({
   handler: handlerRefSchema,
   memory,
@@ -173,10 +145,14 @@ export const functionConfigSchema = z.strictObject({
   minInstances,
   idleTimeout,
   env: z.record(envKeySchema, z.string()),
-  triggers: z.array(httpTriggerSchema),
+  triggers: z.array(triggerConfigSchema),
+  retries,
+  maxEventAge,
+  destinations: destinationsConfigSchema,
+  bindings: bindingsConfigSchema,
 });
 
-/** Validates a normalized AppSpec, including the checks that span fields (routes, minInstances). */
+/** Validates a normalized AppSpec, including the checks that span fields (routes, webhooks, destinations, …). */
 export const appSpecSchema = z
   .strictObject({
     app: appNameSchema,

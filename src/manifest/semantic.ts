@@ -2,25 +2,32 @@
  * Checks that span several fields, run on the normalized functions (defaults applied): by
  * the manifest parser, which maps the paths back to lines, and by `appSpecSchema` on the server.
  */
-import type { FunctionConfig, HttpTrigger } from '../domain/types.js';
+import type { FunctionConfig, HttpTrigger, WebhookTrigger } from '../domain/types.js';
 import { formatRoute, routesConflict } from './routes.js';
 
 export interface SemanticIssue {
-  /** Path in the normalized spec, e.g. `['functions', 'b', 'triggers', 0]`. */
+  /**
+   * Path in the normalized spec, e.g. `['functions', 'b', 'triggers', 0]` (a whole trigger) or
+   * `['functions', 'b', 'triggers', 0, 'secret']` (one of its fields).
+   */
   path: (string | number)[];
   message: string;
 }
 
-interface Claimed {
+interface Claimed<T> {
   fn: string;
   index: number;
-  trigger: HttpTrigger;
+  trigger: T;
 }
 
-/** Route conflicts inside the app and minInstances above concurrency. */
+/**
+ * Route and webhook conflicts inside the app, minInstances above concurrency, destinations
+ * naming unknown functions, webhook secrets missing from env, bindings shadowing env variables.
+ */
 export function checkFunctions(functions: Record<string, FunctionConfig>): SemanticIssue[] {
   const issues: SemanticIssue[] = [];
-  const claimed: Claimed[] = [];
+  const routes: Claimed<HttpTrigger>[] = [];
+  const webhooks: Claimed<WebhookTrigger>[] = [];
   for (const [fn, config] of Object.entries(functions)) {
     if (config.concurrency !== null && config.minInstances > config.concurrency) {
       issues.push({
@@ -29,17 +36,76 @@ export function checkFunctions(functions: Record<string, FunctionConfig>): Seman
       });
     }
     config.triggers.forEach((trigger, index) => {
-      const other = claimed.find((c) => routesConflict(c.trigger, trigger));
-      if (other === undefined) {
-        claimed.push({ fn, index, trigger });
-        return;
+      if (trigger.type === 'http') issues.push(...claimRoute(routes, { fn, index, trigger }));
+      if (trigger.type === 'webhook') {
+        issues.push(...claimWebhook(webhooks, { fn, index, trigger }));
+        if (config.env[trigger.secret] === undefined) {
+          issues.push({
+            path: ['functions', fn, 'triggers', index, 'secret'],
+            message: `"${trigger.secret}" is not an env variable of function "${fn}": add ${trigger.secret} to its env (or to defaults.env) holding the webhook's signing secret`,
+          });
+        }
       }
-      const owner = other.fn === fn ? 'another trigger of this function' : `function "${other.fn}"`;
+    });
+    for (const key of ['onSuccess', 'onFailure'] as const) {
+      const destination = config.destinations[key];
+      if (destination === null || !('function' in destination) || functions[destination.function] !== undefined) continue;
       issues.push({
-        path: ['functions', fn, 'triggers', index],
-        message: `route "${formatRoute(trigger)}" of function "${fn}" overlaps "${formatRoute(other.trigger)}" of ${owner} (functions.${other.fn}.triggers[${other.index}]): give each route its own method or path`,
+        path: ['functions', fn, 'destinations', key, 'function'],
+        message: `"${destination.function}" is not a function of this app: name one of ${Object.keys(functions).join(', ')}, or use { topic: <name> }`,
       });
+    }
+    for (const name of Object.keys(config.bindings)) {
+      if (config.env[name] === undefined) continue;
+      issues.push({
+        path: ['functions', fn, 'bindings', name],
+        // No function name: a binding in `defaults` is reported once, not once per function.
+        message: `binding "${name}" has the name of an env variable (env or defaults.env): the function would see only one of them, so rename one`,
+      });
+    }
+  }
+  // Webhooks are POSTs: an HTTP route serving POST on the same literal path would take them.
+  for (const hook of webhooks) {
+    const route = routes.find((r) => r.trigger.path === hook.trigger.path && ['POST', 'ANY'].includes(r.trigger.method));
+    if (route === undefined) continue;
+    issues.push({
+      path: ['functions', hook.fn, 'triggers', hook.index, 'path'],
+      message: `webhook path "${hook.trigger.path}" is also the route "${formatRoute(route.trigger)}" of ${owner(route, hook.fn)} (functions.${route.fn}.triggers[${route.index}]): give the webhook its own path`,
     });
   }
   return issues;
+}
+
+function owner(other: Claimed<unknown>, fn: string): string {
+  return other.fn === fn ? 'another trigger of this function' : `function "${other.fn}"`;
+}
+
+function claimRoute(claimed: Claimed<HttpTrigger>[], next: Claimed<HttpTrigger>): SemanticIssue[] {
+  const other = claimed.find((c) => routesConflict(c.trigger, next.trigger));
+  if (other === undefined) {
+    claimed.push(next);
+    return [];
+  }
+  const { fn, index, trigger } = next;
+  return [
+    {
+      path: ['functions', fn, 'triggers', index],
+      message: `route "${formatRoute(trigger)}" of function "${fn}" overlaps "${formatRoute(other.trigger)}" of ${owner(other, fn)} (functions.${other.fn}.triggers[${other.index}]): give each route its own method or path`,
+    },
+  ];
+}
+
+function claimWebhook(claimed: Claimed<WebhookTrigger>[], next: Claimed<WebhookTrigger>): SemanticIssue[] {
+  const other = claimed.find((c) => c.trigger.path === next.trigger.path);
+  if (other === undefined) {
+    claimed.push(next);
+    return [];
+  }
+  const { fn, index, trigger } = next;
+  return [
+    {
+      path: ['functions', fn, 'triggers', index, 'path'],
+      message: `webhook path "${trigger.path}" is also the webhook of ${owner(other, fn)} (functions.${other.fn}.triggers[${other.index}]): give each webhook its own path`,
+    },
+  ];
 }

@@ -19,6 +19,10 @@ export function config(overrides: Partial<FunctionConfig> = {}): FunctionConfig 
     idleTimeout: 300,
     env: { GREETING: 'hi' },
     triggers: [{ type: 'http', method: 'GET', path: '/hello/{name}' }],
+    retries: 2,
+    maxEventAge: 21600,
+    destinations: { onSuccess: null, onFailure: null },
+    bindings: {},
     ...overrides,
   };
 }

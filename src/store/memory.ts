@@ -4,6 +4,7 @@
  * object cannot change the store, as with a real database.
  */
 import type { FunctionRecord, FunctionVersion, InvocationRecord, LogLine } from '../domain/index.js';
+import { withConfigDefaults } from '../domain/index.js';
 import { NimbusError } from '../shared/errors.js';
 import type {
   AppSummary,
@@ -91,7 +92,7 @@ export class MemoryStore implements Store {
         hash: fn.hash,
         codeHash: fn.codeHash,
         codeSize: byteLength(fn.code),
-        config: fn.config,
+        config: withConfigDefaults(fn.config),
         createdAt: now,
       });
       entry.activeVersion = entry.latestVersion = version;

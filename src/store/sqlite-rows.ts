@@ -12,6 +12,7 @@ import type {
   LogStream,
   TriggerKind,
 } from '../domain/index.js';
+import { withConfigDefaults } from '../domain/index.js';
 import type { AppSummary } from './port.js';
 
 export interface AppRow {
@@ -89,8 +90,9 @@ export function toVersion(row: VersionRow): FunctionVersion {
     hash: row.hash,
     codeHash: row.code_hash,
     codeSize: row.code_size,
-    // Written only by deployApp from a validated config, so trusted on the way back.
-    config: JSON.parse(row.config) as FunctionConfig,
+    // Written only by deployApp from a validated config, so trusted on the way back; configs
+    // stored before a setting existed get its default.
+    config: withConfigDefaults(JSON.parse(row.config) as FunctionConfig),
     createdAt: row.created_at,
   };
 }

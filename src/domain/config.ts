@@ -1,0 +1,45 @@
+/**
+ * Defaults of a function's settings: what the manifest fills in when neither the function nor
+ * `defaults` sets a value, and what configs stored before a setting existed are read as.
+ */
+import type { FunctionConfig } from './types.js';
+
+/** Built-in values of the scalar settings. */
+export const FUNCTION_DEFAULTS = {
+  memory: 128,
+  timeout: 3,
+  concurrency: null,
+  instanceConcurrency: 1,
+  minInstances: 0,
+  idleTimeout: 300,
+  retries: 2,
+  maxEventAge: 21600,
+} as const satisfies Omit<FunctionConfig, 'handler' | 'env' | 'triggers' | 'destinations' | 'bindings'>;
+
+/**
+ * A complete FunctionConfig from one that may lack fields added later (retries, maxEventAge,
+ * destinations, bindings were added with events), so old data dirs keep working.
+ * @example withConfigDefaults(JSON.parse(row.config)).retries // 2 for a config stored before retries existed
+ */
+export function withConfigDefaults(config: Partial<FunctionConfig> & Pick<FunctionConfig, 'handler'>): FunctionConfig {
+  const d = FUNCTION_DEFAULTS;
+  return {
+    handler: config.handler,
+    memory: config.memory ?? d.memory,
+    timeout: config.timeout ?? d.timeout,
+    // null is a real value here ("no limit"), so only a missing key takes the default.
+    concurrency: config.concurrency === undefined ? d.concurrency : config.concurrency,
+    instanceConcurrency: config.instanceConcurrency ?? d.instanceConcurrency,
+    minInstances: config.minInstances ?? d.minInstances,
+    idleTimeout: config.idleTimeout ?? d.idleTimeout,
+    env: config.env ?? {},
+    triggers: config.triggers ?? [],
+    retries: config.retries ?? d.retries,
+    maxEventAge: config.maxEventAge ?? d.maxEventAge,
+    destinations: {
+      onSuccess: config.destinations?.onSuccess ?? null,
+      onFailure: config.destinations?.onFailure ?? null,
+    },
+    bindings: config.bindings ?? {},
+  };
+}

@@ -1,0 +1,96 @@
+/**
+ * Mappings that are "exactly one of" several kinds, told apart by which key is present
+ * (`{ topic: orders, batchSize: 10 }`, `{ kv: sessions }`, `{ function: audit }`): one flat strict
+ * object per family, so every mistake is reported at its own key with a message naming the
+ * kinds, rather than as an opaque "no union member matched".
+ */
+import type { z } from 'zod';
+
+/** A family of mappings: each kind key with the optional keys that only it accepts. */
+export interface OneOf {
+  /** How messages name one item, e.g. "a trigger". */
+  what: string;
+  /** The bare noun: "trigger". */
+  noun: string;
+  kinds: Record<string, readonly string[]>;
+  example: string;
+}
+
+export const TRIGGER_KINDS: OneOf = {
+  what: 'a trigger',
+  noun: 'trigger',
+  kinds: {
+    http: [],
+    schedule: ['timezone', 'catchUp'],
+    topic: ['batchSize', 'maxBatchWindow'],
+    webhook: ['secret', 'header'],
+    bucket: ['events', 'prefix'],
+  },
+  example: '{ http: "GET /hello" } or { topic: orders }',
+};
+
+export const DESTINATION_KINDS: OneOf = {
+  what: 'a destination',
+  noun: 'destination',
+  kinds: { function: [], topic: [] },
+  example: '{ function: audit } or { topic: failures }',
+};
+
+export const BINDING_KINDS: OneOf = {
+  what: 'a binding',
+  noun: 'binding',
+  kinds: { kv: [], bucket: ['access'], topic: [] },
+  example: '{ kv: sessions }, { bucket: uploads, access: read } or { topic: emails }',
+};
+
+/** Marks the "no kind key" issue, which an unknown-key issue on the same mapping supersedes. */
+export const NO_KIND = 'noKind';
+
+const list = (keys: readonly string[]): string => keys.join(', ');
+
+/** The kind keys present in a raw mapping. */
+export function kindsIn(family: OneOf, value: Record<string, unknown>): string[] {
+  return Object.keys(family.kinds).filter((k) => value[k] !== undefined);
+}
+
+/** The keys a mapping of this kind may hold. */
+export function keysOf(family: OneOf, kind: string): string[] {
+  return [kind, ...(family.kinds[kind] ?? [])];
+}
+
+/** A zod superRefine: exactly one kind key, and no key that belongs to another kind. */
+export function exactlyOne(family: OneOf) {
+  return (value: Record<string, unknown>, ctx: z.RefinementCtx): void => {
+    const present = kindsIn(family, value);
+    const kinds = Object.keys(family.kinds);
+    if (present.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${family.what} needs exactly one of ${list(kinds)}, e.g. ${family.example}`,
+        params: { [NO_KIND]: true },
+      });
+      return;
+    }
+    const [kind = '', ...others] = present;
+    for (const other of others) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [other],
+        message: `${family.what} has exactly one of ${list(kinds)}, and this one also has "${kind}": make each its own item`,
+        params: { atKey: true },
+      });
+    }
+    if (others.length > 0) return;
+    for (const key of Object.keys(value)) {
+      if (value[key] === undefined || key in family.kinds) continue;
+      const owner = kinds.find((k) => family.kinds[k]?.includes(key));
+      if (owner === undefined || owner === kind) continue;
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        message: `"${key}" applies only to ${owner} ${family.noun}s, not to ${kind}: remove it (keys of this ${family.noun}: ${list(keysOf(family, kind))})`,
+        params: { atKey: true },
+      });
+    }
+  };
+}

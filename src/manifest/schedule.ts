@@ -1,0 +1,65 @@
+/**
+ * Schedule strings of `schedule:` triggers: a cron expression (5 fields, or 6 with seconds
+ * first), checked by croner (the scheduler's own parser, so what passes here also runs there),
+ * or `rate(N minutes|hours|days)`. Time zones are IANA names, checked the same way.
+ */
+import { Cron } from 'croner';
+
+const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
+const UNIT_SECONDS = { minute: 60, hour: 3600, day: 86400 } as const;
+const RATE_EXAMPLE = 'write it as "rate(N minutes)", "rate(N hours)" or "rate(N days)" with N ≥ 1, e.g. "rate(5 minutes)"';
+const CRON_EXAMPLE = 'use 5 fields "minute hour day-of-month month day-of-week" (e.g. "0 2 * * *"), 6 with seconds first, or "rate(5 minutes)"';
+
+/**
+ * The interval of a `rate(...)` schedule in seconds, or null when the string is not a rate.
+ * @example parseRate('rate(5 minutes)') // 300
+ */
+export function parseRate(schedule: string): number | null {
+  const match = RATE.exec(schedule);
+  if (match === null) return null;
+  const [, count = '', unit = ''] = match;
+  const base = UNIT_SECONDS[unit.replace(/s$/, '') as keyof typeof UNIT_SECONDS];
+  return Number(count) * base;
+}
+
+/**
+ * Checks a schedule string and optional time zone. Returns what is wrong and what to write
+ * instead, or null when the schedule is valid.
+ */
+export function scheduleProblem(schedule: string, timezone: string | null = null): string | null {
+  if (schedule.trim() === '') return `the schedule is empty: ${CRON_EXAMPLE}`;
+  if (schedule.startsWith('rate')) {
+    const seconds = parseRate(schedule);
+    if (seconds === null || seconds === 0) return `"${schedule}" is not a valid rate: ${RATE_EXAMPLE}`;
+    if (timezone !== null) return 'a time zone applies only to cron expressions, not to rate(...): remove timezone';
+    return null;
+  }
+  const fields = schedule.trim().split(/\s+/).length;
+  if (fields !== 5 && fields !== 6) return `"${schedule}" has ${fields} field${fields === 1 ? '' : 's'}: ${CRON_EXAMPLE}`;
+  let cron: Cron;
+  try {
+    cron = new Cron(schedule, { paused: true });
+  } catch (err) {
+    return `"${schedule}" is not a valid cron expression (${cronReason(err)}): ${CRON_EXAMPLE}`;
+  }
+  if (cron.nextRun() === null) return `"${schedule}" never fires (no such date): check the day and month fields`;
+  return null;
+}
+
+/** Whether croner (and so the scheduler) knows the IANA time zone, e.g. `Europe/Paris`. */
+export function timezoneProblem(timezone: string): string | null {
+  const hint = 'use an IANA time zone name such as "Europe/Paris", "America/New_York" or "UTC"';
+  if (timezone.trim() === '') return `the time zone is empty: ${hint}`;
+  try {
+    // A paused job only resolves the zone when asked for a run time.
+    new Cron('0 0 * * *', { paused: true, timezone }).nextRun();
+    return null;
+  } catch {
+    return `unknown time zone "${timezone}": ${hint}`;
+  }
+}
+
+function cronReason(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.replace(/^CronPattern:\s*/, '').replace(/\.$/, '');
+}

@@ -1,0 +1,196 @@
+/**
+ * Triggers: as written in `nimbus.yaml` (`rawTriggerSchema`: one flat strict mapping whose kind
+ * key — http, schedule, topic, webhook or bucket — says what it is) and normalized
+ * (`triggerConfigSchema`: the domain's `Trigger` union, told apart by `type`).
+ */
+import { z } from 'zod';
+import type { BucketEventType, HttpTrigger, Trigger } from '../domain/types.js';
+import { ENV_KEY, resourceNameSchema } from './names.js';
+import { exactlyOne, TRIGGER_KINDS } from './one-of.js';
+import { HTTP_METHODS, parseHttpRoute, webhookPathProblem } from './routes.js';
+import { scheduleProblem, timezoneProblem } from './schedule.js';
+
+export const BUCKET_EVENTS = ['created', 'deleted'] as const satisfies readonly BucketEventType[];
+export const DEFAULT_WEBHOOK_HEADER = 'x-hub-signature-256';
+export const TRIGGER_DEFAULTS = { batchSize: 1, maxBatchWindow: 0, catchUp: false, prefix: '' } as const;
+
+// An HTTP header name (RFC 9110 token).
+const HEADER = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** A superRefine reporting what a `(value) => problem | null` check finds. */
+function check<T>(problem: (value: T) => string | null) {
+  return (value: T, ctx: z.RefinementCtx): void => {
+    const message = problem(value);
+    if (message !== null) ctx.addIssue({ code: 'custom', message, input: value });
+  };
+}
+
+const routeSchema = z
+  .string()
+  .meta({
+    description: `An HTTP route, "METHOD /path". METHOD: ${HTTP_METHODS.join(', ')}. Path segments are literal, {param}, or a last {proxy+} matching the rest.`,
+    examples: ['GET /hello/{name}', 'ANY /api/{proxy+}'],
+    // Only the outline, for editors; parseHttpRoute gives the precise message.
+    pattern: `^\\s*(${HTTP_METHODS.join('|')}|${HTTP_METHODS.map((m) => m.toLowerCase()).join('|')})\\s+/`,
+  })
+  .transform((s, ctx): HttpTrigger => {
+    try {
+      return parseHttpRoute(s);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message, input: s });
+      return z.NEVER;
+    }
+  });
+
+// Field schemas shared by the raw and normalized forms, so both accept the same values.
+const schedule = z
+  .string()
+  .superRefine(check((s: string) => scheduleProblem(s)))
+  .meta({
+    description:
+      'Runs the function on a schedule: a cron expression (5 fields "minute hour day-of-month month day-of-week", or 6 with seconds first) or "rate(N minutes|hours|days)".',
+    examples: ['0 2 * * *', 'rate(5 minutes)'],
+  });
+const timezone = z
+  .string()
+  .superRefine(check(timezoneProblem))
+  .meta({ description: 'IANA time zone of a cron schedule. Default UTC.', examples: ['Europe/Paris'] });
+const catchUp = z
+  .boolean()
+  .describe('Run once for each tick missed while the server was down, instead of skipping them. Default false.');
+const topic = resourceNameSchema('Topic').describe('Runs the function for messages published to this topic (each subscriber gets every message).');
+const batchSize = z.int().min(1).max(100).describe('Topic messages delivered in one invocation, 1 to 100. Default 1.');
+const maxBatchWindow = z
+  .int()
+  .min(0)
+  .max(300)
+  .describe('Seconds to wait for a batch to fill before delivering what there is, 0 to 300. Default 0.');
+const webhookPath = z
+  .string()
+  .superRefine(check(webhookPathProblem))
+  .meta({
+    description: 'Receives signed POSTs on this exact path (no {params}), answered 202 and delivered asynchronously.',
+    examples: ['/hooks/github'],
+  });
+const secret = z
+  .string()
+  .regex(ENV_KEY, { error: 'must name an env variable of the function (letters, digits and "_"), e.g. "GITHUB_SECRET"' })
+  .describe('Name of the env variable of this function that holds the HMAC-SHA256 signing secret of the webhook.');
+const header = z
+  .string()
+  .regex(HEADER, { error: 'must be an HTTP header name, e.g. "X-Hub-Signature-256"' })
+  .describe(`Header carrying the signature "sha256=<hex>". Default ${DEFAULT_WEBHOOK_HEADER} (GitHub's).`);
+const bucket = resourceNameSchema('Bucket').describe('Runs the function when objects of this bucket are created or deleted.');
+const events = z
+  .array(z.enum(BUCKET_EVENTS))
+  .min(1, { error: `must list at least one of ${BUCKET_EVENTS.join(', ')} (or leave events out for both)` })
+  .refine((list) => new Set(list).size === list.length, { error: 'lists an event twice: name each once' })
+  .meta({ description: 'Which object events run the function. Default both: [created, deleted].', uniqueItems: true });
+const prefix = z.string().max(1024).describe('Only objects whose key starts with this prefix. Default: all.');
+
+const { kinds } = TRIGGER_KINDS;
+
+const rawTriggerObject = z.strictObject({
+  http: routeSchema.optional(),
+  schedule: schedule.optional(),
+  timezone: timezone.optional(),
+  catchUp: catchUp.optional(),
+  topic: topic.optional(),
+  batchSize: batchSize.optional(),
+  maxBatchWindow: maxBatchWindow.optional(),
+  webhook: webhookPath.optional(),
+  secret: secret.optional(),
+  header: header.optional(),
+  bucket: bucket.optional(),
+  events: events.optional(),
+  prefix: prefix.optional(),
+});
+
+/** A trigger as written: exactly one kind key plus the options of that kind. */
+export const rawTriggerSchema = rawTriggerObject
+  .superRefine(exactlyOne(TRIGGER_KINDS))
+  .superRefine((t, ctx) => {
+    if (t.webhook !== undefined && t.secret === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['secret'],
+        message: 'a webhook needs "secret": the name of an env variable of the function holding the signing secret',
+      });
+    }
+    if (t.schedule !== undefined && t.timezone !== undefined) {
+      const problem = scheduleProblem(t.schedule, t.timezone);
+      if (problem !== null) ctx.addIssue({ code: 'custom', path: ['timezone'], message: problem });
+    }
+  })
+  .meta({
+    description: `What invokes the function: exactly one of ${Object.keys(kinds).join(', ')}, with that kind's options.`,
+    // Editors can tell which keys go together; the parser gives the precise message.
+    oneOf: Object.keys(kinds).map((k) => ({ required: [k] })),
+    dependentRequired: {
+      ...Object.fromEntries(Object.entries(kinds).flatMap(([kind, options]) => options.map((o) => [o, [kind]]))),
+      webhook: ['secret'],
+    },
+  })
+  .transform(toTrigger);
+
+export type RawTrigger = z.input<typeof rawTriggerSchema>;
+
+function toTrigger(t: z.output<typeof rawTriggerObject>): Trigger {
+  if (t.http !== undefined) return t.http;
+  if (t.schedule !== undefined) {
+    return { type: 'schedule', schedule: t.schedule, timezone: t.timezone ?? null, catchUp: t.catchUp ?? TRIGGER_DEFAULTS.catchUp };
+  }
+  if (t.topic !== undefined) {
+    return {
+      type: 'topic',
+      topic: t.topic,
+      batchSize: t.batchSize ?? TRIGGER_DEFAULTS.batchSize,
+      maxBatchWindow: t.maxBatchWindow ?? TRIGGER_DEFAULTS.maxBatchWindow,
+    };
+  }
+  if (t.webhook !== undefined) {
+    return { type: 'webhook', path: t.webhook, secret: t.secret ?? '', header: (t.header ?? DEFAULT_WEBHOOK_HEADER).toLowerCase() };
+  }
+  // The refinements guarantee exactly one kind, so this is a bucket trigger.
+  const chosen = new Set(t.events ?? BUCKET_EVENTS);
+  return {
+    type: 'bucket',
+    bucket: t.bucket ?? '',
+    // Canonical order, so [deleted, created] and [created, deleted] hash the same.
+    events: BUCKET_EVENTS.filter((e) => chosen.has(e)),
+    prefix: t.prefix ?? TRIGGER_DEFAULTS.prefix,
+  };
+}
+
+// ---- normalized
+
+const httpTriggerSchema = z
+  .strictObject({ type: z.literal('http'), method: z.enum(HTTP_METHODS), path: z.string() })
+  .superRefine((t, ctx) => {
+    try {
+      parseHttpRoute(`${t.method} ${t.path}`);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message, path: ['path'], input: t.path });
+    }
+  });
+
+const scheduleTriggerSchema = z
+  .strictObject({ type: z.literal('schedule'), schedule, timezone: timezone.nullable(), catchUp })
+  .superRefine((t, ctx) => {
+    const problem = scheduleProblem(t.schedule, t.timezone);
+    if (problem !== null) ctx.addIssue({ code: 'custom', path: ['timezone'], message: problem });
+  });
+
+/** The domain's `Trigger` union, as the control API receives it. */
+export const triggerConfigSchema = z.discriminatedUnion('type', [
+  httpTriggerSchema,
+  scheduleTriggerSchema,
+  z.strictObject({ type: z.literal('topic'), topic, batchSize, maxBatchWindow }),
+  z.strictObject({
+    type: z.literal('webhook'),
+    path: webhookPath,
+    secret,
+    header: header.refine((h) => h === h.toLowerCase(), { error: 'must be lower case' }),
+  }),
+  z.strictObject({ type: z.literal('bucket'), bucket, events, prefix }),
+]);
