@@ -1,5 +1,6 @@
 /** Key-value namespaces for functions (`bindings: { X: { kv: name } }`). SQLite by default. */
 export interface KvListResult {
+  /** In UTF-8 byte order of the names. `expiration`: epoch ms, null = never. */
   keys: Array<{ name: string; expiration: number | null }>;
   /** Pass as `cursor` for the next page; null when there is none. */
   cursor: string | null;

@@ -1,0 +1,131 @@
+/**
+ * The one contract every KvStore implementation runs (sqlite.test.ts, memory.test.ts). Time is
+ * a FakeClock the suite moves, so TTLs are tested without sleeping.
+ */
+import { strict as assert } from 'node:assert';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { FakeClock } from '../shared/clock.js';
+import type { KvStore } from './port.js';
+
+export function kvContract(name: string, make: (clock: FakeClock) => KvStore & { sweep(): number }): void {
+  describe(`KvStore contract: ${name}`, () => {
+    let kv: KvStore & { sweep(): number };
+    let clock: FakeClock;
+    beforeEach(() => {
+      clock = new FakeClock(1_000_000);
+      kv = make(clock);
+    });
+    afterEach(() => kv.close());
+
+    const names = async (ns: string, options?: { prefix?: string; cursor?: string; limit?: number }) => (await kv.list(ns, options)).keys.map((k) => k.name);
+
+    it('gets what was put, null for a missing key, and the latest value after an overwrite', async () => {
+      assert.equal(await kv.get('s', 'a'), null);
+      await kv.put('s', 'a', 'one');
+      assert.equal(await kv.get('s', 'a'), 'one');
+      await kv.put('s', 'a', 'two');
+      assert.equal(await kv.get('s', 'a'), 'two');
+    });
+
+    it('keeps namespaces apart', async () => {
+      await kv.put('s', 'k', 'in s');
+      await kv.put('t', 'k', 'in t');
+      assert.equal(await kv.get('s', 'k'), 'in s');
+      assert.equal(await kv.get('t', 'k'), 'in t');
+      await kv.delete('s', 'k');
+      assert.equal(await kv.get('s', 'k'), null);
+      assert.equal(await kv.get('t', 'k'), 'in t');
+      assert.deepEqual(await names('t'), ['k']);
+      assert.deepEqual(await names('u'), []);
+    });
+
+    it('deletes, and deleting a missing key is not an error', async () => {
+      await kv.put('s', 'a', '1');
+      await kv.delete('s', 'a');
+      await kv.delete('s', 'never');
+      assert.equal(await kv.get('s', 'a'), null);
+    });
+
+    it('stores values exactly (unicode, empty, large)', async () => {
+      const big = 'x'.repeat(1024 * 1024);
+      await kv.put('s', 'u', 'héllo 😀 \u0000 end');
+      await kv.put('s', 'e', '');
+      await kv.put('s', 'b', big);
+      assert.equal(await kv.get('s', 'u'), 'héllo 😀 \u0000 end');
+      assert.equal(await kv.get('s', 'e'), '');
+      assert.equal(await kv.get('s', 'b'), big);
+    });
+
+    it('hides a value once its TTL has passed, and lists its expiration in epoch ms', async () => {
+      await kv.put('s', 'short', 'v', { ttlSeconds: 10 });
+      await kv.put('s', 'forever', 'v');
+      assert.deepEqual((await kv.list('s')).keys, [{ name: 'forever', expiration: null }, { name: 'short', expiration: 1_010_000 }]);
+      clock.advance(9_999);
+      assert.equal(await kv.get('s', 'short'), 'v');
+      clock.advance(1);
+      assert.equal(await kv.get('s', 'short'), null);
+      assert.deepEqual(await names('s'), ['forever']);
+    });
+
+    it('a put without TTL clears an earlier TTL; a put with one sets it afresh', async () => {
+      await kv.put('s', 'k', 'a', { ttlSeconds: 5 });
+      await kv.put('s', 'k', 'b');
+      clock.advance(60_000);
+      assert.equal(await kv.get('s', 'k'), 'b');
+      await kv.put('s', 'k', 'c', { ttlSeconds: 1 });
+      clock.advance(1_000);
+      assert.equal(await kv.get('s', 'k'), null);
+    });
+
+    it('sweeps expired values away and keeps live ones', async () => {
+      await kv.put('s', 'old', 'v', { ttlSeconds: 1 });
+      await kv.put('s', 'new', 'v', { ttlSeconds: 100 });
+      clock.advance(2_000);
+      assert.equal(kv.sweep(), 1);
+      assert.equal(kv.sweep(), 0);
+      assert.equal(await kv.get('s', 'new'), 'v');
+      await kv.put('s', 'old', 'again');
+      assert.equal(await kv.get('s', 'old'), 'again');
+    });
+
+    it('lists in UTF-8 byte order, filtered by prefix (no wildcard meaning in % or _)', async () => {
+      for (const k of ['b', 'a', 'é', '😀', '\uFFFD', 'user:2', 'user:1', 'user_x', 'us%r', 'user']) await kv.put('s', k, '1');
+      assert.deepEqual(await names('s'), ['a', 'b', 'us%r', 'user', 'user:1', 'user:2', 'user_x', 'é', '\uFFFD', '😀']);
+      assert.deepEqual(await names('s', { prefix: 'user:' }), ['user:1', 'user:2']);
+      assert.deepEqual(await names('s', { prefix: 'us%' }), ['us%r']);
+      assert.deepEqual(await names('s', { prefix: 'user_' }), ['user_x']);
+      assert.deepEqual(await names('s', { prefix: 'nothing' }), []);
+    });
+
+    it('pages with limit and cursor through every key once, the last page without a cursor', async () => {
+      const all = Array.from({ length: 25 }, (_, i) => `k${String(i).padStart(2, '0')}`);
+      for (const k of [...all].reverse()) await kv.put('s', k, '1');
+      await kv.put('s', 'other', '1');
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await kv.list('s', { prefix: 'k', limit: 10, ...(cursor ? { cursor } : {}) });
+        seen.push(...page.keys.map((k) => k.name));
+        cursor = page.cursor ?? undefined;
+        pages++;
+        if (cursor) assert.equal(page.keys.length, 10);
+      } while (cursor);
+      assert.deepEqual(seen, all);
+      assert.equal(pages, 3);
+      const exact = await kv.list('s', { prefix: 'k0', limit: 10 });
+      assert.equal(exact.keys.length, 10);
+      assert.equal(exact.cursor, null, 'a page that ends exactly at the last key has no cursor');
+    });
+
+    it('a cursor skips keys deleted or expired since, and still finds later ones', async () => {
+      for (const k of ['a', 'b', 'c', 'd']) await kv.put('s', k, '1', k === 'c' ? { ttlSeconds: 1 } : {});
+      const first = await kv.list('s', { limit: 2 });
+      assert.deepEqual(first.keys.map((k) => k.name), ['a', 'b']);
+      await kv.delete('s', 'b');
+      clock.advance(1_000);
+      await kv.put('s', 'e', '1');
+      assert.deepEqual(await names('s', { cursor: first.cursor ?? '' }), ['d', 'e']);
+    });
+  });
+}

@@ -1,0 +1,66 @@
+/** In-memory KvStore for unit tests; same contract as SqliteKvStore (see contract.ts). */
+import type { Clock } from '../shared/clock.js';
+import { systemClock } from '../shared/clock.js';
+import { compareKeys, decodeCursor, encodeCursor, expiresAt, listLimit } from './cursor.js';
+import type { KvListResult, KvStore } from './port.js';
+
+interface Entry {
+  value: string;
+  expiresAt: number | null;
+}
+
+export class MemoryKvStore implements KvStore {
+  private readonly namespaces = new Map<string, Map<string, Entry>>();
+  private readonly clock: Clock;
+
+  constructor(options: { clock?: Clock } = {}) {
+    this.clock = options.clock ?? systemClock;
+  }
+
+  async get(namespace: string, key: string): Promise<string | null> {
+    const entry = this.namespaces.get(namespace)?.get(key);
+    return entry && this.live(entry) ? entry.value : null;
+  }
+
+  async put(namespace: string, key: string, value: string, options: { ttlSeconds?: number } = {}): Promise<void> {
+    let ns = this.namespaces.get(namespace);
+    if (!ns) this.namespaces.set(namespace, (ns = new Map()));
+    ns.set(key, { value, expiresAt: expiresAt(this.clock.now(), options.ttlSeconds) });
+  }
+
+  async delete(namespace: string, key: string): Promise<void> {
+    this.namespaces.get(namespace)?.delete(key);
+  }
+
+  async list(namespace: string, options: { prefix?: string; cursor?: string; limit?: number } = {}): Promise<KvListResult> {
+    const prefix = options.prefix ?? '';
+    const after = decodeCursor(options.cursor);
+    const limit = listLimit(options.limit);
+    const names = [...(this.namespaces.get(namespace) ?? new Map<string, Entry>())]
+      .filter(([k, e]) => k.startsWith(prefix) && this.live(e) && (after === '' || compareKeys(k, after) > 0))
+      .sort(([a], [b]) => compareKeys(a, b));
+    const page = names.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      keys: page.map(([name, e]) => ({ name, expiration: e.expiresAt })),
+      cursor: names.length > limit && last ? encodeCursor(last[0]) : null,
+    };
+  }
+
+  /** Forget expired values (they are already invisible); returns how many. */
+  sweep(): number {
+    let n = 0;
+    for (const ns of this.namespaces.values()) {
+      for (const [k, e] of ns) if (!this.live(e)) n += ns.delete(k) ? 1 : 0;
+    }
+    return n;
+  }
+
+  async close(): Promise<void> {
+    this.namespaces.clear();
+  }
+
+  private live(e: Entry): boolean {
+    return e.expiresAt === null || e.expiresAt > this.clock.now();
+  }
+}

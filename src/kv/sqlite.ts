@@ -1,0 +1,107 @@
+/**
+ * The embedded KvStore: the `kv` table (migration 0003) of the node's SQLite file, on its own
+ * connection so KV traffic from functions never waits behind a control-plane transaction in the
+ * store's statement cache. Expired values are invisible at once (every read compares with the
+ * clock) and deleted by a periodic sweep, a bounded batch at a time so it never blocks the loop long.
+ */
+import Database from 'better-sqlite3';
+import type { Clock } from '../shared/clock.js';
+import { systemClock } from '../shared/clock.js';
+import { migrate } from '../store/migrations.js';
+import { decodeCursor, encodeCursor, expiresAt, listLimit } from './cursor.js';
+import type { KvListResult, KvStore } from './port.js';
+
+export interface SqliteKvStoreOptions {
+  /** The node's database file (the store's), or ':memory:' for a throwaway one. */
+  file: string;
+  clock?: Clock;
+  /** How often expired values are deleted, ms; 0 = never (call `sweep()`). Default 60 s. */
+  sweepMs?: number;
+}
+
+/** Rows deleted per sweep statement. */
+const SWEEP_BATCH = 1000;
+/**
+ * The upper bound of a prefix range: prefix + the largest code point. Keys continuing a prefix
+ * with U+10FFFF (a non-character) and more would fall outside; no real key does.
+ */
+const MAX_CHAR = '\u{10FFFF}';
+
+type Row = { key: string; expires_at: number | null };
+
+export class SqliteKvStore implements KvStore {
+  private readonly stmts;
+  private readonly timer: NodeJS.Timeout | undefined;
+
+  private constructor(private readonly db: Database.Database, private readonly clock: Clock, sweepMs: number) {
+    this.stmts = {
+      get: db.prepare('SELECT value FROM kv WHERE namespace = ? AND key = ? AND (expires_at IS NULL OR expires_at > ?)').pluck() as Database.Statement<[string, string, number], string>,
+      put: db.prepare(`INSERT INTO kv (namespace, key, value, expires_at) VALUES (?, ?, ?, ?)
+        ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`) as Database.Statement<[string, string, string, number | null]>,
+      delete: db.prepare('DELETE FROM kv WHERE namespace = ? AND key = ?') as Database.Statement<[string, string]>,
+      list: db.prepare(`SELECT key, expires_at FROM kv WHERE namespace = ? AND key > ? AND key >= ? AND key <= ?
+        AND (expires_at IS NULL OR expires_at > ?) ORDER BY key LIMIT ?`) as Database.Statement<[string, string, string, string, number, number], Row>,
+      sweep: db.prepare(`DELETE FROM kv WHERE rowid IN
+        (SELECT rowid FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ${SWEEP_BATCH})`) as Database.Statement<[number]>,
+    };
+    if (sweepMs > 0) {
+      this.timer = setInterval(() => this.sweep(), sweepMs);
+      this.timer.unref();
+    }
+  }
+
+  static open(options: SqliteKvStoreOptions): SqliteKvStore {
+    const db = new Database(options.file);
+    try {
+      db.pragma('busy_timeout = 5000');
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      // Idempotent: a no-op when the store opened the file first.
+      migrate(db);
+      return new SqliteKvStore(db, options.clock ?? systemClock, options.sweepMs ?? 60_000);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
+
+  async get(namespace: string, key: string): Promise<string | null> {
+    return this.stmts.get.get(namespace, key, this.clock.now()) ?? null;
+  }
+
+  async put(namespace: string, key: string, value: string, options: { ttlSeconds?: number } = {}): Promise<void> {
+    this.stmts.put.run(namespace, key, value, expiresAt(this.clock.now(), options.ttlSeconds));
+  }
+
+  async delete(namespace: string, key: string): Promise<void> {
+    this.stmts.delete.run(namespace, key);
+  }
+
+  async list(namespace: string, options: { prefix?: string; cursor?: string; limit?: number } = {}): Promise<KvListResult> {
+    const prefix = options.prefix ?? '';
+    const limit = listLimit(options.limit);
+    const rows = this.stmts.list.all(namespace, decodeCursor(options.cursor), prefix, prefix + MAX_CHAR, this.clock.now(), limit + 1);
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      keys: page.map((r) => ({ name: r.key, expiration: r.expires_at })),
+      cursor: rows.length > limit && last ? encodeCursor(last.key) : null,
+    };
+  }
+
+  /** Delete expired values, a batch at a time; returns how many. */
+  sweep(maxBatches = 10): number {
+    let deleted = 0;
+    for (let i = 0; i < maxBatches; i++) {
+      const n = this.stmts.sweep.run(this.clock.now()).changes;
+      deleted += n;
+      if (n < SWEEP_BATCH) break;
+    }
+    return deleted;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    if (this.db.open) this.db.close();
+  }
+}
