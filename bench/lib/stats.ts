@@ -11,7 +11,12 @@ export interface Summary {
   median: number;
   p99: number;
   max: number;
+  /** The raw samples themselves, in measurement order, when there are few enough to keep. */
+  samples?: number[];
 }
+
+/** Up to this many raw samples are kept in a Summary. */
+const KEEP_SAMPLES = 200;
 
 /** Nearest-rank percentile (0 < p <= 100) of samples sorted ascending. */
 export function percentileSorted(sorted: ArrayLike<number>, p: number): number {
@@ -39,6 +44,7 @@ export function summarize(samples: readonly number[], unit: string): Summary {
     median: median(s),
     p99: percentileSorted(s, 99),
     max: s.length > 0 ? (s[s.length - 1] as number) : Number.NaN,
+    ...(samples.length <= KEEP_SAMPLES ? { samples: [...samples] } : {}),
   };
 }
 

@@ -15,10 +15,24 @@ export function writeResults(report: RunReport, dir: string): string[] {
     writeFileSync(join(dir, name), text);
     written.push(join(dir, name));
   };
-  put('latest.json', `${JSON.stringify(report, jsonNumbers, 2)}\n`);
+  put('latest.json', `${compactArrays(JSON.stringify(report, jsonNumbers, 2))}\n`);
   put('latest.md', renderMarkdown(report));
   for (const c of report.cases) for (const chart of c.charts) put(chart.file, renderChart(chart));
   return written;
+}
+
+/** Put arrays of plain numbers (samples, CDF points) on one line: the file stays diffable and short. */
+function compactArrays(json: string): string {
+  const flat = /\[\s*(?:(?:-?\d[\d.e+-]*|null)\s*,\s*)*(?:-?\d[\d.e+-]*|null)\s*\]/g;
+  let prev = '';
+  let out = json;
+  // Innermost first: [[1, 2], [3, 4]] needs two passes.
+  while (prev !== out) {
+    prev = out;
+    out = out.replace(flat, (m) => m.replace(/\s+/g, '').replace(/,/g, ', '));
+    out = out.replace(/\[\s*((?:\[[^\[\]\n]*\],\s*)*\[[^\[\]\n]*\])\s*\]/g, (_m, inner: string) => `[${inner.replace(/\],\s+\[/g, '], [')}]`);
+  }
+  return out;
 }
 
 const BEGIN = '<!-- bench:begin (written by `npm run bench`; edit outside these markers) -->';
