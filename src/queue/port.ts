@@ -65,11 +65,25 @@ export interface DeadEvent extends QueuedEvent {
   reason: string;
 }
 
+export interface DueTarget extends EventTarget {
+  due: number;
+  oldestRunAt: number;
+}
+
+/** `dueTargets` counts due events of a target up to this many. */
+export const DUE_COUNT_CAP = 1000;
+
 export interface EventQueue {
   /** Durable when the promise resolves (committed; group commit of concurrent calls is encouraged). */
   enqueue(events: NewEvent[]): Promise<EnqueueResult[]>;
-  /** Targets that have due events (pending, runAt ≤ now), with how many. */
-  dueTargets(now: number): Promise<Array<EventTarget & { due: number }>>;
+  /**
+   * Targets that have due events (pending, runAt ≤ now), with how many (counted up to
+   * `DUE_COUNT_CAP`: a backlog of a million is not counted row by row on every pass) and the
+   * runAt of the oldest (batch windows wait from it).
+   */
+  dueTargets(now: number): Promise<DueTarget[]>;
+  /** The earliest runAt of any pending event, due or not (the dispatcher's next timer); null when none. */
+  nextRunAt(): Promise<number | null>;
   /** Claim up to `limit` due events of one target, oldest runAt first: they become running, attempts + 1. */
   claim(target: EventTarget, limit: number, now: number): Promise<QueuedEvent[]>;
   /** Delivered: forget it. */
@@ -81,7 +95,10 @@ export interface EventQueue {
   /** Retries exhausted or too old: to the dead-letter queue. */
   deadLetter(id: string, reason: string, now: number): Promise<void>;
   listDead(target: EventTarget, limit?: number): Promise<DeadEvent[]>;
-  /** Dead events (all of the target's, or one) back to pending with attempts 0 and a fresh expiry. Returns how many. */
+  /**
+   * Dead events (all of the target's, or one) back to pending at `now` with attempts 0 and a fresh
+   * expiry: now + the event's original age budget (expiresAt − createdAt). Returns how many.
+   */
   redrive(target: EventTarget, now: number, id?: string): Promise<number>;
   /** Start-up: running → pending. Returns how many. */
   recover(now: number): Promise<number>;

@@ -1,0 +1,105 @@
+import { strict as assert } from 'node:assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { SqliteStore } from '../store/sqlite.js';
+import { ev, queueContract } from './contract.js';
+import { QUEUE_MIGRATIONS } from './sqlite-schema.js';
+import { SqliteEventQueue } from './sqlite.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'nimbus-queue-'));
+let files = 0;
+const nextFile = (): string => join(dir, `q-${++files}.db`);
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+queueContract('SqliteEventQueue (file)', (clock) => SqliteEventQueue.open({ file: nextFile(), clock }));
+queueContract('SqliteEventQueue (:memory:, no commit delay)', (clock) => SqliteEventQueue.open({ file: ':memory:', clock, commitDelayMs: 0 }));
+
+const A = { app: 'shop', function: 'mail' };
+
+describe('SqliteEventQueue', () => {
+  it('has committed an event when enqueue resolves: another connection sees it, and so does a reopen', async () => {
+    const file = nextFile();
+    const q = SqliteEventQueue.open({ file, clock: () => 1_000 });
+    const e = ev();
+    await q.enqueue([e]);
+    const other = new Database(file, { readonly: true });
+    assert.equal(other.prepare('SELECT count(*) FROM queue_events WHERE id = ?').pluck().get(e.id), 1);
+    other.close();
+    await q.claim(A, 1, 1_000);
+    await q.close();
+    const again = SqliteEventQueue.open({ file });
+    try {
+      assert.equal(await again.recover(2_000), 1);
+      const [got] = await again.claim(A, 1, 2_000);
+      assert.deepEqual([got?.id, got?.attempts, got?.payload], [e.id, 2, e.payload]);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('commits concurrent enqueues together', async () => {
+    const q = SqliteEventQueue.open({ file: nextFile() });
+    try {
+      await Promise.all(Array.from({ length: 300 }, () => q.enqueue([ev()])));
+      const { commits, ops } = q.stats;
+      assert.equal(ops, 300);
+      assert.ok(commits <= 3, `300 concurrent enqueues took ${commits} commits`);
+    } finally {
+      await q.close();
+    }
+  });
+
+  it('rejects only the operation that fails inside a shared commit', async () => {
+    const q = SqliteEventQueue.open({ file: nextFile() });
+    try {
+      const bad = { ...ev(), maxAttempts: null as unknown as number };
+      const [good1, broken, good2] = await Promise.allSettled([q.enqueue([ev()]), q.enqueue([ev(), bad]), q.enqueue([ev()])]);
+      assert.equal(good1.status, 'fulfilled');
+      assert.equal(broken.status, 'rejected');
+      assert.equal(good2.status, 'fulfilled');
+      assert.equal(await q.depth(), 2, 'the failed call left none of its events behind');
+      await assert.rejects(q.enqueue([{ ...ev(), payload: { big: 1n } }]), /BigInt/);
+    } finally {
+      await q.close();
+    }
+  });
+
+  it('lives beside the store in one file, each with its own migrations', async () => {
+    const file = nextFile();
+    const store = SqliteStore.open({ file });
+    const q = SqliteEventQueue.open({ file });
+    try {
+      await q.enqueue([ev()]);
+      assert.deepEqual(await store.listApps(), []);
+      assert.equal(await q.depth(), 1);
+    } finally {
+      await q.close();
+      await store.close();
+    }
+    const db = new Database(file);
+    assert.equal(db.prepare('SELECT max(id) FROM queue_migrations').pluck().get(), QUEUE_MIGRATIONS.length);
+    db.prepare('INSERT INTO queue_migrations VALUES (?, 0)').run(QUEUE_MIGRATIONS.length + 1);
+    db.close();
+    assert.throws(() => SqliteEventQueue.open({ file }), /upgrade Nimbus/);
+  });
+
+  it('claims from a large backlog without reading it all', async () => {
+    const q = SqliteEventQueue.open({ file: nextFile(), clock: () => 1_000 });
+    try {
+      for (let i = 0; i < 20; i++) await q.enqueue(Array.from({ length: 1000 }, () => ev()));
+      const t0 = performance.now();
+      for (let i = 0; i < 50; i++) {
+        await q.dueTargets(1_000);
+        await q.complete((await q.claim(A, 10, 1_000)).map((e) => e.id));
+      }
+      const perPass = (performance.now() - t0) / 50;
+      assert.ok(perPass < 5, `a pass over a 20k backlog took ${perPass.toFixed(2)} ms`);
+      assert.equal(await q.depth(A), 20_000 - 500);
+    } finally {
+      await q.close();
+    }
+  });
+});
