@@ -12,6 +12,7 @@ import type { AppSpec, FunctionRecord, FunctionVersion, HttpTrigger, Trigger } f
 import { appSpecSchema, formatRoute, routesConflict } from '../manifest/index.js';
 import type { DeployAppResult, DeployFunctionInput, Store } from '../store/index.js';
 import { NimbusError } from '../shared/errors.js';
+import { checkResourceConflicts } from '../triggers/resources.js';
 import { sha256, versionHash } from './hash.js';
 
 export const deployRequestSchema = z.strictObject({
@@ -74,6 +75,7 @@ export class Deployments {
     }
     return this.serial(async () => {
       this.checkRouteConflicts(app, inputs);
+      checkResourceConflicts(app, inputs, this.active.values());
       const result = await this.store.deployApp(app, inputs);
       await this.reloadApp(app);
       return result;
@@ -93,6 +95,7 @@ export class Deployments {
       const version = await this.store.getVersion(app, name, target);
       if (!version) throw new NimbusError('VERSION_NOT_FOUND', `${app}/${name} has no version ${target}; see \`nimbus versions ${app}/${name}\``);
       this.checkRouteConflicts(app, [{ name, config: version.config }]);
+      checkResourceConflicts(app, [{ name, config: version.config }], this.active.values(), false);
       const record = await this.store.setActiveVersion(app, name, target);
       await this.reloadApp(app);
       return record;

@@ -12,6 +12,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { isUtf8 } from 'node:buffer';
 import type { AddressInfo } from 'node:net';
 import type { FunctionVersion } from '../domain/index.js';
+import type { EventQueue } from '../queue/port.js';
 import type { Runtime } from '../runtime/index.js';
 import type { WireRequest } from '../sandbox/protocol.js';
 import { MAX_BODY_BYTES } from '../sandbox/protocol.js';
@@ -19,14 +20,18 @@ import { NimbusError, toNimbusError } from '../shared/errors.js';
 import { uuidv7 } from '../shared/ids.js';
 import { readBody, sendError } from '../shared/http.js';
 import { RouteTable } from './router.js';
+import { handleWebhook, WebhookTable } from './webhooks.js';
 
 export interface GatewayOptions {
   runtime: Runtime;
+  /** Where verified webhook requests are queued; without it webhook paths are not served. */
+  events?: Pick<EventQueue, 'enqueue'>;
   log?: (line: string) => void;
 }
 
 export class Gateway {
   private routes = new RouteTable([]);
+  private webhooks = new WebhookTable([]);
   private readonly server: Server;
 
   constructor(private readonly options: GatewayOptions) {
@@ -35,7 +40,9 @@ export class Gateway {
 
   /** Swap in the routes of this set of active function versions. */
   setFunctions(functions: Iterable<FunctionVersion>): void {
-    this.routes = new RouteTable(functions);
+    const list = [...functions];
+    this.routes = new RouteTable(list);
+    this.webhooks = new WebhookTable(list);
   }
 
   get routeCount(): number {
@@ -69,6 +76,9 @@ export class Gateway {
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     const method = req.method ?? 'GET';
+    // Webhook paths come before HTTP routes: a signed POST is queued, never run inline.
+    const hook = method === 'POST' && this.options.events ? this.webhooks.get(path) : undefined;
+    if (hook) return handleWebhook(req, res, path, hook, { queue: this.options.events!, headers: flatHeaders, log: this.options.log });
     const match = this.routes.find(method, path);
     if (!match) {
       req.resume();

@@ -1,0 +1,19 @@
+/**
+ * A better-sqlite3 connection to the node's database for triggers and object storage, with the
+ * store's settings (WAL, synchronous=NORMAL: survives kill -9 of the process). The store opens
+ * and migrates the file first; this connection only uses the tables of its migration 0002.
+ */
+import Database from 'better-sqlite3';
+
+export function openDatabase(file: string): Database.Database {
+  const db = new Database(file);
+  try {
+    db.pragma('busy_timeout = 5000');
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}

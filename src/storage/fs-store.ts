@@ -1,0 +1,246 @@
+/**
+ * Built-in buckets: object bytes in files under `<dir>/<bucket>/`, metadata in SQLite.
+ *
+ * A put: bytes to `.tmp-<uuid>` → fsync → rename to `<uuid>` → ONE transaction: the metadata row
+ * (replacing the old one) + the bucket events in `bucket_outbox` → unlink the replaced file →
+ * move the outbox rows to the event queue. A delete: one transaction (row gone + events) → unlink.
+ * File names are random, never derived from the key, so no key ('/', '..', unicode) can reach
+ * outside the bucket's directory. A crash leaves at worst an orphan file (renamed, not committed;
+ * or committed delete, not unlinked) or outbox rows: both are handled at start-up (`open`).
+ * Outbox rows carry an idempotency key, so moving one twice (a crash between the enqueue and the
+ * outbox delete) is a no-op in the queue.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type Database from 'better-sqlite3';
+import type { BucketEventType, BucketTrigger, FunctionVersion } from '../domain/index.js';
+import type { EventQueue, NewEvent } from '../queue/port.js';
+import { type Clock, systemClock } from '../shared/clock.js';
+import { NimbusError } from '../shared/errors.js';
+import { uuidv7 } from '../shared/ids.js';
+import { eventFor } from '../triggers/events.js';
+import { ObjectTable, type StoredObject } from './object-table.js';
+import { MAX_OBJECT_BYTES, type ObjectInfo, type ObjectList, type ObjectStore } from './port.js';
+
+/** Which buckets exist (a deployed app names them) and who is notified of their changes. */
+export interface BucketDirectory {
+  bucket(name: string): { app: string; subscribers: Array<{ fn: FunctionVersion; trigger: BucketTrigger }> } | undefined;
+}
+
+export interface FsObjectStoreOptions {
+  /** `<data-dir>/buckets`. */
+  dir: string;
+  /** A connection to the node's database, migrated (store migration 0002). Not closed by the store. */
+  db: Database.Database;
+  buckets: BucketDirectory;
+  queue: Pick<EventQueue, 'enqueue'>;
+  clock?: Clock;
+  log?: (line: string) => void;
+}
+
+export const MAX_KEY_BYTES = 1024;
+export const MAX_LIST_LIMIT = 1000;
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{0,62}$/;
+const OUTBOX_PAGE = 500;
+const RETRY_MS = 1000;
+
+export class FsObjectStore implements ObjectStore {
+  private readonly table: ObjectTable;
+  private readonly clock: Clock;
+  private draining: Promise<void> | null = null;
+  private again = false;
+  private retry: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  /** Open the store: sweep orphan and temporary files, then move outbox leftovers to the queue. */
+  static open(o: FsObjectStoreOptions): FsObjectStore {
+    const store = new FsObjectStore(o);
+    store.sweep();
+    store.kick();
+    return store;
+  }
+
+  private constructor(private readonly o: FsObjectStoreOptions) {
+    this.table = new ObjectTable(o.db);
+    this.clock = o.clock ?? systemClock;
+    mkdirSync(o.dir, { recursive: true, mode: 0o700 });
+  }
+
+  async put(bucket: string, key: string, body: Buffer, contentType = 'application/octet-stream'): Promise<ObjectInfo> {
+    const entry = this.mustBucket(bucket);
+    checkKey(key);
+    if (body.length > MAX_OBJECT_BYTES) throw new NimbusError('VALUE_TOO_LARGE', `an object is at most ${MAX_OBJECT_BYTES / 1024 / 1024} MB; this one is ${body.length} bytes`);
+    const dir = join(this.o.dir, bucket);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const file = randomUUID();
+    const tmp = join(dir, `.tmp-${file}`);
+    const fh = await open(tmp, 'wx', 0o600);
+    try {
+      await fh.writeFile(body);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, join(dir, file));
+    const now = this.clock.now();
+    const obj: StoredObject = { bucket, key, file, size: body.length, etag: `"${createHash('md5').update(body).digest('hex')}"`, contentType: contentType || 'application/octet-stream', uploadedAt: now };
+    let replaced: string | undefined;
+    try {
+      replaced = this.table.put(obj, this.events(entry.subscribers, 'created', obj, now));
+    } catch (err) {
+      await rm(join(dir, file), { force: true });
+      throw err;
+    }
+    if (replaced !== undefined && replaced !== file) await rm(join(dir, replaced), { force: true });
+    this.kick();
+    return info(obj);
+  }
+
+  async get(bucket: string, key: string): Promise<{ info: ObjectInfo; body: Buffer } | undefined> {
+    this.mustBucket(bucket);
+    checkKey(key);
+    // A concurrent put or delete may unlink the file between reading the row and the file.
+    for (let attempt = 0; ; attempt++) {
+      const obj = this.table.get(bucket, key);
+      if (!obj) return undefined;
+      try {
+        return { info: info(obj), body: await readFile(join(this.o.dir, bucket, obj.file)) };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 3) throw err;
+      }
+    }
+  }
+
+  async head(bucket: string, key: string): Promise<ObjectInfo | undefined> {
+    this.mustBucket(bucket);
+    checkKey(key);
+    const obj = this.table.get(bucket, key);
+    return obj && info(obj);
+  }
+
+  async delete(bucket: string, key: string): Promise<boolean> {
+    const entry = this.mustBucket(bucket);
+    checkKey(key);
+    const now = this.clock.now();
+    const gone = this.table.delete(bucket, key, (obj) => this.events(entry.subscribers, 'deleted', obj, now));
+    if (!gone) return false;
+    await rm(join(this.o.dir, bucket, gone.file), { force: true });
+    this.kick();
+    return true;
+  }
+
+  async list(bucket: string, options: { prefix?: string; cursor?: string; limit?: number } = {}): Promise<ObjectList> {
+    this.mustBucket(bucket);
+    const limit = Math.min(Math.max(Math.trunc(options.limit ?? MAX_LIST_LIMIT), 1), MAX_LIST_LIMIT);
+    const after = options.cursor ? decodeCursor(options.cursor) : '';
+    const rows = this.table.list(bucket, options.prefix ?? '', after, limit + 1);
+    const page = rows.slice(0, limit);
+    return { objects: page.map(info), cursor: rows.length > limit ? encodeCursor(page.at(-1)!.key) : null };
+  }
+
+  /** Objects and bytes per bucket (buckets without objects are absent). */
+  stats(): Map<string, { objects: number; bytes: number }> {
+    return this.table.stats();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retry);
+    await this.draining;
+  }
+
+  private mustBucket(bucket: string) {
+    const entry = BUCKET_NAME.test(bucket) ? this.o.buckets.bucket(bucket) : undefined;
+    if (!entry) throw new NimbusError('BUCKET_NOT_FOUND', `no deployed app names bucket "${bucket}"; a bucket exists while a function names it in a trigger or binding (see \`nimbus buckets\`)`, { details: { bucket } });
+    return entry;
+  }
+
+  private events(subscribers: Array<{ fn: FunctionVersion; trigger: BucketTrigger }>, type: BucketEventType, obj: StoredObject, now: number): NewEvent[] {
+    const payload = { type, bucket: obj.bucket, key: obj.key, size: obj.size, etag: obj.etag, contentType: obj.contentType };
+    const seen = new Set<string>();
+    const out: NewEvent[] = [];
+    for (const { fn, trigger } of subscribers) {
+      if (!trigger.events.includes(type) || !obj.key.startsWith(trigger.prefix) || seen.has(`${fn.app}/${fn.name}`)) continue;
+      seen.add(`${fn.app}/${fn.name}`);
+      const id = uuidv7(now);
+      out.push(eventFor(fn, { id, source: 'bucket', shape: 'queue', origin: obj.bucket, payload, idempotencyKey: `bucket-event/${id}` }, now));
+    }
+    return out;
+  }
+
+  /** Move outbox rows to the queue, one run at a time; a failure retries after RETRY_MS. */
+  private kick(): void {
+    if (this.closed) return;
+    if (this.draining) {
+      this.again = true;
+      return;
+    }
+    this.draining = this.drain().finally(() => {
+      this.draining = null;
+      if (this.again) {
+        this.again = false;
+        this.kick();
+      }
+    });
+  }
+
+  private async drain(): Promise<void> {
+    for (;;) {
+      const rows = this.table.outbox(OUTBOX_PAGE);
+      if (rows.length === 0) return;
+      try {
+        await this.o.queue.enqueue(rows.map((r) => r.event));
+      } catch (err) {
+        this.o.log?.(`buckets: moving ${rows.length} bucket event(s) to the queue failed, retrying in ${RETRY_MS} ms: ${(err as Error).message}`);
+        clearTimeout(this.retry);
+        if (!this.closed) this.retry = setTimeout(() => this.kick(), RETRY_MS).unref();
+        return;
+      }
+      this.table.outboxDone(rows.at(-1)!.seq);
+    }
+  }
+
+  /** Start-up: remove temporary files and files no row points to (a crash mid-put or mid-delete). */
+  private sweep(): void {
+    let removed = 0;
+    for (const bucket of readdirSync(this.o.dir)) {
+      if (!BUCKET_NAME.test(bucket)) continue;
+      const dir = join(this.o.dir, bucket);
+      const known = this.table.files(bucket);
+      for (const name of readdirSync(dir)) {
+        if (known.has(name)) continue;
+        rmSync(join(dir, name), { force: true, recursive: true });
+        removed++;
+      }
+    }
+    if (removed > 0) this.o.log?.(`buckets: removed ${removed} orphan file(s) left by an interrupted write`);
+  }
+}
+
+function info(o: StoredObject): ObjectInfo {
+  return { bucket: o.bucket, key: o.key, size: o.size, etag: o.etag, contentType: o.contentType, uploadedAt: o.uploadedAt };
+}
+
+/** Keys: 1..1024 bytes of well-formed UTF-8; '.' and '..' alone cannot be addressed in a URL. */
+export function checkKey(key: string): void {
+  const problem =
+    typeof key !== 'string' || key === '' ? 'is empty'
+    : Buffer.from(key, 'utf8').toString('utf8') !== key ? 'is not well-formed Unicode'
+    : key.includes('\0') ? 'contains a NUL character'
+    : Buffer.byteLength(key) > MAX_KEY_BYTES ? `is longer than ${MAX_KEY_BYTES} bytes`
+    : key === '.' || key === '..' ? 'is "." or "..", which URLs cannot carry'
+    : null;
+  if (problem) throw new NimbusError('BAD_REQUEST', `the object key ${problem}; keys are 1-${MAX_KEY_BYTES} bytes of UTF-8 text`);
+}
+
+function encodeCursor(key: string): string {
+  return Buffer.from(key).toString('base64url');
+}
+
+function decodeCursor(cursor: string): string {
+  const key = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!/^[A-Za-z0-9_-]+$/.test(cursor) || key === '') throw new NimbusError('BAD_REQUEST', 'the cursor is not one this API returned: pass the previous page\'s cursor as is');
+  return key;
+}

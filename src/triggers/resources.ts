@@ -1,0 +1,153 @@
+/**
+ * Named resources: topics, buckets and KV namespaces are global on a node and owned by the app
+ * that names them (in a trigger, a binding or a destination). Ownership is derived from the active
+ * versions in memory, so it needs no table and cannot drift from what is deployed: a deploy that
+ * names a resource another app names is refused (RESOURCE_CONFLICT), and a resource exists exactly
+ * while some deployed function names it.
+ */
+import type { BucketTrigger, FunctionConfig, FunctionVersion, TopicTrigger } from '../domain/index.js';
+import { NimbusError } from '../shared/errors.js';
+
+export type ResourceKind = 'topic' | 'bucket' | 'kv';
+export type ResourceUse = 'trigger' | 'binding' | 'destination';
+
+export interface ResourceName {
+  kind: ResourceKind;
+  name: string;
+  via: ResourceUse;
+}
+
+type ConfigPart = Pick<FunctionConfig, 'triggers' | 'bindings' | 'destinations'>;
+
+/** Every topic, bucket and KV namespace a function's config names. */
+export function resourcesOf(config: ConfigPart): ResourceName[] {
+  const out: ResourceName[] = [];
+  for (const t of config.triggers) {
+    if (t.type === 'topic') out.push({ kind: 'topic', name: t.topic, via: 'trigger' });
+    else if (t.type === 'bucket') out.push({ kind: 'bucket', name: t.bucket, via: 'trigger' });
+  }
+  for (const b of Object.values(config.bindings ?? {})) {
+    if (b.type === 'kv') out.push({ kind: 'kv', name: b.kv, via: 'binding' });
+    else if (b.type === 'bucket') out.push({ kind: 'bucket', name: b.bucket, via: 'binding' });
+    else out.push({ kind: 'topic', name: b.topic, via: 'binding' });
+  }
+  for (const d of [config.destinations?.onSuccess, config.destinations?.onFailure]) {
+    if (d && 'topic' in d) out.push({ kind: 'topic', name: d.topic, via: 'destination' });
+  }
+  return out;
+}
+
+export interface DeployInput {
+  name: string;
+  config: FunctionConfig;
+}
+
+/**
+ * Deploy-time checks (called by `Deployments` before anything is stored):
+ * - a topic, bucket or KV namespace named by `app` but owned by another app → RESOURCE_CONFLICT;
+ * - a webhook path served by another function (of any app), or twice in `inputs` → ROUTE_CONFLICT.
+ * `wholeApp`: the inputs replace every function of the app (a deploy); otherwise only the named
+ * ones (a rollback), and the app's other functions stay.
+ */
+export function checkResourceConflicts(app: string, inputs: readonly DeployInput[], active: Iterable<FunctionVersion>, wholeApp = true): void {
+  const replaced = new Set(inputs.map((i) => i.name));
+  const owners = new Map<string, FunctionVersion>();
+  const hooks = new Map<string, string>();
+  for (const fn of active) {
+    if (fn.app === app && (wholeApp || replaced.has(fn.name))) continue;
+    if (fn.app !== app) for (const r of resourcesOf(fn.config)) if (!owners.has(`${r.kind}:${r.name}`)) owners.set(`${r.kind}:${r.name}`, fn);
+    for (const t of fn.config.triggers) if (t.type === 'webhook') hooks.set(t.path, `${fn.app}/${fn.name}`);
+  }
+  for (const input of inputs) {
+    for (const r of resourcesOf(input.config)) {
+      const owner = owners.get(`${r.kind}:${r.name}`);
+      if (!owner) continue;
+      const label = r.kind === 'kv' ? 'KV namespace' : r.kind;
+      throw new NimbusError(
+        'RESOURCE_CONFLICT',
+        `${label} "${r.name}" (named by ${app}/${input.name} in a ${r.via}) belongs to app "${owner.app}" (${owner.app}/${owner.name} names it); ` +
+          `${label} names are global on a node: choose another name, or remove it from "${owner.app}" first`,
+        { details: { kind: r.kind, name: r.name, function: `${app}/${input.name}`, ownedBy: owner.app } },
+      );
+    }
+    for (const t of input.config.triggers) {
+      if (t.type !== 'webhook') continue;
+      const other = hooks.get(t.path);
+      if (other !== undefined) {
+        throw new NimbusError('ROUTE_CONFLICT', `webhook ${t.path} of ${app}/${input.name} is already served by ${other}; a webhook path belongs to one function: choose another path`, {
+          details: { route: `POST ${t.path}`, function: `${app}/${input.name}`, conflictsWith: other },
+        });
+      }
+      hooks.set(t.path, `${app}/${input.name}`);
+    }
+  }
+}
+
+export interface Subscription<T> {
+  fn: FunctionVersion;
+  trigger: T;
+}
+
+export interface ResourceEntry<T> {
+  /** The app that names the resource. */
+  app: string;
+  /** Functions with a trigger on it (fan-out targets), in app/function order. */
+  subscribers: Subscription<T>[];
+}
+
+/**
+ * The resources of the active versions: who owns each topic, bucket and KV namespace and which
+ * functions subscribe. Rebuilt whole on every change of the deployed set (`setFunctions`).
+ */
+export class Resources {
+  private topicMap = new Map<string, ResourceEntry<TopicTrigger>>();
+  private bucketMap = new Map<string, ResourceEntry<BucketTrigger>>();
+  private kvMap = new Map<string, string>();
+
+  setFunctions(active: Iterable<FunctionVersion>): void {
+    const topics = new Map<string, ResourceEntry<TopicTrigger>>();
+    const buckets = new Map<string, ResourceEntry<BucketTrigger>>();
+    const kv = new Map<string, string>();
+    const fns = [...active].sort((a, b) => (a.app === b.app ? cmp(a.name, b.name) : cmp(a.app, b.app)));
+    for (const fn of fns) {
+      for (const r of resourcesOf(fn.config)) {
+        if (r.kind === 'kv') kv.set(r.name, kv.get(r.name) ?? fn.app);
+        else if (r.kind === 'topic' && !topics.has(r.name)) topics.set(r.name, { app: fn.app, subscribers: [] });
+        else if (r.kind === 'bucket' && !buckets.has(r.name)) buckets.set(r.name, { app: fn.app, subscribers: [] });
+      }
+      for (const trigger of fn.config.triggers) {
+        if (trigger.type === 'topic') topics.get(trigger.topic)?.subscribers.push({ fn, trigger });
+        else if (trigger.type === 'bucket') buckets.get(trigger.bucket)?.subscribers.push({ fn, trigger });
+      }
+    }
+    this.topicMap = topics;
+    this.bucketMap = buckets;
+    this.kvMap = kv;
+  }
+
+  topic(name: string): ResourceEntry<TopicTrigger> | undefined {
+    return this.topicMap.get(name);
+  }
+
+  bucket(name: string): ResourceEntry<BucketTrigger> | undefined {
+    return this.bucketMap.get(name);
+  }
+
+  /** The app owning a KV namespace, if any deployed function names it. */
+  kvOwner(name: string): string | undefined {
+    return this.kvMap.get(name);
+  }
+
+  /** Sorted by name. */
+  topics(): Array<[string, ResourceEntry<TopicTrigger>]> {
+    return [...this.topicMap].sort(([a], [b]) => cmp(a, b));
+  }
+
+  buckets(): Array<[string, ResourceEntry<BucketTrigger>]> {
+    return [...this.bucketMap].sort(([a], [b]) => cmp(a, b));
+  }
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
