@@ -6,12 +6,16 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ControlApi } from '../control/index.js';
+import { storageRoutes } from '../control/storage-routes.js';
 import { Deployments } from '../deploy/index.js';
 import { Gateway } from '../gateway/index.js';
+import { SqliteEventQueue } from '../queue/sqlite.js';
 import { Runtime, SandboxProcess, UidAllocator, WarmPool } from '../runtime/index.js';
 import { systemClock } from '../shared/clock.js';
+import { FsObjectStore, openDatabase } from '../storage/index.js';
 import { SqliteStore } from '../store/index.js';
 import { SqliteWorkerSink, TelemetryWriter } from '../telemetry/index.js';
+import { Resources, Scheduler, SqliteScheduleState, Topics } from '../triggers/index.js';
 import { ensureAdminKey } from './admin-key.js';
 import type { NimbusOptions, RunningNimbus } from './options.js';
 import { prepareSandboxFiles } from './sandbox-files.js';
@@ -32,6 +36,15 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
   const dbFile = join(dataDir, 'nimbus.db');
   const store = SqliteStore.open({ file: dbFile });
   const telemetry = new TelemetryWriter({ store, sink: new SqliteWorkerSink(dbFile), log });
+  // Events (issue 4). TODO(lead): the queue engineer's wiring (queue + dispatcher) should own
+  // `events`; triggers only call events.enqueue, so keep one queue and pass it here.
+  const events = SqliteEventQueue.open({ file: dbFile });
+  // Triggers and object storage: own connection, tables of store migration 0002.
+  const triggersDb = openDatabase(dbFile);
+  const resources = new Resources();
+  const objects = FsObjectStore.open({ dir: join(dataDir, 'buckets'), db: triggersDb, buckets: resources, queue: events, log });
+  const topics = new Topics({ queue: events, resources });
+  const scheduler = new Scheduler({ queue: events, state: new SqliteScheduleState(triggersDb), log });
   const files = prepareSandboxFiles();
   const uids = process.getuid?.() === 0 ? new UidAllocator() : undefined;
 
@@ -59,13 +72,18 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     onLog: (l) => telemetry.log(l),
     log,
   });
-  const gateway = new Gateway({ runtime, log });
+  const gateway = new Gateway({ runtime, log, events });
   const deployments = new Deployments(store, {
     activate: (fn) => runtime.activate(fn),
     deactivate: (app, name) => runtime.deactivate(app, name),
-    changed: (active) => gateway.setFunctions(active),
+    changed: (active) => {
+      const list = [...active];
+      gateway.setFunctions(list);
+      resources.setFunctions(list);
+      scheduler.setFunctions(list);
+    },
   });
-  const control = new ControlApi({ adminKey, deployments, runtime, store, telemetry, log });
+  const control = new ControlApi({ adminKey, deployments, runtime, store, telemetry, log, modules: [storageRoutes({ objects, topics, resources })] });
 
   // If the host dies without close(), no sandbox may outlive it.
   const onExit = () => {
@@ -90,19 +108,24 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
       close: () =>
         (closing ??= (async () => {
           await Promise.all([gateway.close(), control.close()]);
+          await Promise.all([scheduler.close(), objects.close()]);
           await runtime.close();
           await pool.close();
           await Promise.all([...processes].map((p) => p.stop(500)));
           await telemetry.close();
+          await events.close();
+          triggersDb.close();
           await store.close();
           rmSync(files.root, { recursive: true, force: true });
           process.off('exit', onExit);
         })()),
     };
   } catch (err) {
-    await Promise.allSettled([gateway.close(0), control.close()]);
+    await Promise.allSettled([gateway.close(0), control.close(), scheduler.close(), objects.close()]);
     await runtime.close();
     await pool.close();
+    await events.close();
+    triggersDb.close();
     await store.close();
     onExit();
     process.off('exit', onExit);
