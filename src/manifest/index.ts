@@ -10,7 +10,11 @@ export {
   functionNameSchema,
 } from './schema.js';
 export type { RawManifest, ParsedManifest, AppSpecInput } from './schema.js';
-export { parseHttpRoute, routeKey, routesConflict, formatRoute, HTTP_METHODS } from './routes.js';
+export { parseHttpRoute, routeKey, routesConflict, formatRoute, HTTP_METHODS, webhookPathProblem } from './routes.js';
+export { parseRate, scheduleProblem, timezoneProblem } from './schedule.js';
+export { BUCKET_EVENTS, DEFAULT_WEBHOOK_HEADER, triggerConfigSchema } from './triggers-schema.js';
+export { BINDING_ACCESS } from './events-schema.js';
+export { RESOURCE_NAME, BINDING_NAME } from './names.js';
 export type { HttpMethod } from './routes.js';
 export { parseHandler, handlerCandidates, RESOLVE_EXTENSIONS } from './handler.js';
 export { manifestJsonSchema, manifestJsonSchemaText } from './json-schema.js';

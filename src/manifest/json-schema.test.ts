@@ -30,7 +30,24 @@ describe('manifest JSON Schema', () => {
     for (const [key, prop] of Object.entries<any>(fn.properties)) {
       assert.equal(typeof prop.description, 'string', `${key} has a description`);
     }
-    assert.equal(fn.properties.triggers.items.properties.http.type, 'string');
+    const trigger = fn.properties.triggers.items;
+    assert.equal(trigger.properties.http.type, 'string');
+    assert.equal(trigger.additionalProperties, false);
+    for (const [key, prop] of Object.entries<any>(trigger.properties)) {
+      assert.equal(typeof prop.description, 'string', `trigger key ${key} has a description`);
+    }
+    assert.deepEqual(
+      trigger.oneOf.map((o: any) => o.required[0]),
+      ['http', 'schedule', 'topic', 'webhook', 'bucket'],
+    );
+    assert.deepEqual(trigger.dependentRequired.batchSize, ['topic']);
+    assert.deepEqual(trigger.dependentRequired.webhook, ['secret']);
+    assert.deepEqual({ min: fn.properties.retries.minimum, max: fn.properties.retries.maximum }, { min: 0, max: 10 });
+    const binding = fn.properties.bindings.additionalProperties;
+    assert.equal(fn.properties.bindings.propertyNames.pattern, '^[A-Z_][A-Z0-9_]*$');
+    assert.deepEqual(binding.properties.access.enum, ['read', 'write', 'readwrite']);
+    assert.equal(typeof fn.properties.destinations.properties.onFailure.description, 'string');
+    assert.deepEqual(Object.keys(schema.properties.defaults.properties), Object.keys(fn.properties).filter((k) => k !== 'handler' && k !== 'triggers'));
     assert.match(schema.properties.defaults.description, /every function/);
   });
 });
