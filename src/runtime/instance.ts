@@ -22,7 +22,8 @@ export type InstanceState = 'starting' | 'idle' | 'busy' | 'draining' | 'dead';
 export type InvocationInput = { kind: 'http'; req: WireRequest } | { kind: 'event'; event: unknown; shape?: 'invoke' | 'scheduled' | 'queue' };
 
 export type InvokeResult =
-  | { ok: true; res?: WireResponse; value?: unknown; rss: number }
+  /** `retry`: for a `queue` delivery, the ids of the messages the handler asked to get again. */
+  | { ok: true; res?: WireResponse; value?: unknown; rss: number; retry?: string[] }
   | { ok: false; code: ErrorCode; message: string; rss: number | null };
 
 export interface InstanceHooks {
@@ -31,6 +32,8 @@ export interface InstanceHooks {
   onDead(instance: Instance, exit: ExitInfo): void;
   /** A slot freed up (invocation answered or waitUntil settled). */
   onSlotFree(instance: Instance): void;
+  /** A binding call (or a slice of its body) from the sandbox; the hook replies on the process. */
+  onBinding(message: Extract<SandboxMessage, { t: 'call' | 'part' }>): void;
 }
 
 interface Pending {
@@ -95,6 +98,9 @@ export class Instance {
           void proc.stop(200);
         } else if (m.t === 'log') {
           this.hooks.onLog(m.id ?? this.soleInvocation(), m.s === 1 ? 'stdout' : 'stderr', m.line);
+        } else if (m.t === 'call' || m.t === 'part') {
+          // Module init may use bindings too (top-level await).
+          this.hooks.onBinding(m);
         }
       };
       void proc.exited.then((exit) => {
@@ -109,7 +115,7 @@ export class Instance {
     void code.then(
       (text) => {
         if (text === undefined) throw new Error(`the bundle ${fn.codeHash} of ${fn.app}/${fn.name} v${fn.version} is missing from the store`);
-        proc.send({ t: 'load', code: text, env, fn: { app: fn.app, name: fn.name, version: fn.version, memory, handlerExport: handler.export } });
+        proc.send({ t: 'load', code: text, env, fn: { app: fn.app, name: fn.name, version: fn.version, memory, handlerExport: handler.export }, bindings: fn.config.bindings ?? {} });
         for (const m of this.unsent ?? []) proc.send(m);
         this.unsent = undefined;
       },
@@ -188,7 +194,7 @@ export class Instance {
       case 'done':
         this.notePeak(m.rss);
         if (m.pending) this.settling.add(m.id);
-        this.finish(m.id, { ok: true, res: m.res, value: m.value, rss: m.rss }, m.pending === true);
+        this.finish(m.id, { ok: true, res: m.res, value: m.value, rss: m.rss, retry: m.retry }, m.pending === true);
         return;
       case 'error':
         this.notePeak(m.rss);
@@ -196,6 +202,10 @@ export class Instance {
         return;
       case 'settled':
         if (this.settling.delete(m.id)) this.releaseSlot();
+        return;
+      case 'call':
+      case 'part':
+        this.hooks.onBinding(m);
         return;
       default:
         return;

@@ -15,9 +15,12 @@ export const sandboxMessageSchema = z.discriminatedUnion('t', [
   z.object({ t: z.literal('loaded'), initMs: z.number(), style: z.enum(['web', 'lambda']) }),
   z.object({ t: z.literal('loadError'), error }),
   z.object({ t: z.literal('log'), id: z.string().nullable(), s: z.union([z.literal(1), z.literal(2)]), line: z.string() }),
-  z.object({ t: z.literal('done'), id: z.string(), res: response.optional(), value: z.unknown().optional(), rss: z.number(), pending: z.boolean().optional() }),
+  z.object({ t: z.literal('done'), id: z.string(), res: response.optional(), value: z.unknown().optional(), rss: z.number(), pending: z.boolean().optional(), retry: z.array(z.string()).optional() }),
   z.object({ t: z.literal('error'), id: z.string(), code: z.enum(['FUNCTION_ERROR', 'INVALID_RESPONSE', 'RESPONSE_TOO_LARGE']), error, rss: z.number() }),
   z.object({ t: z.literal('settled'), id: z.string() }),
+  // Binding calls: only the envelope here; each op's arguments are checked by the BindingHost.
+  z.object({ t: z.literal('call'), cid: z.number().int().nonnegative(), inv: z.string().nullable(), binding: z.string().max(256), op: z.string().max(64), args: z.array(z.unknown()) }),
+  z.object({ t: z.literal('part'), cid: z.number().int().nonnegative(), data: z.string() }),
 ]);
 
 // Keeps the zod schema and the protocol's TypeScript type from drifting apart.

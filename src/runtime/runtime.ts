@@ -15,6 +15,7 @@ import { readFileSync } from 'node:fs';
 import type { FunctionVersion, InvocationRecord, InvocationStatus, LogLine, LogStream, TriggerKind } from '../domain/index.js';
 import { ERROR_STATUS, NimbusError, type ErrorCode } from '../shared/errors.js';
 import type { Clock } from '../shared/clock.js';
+import { BindingHost, type BindingServices } from './bindings.js';
 import { Instance, type InvocationInput, type InvokeResult } from './instance.js';
 import type { WarmPool } from './pool.js';
 import type { SandboxProcess } from './sandbox-process.js';
@@ -32,6 +33,8 @@ export interface RuntimeOptions {
   onLog: (line: LogLine) => void;
   /** Housekeeping period, ms. */
   tickMs?: number;
+  /** What functions' bindings reach (KV, buckets, topics); read at call time. None: every call fails "not available". */
+  bindings?: BindingServices;
   log?: (line: string) => void;
 }
 
@@ -68,10 +71,12 @@ export class Runtime {
   private live = 0;
   private readonly timer: NodeJS.Timeout;
   private readonly code: CodeCache;
+  private readonly bindings: BindingHost;
   private closing = false;
 
   constructor(private readonly options: RuntimeOptions) {
     this.code = new CodeCache(options.loadCode);
+    this.bindings = new BindingHost(options.bindings ?? {});
     this.timer = setInterval(() => this.tick(), options.tickMs ?? 100);
     this.timer.unref();
   }
@@ -268,6 +273,7 @@ export class Runtime {
         else setImmediate(() => void this.ensureMinInstances(state));
       },
       onSlotFree: () => {},
+      onBinding: this.bindings.session(fn, (reply) => proc.send(reply)),
     };
     // The code is usually cached; when it is not, the instance is created once it arrives.
     instance = new Instance(proc, fn, codePromise, hooks, this.options.clock.now());

@@ -16,21 +16,26 @@ export function openChannel(fd = 3): Channel {
   const socket = new Socket({ fd, readable: true, writable: true });
   socket.setEncoding('utf8');
   let listener: (message: HostMessage) => void = () => {};
-  let pending = '';
+  // Pieces of a line not yet ended: a large reply (a bucket object) arrives in many chunks, and
+  // searching only each new chunk for the newline keeps reading it linear.
+  let pending: string[] = [];
   let corked = false;
   const uncork = () => {
     corked = false;
     socket.uncork();
   };
   socket.on('data', (chunk: string) => {
-    pending += chunk;
-    let newline = pending.indexOf('\n');
+    let start = 0;
+    let newline = chunk.indexOf('\n');
     while (newline !== -1) {
-      const line = pending.slice(0, newline);
-      pending = pending.slice(newline + 1);
+      const piece = chunk.slice(start, newline);
+      const line = pending.length > 0 ? pending.join('') + piece : piece;
+      pending = [];
       if (line.length > 0) listener(JSON.parse(line) as HostMessage);
-      newline = pending.indexOf('\n');
+      start = newline + 1;
+      newline = chunk.indexOf('\n', start);
     }
+    if (start < chunk.length) pending.push(start === 0 ? chunk : chunk.slice(start));
   });
   // The host closing the channel means this instance is no longer wanted.
   socket.on('end', () => process.exit(0));

@@ -3,47 +3,61 @@
  * a parameter), so the shim's warm-up can run the very same code paths on a dummy function and a
  * real cold start finds them compiled.
  */
+import { buildBindings } from './bindings.js';
 import { callLambda, httpApiEvent, lambdaContext, lambdaResultToResponse, type LambdaHandler } from './lambda.js';
+import type { CallBinding } from './rpc.js';
+import { eventBridgeEvent, lambdaQueueEvent, lambdaRetries, messageBatch, queuePayload, schedulePayload, webScheduledEvent } from './shapes.js';
 import { eventRequest, fromResponse, ResponseTooLarge, toRequest, type WebContext, type WebHandler } from './web.js';
-import type { FunctionMeta, HostMessage, SandboxErrorCode, SandboxMessage, SerializedError, WireResponse } from './protocol.js';
+import type { FunctionMeta, HostMessage, SandboxBinding, SandboxErrorCode, SandboxMessage, SerializedError, WireResponse } from './protocol.js';
 import { MAX_BODY_BYTES } from './protocol.js';
 
+/** What handlers see as `env` (web) and `context.env` (Lambda): the manifest's env vars and the binding objects. */
+export type Env = Readonly<Record<string, unknown>>;
+
 export type Loaded =
-  | { style: 'web'; handler: WebHandler; env: Record<string, string>; fn: FunctionMeta }
-  | { style: 'lambda'; handler: LambdaHandler; env: Record<string, string>; fn: FunctionMeta };
+  | { style: 'web'; handler: WebHandler; env: Env; fn: FunctionMeta }
+  | { style: 'lambda'; handler: LambdaHandler; env: Env; fn: FunctionMeta };
 
 export type Invocation = Extract<HostMessage, { t: 'http' | 'event' }>;
 export type Send = (message: SandboxMessage) => void;
 
-/** Import a bundle from a data: URL (no file read) and find its handler. */
-export async function importBundle(code: string, env: Record<string, string>, fn: FunctionMeta): Promise<Loaded> {
+/** Import a bundle from a data: URL (no file read) and find its handler; binding objects are built here, once. */
+export async function importBundle(code: string, env: Record<string, string>, fn: FunctionMeta, bindings: Record<string, SandboxBinding> = {}, call?: CallBinding): Promise<Loaded> {
   const mod = (await import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`)) as Record<string, unknown>;
-  return resolveHandler(mod, Object.freeze({ ...env }), fn);
+  return resolveHandler(mod, Object.freeze({ ...env, ...(call ? buildBindings(bindings, call) : {}) }), fn);
 }
 
-export function resolveHandler(mod: Record<string, unknown>, env: Record<string, string>, fn: FunctionMeta): Loaded {
+export function resolveHandler(mod: Record<string, unknown>, env: Env, fn: FunctionMeta): Loaded {
   const dflt = mod['default'] as Record<string, unknown> | ((...a: unknown[]) => unknown) | undefined;
   if (fn.handlerExport !== null) {
     const h = mod[fn.handlerExport] ?? (dflt as Record<string, unknown> | undefined)?.[fn.handlerExport];
     if (typeof h !== 'function') throw new TypeError(`the module has no exported function "${fn.handlerExport}"`);
     return { style: 'lambda', handler: h as LambdaHandler, env, fn };
   }
-  if (dflt && typeof dflt === 'object' && typeof dflt['fetch'] === 'function') return { style: 'web', handler: dflt as unknown as WebHandler, env, fn };
+  if (dflt && typeof dflt === 'object' && WEB_METHODS.some((m) => typeof dflt[m] === 'function')) return { style: 'web', handler: dflt as unknown as WebHandler, env, fn };
   const named = mod['handler'] ?? (dflt && typeof dflt === 'object' ? dflt['handler'] : undefined);
   if (typeof named === 'function') return { style: 'lambda', handler: named as LambdaHandler, env, fn };
   if (typeof dflt === 'function') return { style: 'lambda', handler: dflt as LambdaHandler, env, fn };
   throw new TypeError('no handler found: export default { fetch(request, env, ctx) } (web style) or export a function named "handler" (Lambda style)');
 }
 
+const WEB_METHODS = ['fetch', 'scheduled', 'queue'] as const;
+
 /** Run one invocation and send its outcome. Never throws. */
 export async function execute(loaded: Loaded, message: Invocation, send: Send, rss: () => number): Promise<void> {
   const { id } = message;
   const deadline = Date.now() + message.timeoutMs;
+  const shape = message.t === 'http' ? 'http' : (message.shape ?? 'invoke');
   try {
     if (loaded.style === 'lambda') {
-      const event = message.t === 'http' ? httpApiEvent(id, message.req, loaded.fn) : message.event;
-      const result = await callLambda(loaded.handler, event, lambdaContext(id, deadline, loaded.fn));
+      const queue = shape === 'queue' ? queuePayload((message as { event: unknown }).event) : undefined;
+      const event = message.t === 'http' ? httpApiEvent(id, message.req, loaded.fn)
+        : shape === 'scheduled' ? eventBridgeEvent(id, schedulePayload(message.event), loaded.fn)
+        : queue ? lambdaQueueEvent(queue)
+        : message.event;
+      const result = await callLambda(loaded.handler, event, lambdaContext(id, deadline, loaded.fn, loaded.env));
       if (message.t === 'http') send({ t: 'done', id, res: checkSize(convert(() => lambdaResultToResponse(result))), rss: rss() });
+      else if (queue) send({ t: 'done', id, value: jsonValue(result), rss: rss(), retry: lambdaRetries(queue, result) });
       else send({ t: 'done', id, value: jsonValue(result), rss: rss() });
       return;
     }
@@ -56,12 +70,27 @@ export async function execute(loaded: Loaded, message: Invocation, send: Send, r
       waitUntil: (p) => void waiting.push(Promise.resolve(p).catch((err: unknown) => console.error(err))),
       passThroughOnException: () => {},
     };
-    const request = message.t === 'http' ? toRequest(message.req) : eventRequest(message.event);
-    const response = await loaded.handler.fetch(request, loaded.env, ctx);
-    const res = await fromResponse(response).catch((err: unknown) => {
-      throw new SandboxFailure(err instanceof ResponseTooLarge ? 'RESPONSE_TOO_LARGE' : 'INVALID_RESPONSE', err);
-    });
-    send({ t: 'done', id, res, rss: rss(), pending: waiting.length > 0 });
+    const handler = loaded.handler;
+    if (message.t === 'http' || shape === 'invoke') {
+      if (typeof handler.fetch !== 'function') throw missingMethod('was invoked with a request (HTTP or a direct invoke)', 'fetch');
+      const request = message.t === 'http' ? toRequest(message.req) : eventRequest(message.event);
+      const response = await handler.fetch(request, loaded.env, ctx);
+      const res = await fromResponse(response).catch((err: unknown) => {
+        throw new SandboxFailure(err instanceof ResponseTooLarge ? 'RESPONSE_TOO_LARGE' : 'INVALID_RESPONSE', err);
+      });
+      // `pending` only when true: the host's fast path takes the plain `{ t, id, res, rss }` answer.
+      if (waiting.length > 0) send({ t: 'done', id, res, rss: rss(), pending: true });
+      else send({ t: 'done', id, res, rss: rss() });
+    } else if (shape === 'scheduled') {
+      if (typeof handler.scheduled !== 'function') throw missingMethod('is triggered by a schedule', 'scheduled');
+      const value = await handler.scheduled(webScheduledEvent(schedulePayload(message.event)), loaded.env, ctx);
+      send({ t: 'done', id, value: jsonValue(value), rss: rss(), pending: waiting.length > 0 });
+    } else {
+      if (typeof handler.queue !== 'function') throw missingMethod('is triggered by queued messages (a topic, bucket or webhook)', 'queue');
+      const { batch, retries } = messageBatch(queuePayload(message.event));
+      const value = await handler.queue(batch, loaded.env, ctx);
+      send({ t: 'done', id, value: jsonValue(value), rss: rss(), pending: waiting.length > 0, retry: retries() });
+    }
     if (waiting.length > 0) await Promise.allSettled(waiting).then(() => send({ t: 'settled', id }));
   } catch (err) {
     const code: SandboxErrorCode = err instanceof SandboxFailure ? err.code : 'FUNCTION_ERROR';
@@ -70,6 +99,13 @@ export async function execute(loaded: Loaded, message: Invocation, send: Send, r
     if (code === 'FUNCTION_ERROR') console.error(cause instanceof Error && cause.stack ? cause.stack : `Uncaught ${String(cause)}`);
     send({ t: 'error', id, code, error: serialize(cause), rss: rss() });
   }
+}
+
+/** A web module lacking the method an event needs: the user's fix, without a stack into Nimbus. */
+function missingMethod(what: string, method: string): Error {
+  const err = new TypeError(`this function ${what} but its default export has no ${method}() method`);
+  err.stack = `TypeError: ${err.message}`;
+  return err;
 }
 
 class SandboxFailure extends Error {

@@ -17,9 +17,11 @@ export interface LambdaContext {
   logStreamName: string;
   callbackWaitsForEmptyEventLoop: boolean;
   getRemainingTimeInMillis(): number;
+  /** Nimbus: the manifest's env vars and the function's bindings (`context.env.SESSIONS.get(…)`), as a web handler's `env`. */
+  env: Readonly<Record<string, unknown>>;
 }
 
-export function lambdaContext(id: string, deadline: number, fn: FunctionMeta): LambdaContext {
+export function lambdaContext(id: string, deadline: number, fn: FunctionMeta, env: Readonly<Record<string, unknown>>): LambdaContext {
   return {
     awsRequestId: id,
     functionName: fn.name,
@@ -30,6 +32,7 @@ export function lambdaContext(id: string, deadline: number, fn: FunctionMeta): L
     logStreamName: `${fn.version}/${process.pid}`,
     callbackWaitsForEmptyEventLoop: true,
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    env,
   };
 }
 

@@ -48,12 +48,28 @@ export interface SerializedError {
   stack?: string;
 }
 
+/**
+ * A platform service granted to the function (`bindings:` in nimbus.yaml), by the env name it sees.
+ * The same shape as the domain's `Binding`; repeated here because the sandbox imports nothing of the host.
+ */
+export type SandboxBinding =
+  | { type: 'kv'; kv: string }
+  | { type: 'bucket'; bucket: string; access: 'read' | 'write' | 'readwrite' }
+  | { type: 'topic'; topic: string };
+
+/** How a binding call failed on the host (a code of the host's error table, e.g. BINDING_NOT_GRANTED). */
+export interface BindingFailure {
+  code: string;
+  message: string;
+}
+
 /** How an invocation failed inside the sandbox (the host maps these to its error codes). */
 export type SandboxErrorCode = 'FUNCTION_ERROR' | 'INVALID_RESPONSE' | 'RESPONSE_TOO_LARGE';
 
 // ---- host → sandbox
 export type HostMessage =
-  | { t: 'load'; code: string; env: Record<string, string>; fn: FunctionMeta }
+  /** `bindings`: built into `env.<NAME>` objects once, at load. */
+  | { t: 'load'; code: string; env: Record<string, string>; fn: FunctionMeta; bindings: Record<string, SandboxBinding> }
   /** `timeoutMs`: the sandbox computes its deadline when the invocation starts running. */
   | { t: 'http'; id: string; timeoutMs: number; req: WireRequest }
   /**
@@ -62,7 +78,10 @@ export type HostMessage =
    * batch of messages; web: `queue(batch, env, ctx)`; Lambda: an SQS/S3-like `{ Records }` event).
    * Absent = 'invoke'.
    */
-  | { t: 'event'; id: string; timeoutMs: number; event: unknown; shape?: 'invoke' | 'scheduled' | 'queue' };
+  | { t: 'event'; id: string; timeoutMs: number; event: unknown; shape?: 'invoke' | 'scheduled' | 'queue' }
+  /** The answer to a `call`. Binary values travel base64 (see the binding ops in sandbox/bindings.ts). */
+  | { t: 'reply'; cid: number; ok: true; value: unknown }
+  | { t: 'reply'; cid: number; ok: false; error: BindingFailure };
 
 // ---- sandbox → host
 export type SandboxMessage =
@@ -72,13 +91,43 @@ export type SandboxMessage =
   | { t: 'loadError'; error: SerializedError }
   /** A line the function wrote; s: 1 stdout, 2 stderr. id null = outside any invocation. */
   | { t: 'log'; id: string | null; s: 1 | 2; line: string }
-  /** Invocation finished. `res` for HTTP (and web-style functions invoked with an event), `value` for Lambda-style events. `pending`: waitUntil work still running. */
-  | { t: 'done'; id: string; res?: WireResponse; value?: unknown; rss: number; pending?: boolean }
+  /**
+   * Invocation finished. `res` for HTTP (and web-style functions invoked with an event), `value` for
+   * Lambda-style events and web `scheduled`/`queue`. `pending`: waitUntil work still running.
+   * `retry`: for a `queue` delivery, the ids of the messages to deliver again (the rest are done).
+   */
+  | { t: 'done'; id: string; res?: WireResponse; value?: unknown; rss: number; pending?: boolean; retry?: string[] }
   | { t: 'error'; id: string; code: SandboxErrorCode; error: SerializedError; rss: number }
   /** All waitUntil work of an invocation has settled. */
-  | { t: 'settled'; id: string };
+  | { t: 'settled'; id: string }
+  /**
+   * A binding call (`env.SESSIONS.get('k')`): `binding` is the env name, `inv` the invocation it
+   * belongs to (null at module init). The host checks the grant and answers with a `reply`.
+   */
+  | { t: 'call'; cid: number; inv: string | null; binding: string; op: string; args: unknown[] }
+  /**
+   * A slice (base64) of a large binary argument of the call `cid` that follows: an object can be
+   * bigger than one message may be (MAX_FRAME_BYTES).
+   */
+  | { t: 'part'; cid: number; data: string };
 
 /** Largest line either side accepts: a 6 MB body in base64 plus headers, with room to spare. */
 export const MAX_FRAME_BYTES = 10 * 1024 * 1024;
+/**
+ * Limits of binding calls. The host enforces them (`runtime/bindings.ts`, with the ports' own
+ * constants, which a test keeps equal to these); the sandbox checks them first so an oversized
+ * call fails with the same error code instead of breaking the channel.
+ */
+export const BINDING_LIMITS = {
+  kvKeyBytes: 512,
+  kvValueBytes: 1024 * 1024,
+  objectKeyBytes: 1024,
+  objectBytes: 64 * 1024 * 1024,
+  topicMessageBytes: 256 * 1024,
+  topicBatchMessages: 100,
+  topicBatchBytes: 1024 * 1024,
+} as const;
+/** Largest base64 slice of a `part` message: well under MAX_FRAME_BYTES. */
+export const MAX_PART_CHARS = 4 * 1024 * 1024;
 /** Body limit both ways, as on AWS Lambda. */
 export const MAX_BODY_BYTES = 6 * 1024 * 1024;

@@ -15,7 +15,8 @@ import { openChannel } from './channel.js';
 import { captureOutput, currentInvocation } from './capture.js';
 import { execute, importBundle, resolveHandler, serialize, type Invocation, type Loaded } from './execute.js';
 import { installLightGlobals } from './light.js';
-import type { FunctionMeta, HostMessage } from './protocol.js';
+import type { FunctionMeta, HostMessage, SandboxBinding } from './protocol.js';
+import { RpcClient } from './rpc.js';
 
 /** The instance's private temp dir (set by the host); kept so os.tmpdir() keeps working. */
 const TMPDIR = process.env['TMPDIR'];
@@ -24,6 +25,7 @@ let lastRssAt = 0;
 let loading: Promise<Loaded | undefined> | undefined;
 
 const channel = openChannel();
+const rpc = new RpcClient((m) => channel.send(m));
 captureOutput(channel);
 lockDownProcess();
 installLightGlobals();
@@ -31,7 +33,10 @@ installLightGlobals();
 channel.onMessage((message: HostMessage) => {
   switch (message.t) {
     case 'load':
-      loading = load(message.code, message.env, message.fn);
+      loading = load(message.code, message.env, message.fn, message.bindings ?? {});
+      return;
+    case 'reply':
+      rpc.receive(message);
       return;
     case 'http':
     case 'event':
@@ -43,12 +48,12 @@ channel.onMessage((message: HostMessage) => {
 await warmUp();
 channel.send({ t: 'ready', rss: rss() });
 
-async function load(code: string, env: Record<string, string>, fn: FunctionMeta): Promise<Loaded | undefined> {
+async function load(code: string, env: Record<string, string>, fn: FunctionMeta, bindings: Record<string, SandboxBinding>): Promise<Loaded | undefined> {
   const started = performance.now();
   try {
     for (const key of Object.keys(process.env)) delete process.env[key];
     Object.assign(process.env, TMPDIR === undefined ? {} : { TMPDIR }, env);
-    const loaded = await importBundle(code, env, fn);
+    const loaded = await importBundle(code, env, fn, bindings, rpc.call);
     channel.send({ t: 'loaded', initMs: performance.now() - started, style: loaded.style });
     // The host starts the waiting invocations' timeout clocks on this message: it must leave
     // now, before a handler that never yields runs.

@@ -7,8 +7,11 @@ import type { WireRequest, WireResponse } from './protocol.js';
 import { MAX_BODY_BYTES } from './protocol.js';
 import { LightRequest, lightParts, nativeResponse } from './light.js';
 
+/** A web module's default export: at least one of these, each needed only for its kind of event. */
 export interface WebHandler {
-  fetch(request: Request, env: Record<string, unknown>, ctx: WebContext): unknown;
+  fetch?(request: Request, env: Readonly<Record<string, unknown>>, ctx: WebContext): unknown;
+  scheduled?(event: object, env: Readonly<Record<string, unknown>>, ctx: WebContext): unknown;
+  queue?(batch: object, env: Readonly<Record<string, unknown>>, ctx: WebContext): unknown;
 }
 
 export interface WebContext {

@@ -1,0 +1,218 @@
+/**
+ * The host side of binding calls (`env.SESSIONS.get('k')` in a function). A call comes from an
+ * untrusted sandbox, so each one is validated (zod), checked against the grants of the calling
+ * instance's own function version (`config.bindings`: a sandbox can only name its own function's
+ * bindings, and the names it reaches — KV namespaces, buckets, topics — are owned by its app, which
+ * deploy enforces), limited (key, value and object sizes; calls in flight) and only then run on
+ * the service. Every failure becomes a reply with a stable code; nothing here throws.
+ *
+ * The wire ops are listed in `sandbox/bindings.ts`.
+ */
+import { isUtf8 } from 'node:buffer';
+import { z } from 'zod';
+import type { Binding, FunctionVersion } from '../domain/index.js';
+import type { KvStore } from '../kv/port.js';
+import { MAX_KV_KEY_BYTES, MAX_KV_VALUE_BYTES } from '../kv/port.js';
+import type { HostMessage, SandboxMessage } from '../sandbox/protocol.js';
+import { BINDING_LIMITS } from '../sandbox/protocol.js';
+import { NimbusError, type ErrorCode } from '../shared/errors.js';
+import type { ObjectStore } from '../storage/port.js';
+import { MAX_OBJECT_BYTES } from '../storage/port.js';
+import type { TopicPublisher } from '../triggers/port.js';
+
+/**
+ * The services bindings reach. Read at call time, so the composition root may fill one in after
+ * the runtime exists; a missing one answers BINDING_ERROR "not available".
+ */
+export interface BindingServices {
+  kv?: KvStore | undefined;
+  objects?: ObjectStore | undefined;
+  topics?: TopicPublisher | undefined;
+}
+
+export type BindingCall = Extract<SandboxMessage, { t: 'call' }>;
+export type BindingPart = Extract<SandboxMessage, { t: 'part' }>;
+export type BindingReply = Extract<HostMessage, { t: 'reply' }>;
+
+/** Calls one instance may have in flight; more is a runaway loop, not a workload. */
+const MAX_IN_FLIGHT = 64;
+/** Base64 characters of `part`s an instance may have buffered: one largest object. */
+const MAX_PART_CHARS_BUFFERED = Math.ceil(MAX_OBJECT_BYTES / 3) * 4;
+
+const key = z.string().min(1);
+const listOptions = z.strictObject({
+  prefix: z.string().max(1024).optional(),
+  cursor: z.string().max(4096).optional(),
+  limit: z.number().int().min(1).max(1000).optional(),
+});
+const OPS = {
+  kv: {
+    get: z.tuple([key]),
+    put: z.tuple([key, z.string(), z.number().min(1).max(10 * 365 * 24 * 3600).nullable()]),
+    delete: z.tuple([key]),
+    list: z.tuple([listOptions]),
+  },
+  bucket: {
+    get: z.tuple([key]),
+    head: z.tuple([key]),
+    list: z.tuple([listOptions]),
+    put: z.tuple([key, z.object({ data: z.string(), b64: z.boolean() }).nullable(), z.string().min(1).max(256).nullable()]),
+    delete: z.tuple([key]),
+  },
+  topic: {
+    publish: z.tuple([z.array(z.unknown()).min(1).max(BINDING_LIMITS.topicBatchMessages)]),
+  },
+} as const;
+const BUCKET_WRITES = new Set(['put', 'delete']);
+
+export class BindingHost {
+  constructor(private readonly services: BindingServices) {}
+
+  /** One instance's end of the calls: buffers `part`s, caps calls in flight, sends each reply. */
+  session(fn: FunctionVersion, reply: (message: BindingReply) => void): (message: BindingCall | BindingPart) => void {
+    const parts = new Map<number, { slices: string[]; chars: number; overflow: boolean }>();
+    let buffered = 0;
+    let inFlight = 0;
+    return (m) => {
+      if (m.t === 'part') {
+        const entry = parts.get(m.cid) ?? { slices: [], chars: 0, overflow: false };
+        parts.set(m.cid, entry);
+        if (buffered + m.data.length > MAX_PART_CHARS_BUFFERED) {
+          // Dropped: the call it belongs to fails VALUE_TOO_LARGE.
+          buffered -= entry.chars;
+          Object.assign(entry, { slices: [], chars: 0, overflow: true });
+        } else if (!entry.overflow) {
+          entry.slices.push(m.data);
+          entry.chars += m.data.length;
+          buffered += m.data.length;
+        }
+        return;
+      }
+      const entry = parts.get(m.cid);
+      parts.delete(m.cid);
+      if (entry) buffered -= entry.chars;
+      if (entry?.overflow) return reply(failure(m.cid, 'VALUE_TOO_LARGE', `the object is larger than ${MAX_OBJECT_BYTES} bytes, the most an object may be`));
+      if (inFlight >= MAX_IN_FLIGHT) return reply(failure(m.cid, 'BINDING_ERROR', `more than ${MAX_IN_FLIGHT} binding calls in flight at once; await some before starting more`));
+      inFlight++;
+      void this.call(fn, m, entry ? Buffer.from(entry.slices.join(''), 'base64') : undefined).then((r) => {
+        inFlight--;
+        reply(r);
+      });
+    };
+  }
+
+  /** Run one call for an instance of `fn`. Never rejects. `blob`: a body sent as `part`s. */
+  async call(fn: FunctionVersion, m: BindingCall, blob?: Buffer): Promise<BindingReply> {
+    try {
+      const value = await this.run(fn, m, blob);
+      return { t: 'reply', cid: m.cid, ok: true, value: value ?? null };
+    } catch (err) {
+      if (err instanceof NimbusError) return failure(m.cid, err.code, err.message);
+      return failure(m.cid, 'BINDING_ERROR', `${m.binding}.${m.op} failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  private async run(fn: FunctionVersion, m: BindingCall, blob: Buffer | undefined): Promise<unknown> {
+    const binding = grant(fn, m);
+    const schema = (OPS[binding.type] as Record<string, z.ZodType<unknown[]>>)[m.op];
+    if (!Object.hasOwn(OPS[binding.type], m.op) || !schema) {
+      throw new NimbusError('BINDING_ERROR', `env.${m.binding} is a ${binding.type} binding; it has no operation "${m.op}"`);
+    }
+    const parsed = schema.safeParse(m.args);
+    if (!parsed.success) throw new NimbusError('BINDING_ERROR', `bad arguments to env.${m.binding}.${m.op}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'args'}: ${i.message}`).join('; ')}`);
+    const args = parsed.data;
+    switch (binding.type) {
+      case 'kv':
+        return this.kv(binding.kv, m.op, args);
+      case 'bucket':
+        return this.bucket(binding.bucket, m.op, args, blob);
+      case 'topic':
+        return this.topic(binding.topic, args);
+    }
+  }
+
+  private async kv(namespace: string, op: string, args: unknown[]): Promise<unknown> {
+    const kv = available(this.services.kv, 'KV');
+    if (op === 'list') return kv.list(namespace, args[0] as z.infer<typeof listOptions>);
+    const k = checkKey(args[0] as string, MAX_KV_KEY_BYTES);
+    if (op === 'get') return kv.get(namespace, k);
+    if (op === 'delete') return kv.delete(namespace, k);
+    const value = args[1] as string;
+    const bytes = Buffer.byteLength(value);
+    if (bytes > MAX_KV_VALUE_BYTES) throw new NimbusError('VALUE_TOO_LARGE', `the value is ${bytes} bytes; a KV value may be at most ${MAX_KV_VALUE_BYTES}`);
+    const ttl = args[2] as number | null;
+    return kv.put(namespace, k, value, ttl === null ? {} : { ttlSeconds: ttl });
+  }
+
+  private async bucket(bucket: string, op: string, args: unknown[], blob: Buffer | undefined): Promise<unknown> {
+    const objects = available(this.services.objects, 'Object storage');
+    if (op === 'list') return objects.list(bucket, args[0] as z.infer<typeof listOptions>);
+    const k = checkKey(args[0] as string, BINDING_LIMITS.objectKeyBytes);
+    switch (op) {
+      case 'get': {
+        const got = await objects.get(bucket, k);
+        if (!got) return null;
+        const text = isUtf8(got.body);
+        return { info: got.info, data: got.body.toString(text ? 'utf8' : 'base64'), b64: !text };
+      }
+      case 'head':
+        return (await objects.head(bucket, k)) ?? null;
+      case 'delete':
+        return objects.delete(bucket, k);
+      default: {
+        const inline = args[1] as { data: string; b64: boolean } | null;
+        const body = inline ? Buffer.from(inline.data, inline.b64 ? 'base64' : 'utf8') : blob;
+        if (!body) throw new NimbusError('BINDING_ERROR', `env put: no body was sent for "${k}"`);
+        if (body.length > MAX_OBJECT_BYTES) throw new NimbusError('VALUE_TOO_LARGE', `the object is ${body.length} bytes or more; an object may be at most ${MAX_OBJECT_BYTES}`);
+        const contentType = args[2] as string | null;
+        return objects.put(bucket, k, body, contentType ?? undefined);
+      }
+    }
+  }
+
+  private async topic(topic: string, args: unknown[]): Promise<unknown> {
+    const topics = available(this.services.topics, 'Topics');
+    const messages = args[0] as unknown[];
+    let total = 0;
+    for (const message of messages) {
+      const bytes = Buffer.byteLength(JSON.stringify(message) ?? '');
+      if (bytes > BINDING_LIMITS.topicMessageBytes) throw new NimbusError('VALUE_TOO_LARGE', `a message is ${bytes} bytes; a topic message may be at most ${BINDING_LIMITS.topicMessageBytes}`);
+      total += bytes;
+    }
+    if (total > BINDING_LIMITS.topicBatchBytes) throw new NimbusError('VALUE_TOO_LARGE', `the batch is ${total} bytes; a batch may be at most ${BINDING_LIMITS.topicBatchBytes}`);
+    return topics.publish(topic, messages);
+  }
+}
+
+/** The binding the call names, if the function's manifest grants it for this operation. */
+function grant(fn: FunctionVersion, m: BindingCall): Binding {
+  const where = `functions.${fn.name}.bindings in nimbus.yaml`;
+  const bindings = fn.config.bindings ?? {};
+  const binding = Object.hasOwn(bindings, m.binding) ? bindings[m.binding] : undefined;
+  if (!binding) {
+    throw new NimbusError('BINDING_NOT_GRANTED', `${fn.app}/${fn.name} has no binding named "${m.binding}": add it under ${where}, e.g. ${m.binding}: { kv: <namespace> } (or { bucket: <name> }, { topic: <name> }), and deploy again`);
+  }
+  if (binding.type === 'bucket' && Object.hasOwn(OPS.bucket, m.op)) {
+    const writes = BUCKET_WRITES.has(m.op);
+    if ((writes && binding.access === 'read') || (!writes && binding.access === 'write')) {
+      const need = binding.access === 'read' ? 'readwrite (or write)' : 'readwrite (or read)';
+      throw new NimbusError('BINDING_NOT_GRANTED', `env.${m.binding} is bound to bucket "${binding.bucket}" with access: ${binding.access}, which does not allow ${m.op}(): set access: ${need} on ${m.binding} under ${where}, and deploy again`);
+    }
+  }
+  return binding;
+}
+
+function available<T>(service: T | undefined, what: string): T {
+  if (!service) throw new NimbusError('BINDING_ERROR', `${what} is not available on this server`);
+  return service;
+}
+
+function checkKey(k: string, max: number): string {
+  const bytes = Buffer.byteLength(k);
+  if (bytes > max) throw new NimbusError('VALUE_TOO_LARGE', `the key is ${bytes} bytes; a key may be at most ${max}`);
+  return k;
+}
+
+function failure(cid: number, code: ErrorCode, message: string): BindingReply {
+  return { t: 'reply', cid, ok: false, error: { code, message } };
+}
