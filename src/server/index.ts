@@ -9,6 +9,7 @@ import { ControlApi } from '../control/index.js';
 import { storageRoutes } from '../control/storage-routes.js';
 import { Deployments } from '../deploy/index.js';
 import { Gateway } from '../gateway/index.js';
+import { SqliteKvStore } from '../kv/index.js';
 import { SqliteEventQueue } from '../queue/sqlite.js';
 import { Runtime, SandboxProcess, UidAllocator, WarmPool } from '../runtime/index.js';
 import { systemClock } from '../shared/clock.js';
@@ -45,6 +46,8 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
   const objects = FsObjectStore.open({ dir: join(dataDir, 'buckets'), db: triggersDb, buckets: resources, queue: events, log });
   const topics = new Topics({ queue: events, resources });
   const scheduler = new Scheduler({ queue: events, state: new SqliteScheduleState(triggersDb), log });
+  // KV namespaces for bindings: own connection, table of store migration 0003.
+  const kv = SqliteKvStore.open({ file: dbFile });
   const files = prepareSandboxFiles();
   const uids = process.getuid?.() === 0 ? new UidAllocator() : undefined;
 
@@ -70,6 +73,8 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     clock: systemClock,
     onRecord: (r, logged) => telemetry.record(r, logged),
     onLog: (l) => telemetry.log(l),
+    // What `bindings:` reach from inside functions; every call is checked by the runtime's BindingHost.
+    bindings: { kv, objects, topics },
     log,
   });
   const gateway = new Gateway({ runtime, log, events });
@@ -110,6 +115,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
           await Promise.all([gateway.close(), control.close()]);
           await Promise.all([scheduler.close(), objects.close()]);
           await runtime.close();
+          await kv.close();
           await pool.close();
           await Promise.all([...processes].map((p) => p.stop(500)));
           await telemetry.close();
@@ -123,6 +129,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
   } catch (err) {
     await Promise.allSettled([gateway.close(0), control.close(), scheduler.close(), objects.close()]);
     await runtime.close();
+    await kv.close();
     await pool.close();
     await events.close();
     triggersDb.close();
