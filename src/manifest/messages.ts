@@ -88,10 +88,9 @@ function familyAt(path: (string | number)[]): OneOf | undefined {
 
 // Where each strict object lives in the raw manifest, so an unknown key can list the valid ones.
 function allowedKeys(path: (string | number)[]): string[] {
-  const keysOf = (shape: object): string[] => Object.keys(shape);
-  if (path.length === 0) return keysOf(manifestSchema.shape);
-  if (path.length === 1 && path[0] === 'defaults') return keysOf(defaultsSchema.shape);
-  if (path.length === 2 && path[0] === 'functions') return keysOf(functionSchema.shape);
+  if (path.length === 0) return Object.keys(manifestSchema.shape);
+  if (path.length === 1 && path[0] === 'defaults') return Object.keys(defaultsSchema.shape);
+  if (path.length === 2 && path[0] === 'functions') return Object.keys(functionSchema.shape);
   if (path.at(-1) === 'destinations' && path.length === (path[0] === 'defaults' ? 2 : 3)) return ['onSuccess', 'onFailure'];
   return [];
 }
