@@ -69,6 +69,13 @@ describe('parseManifest: errors in async-event settings and bindings', () => {
     ]);
   });
 
+  it('accepts a destination naming a function that has errors of its own', async () => {
+    const caught = await catchManifestError(() =>
+      parseManifest(lines('app: a', 'functions:', '  f:', '    handler: f.js', '    destinations: { onFailure: { function: g } }', '  g: { handler: g.js, memory: 1 }')),
+    );
+    assert.deepEqual(where(caught), [[6, 31, 'functions.g.memory']]);
+  });
+
   it('checks binding names, kinds, resource names and access', async () => {
     const caught = await withF(
       '    bindings:',

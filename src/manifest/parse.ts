@@ -80,7 +80,7 @@ function normalizeFunctions(raw: unknown): { functions: Record<string, FunctionC
     if (FUNCTION_NAME.test(name) && parsed.success) functions[name] = applyDefaults(parsed.data, defaults);
   }
   const seen = new Set<string>();
-  const issues = checkFunctions(functions)
+  const issues = checkFunctions(functions, Object.keys(rawFunctions))
     .map(({ path, message }): PathIssue => ({ ...rawPathOf(path, functions, raw), message }))
     // A default shared by several functions fails the same way for each: say it once.
     .filter((issue) => {

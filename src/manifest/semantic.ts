@@ -24,7 +24,11 @@ interface Claimed<T> {
  * Route and webhook conflicts inside the app, minInstances above concurrency, destinations
  * naming unknown functions, webhook secrets missing from env, bindings shadowing env variables.
  */
-export function checkFunctions(functions: Record<string, FunctionConfig>): SemanticIssue[] {
+export function checkFunctions(
+  functions: Record<string, FunctionConfig>,
+  /** Every function of the app, also those left out of `functions` for errors of their own. */
+  names: readonly string[] = Object.keys(functions),
+): SemanticIssue[] {
   const issues: SemanticIssue[] = [];
   const routes: Claimed<HttpTrigger>[] = [];
   const webhooks: Claimed<WebhookTrigger>[] = [];
@@ -49,10 +53,10 @@ export function checkFunctions(functions: Record<string, FunctionConfig>): Seman
     });
     for (const key of ['onSuccess', 'onFailure'] as const) {
       const destination = config.destinations[key];
-      if (destination === null || !('function' in destination) || functions[destination.function] !== undefined) continue;
+      if (destination === null || !('function' in destination) || names.includes(destination.function)) continue;
       issues.push({
         path: ['functions', fn, 'destinations', key, 'function'],
-        message: `"${destination.function}" is not a function of this app: name one of ${Object.keys(functions).join(', ')}, or use { topic: <name> }`,
+        message: `"${destination.function}" is not a function of this app: name one of ${names.join(', ')}, or use { topic: <name> }`,
       });
     }
     for (const name of Object.keys(config.bindings)) {
