@@ -18,6 +18,7 @@ import type {
   LogsQuery,
   VersionView,
 } from './types.js';
+import type { BucketView, ObjectInfo, ObjectList, PublishResult, TopicView } from './storage-types.js';
 
 export interface NimbusClientOptions {
   /** The control API's base URL, e.g. http://127.0.0.1:8081 */
@@ -31,10 +32,13 @@ export interface NimbusClientOptions {
 type Query = Record<string, string | number | undefined>;
 
 interface Call {
-  method: 'GET' | 'PUT' | 'POST' | 'DELETE';
+  method: 'GET' | 'PUT' | 'POST' | 'DELETE' | 'HEAD';
   path: string;
   query?: Query;
   body?: unknown;
+  /** A body sent as is (objects) instead of JSON. */
+  raw?: { bytes: Uint8Array; contentType: string };
+  headers?: Record<string, string>;
 }
 
 const seg = encodeURIComponent;
@@ -148,6 +152,54 @@ export class NimbusClient {
     });
   }
 
+  /** Publish one JSON message to a topic: one delivery per subscribed function. */
+  async publish(topic: string, message: unknown): Promise<PublishResult> {
+    return this.#json({ method: 'POST', path: `/v1/topics/${seg(topic)}`, body: message ?? null });
+  }
+
+  /** Publish several messages at once (all accepted, or none). */
+  async publishBatch(topic: string, messages: unknown[]): Promise<PublishResult> {
+    return this.#json({ method: 'POST', path: `/v1/topics/${seg(topic)}`, body: { messages }, headers: { 'x-nimbus-batch': 'true' } });
+  }
+
+  async listTopics(): Promise<TopicView[]> {
+    return (await this.#json<{ topics: TopicView[] }>({ method: 'GET', path: '/v1/topics' })).topics;
+  }
+
+  async listBuckets(): Promise<BucketView[]> {
+    return (await this.#json<{ buckets: BucketView[] }>({ method: 'GET', path: '/v1/buckets' })).buckets;
+  }
+
+  /** Store (replace) an object; its bucket's subscribers get a `created` event. */
+  async putObject(bucket: string, key: string, body: Uint8Array | string, contentType?: string): Promise<ObjectInfo> {
+    const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body;
+    const type = contentType ?? (typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/octet-stream');
+    return this.#json({ method: 'PUT', path: objectPath(bucket, key), raw: { bytes, contentType: type } });
+  }
+
+  /** The object's bytes and metadata; OBJECT_NOT_FOUND when there is none. */
+  async getObject(bucket: string, key: string): Promise<{ info: ObjectInfo; body: Buffer }> {
+    const res = await this.#send({ method: 'GET', path: objectPath(bucket, key) });
+    if (!res.ok) throw errorFromAnswer(res.status, await res.text());
+    return { info: objectInfo(bucket, key, res.headers), body: Buffer.from(await res.arrayBuffer()) };
+  }
+
+  /** The object's metadata without its bytes. */
+  async headObject(bucket: string, key: string): Promise<ObjectInfo> {
+    const res = await this.#send({ method: 'HEAD', path: objectPath(bucket, key) });
+    if (!res.ok) throw res.status === 404 ? new NimbusError('OBJECT_NOT_FOUND', `bucket "${bucket}" has no object "${key}" (or no such bucket)`) : errorFromAnswer(res.status, '');
+    return objectInfo(bucket, key, res.headers);
+  }
+
+  async deleteObject(bucket: string, key: string): Promise<{ deleted: boolean }> {
+    return this.#json({ method: 'DELETE', path: objectPath(bucket, key) });
+  }
+
+  /** Keys in order; pass the answer's `cursor` to get the next page. */
+  async listObjects(bucket: string, query: { prefix?: string; cursor?: string; limit?: number } = {}): Promise<ObjectList> {
+    return this.#json({ method: 'GET', path: `/v1/buckets/${seg(bucket)}/objects`, query: { prefix: query.prefix, cursor: query.cursor, limit: query.limit } });
+  }
+
   /** The server's OpenAPI 3.1 document. */
   async openApi(): Promise<Record<string, unknown>> {
     return this.#json({ method: 'GET', path: '/v1/openapi.json' });
@@ -176,8 +228,12 @@ export class NimbusClient {
     for (const [k, v] of Object.entries(call.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.#key !== undefined) headers['authorization'] = `Bearer ${this.#key}`;
+    Object.assign(headers, call.headers);
     const init: RequestInit = { method: call.method, headers };
-    if (call.body !== undefined) {
+    if (call.raw !== undefined) {
+      headers['content-type'] = call.raw.contentType;
+      init.body = call.raw.bytes;
+    } else if (call.body !== undefined) {
       headers['content-type'] = 'application/json';
       init.body = JSON.stringify(call.body);
     }
@@ -192,6 +248,22 @@ export class NimbusClient {
       );
     }
   }
+}
+
+/** The whole key is one encoded segment ('/' → %2F): the server decodes it back. */
+function objectPath(bucket: string, key: string): string {
+  return `/v1/buckets/${seg(bucket)}/objects/${seg(key)}`;
+}
+
+function objectInfo(bucket: string, key: string, h: Headers): ObjectInfo {
+  return {
+    bucket,
+    key,
+    size: Number(h.get('content-length') ?? 0),
+    etag: h.get('etag') ?? '',
+    contentType: h.get('content-type') ?? 'application/octet-stream',
+    uploadedAt: Number(h.get('x-nimbus-uploaded-at') ?? Date.parse(h.get('last-modified') ?? '')),
+  };
 }
 
 function fnPath(app: string, fn: string): string {

@@ -11,7 +11,7 @@ import { NimbusClient } from './client.js';
 
 function documentedEndpoints(): Set<string> {
   const doc = readFileSync(new URL('../../../docs/control-api.md', import.meta.url), 'utf8');
-  const found = [...doc.matchAll(/^\| `(GET|PUT|POST|DELETE) (\/[^`?]*)/gm)].map((m) => `${m[1]} ${m[2]}`);
+  const found = [...doc.matchAll(/^\| `(GET|PUT|POST|DELETE|HEAD) (\/[^`?]*)/gm)].map((m) => `${m[1]} ${m[2]}`);
   assert.ok(found.length >= 10, 'the endpoint table of docs/control-api.md was not found');
   return new Set(found);
 }
@@ -31,7 +31,8 @@ async function clientEndpoints(): Promise<Set<string>> {
   const hits = new Set<string>();
   const fakeFetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const url = new URL(input instanceof Request ? input.url : input);
-    const path = url.pathname.replace('/APP', '/{app}').replace('/FN', '/{fn}').replace('/ID', '/{id}');
+    const path = url.pathname.replace('/APP', '/{app}').replace('/FN', '/{fn}').replace('/ID', '/{id}')
+      .replace('/TOPIC', '/{topic}').replace('/BUCKET', '/{bucket}').replace('/KEY', '/{key}');
     hits.add(`${init?.method ?? 'GET'} ${path}`);
     return new Response('{}', { status: 200, headers: { 'x-nimbus-invocation-id': 'x' } });
   };
@@ -52,6 +53,15 @@ async function clientEndpoints(): Promise<Set<string>> {
     c.listInvocations('APP', 'FN'),
     c.getInvocation('ID'),
     c.logs('APP', 'FN'),
+    c.publish('TOPIC', {}),
+    c.publishBatch('TOPIC', [{}]),
+    c.listTopics(),
+    c.listBuckets(),
+    c.listObjects('BUCKET'),
+    c.putObject('BUCKET', 'KEY', 'x'),
+    c.getObject('BUCKET', 'KEY'),
+    c.headObject('BUCKET', 'KEY'),
+    c.deleteObject('BUCKET', 'KEY'),
   ]);
   return hits;
 }

@@ -3,3 +3,4 @@ export type { NimbusClientOptions } from './client.js';
 export { deployDir } from './deploy.js';
 export type { DeployDirResult } from './deploy.js';
 export type * from './types.js';
+export type * from './storage-types.js';

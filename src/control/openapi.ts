@@ -3,6 +3,7 @@
  * It mirrors docs/control-api.md; error codes come from ERROR_STATUS so the two cannot drift.
  */
 import { ERROR_STATUS, type ErrorCode } from '../shared/errors.js';
+import { storageOpenApi } from './openapi-storage.js';
 
 type Schema = Record<string, unknown>;
 
@@ -45,6 +46,7 @@ const param = (name: string, description: string, schema: Schema = str, where: '
 });
 const appParam = param('app', 'app name');
 const fnParam = param('fn', 'function name');
+const storage = storageOpenApi({ ref, obj, arrayOf, json, ok, errors, param, str, int, epochMs });
 
 const httpTrigger = obj({
   type: { const: 'http' },
@@ -136,6 +138,7 @@ const schemas: Record<string, Schema> = {
     stream: { enum: ['stdout', 'stderr', 'system'] },
     line: str,
   }),
+  ...storage.schemas,
 };
 
 const deleted = ok('deleted', obj({ deleted: { const: true } }));
@@ -156,7 +159,7 @@ const paths = {
       summary: "deploy an app: the spec becomes the app's whole set of functions",
       description: 'Functions whose code and config are unchanged keep their version; functions missing from the spec are deleted.',
       requestBody: { required: true, ...json(ref('DeployRequest')) },
-      responses: { '200': ok('deployed', ref('DeployResult')), ...errors('MANIFEST_INVALID', 'ROUTE_CONFLICT') },
+      responses: { '200': ok('deployed', ref('DeployResult')), ...errors('MANIFEST_INVALID', 'ROUTE_CONFLICT', 'RESOURCE_CONFLICT') },
     },
     delete: { summary: 'delete an app and all its functions', responses: { '200': deleted, ...errors('APP_NOT_FOUND') } },
   },
@@ -263,6 +266,7 @@ const paths = {
       },
     },
   },
+  ...storage.paths,
 };
 
 export const openApiDocument = {

@@ -96,6 +96,7 @@ function objectHeaders(info: ObjectInfo): Record<string, string> {
     'content-length': String(info.size),
     etag: info.etag,
     'last-modified': new Date(info.uploadedAt).toUTCString(),
+    'x-nimbus-uploaded-at': String(info.uploadedAt),
   };
 }
 
