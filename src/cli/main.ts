@@ -12,6 +12,7 @@ import { registerInitCommand } from './commands/init.js';
 import { registerInvokeCommands } from './commands/invoke.js';
 import { registerLogsCommand } from './commands/logs.js';
 import { registerSchemaCommand } from './commands/schema.js';
+import { registerStorageCommands } from './commands/storage.js';
 import { registerUpCommand } from './commands/up.js';
 import { type CliContext, createContext, unauthorizedHint } from './context.js';
 import { reportError } from './output.js';
@@ -50,6 +51,7 @@ function buildProgram(ctx: CliContext, state: { json: boolean }): Command {
   registerInvokeCommands(program, ctx);
   registerLogsCommand(program, ctx);
   registerSchemaCommand(program);
+  registerStorageCommands(program, ctx);
   return program;
 }
 
