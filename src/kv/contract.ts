@@ -118,6 +118,19 @@ export function kvContract(name: string, make: (clock: FakeClock) => KvStore & {
       assert.equal(exact.cursor, null, 'a page that ends exactly at the last key has no cursor');
     });
 
+    it('drops a whole namespace (live values counted), leaving the others', async () => {
+      await kv.put('s', 'a', '1');
+      await kv.put('s', 'b', '1', { ttlSeconds: 1 });
+      await kv.put('s', 'c', '1', { ttlSeconds: 100 });
+      await kv.put('t', 'a', 'kept');
+      clock.advance(1_000);
+      assert.equal(await kv.deleteNamespace('s'), 2);
+      assert.deepEqual(await names('s'), []);
+      assert.equal(await kv.get('s', 'a'), null);
+      assert.equal(await kv.get('t', 'a'), 'kept');
+      assert.equal(await kv.deleteNamespace('never'), 0);
+    });
+
     it('a cursor skips keys deleted or expired since, and still finds later ones', async () => {
       for (const k of ['a', 'b', 'c', 'd']) await kv.put('s', k, '1', k === 'c' ? { ttlSeconds: 1 } : {});
       const first = await kv.list('s', { limit: 2 });

@@ -47,6 +47,12 @@ export class MemoryKvStore implements KvStore {
     };
   }
 
+  async deleteNamespace(namespace: string): Promise<number> {
+    const ns = this.namespaces.get(namespace);
+    this.namespaces.delete(namespace);
+    return ns ? [...ns.values()].filter((e) => this.live(e)).length : 0;
+  }
+
   /** Forget expired values (they are already invisible); returns how many. */
   sweep(): number {
     let n = 0;

@@ -13,6 +13,11 @@ export interface KvStore {
   put(namespace: string, key: string, value: string, options?: { ttlSeconds?: number }): Promise<void>;
   delete(namespace: string, key: string): Promise<void>;
   list(namespace: string, options?: { prefix?: string; cursor?: string; limit?: number }): Promise<KvListResult>;
+  /**
+   * Drop a whole namespace; returns how many values it held. For when no app names it any more:
+   * the next app to claim the name must not read the old owner's data.
+   */
+  deleteNamespace(namespace: string): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -39,6 +39,8 @@ export class SqliteKvStore implements KvStore {
       put: db.prepare(`INSERT INTO kv (namespace, key, value, expires_at) VALUES (?, ?, ?, ?)
         ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`) as Database.Statement<[string, string, string, number | null]>,
       delete: db.prepare('DELETE FROM kv WHERE namespace = ? AND key = ?') as Database.Statement<[string, string]>,
+      dropLive: db.prepare('DELETE FROM kv WHERE namespace = ? AND (expires_at IS NULL OR expires_at > ?)') as Database.Statement<[string, number]>,
+      dropAll: db.prepare('DELETE FROM kv WHERE namespace = ?') as Database.Statement<[string]>,
       list: db.prepare(`SELECT key, expires_at FROM kv WHERE namespace = ? AND key > ? AND key >= ? AND key <= ?
         AND (expires_at IS NULL OR expires_at > ?) ORDER BY key LIMIT ?`) as Database.Statement<[string, string, string, string, number, number], Row>,
       sweep: db.prepare(`DELETE FROM kv WHERE rowid IN
@@ -87,6 +89,14 @@ export class SqliteKvStore implements KvStore {
       keys: page.map((r) => ({ name: r.key, expiration: r.expires_at })),
       cursor: rows.length > limit && last ? encodeCursor(last.key) : null,
     };
+  }
+
+  async deleteNamespace(namespace: string): Promise<number> {
+    return this.db.transaction(() => {
+      const live = this.stmts.dropLive.run(namespace, this.clock.now()).changes;
+      this.stmts.dropAll.run(namespace);
+      return live;
+    })();
   }
 
   /** Delete expired values, a batch at a time; returns how many. */

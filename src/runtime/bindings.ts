@@ -68,8 +68,11 @@ const BUCKET_WRITES = new Set(['put', 'delete']);
 export class BindingHost {
   constructor(private readonly services: BindingServices) {}
 
-  /** One instance's end of the calls: buffers `part`s, caps calls in flight, sends each reply. */
-  session(fn: FunctionVersion, reply: (message: BindingReply) => void): (message: BindingCall | BindingPart) => void {
+  /**
+   * One instance's end of the calls: buffers `part`s, caps calls in flight, sends each reply.
+   * `onRefused` hears of each BINDING_NOT_GRANTED (for the function's log: code may swallow the error).
+   */
+  session(fn: FunctionVersion, reply: (message: BindingReply) => void, onRefused?: (inv: string | null, message: string) => void): (message: BindingCall | BindingPart) => void {
     const parts = new Map<number, { slices: string[]; chars: number; overflow: boolean }>();
     let buffered = 0;
     let inFlight = 0;
@@ -96,6 +99,7 @@ export class BindingHost {
       inFlight++;
       void this.call(fn, m, entry ? Buffer.from(entry.slices.join(''), 'base64') : undefined).then((r) => {
         inFlight--;
+        if (!r.ok && r.error.code === 'BINDING_NOT_GRANTED') onRefused?.(m.inv, `binding call refused: ${r.error.message}`);
         reply(r);
       });
     };

@@ -273,7 +273,7 @@ export class Runtime {
         else setImmediate(() => void this.ensureMinInstances(state));
       },
       onSlotFree: () => {},
-      onBinding: this.bindings.session(fn, (reply) => proc.send(reply)),
+      onBinding: this.bindings.session(fn, (reply) => proc.send(reply), (id, line) => this.log({ app: fn.app, function: fn.name, version: fn.version, id }, 'system', line)),
     };
     // The code is usually cached; when it is not, the instance is created once it arrives.
     instance = new Instance(proc, fn, codePromise, hooks, this.options.clock.now());
