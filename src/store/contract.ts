@@ -231,11 +231,15 @@ export function storeContract(name: string, make: (clock: () => number) => Promi
         assert.equal(await store.getInvocation('nope'), undefined);
       });
 
-      it('keeps the first record when an id repeats, so a retried batch is harmless', async () => {
-        await store.insertInvocations([invocation('inv-1', 1_000)]);
-        await store.insertInvocations([invocation('inv-1', 1_000, { status: 'timeout' }), invocation('inv-2', 1_001)]);
-        assert.equal((await store.getInvocation('inv-1'))?.status, 'ok');
-        assert.equal((await store.getInvocation('inv-2'))?.startedAt, 1_001);
+      it('keeps the latest attempt when an id repeats, whatever order the batches arrive in', async () => {
+        const first = invocation('inv-1', 1_000, { status: 'error', errorCode: 'FUNCTION_ERROR', errorMessage: 'boom', trigger: 'event' });
+        const second = invocation('inv-1', 3_000, { status: 'ok', trigger: 'event' });
+        await store.insertInvocations([first, invocation('inv-2', 1_001)]);
+        await store.insertInvocations([second]);
+        assert.deepEqual(await store.getInvocation('inv-1'), second);
+        await store.insertInvocations([first]);
+        assert.deepEqual(await store.getInvocation('inv-1'), second, 'an older attempt replayed changes nothing');
+        assert.deepEqual((await store.listInvocations({ app: 'shop', function: 'cart' })).map((r) => [r.id, r.startedAt]), [['inv-1', 3_000], ['inv-2', 1_001]]);
       });
 
       it('lists one function newest first, with limit and before', async () => {

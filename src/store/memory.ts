@@ -173,8 +173,12 @@ export class MemoryStore implements Store {
   }
 
   async insertInvocations(records: InvocationRecord[]): Promise<void> {
-    // First record wins on a duplicate id, so a retried batch is harmless (as in SQLite).
-    for (const r of records) if (!this.#invocations.has(r.id)) this.#invocations.set(r.id, { ...r });
+    // The latest attempt (by start time) wins on a repeated id, as in SQLite: an async event's
+    // retries share its id, and re-applying an older batch changes nothing.
+    for (const r of records) {
+      const held = this.#invocations.get(r.id);
+      if (held === undefined || r.startedAt >= held.startedAt) this.#invocations.set(r.id, { ...r });
+    }
   }
 
   async getInvocation(id: string): Promise<InvocationRecord | undefined> {

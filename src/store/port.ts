@@ -87,7 +87,11 @@ export interface Store {
   /** Point the function at an existing version (rollback). Throws VERSION_NOT_FOUND / FUNCTION_NOT_FOUND. */
   setActiveVersion(app: string, name: string, version: number): Promise<FunctionRecord>;
 
-  /** Append a batch of invocation records in one transaction. */
+  /**
+   * Store a batch of invocation records in one transaction. A record whose id is already stored
+   * replaces it when it started at the same time or later (the attempts of an async event share
+   * its id: the latest attempt wins); an older one is ignored.
+   */
   insertInvocations(records: InvocationRecord[]): Promise<void>;
   getInvocation(id: string): Promise<InvocationRecord | undefined>;
   listInvocations(query: InvocationQuery): Promise<InvocationRecord[]>;

@@ -69,9 +69,17 @@ function prepare(db: Database.Database) {
     gcCode: db.prepare(
       'DELETE FROM code WHERE NOT EXISTS (SELECT 1 FROM versions v WHERE v.code_hash = code.code_hash)',
     ) as Stmt<[]>,
-    insertInvocation: db.prepare(`INSERT OR IGNORE INTO invocations (id, app, function, version, trigger, started_at,
+    // Every delivery attempt of an async event is recorded under the event's id: the latest attempt
+    // (by start time) wins, so re-applying an older batch cannot bring back a superseded record.
+    insertInvocation: db.prepare(`INSERT INTO invocations (id, app, function, version, trigger, started_at,
       duration_ms, billed_ms, memory_mb, max_memory_mb, cold_start, init_ms, status, error_code, error_message,
-      http_status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`) as Stmt,
+      http_status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (id) DO UPDATE SET app = excluded.app, function = excluded.function, version = excluded.version,
+        trigger = excluded.trigger, started_at = excluded.started_at, duration_ms = excluded.duration_ms,
+        billed_ms = excluded.billed_ms, memory_mb = excluded.memory_mb, max_memory_mb = excluded.max_memory_mb,
+        cold_start = excluded.cold_start, init_ms = excluded.init_ms, status = excluded.status,
+        error_code = excluded.error_code, error_message = excluded.error_message, http_status = excluded.http_status
+      WHERE excluded.started_at >= invocations.started_at`) as Stmt,
     getInvocation: db.prepare('SELECT * FROM invocations WHERE id = ?') as Stmt<[string], rows.InvocationRow>,
     // rowid breaks ties between equal start times (newest insert first) and is part of the index.
     listInvocations: db.prepare(`SELECT * FROM invocations WHERE app = ? AND function = ? AND started_at < ?
