@@ -7,6 +7,8 @@
  * File names are random, never derived from the key, so no key ('/', '..', unicode) can reach
  * outside the bucket's directory. A crash leaves at worst an orphan file (renamed, not committed;
  * or committed delete, not unlinked) or outbox rows: both are handled at start-up (`open`).
+ * Rows are scoped to the app owning the bucket when written: a later owner of the name (after the
+ * first app was deleted) sees an empty bucket, never the other app's objects.
  * Outbox rows carry an idempotency key, so moving one twice (a crash between the enqueue and the
  * outbox delete) is a no-op in the queue.
  */
@@ -85,7 +87,7 @@ export class FsObjectStore implements ObjectStore {
     }
     await rename(tmp, join(dir, file));
     const now = this.clock.now();
-    const obj: StoredObject = { bucket, key, file, size: body.length, etag: `"${createHash('md5').update(body).digest('hex')}"`, contentType: contentType || 'application/octet-stream', uploadedAt: now };
+    const obj: StoredObject = { app: entry.app, bucket, key, file, size: body.length, etag: `"${createHash('md5').update(body).digest('hex')}"`, contentType: contentType || 'application/octet-stream', uploadedAt: now };
     let replaced: string | undefined;
     try {
       replaced = this.table.put(obj, this.events(entry.subscribers, 'created', obj, now));
@@ -99,11 +101,11 @@ export class FsObjectStore implements ObjectStore {
   }
 
   async get(bucket: string, key: string): Promise<{ info: ObjectInfo; body: Buffer } | undefined> {
-    this.mustBucket(bucket);
+    const { app } = this.mustBucket(bucket);
     checkKey(key);
     // A concurrent put or delete may unlink the file between reading the row and the file.
     for (let attempt = 0; ; attempt++) {
-      const obj = this.table.get(bucket, key);
+      const obj = this.table.get(app, bucket, key);
       if (!obj) return undefined;
       try {
         return { info: info(obj), body: await readFile(join(this.o.dir, bucket, obj.file)) };
@@ -114,9 +116,9 @@ export class FsObjectStore implements ObjectStore {
   }
 
   async head(bucket: string, key: string): Promise<ObjectInfo | undefined> {
-    this.mustBucket(bucket);
+    const { app } = this.mustBucket(bucket);
     checkKey(key);
-    const obj = this.table.get(bucket, key);
+    const obj = this.table.get(app, bucket, key);
     return obj && info(obj);
   }
 
@@ -124,7 +126,7 @@ export class FsObjectStore implements ObjectStore {
     const entry = this.mustBucket(bucket);
     checkKey(key);
     const now = this.clock.now();
-    const gone = this.table.delete(bucket, key, (obj) => this.events(entry.subscribers, 'deleted', obj, now));
+    const gone = this.table.delete(entry.app, bucket, key, (obj) => this.events(entry.subscribers, 'deleted', obj, now));
     if (!gone) return false;
     await rm(join(this.o.dir, bucket, gone.file), { force: true });
     this.kick();
@@ -132,17 +134,19 @@ export class FsObjectStore implements ObjectStore {
   }
 
   async list(bucket: string, options: { prefix?: string; cursor?: string; limit?: number } = {}): Promise<ObjectList> {
-    this.mustBucket(bucket);
+    const { app } = this.mustBucket(bucket);
     const limit = Math.min(Math.max(Math.trunc(options.limit ?? MAX_LIST_LIMIT), 1), MAX_LIST_LIMIT);
     const after = options.cursor ? decodeCursor(options.cursor) : '';
-    const rows = this.table.list(bucket, options.prefix ?? '', after, limit + 1);
+    const rows = this.table.list(app, bucket, options.prefix ?? '', after, limit + 1);
     const page = rows.slice(0, limit);
     return { objects: page.map(info), cursor: rows.length > limit ? encodeCursor(page.at(-1)!.key) : null };
   }
 
-  /** Objects and bytes per bucket (buckets without objects are absent). */
+  /** Objects and bytes per bucket, counting its current owner's objects (empty buckets are absent). */
   stats(): Map<string, { objects: number; bytes: number }> {
-    return this.table.stats();
+    const out = new Map<string, { objects: number; bytes: number }>();
+    for (const s of this.table.stats()) if (this.o.buckets.bucket(s.bucket)?.app === s.app) out.set(s.bucket, { objects: s.objects, bytes: s.bytes });
+    return out;
   }
 
   async close(): Promise<void> {

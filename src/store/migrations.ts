@@ -90,6 +90,8 @@ export const MIGRATIONS: readonly string[] = [
   // 0002 triggers and object storage (src/triggers, src/storage). schedule_state: per schedule,
   // every slot at or before handled_until was fired or deliberately skipped, so a restart never
   // fires a slot twice. objects: bucket metadata; the bytes live in <data-dir>/buckets/<bucket>/<file>.
+  // Rows belong to the app that owned the bucket when they were written, so an app that names a
+  // bucket after its previous owner was deleted starts empty instead of reading the other's data.
   // bucket_outbox: bucket events committed with the object's row, moved to the queue after commit.
   `
   CREATE TABLE schedule_state (
@@ -98,6 +100,7 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
 
   CREATE TABLE objects (
+    app          TEXT NOT NULL,
     bucket       TEXT NOT NULL,
     key          TEXT NOT NULL,
     file         TEXT NOT NULL,
@@ -105,8 +108,10 @@ export const MIGRATIONS: readonly string[] = [
     etag         TEXT NOT NULL,
     content_type TEXT NOT NULL,
     uploaded_at  INTEGER NOT NULL,
-    PRIMARY KEY (bucket, key)
+    PRIMARY KEY (app, bucket, key)
   ) STRICT;
+  -- The start-up sweep of orphan files reads every file of a bucket, whoever owns the rows.
+  CREATE INDEX objects_bucket ON objects(bucket);
 
   CREATE TABLE bucket_outbox (
     seq   INTEGER PRIMARY KEY AUTOINCREMENT,
