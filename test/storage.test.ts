@@ -10,7 +10,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../src/cli/run-cli.js';
-import { manifest, startTestNimbus, type TestNimbus } from './support/harness.js';
+import { eventually, manifest, startTestNimbus, type TestNimbus } from './support/harness.js';
 
 const HANDLER = 'export default { fetch: () => new Response("ok") };';
 
@@ -163,8 +163,12 @@ describe('object storage', () => {
       });
     }
     assert.equal((await n.fetch('/page')).status, 404, 'nothing of the refused app was deployed');
+    const bucketDir = join(n.dataDir, 'buckets', 'uploads');
+    assert.ok(readdirSync(bucketDir).length > 0);
     await n.client.deleteApp('media');
     await assert.rejects(n.client.getObject('uploads', 'notes/hello.txt'), { code: 'BUCKET_NOT_FOUND' });
+    // The bucket ceased to exist with the last app naming it: its bytes go too.
+    await eventually(() => readdirSync(bucketDir).length === 0, 5_000, 'the bucket files to be deleted');
     await n.deploy(blog({ B: { bucket: 'uploads' } }));
     // A new owner starts with an empty bucket: it cannot read what the deleted app stored.
     assert.deepEqual((await n.client.listObjects('uploads')).objects, []);

@@ -42,7 +42,16 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
   const events = SqliteEventQueue.open({ file: dbFile });
   // Triggers and object storage: own connection, tables of store migration 0002.
   const triggersDb = openDatabase(dbFile);
-  const resources = new Resources();
+  // A topic, bucket or KV namespace no deployed function names any more ceases to exist, data too.
+  const resources = new Resources({
+    released: ({ kind, name, app }) => {
+      const purge = kind === 'bucket' ? objects.purge(app, name) : kind === 'kv' ? kv.deleteNamespace(name) : undefined;
+      void purge?.then(
+        (n) => n > 0 && log(`${kind} "${name}" is no longer named by app "${app}": ${n} item(s) deleted`),
+        (err: unknown) => log(`${kind} "${name}": deleting its data failed: ${(err as Error).message}`),
+      );
+    },
+  });
   const objects = FsObjectStore.open({ dir: join(dataDir, 'buckets'), db: triggersDb, buckets: resources, queue: events, log });
   const topics = new Topics({ queue: events, resources });
   const scheduler = new Scheduler({ queue: events, state: new SqliteScheduleState(triggersDb), log });

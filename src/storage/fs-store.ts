@@ -142,6 +142,18 @@ export class FsObjectStore implements ObjectStore {
     return { objects: page.map(info), cursor: rows.length > limit ? encodeCursor(page.at(-1)!.key) : null };
   }
 
+  /**
+   * Delete every object `app` stored in `bucket` (the bucket ceased to exist: no deployed function
+   * names it). No events: nothing subscribes to a bucket nobody names. Returns how many.
+   */
+  async purge(app: string, bucket: string): Promise<number> {
+    if (!BUCKET_NAME.test(bucket)) return 0;
+    const files = this.table.purge(app, bucket);
+    // A crash before every unlink leaves orphans, which the next start-up sweeps.
+    for (const file of files) await rm(join(this.o.dir, bucket, file), { force: true });
+    return files.length;
+  }
+
   /** Objects and bytes per bucket, counting its current owner's objects (empty buckets are absent). */
   stats(): Map<string, { objects: number; bytes: number }> {
     const out = new Map<string, { objects: number; bytes: number }>();

@@ -33,6 +33,8 @@ export class ObjectTable {
   private readonly s;
   /** Replace or insert the row and queue its events; returns the file of the row it replaced. */
   readonly put: (obj: StoredObject, events: NewEvent[]) => string | undefined;
+  /** Delete every row of an owner's bucket; returns their files. */
+  readonly purge: (app: string, bucket: string) => string[];
   /** Delete the row and queue the events built from it; undefined when there was none. */
   readonly delete: (app: string, bucket: string, key: string, events: (obj: StoredObject) => NewEvent[]) => StoredObject | undefined;
 
@@ -50,6 +52,8 @@ export class ObjectTable {
       listUpTo: db.prepare(`SELECT ${COLUMNS} FROM objects WHERE app = ? AND bucket = ? AND key >= ? AND key > ? AND key < ?
         ORDER BY key LIMIT ?`) as Stmt<[string, string, string, string, string, number], ObjectRow>,
       files: db.prepare('SELECT file FROM objects WHERE bucket = ?').pluck() as Stmt<[string], string>,
+      ownedFiles: db.prepare('SELECT file FROM objects WHERE app = ? AND bucket = ?').pluck() as Stmt<[string, string], string>,
+      purge: db.prepare('DELETE FROM objects WHERE app = ? AND bucket = ?') as Stmt<[string, string]>,
       stats: db.prepare('SELECT app, bucket, count(*) AS objects, sum(size) AS bytes FROM objects GROUP BY app, bucket') as Stmt<[], { app: string; bucket: string; objects: number; bytes: number }>,
       outbox: db.prepare('INSERT INTO bucket_outbox (event) VALUES (?)') as Stmt<[string]>,
       outboxPage: db.prepare('SELECT seq, event FROM bucket_outbox ORDER BY seq LIMIT ?') as Stmt<[number], { seq: number; event: string }>,
@@ -64,6 +68,11 @@ export class ObjectTable {
       s.upsert.run(obj.app, obj.bucket, obj.key, obj.file, obj.size, obj.etag, obj.contentType, obj.uploadedAt);
       queue(events);
       return old?.file;
+    });
+    this.purge = db.transaction((app: string, bucket: string) => {
+      const files = s.ownedFiles.all(app, bucket);
+      s.purge.run(app, bucket);
+      return files;
     });
     this.delete = db.transaction((app: string, bucket: string, key: string, events: (obj: StoredObject) => NewEvent[]) => {
       const row = s.get.get(app, bucket, key);

@@ -67,6 +67,17 @@ describe('resource ownership', () => {
     assert.equal(r.topic('orders'), undefined);
   });
 
+  it('reports names no deployed function names any more, after the first set only', () => {
+    const released: string[] = [];
+    const r = new Resources({ released: (x) => released.push(`${x.kind}:${x.name}:${x.app}`) });
+    r.setFunctions(shop);
+    assert.deepEqual(released, []);
+    r.setFunctions([shop[0]!]);
+    assert.deepEqual(released.sort(), ['kv:sessions:shop', 'topic:failures:shop']);
+    r.setFunctions([]);
+    assert.deepEqual(released.slice(2).sort(), ['bucket:uploads:shop', 'topic:orders:shop']);
+  });
+
   it('publishes one event per message and subscriber in one enqueue, or TOPIC_NOT_FOUND', async () => {
     const r = new Resources();
     r.setFunctions([...shop, fn('shop', 'audit', config([topic('orders')], { retries: 0 }))]);

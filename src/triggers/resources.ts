@@ -95,6 +95,15 @@ export interface ResourceEntry<T> {
   subscribers: Subscription<T>[];
 }
 
+export interface ResourcesOptions {
+  /**
+   * A name no deployed function names any more (its app was deleted or stopped naming it): the
+   * resource ceases to exist, so its data goes (the next app to claim the name starts empty).
+   * Not called for the first set (start-up), only for changes after it.
+   */
+  released?: (r: { kind: ResourceKind; name: string; app: string }) => void;
+}
+
 /**
  * The resources of the active versions: who owns each topic, bucket and KV namespace and which
  * functions subscribe. Rebuilt whole on every change of the deployed set (`setFunctions`).
@@ -103,6 +112,9 @@ export class Resources {
   private topicMap = new Map<string, ResourceEntry<TopicTrigger>>();
   private bucketMap = new Map<string, ResourceEntry<BucketTrigger>>();
   private kvMap = new Map<string, string>();
+  private initialized = false;
+
+  constructor(private readonly o: ResourcesOptions = {}) {}
 
   setFunctions(active: Iterable<FunctionVersion>): void {
     const topics = new Map<string, ResourceEntry<TopicTrigger>>();
@@ -120,9 +132,17 @@ export class Resources {
         else if (trigger.type === 'bucket') buckets.get(trigger.bucket)?.subscribers.push({ fn, trigger });
       }
     }
+    const released: Array<{ kind: ResourceKind; name: string; app: string }> = [];
+    if (this.initialized) {
+      for (const [name, e] of this.topicMap) if (topics.get(name)?.app !== e.app) released.push({ kind: 'topic', name, app: e.app });
+      for (const [name, e] of this.bucketMap) if (buckets.get(name)?.app !== e.app) released.push({ kind: 'bucket', name, app: e.app });
+      for (const [name, app] of this.kvMap) if (kv.get(name) !== app) released.push({ kind: 'kv', name, app });
+    }
     this.topicMap = topics;
     this.bucketMap = buckets;
     this.kvMap = kv;
+    this.initialized = true;
+    for (const r of released) this.o.released?.(r);
   }
 
   topic(name: string): ResourceEntry<TopicTrigger> | undefined {
