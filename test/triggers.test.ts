@@ -93,8 +93,14 @@ describe('triggers', () => {
     assert.equal(msg!.headers['x-github-event'], 'push');
     const record = await eventually(() => n.client.getInvocation(invocationId).catch(() => undefined), 10_000, 'the webhook invocation record');
     assert.equal(record.function, 'hook');
-    // Only the signed request ever ran.
-    assert.equal((await lines('hook', 'hook')).length, 1);
+    // Bytes that are not UTF-8 arrive as base64, signed over the same raw bytes.
+    const bytes = Buffer.from([0xff, 0x00, 0x80]);
+    const bin = await n.fetch('/hooks/github', { method: 'POST', body: bytes, headers: { 'x-hub-signature-256': sign(bytes) } });
+    assert.equal(bin.status, 202);
+    const both = (await eventually(async () => ((await lines('hook', 'hook')).length >= 2 ? lines('hook', 'hook') : undefined), 15_000, 'the binary webhook to run')) as Array<{ body: string | null; bodyBase64?: string }>;
+    assert.deepEqual(both.map((m) => [m.body, m.bodyBase64]).find(([b]) => b === null), [null, bytes.toString('base64')]);
+    // Only the signed requests ever ran.
+    assert.equal(both.length, 2);
     // A GET on the webhook path is not a webhook (and no HTTP route serves it).
     assert.equal((await n.fetch('/hooks/github')).status, 404);
   });
