@@ -154,6 +154,34 @@ describe('BindingHost', () => {
     assert.equal(code(replies[0]!), 'VALUE_TOO_LARGE');
   });
 
+  it('a session runs at most two object transfers at once; the rest wait their turn', async () => {
+    const store = objects();
+    let running = 0;
+    let peak = 0;
+    const gates: Array<() => void> = [];
+    store.get = async () => {
+      running++;
+      peak = Math.max(peak, running);
+      await new Promise<void>((go) => gates.push(go));
+      running--;
+      return undefined;
+    };
+    const replies: BindingReply[] = [];
+    const session = new BindingHost({ objects: store, kv: new MemoryKvStore() }).session(fn, (r) => replies.push(r));
+    for (let i = 0; i < 4; i++) session(call('FILES', 'get', [`k${i}`]));
+    session(call('SESSIONS', 'get', ['k']));
+    const tick = () => new Promise((r) => setTimeout(r, 5));
+    await tick();
+    assert.equal(running, 2);
+    assert.equal(replies.length, 1, 'a KV call does not wait for transfers');
+    while (replies.length < 5) {
+      gates.shift()?.();
+      await tick();
+    }
+    assert.equal(peak, 2);
+    assert.deepEqual(replies.map(code), ['ok', 'ok', 'ok', 'ok', 'ok']);
+  });
+
   it('keeps the sandbox limits equal to the ports\' (a stale copy would break the channel or the error)', () => {
     assert.equal(BINDING_LIMITS.objectBytes, MAX_OBJECT_BYTES);
   });

@@ -36,6 +36,11 @@ export type BindingReply = Extract<HostMessage, { t: 'reply' }>;
 
 /** Calls one instance may have in flight; more is a runaway loop, not a workload. */
 const MAX_IN_FLIGHT = 64;
+/**
+ * Object reads and writes one instance runs at once; more wait their turn. A 64 MB object is
+ * ~85 MB of base64 text on the host while it crosses, so this bounds what one instance can pin.
+ */
+const MAX_TRANSFERS = 2;
 /** Base64 characters of `part`s an instance may have buffered: one largest object. */
 const MAX_PART_CHARS_BUFFERED = Math.ceil(MAX_OBJECT_BYTES / 3) * 4;
 
@@ -76,6 +81,9 @@ export class BindingHost {
     const parts = new Map<number, { slices: string[]; chars: number; overflow: boolean }>();
     let buffered = 0;
     let inFlight = 0;
+    let transfers = 0;
+    const waiting: Array<() => void> = [];
+    const isTransfer = (m: BindingCall) => (m.op === 'get' || m.op === 'put') && fn.config.bindings?.[m.binding]?.type === 'bucket' && Object.hasOwn(fn.config.bindings, m.binding);
     return (m) => {
       if (m.t === 'part') {
         const entry = parts.get(m.cid) ?? { slices: [], chars: 0, overflow: false };
@@ -97,8 +105,16 @@ export class BindingHost {
       if (entry?.overflow) return reply(failure(m.cid, 'VALUE_TOO_LARGE', `the object is larger than ${MAX_OBJECT_BYTES} bytes, the most an object may be`));
       if (inFlight >= MAX_IN_FLIGHT) return reply(failure(m.cid, 'BINDING_ERROR', `more than ${MAX_IN_FLIGHT} binding calls in flight at once; await some before starting more`));
       inFlight++;
-      void this.call(fn, m, entry ? Buffer.from(entry.slices.join(''), 'base64') : undefined).then((r) => {
+      const transfer = isTransfer(m);
+      const turn = !transfer ? Promise.resolve() : transfers < MAX_TRANSFERS ? (transfers++, Promise.resolve()) : new Promise<void>((go) => waiting.push(go));
+      void turn.then(() => this.call(fn, m, entry ? Buffer.from(entry.slices.join(''), 'base64') : undefined)).then((r) => {
         inFlight--;
+        if (transfer) {
+          // Hand the slot straight to the next waiting transfer, if any.
+          const next = waiting.shift();
+          if (next) next();
+          else transfers--;
+        }
         if (!r.ok && r.error.code === 'BINDING_NOT_GRANTED') onRefused?.(m.inv, `binding call refused: ${r.error.message}`);
         reply(r);
       });
