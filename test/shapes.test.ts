@@ -1,10 +1,12 @@
 /**
- * Event shapes end to end through the runtime: real bundles in real sandbox processes invoked with
+ * Event shapes end to end. First through the runtime alone: real bundles in real sandbox processes invoked with
  * `runtime.invoke(fn, { kind: 'event', event, shape })` — what the event dispatcher does for
  * schedules, topics, webhooks and buckets. The payloads are the queue's (docs/events-plan.md);
  * what the handler saw comes back as its result, and the retry list surfaces on the result.
+ * Then through a whole node: topic, bucket and webhook events enqueued by their triggers.
  */
 import { strict as assert } from 'node:assert';
+import { createHmac } from 'node:crypto';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -16,6 +18,7 @@ import { MemoryKvStore } from '../src/kv/index.js';
 import { Runtime, SandboxProcess, WarmPool, type InvocationOutcome } from '../src/runtime/index.js';
 import { prepareSandboxFiles, type SandboxFiles } from '../src/server/sandbox-files.js';
 import { systemClock } from '../src/shared/clock.js';
+import { eventually, manifest, startTestNimbus, type TestNimbus } from './support/harness.js';
 
 const WEB = `
 export default {
@@ -188,5 +191,80 @@ describe('event shapes through the runtime', () => {
     assert.ok(o.ok);
     assert.equal(o.result.res?.body, 'fetch got {"hi":1}');
     assert.equal(o.result.retry, undefined);
+  });
+});
+
+// Each subscriber writes what it saw into KV, where an HTTP probe reads it back.
+const LAMBDA_SUBSCRIBER = `
+export const handler = async (event, context) => {
+  const failures = [];
+  for (const r of event.Records) {
+    const count = r.attributes.ApproximateReceiveCount;
+    await context.env.SEEN.put('lambda:' + r.messageId + ':' + count, JSON.stringify({ source: r.eventSource, arn: r.eventSourceARN, body: JSON.parse(r.body) }));
+    if (JSON.parse(r.body).failOnce && count === '1') failures.push({ itemIdentifier: r.messageId });
+  }
+  return { batchItemFailures: failures };
+};
+`;
+const WEB_SUBSCRIBER = `
+export default {
+  async queue(batch, env) {
+    for (const m of batch.messages) await env.SEEN.put('web:' + batch.queue + ':' + m.body.key, m.body.type);
+  },
+  async fetch(request, env) {
+    const prefix = new URL(request.url).searchParams.get('prefix');
+    const { keys } = await env.SEEN.list({ prefix });
+    return new Response(JSON.stringify(await Promise.all(keys.map(async (k) => [k.name, await env.SEEN.get(k.name)]))));
+  },
+};
+`;
+
+describe('event shapes through a node (enqueued by triggers)', () => {
+  let n: TestNimbus;
+  const seen = async (prefix: string) => (await (await n.fetch(`/probe?prefix=${encodeURIComponent(prefix)}`)).json()) as Array<[string, string]>;
+
+  before(async () => {
+    n = await startTestNimbus();
+    const SEEN = { kv: 'shapes-seen' };
+    await n.deploy({
+      'nimbus.yaml': manifest('shapes', {
+        lam: { handler: 'src/lam.handler', env: { CI_SECRET: 's3cret' }, bindings: { SEEN }, triggers: [{ topic: 'jobs' }, { webhook: '/hooks/ci', secret: 'CI_SECRET' }] },
+        web: { handler: 'src/web.ts', bindings: { SEEN }, triggers: [{ bucket: 'inbox' }, { http: 'GET /probe' }] },
+      }),
+      'src/lam.ts': LAMBDA_SUBSCRIBER,
+      'src/web.ts': WEB_SUBSCRIBER,
+    });
+  });
+  after(() => n?.close());
+
+  it('a topic message reaches a Lambda as an SQS record; batchItemFailures redelivers it with the count raised', async () => {
+    await n.client.publish('jobs', { failOnce: true, job: 7 });
+    const rows = await eventually(async () => {
+      const r = await seen('lambda:');
+      return r.some(([k]) => k.endsWith(':2')) && r;
+    }, 15_000, 'the redelivery');
+    const [first, second] = rows.map(([k, v]) => [k.split(':').at(-1), JSON.parse(v)]);
+    assert.deepEqual(first, ['1', { source: 'nimbus:topic', arn: 'jobs', body: { failOnce: true, job: 7 } }]);
+    assert.deepEqual(second?.[0], '2');
+  });
+
+  it('a bucket notification reaches a web queue() with the bucket event body', async () => {
+    await n.client.putObject('inbox', 'docs/a.txt', 'hello');
+    await eventually(async () => (await seen('web:inbox:docs/a.txt')).length > 0, 15_000, 'the created event');
+    assert.deepEqual(await seen('web:inbox:'), [['web:inbox:docs/a.txt', 'created']]);
+  });
+
+  it('a signed webhook reaches a Lambda as an SQS record from nimbus:webhook', async () => {
+    const body = JSON.stringify({ ref: 'main' });
+    const signature = 'sha256=' + createHmac('sha256', 's3cret').update(body).digest('hex');
+    const res = await n.fetch('/hooks/ci', { method: 'POST', body, headers: { 'x-hub-signature-256': signature, 'content-type': 'application/json' } });
+    assert.equal(res.status, 202);
+    const rows = await eventually(async () => {
+      const r = await seen('lambda:');
+      return r.find(([, v]) => JSON.parse(v).source === 'nimbus:webhook');
+    }, 15_000, 'the webhook delivery');
+    const got = JSON.parse(rows[1]) as { arn: string; body: { path: string; body: string; headers: Record<string, string> } };
+    assert.equal(got.arn, '/hooks/ci');
+    assert.deepEqual([got.body.path, got.body.body, got.body.headers['content-type']], ['/hooks/ci', body, 'application/json']);
   });
 });
