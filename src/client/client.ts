@@ -7,6 +7,8 @@ import type { AppSpec } from '../domain/index.js';
 import { NimbusError, isErrorCode } from '../shared/errors.js';
 import type {
   AppSummary,
+  AsyncInvokeView,
+  DeadEventView,
   BundleInput,
   DeployAppResult,
   FunctionView,
@@ -127,6 +129,32 @@ export class NimbusClient {
       json: () => JSON.parse(body) as unknown,
       error,
     };
+  }
+
+  /**
+   * Queue `event` for the function and return once it is durable (202); the function runs later,
+   * at least once. A repeated `idempotencyKey` (24 h) returns the first invocation id.
+   */
+  async invokeAsync(app: string, fn: string, event: unknown, options: { idempotencyKey?: string } = {}): Promise<AsyncInvokeView> {
+    const headers: Record<string, string> = { 'x-nimbus-invocation-type': 'Event' };
+    if (options.idempotencyKey !== undefined) headers['idempotency-key'] = options.idempotencyKey;
+    return this.#json({ method: 'POST', path: `${fnPath(app, fn)}/invoke`, body: event ?? null, headers });
+  }
+
+  /** Dead-lettered events of a function, most recent first. */
+  async listDead(app: string, fn: string, query: { limit?: number } = {}): Promise<DeadEventView[]> {
+    const r = await this.#json<{ events: DeadEventView[] }>({ method: 'GET', path: `${fnPath(app, fn)}/dlq`, query: { limit: query.limit } });
+    return r.events;
+  }
+
+  /** Queue dead-lettered events again: all of the function's, or the one with `id`. */
+  async redrive(app: string, fn: string, id?: string): Promise<{ redriven: number }> {
+    return this.#json({ method: 'POST', path: `${fnPath(app, fn)}/dlq/redrive`, body: id === undefined ? {} : { id } });
+  }
+
+  /** Events waiting for or in delivery to the function. */
+  async queueDepth(app: string, fn: string): Promise<{ depth: number }> {
+    return this.#json({ method: 'GET', path: `${fnPath(app, fn)}/queue` });
   }
 
   async getInvocation(id: string): Promise<InvocationRecord> {

@@ -2,10 +2,10 @@
  * The wire shapes of the control API (docs/control-api.md) as the client sees them.
  * Store and domain types are reused where the contract says the server sends them as they are.
  */
-import type { FunctionView, InvocationRecord, LogLineView, LogsPage, VersionView } from '../domain/index.js';
+import type { AsyncInvokeView, DeadEventView, FunctionView, InvocationRecord, LogLineView, LogsPage, VersionView } from '../domain/index.js';
 import type { AppSummary, DeployAppResult } from '../store/index.js';
 
-export type { AppSummary, DeployAppResult, FunctionView, InvocationRecord, LogLineView, LogsPage, VersionView };
+export type { AppSummary, AsyncInvokeView, DeadEventView, DeployAppResult, FunctionView, InvocationRecord, LogLineView, LogsPage, VersionView };
 
 export interface LogsQuery {
   invocation?: string;

@@ -8,6 +8,7 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import FindMyWay from 'find-my-way';
 import type { Deployments } from '../deploy/index.js';
+import type { EventService } from '../queue/index.js';
 import type { Runtime } from '../runtime/index.js';
 import type { Store } from '../store/index.js';
 import { withReportLines, type TelemetryWriter } from '../telemetry/index.js';
@@ -15,6 +16,7 @@ import { NimbusError, toNimbusError } from '../shared/errors.js';
 import { uuidv7 } from '../shared/ids.js';
 import { readBody, sendError, sendJson } from '../shared/http.js';
 import { MAX_BODY_BYTES } from '../sandbox/protocol.js';
+import { invokeAsync, isAsyncInvoke } from './events-routes.js';
 import { openApiDocument } from './openapi.js';
 import { functionView, versionView } from './views.js';
 
@@ -22,6 +24,8 @@ export interface ControlApiOptions {
   adminKey: string;
   /** More endpoints (events, storage…), registered after the core ones. */
   modules?: RouteModule[];
+  /** Async invokes (`X-Nimbus-Invocation-Type: Event`) go to the event queue through it. */
+  events?: EventService;
   deployments: Deployments;
   runtime: Runtime;
   store: Store;
@@ -147,6 +151,7 @@ export class ControlApi {
   }
 
   private async invoke(req: IncomingMessage, res: ServerResponse, app: string, name: string): Promise<void> {
+    if (isAsyncInvoke(req)) return invokeAsync(this.o.events, req, res, app, name);
     const startedAt = Date.now();
     const fn = this.o.deployments.current(app, name);
     if (!fn) throw new NimbusError('FUNCTION_NOT_FOUND', `no function ${app}/${name} is deployed; see \`nimbus ls\``);

@@ -118,7 +118,7 @@ const schemas: Record<string, Schema> = {
     app: str,
     function: str,
     version: int,
-    trigger: { enum: ['http', 'api', 'event'] },
+    trigger: { enum: ['http', 'api', 'event', 'schedule', 'topic', 'webhook', 'bucket'] },
     startedAt: epochMs,
     durationMs: { type: 'number' },
     billedMs: int,
@@ -130,6 +130,20 @@ const schemas: Record<string, Schema> = {
     errorCode: nullable(str),
     errorMessage: nullable(str),
     httpStatus: nullable(int),
+  }),
+  DeadEvent: obj({
+    id: str,
+    source: { enum: ['invoke', 'schedule', 'topic', 'webhook', 'bucket', 'destination'] },
+    shape: { enum: ['invoke', 'scheduled', 'queue'] },
+    origin: { type: 'string', description: "topic, bucket, webhook path or schedule; '' for an async invoke" },
+    payload: { description: 'the event as queued (any JSON)' },
+    attempts: int,
+    maxAttempts: int,
+    createdAt: epochMs,
+    expiresAt: epochMs,
+    lastError: nullable(str),
+    deadAt: epochMs,
+    reason: { type: 'string', examples: ['RetriesExhausted after 3 attempt(s): FUNCTION_ERROR: boom'] },
   }),
   LogLine: obj({
     seq: int,
@@ -205,17 +219,28 @@ const paths = {
   '/v1/apps/{app}/functions/{fn}/invoke': {
     parameters: [appParam, fnParam],
     post: {
-      summary: 'run the active version synchronously with the body as the event',
+      summary: 'run the active version with the body as the event: synchronously, or queued with X-Nimbus-Invocation-Type: Event',
       description:
         'Lambda style: 200 and the return value as JSON. ' +
         'Web style: fetch gets POST http://invoke.nimbus/ with the event as JSON body; ' +
-        'the answer carries its status, headers and body. Failures carry `invocationId` inside `error`.',
+        'the answer carries its status, headers and body. Failures carry `invocationId` inside `error`. ' +
+        'Async (`X-Nimbus-Invocation-Type: Event`): 202 once the event is durable; delivered at least once ' +
+        'with the function\'s retries, maxEventAge and destinations; body up to 1 MB.',
+      parameters: [
+        { name: 'X-Nimbus-Invocation-Type', in: 'header', required: false, schema: { enum: ['RequestResponse', 'Event'] }, description: 'Event = async (default RequestResponse)' },
+        { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 256 }, description: 'async only: the same key within 24 h returns the first invocation id' },
+      ],
       requestBody: { required: false, ...json({ description: 'the event: any JSON' }) },
       responses: {
         '200': {
           description: "the function's answer",
           headers: { 'X-Nimbus-Invocation-Id': { schema: str } },
           content: { '*/*': { schema: {} } },
+        },
+        '202': {
+          description: 'async: the event is queued durably',
+          headers: { 'X-Nimbus-Invocation-Id': { schema: str } },
+          ...json(obj({ invocationId: str, duplicate: { type: 'boolean', description: 'the Idempotency-Key was already used' } })),
         },
         ...errors(
           'FUNCTION_NOT_FOUND',
@@ -231,6 +256,29 @@ const paths = {
           'FUNCTION_TIMEOUT',
         ),
       },
+    },
+  },
+  '/v1/apps/{app}/functions/{fn}/dlq': {
+    parameters: [appParam, fnParam],
+    get: {
+      summary: "the function's dead-lettered events, most recent first",
+      parameters: [param('limit', 'at most this many (default 100, max 1000)', { type: 'integer', minimum: 1, maximum: 1000 }, 'query')],
+      responses: { '200': ok('dead events', obj({ events: arrayOf(ref('DeadEvent')) })), ...errors() },
+    },
+  },
+  '/v1/apps/{app}/functions/{fn}/dlq/redrive': {
+    parameters: [appParam, fnParam],
+    post: {
+      summary: 'queue dead-lettered events again (all, or one by id) with attempts reset and a fresh maxEventAge',
+      requestBody: { required: false, ...json(obj({ id: str }, ['id'])) },
+      responses: { '200': ok('how many were queued again', obj({ redriven: int })), ...errors('FUNCTION_NOT_FOUND', 'EVENT_NOT_FOUND') },
+    },
+  },
+  '/v1/apps/{app}/functions/{fn}/queue': {
+    parameters: [appParam, fnParam],
+    get: {
+      summary: 'events waiting for or in delivery to the function',
+      responses: { '200': ok('queue depth', obj({ depth: int })), ...errors() },
     },
   },
   '/v1/apps/{app}/functions/{fn}/invocations': {

@@ -39,3 +39,30 @@ export interface LogsPage {
   /** The cursor to pass as `after` for the lines that come next. */
   next: number;
 }
+
+/** A dead-lettered event as `GET /v1/apps/{app}/functions/{fn}/dlq` lists it. */
+export interface DeadEventView {
+  id: string;
+  /** invoke | schedule | topic | webhook | bucket | destination */
+  source: string;
+  /** invoke | scheduled | queue */
+  shape: string;
+  /** The topic, bucket, webhook path or schedule it came from; '' for an async invoke. */
+  origin: string;
+  payload: unknown;
+  attempts: number;
+  maxAttempts: number;
+  createdAt: number;
+  expiresAt: number;
+  lastError: string | null;
+  deadAt: number;
+  /** Why it was given up, e.g. `RetriesExhausted after 3 attempt(s): FUNCTION_ERROR: boom`. */
+  reason: string;
+}
+
+/** The answer to an async invoke (`X-Nimbus-Invocation-Type: Event`): 202 once the event is durable. */
+export interface AsyncInvokeView {
+  invocationId: string;
+  /** True when the Idempotency-Key was already used: the id is the first event's. */
+  duplicate: boolean;
+}

@@ -194,6 +194,26 @@ describe('EventDispatcher', () => {
     assert.deepEqual(order, ['records', 'complete']);
   });
 
+  it('once started, wakes itself for fresh events and for retries coming due', async () => {
+    const s = setup([version('mail')], { backoff: { baseMs: 10, maxMs: 10, jitter: 'none' } });
+    s.runtime.answer = () => (s.runtime.calls.length < 2 ? { ok: false, code: 'FUNCTION_ERROR' } : { ok: true });
+    const until = async (check: () => boolean) => {
+      for (let i = 0; i < 400 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
+      assert.ok(check(), 'timed out');
+    };
+    s.dispatcher.start();
+    try {
+      await s.events.submit(T('mail'), invokeSpec(1));
+      await until(() => s.runtime.calls.length === 1);
+      s.clock.advance(10);
+      await until(() => s.runtime.calls.length === 2);
+      await until(() => s.dispatcher.inFlightCount === 0);
+    } finally {
+      await s.dispatcher.close();
+    }
+    assert.equal(await s.queue.depth(), 0);
+  });
+
   it('asks for the next pass when the next retry is due', async () => {
     const s = setup([version('mail')]);
     assert.equal(await s.dispatcher.pass(), null, 'nothing queued: only a wake brings work');

@@ -89,6 +89,7 @@ export class EventDispatcher {
       delayMs: o.settleMs ?? 5,
       log: this.log,
       destinations: { events: o.events, publish: o.publish, log: this.log },
+      onSettled: () => this.wake(),
     });
     this.unsubscribe = o.events.onEnqueue(() => this.wake());
   }

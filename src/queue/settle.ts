@@ -22,6 +22,8 @@ export interface SettlerOptions {
   /** Gather decisions this long before writing them, ms. */
   delayMs: number;
   log: (line: string) => void;
+  /** After a batch is written: retried and released events are pending again (the next pass sees them). */
+  onSettled?: () => void;
 }
 
 interface Item {
@@ -76,6 +78,7 @@ export class Settler {
     if (release.length > 0) writes.push(queue.release(release, now));
     const results = await Promise.allSettled(writes);
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    this.o.onSettled?.();
     if (failed.length > 0) log(`events: ${failed.length} queue update(s) failed; the events are retried after the next start: ${String((failed[0]!.reason as Error)?.message ?? failed[0]!.reason)}`);
   }
 }

@@ -6,11 +6,12 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ControlApi } from '../control/index.js';
+import { eventRoutes } from '../control/events-routes.js';
 import { storageRoutes } from '../control/storage-routes.js';
 import { Deployments } from '../deploy/index.js';
 import { Gateway } from '../gateway/index.js';
 import { SqliteKvStore } from '../kv/index.js';
-import { SqliteEventQueue } from '../queue/sqlite.js';
+import { EventDispatcher, EventService, SqliteEventQueue } from '../queue/index.js';
 import { Runtime, SandboxProcess, UidAllocator, WarmPool } from '../runtime/index.js';
 import { systemClock } from '../shared/clock.js';
 import { FsObjectStore, openDatabase } from '../storage/index.js';
@@ -37,9 +38,10 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
   const dbFile = join(dataDir, 'nimbus.db');
   const store = SqliteStore.open({ file: dbFile });
   const telemetry = new TelemetryWriter({ store, sink: new SqliteWorkerSink(dbFile), log });
-  // Events (issue 4). TODO(lead): the queue engineer's wiring (queue + dispatcher) should own
-  // `events`; triggers only call events.enqueue, so keep one queue and pass it here.
-  const events = SqliteEventQueue.open({ file: dbFile });
+  // Events (issue 4): the durable queue (own connection, own migrations). `events` is what triggers,
+  // the control API and destinations enqueue through; every commit wakes the dispatcher.
+  const queue = SqliteEventQueue.open({ file: dbFile, synchronous: options.events?.synchronous });
+  const events = new EventService({ queue, functions: { current: (app, name) => deployments.current(app, name) }, clock: systemClock });
   // Triggers and object storage: own connection, tables of store migration 0002.
   const triggersDb = openDatabase(dbFile);
   // A topic, bucket or KV namespace no deployed function names any more ceases to exist, data too.
@@ -97,7 +99,10 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
       scheduler.setFunctions(list);
     },
   });
-  const control = new ControlApi({ adminKey, deployments, runtime, store, telemetry, log, modules: [storageRoutes({ objects, topics, resources })] });
+  // Records of finished attempts are made durable before their events are settled (flushRecords).
+  const dispatcher = new EventDispatcher({ queue, events, runtime, functions: deployments, clock: systemClock, publish: topics, flushRecords: () => telemetry.flush(), backoff: options.events?.backoff, log });
+  const eventModule = eventRoutes({ events, exists: (app, name) => deployments.current(app, name) !== undefined });
+  const control = new ControlApi({ adminKey, deployments, runtime, store, telemetry, log, events, modules: [storageRoutes({ objects, topics, resources }), eventModule] });
 
   // If the host dies without close(), no sandbox may outlive it.
   const onExit = () => {
@@ -109,7 +114,11 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
   const host = options.host ?? '127.0.0.1';
   try {
     pool.want(128);
+    // Events that were being delivered when the last run of this node died are due again.
+    const recovered = await queue.recover(Date.now());
+    if (recovered > 0) log(`events: ${recovered} event(s) interrupted by the last shutdown will be delivered again`);
     await deployments.init();
+    dispatcher.start();
     const port = await gateway.listen(options.port ?? 8080, host);
     const adminPort = await control.listen(options.adminPort ?? 8081, host);
     const urlHost = host.includes(':') ? `[${host}]` : host;
@@ -123,12 +132,13 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
         (closing ??= (async () => {
           await Promise.all([gateway.close(), control.close()]);
           await Promise.all([scheduler.close(), objects.close()]);
+          await dispatcher.close();
           await runtime.close();
           await kv.close();
           await pool.close();
           await Promise.all([...processes].map((p) => p.stop(500)));
           await telemetry.close();
-          await events.close();
+          await queue.close();
           triggersDb.close();
           await store.close();
           rmSync(files.root, { recursive: true, force: true });
@@ -137,10 +147,11 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     };
   } catch (err) {
     await Promise.allSettled([gateway.close(0), control.close(), scheduler.close(), objects.close()]);
+    await dispatcher.close(0);
     await runtime.close();
     await kv.close();
     await pool.close();
-    await events.close();
+    await queue.close();
     triggersDb.close();
     await store.close();
     onExit();

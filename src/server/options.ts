@@ -1,3 +1,5 @@
+import type { BackoffOptions } from '../queue/index.js';
+
 /** What `nimbus up` (or a test harness) chooses when it starts a node. */
 export interface NimbusOptions {
   /** Where SQLite, bundles and the admin key live. Created if missing. */
@@ -12,6 +14,12 @@ export interface NimbusOptions {
   maxInstances?: number;
   /** Pre-warmed generic processes kept ready per memory size. Default 2. */
   poolSize?: number;
+  /**
+   * Async event delivery. `backoff`: the retry delay (default up to 1 s, 2 s, 4 s … with full jitter,
+   * capped at 5 min); `synchronous: 'FULL'` makes accepted events survive power loss too (an fsync
+   * per group commit). Tests shorten or lengthen the backoff.
+   */
+  events?: { backoff?: BackoffOptions; synchronous?: 'NORMAL' | 'FULL' };
   /** Where the server writes its own operational log lines. Default: stderr. */
   log?: (line: string) => void;
 }
