@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { toNimbusError } from '../shared/errors.js';
 import { registerDeployCommand } from './commands/deploy.js';
+import { registerEventCommands } from './commands/events.js';
 import { registerFunctionCommands } from './commands/functions.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerInvokeCommands } from './commands/invoke.js';
@@ -49,6 +50,7 @@ function buildProgram(ctx: CliContext, state: { json: boolean }): Command {
   registerDeployCommand(program, ctx);
   registerFunctionCommands(program, ctx);
   registerInvokeCommands(program, ctx);
+  registerEventCommands(program, ctx);
   registerLogsCommand(program, ctx);
   registerSchemaCommand(program);
   registerStorageCommands(program, ctx);

@@ -57,13 +57,23 @@ function printRecord(r: InvocationRecord): void {
 export function registerInvokeCommands(program: Command, ctx: CliContext): void {
   program
     .command('invoke')
-    .description('run a function once and print what it answered (exit 1 if it failed)')
+    .description('run a function once and print what it answered (exit 1 if it failed); with --async, queue the event and print its invocation id')
     .argument('<fn>', '"name" inside an app directory, or "app/name"')
     .option('-d, --data <json>', 'the event: JSON text, @file, or @- for stdin (default {})')
-    .option('--json', 'print {invocationId, status, headers, body}')
-    .action(async (ref: string, opts: JsonFlag & { data?: string }) => {
+    .option('--async', 'queue the event (durable when this returns) and print the invocation id; the function runs later, with retries')
+    .option('--idempotency-key <key>', 'with --async: the same key within 24 h is not queued again (the first id is printed)')
+    .option('--json', 'print {invocationId, status, headers, body} ({invocationId, duplicate} with --async)')
+    .action(async (ref: string, opts: JsonFlag & { data?: string; async?: boolean; idempotencyKey?: string }) => {
       const { app, fn } = await resolveFunction(ref, ctx.cwd);
+      if (opts.idempotencyKey !== undefined && !opts.async) throw new NimbusError('BAD_REQUEST', '--idempotency-key applies to async invokes: add --async');
       const event = await readEvent(opts.data, ctx.cwd);
+      if (opts.async) {
+        const queued = await ctx.client().invokeAsync(app, fn, event, opts.idempotencyKey === undefined ? {} : { idempotencyKey: opts.idempotencyKey });
+        if (opts.json) return printJson(queued);
+        process.stdout.write(`${queued.invocationId}\n`);
+        if (queued.duplicate) process.stderr.write('already queued with this idempotency key: this is the first invocation id\n');
+        return;
+      }
       const r = await ctx.client().invoke(app, fn, event);
       const failed = r.status < 200 || r.status >= 300;
       if (failed) process.exitCode = 1;
