@@ -31,6 +31,8 @@ const opts: Options = {
 };
 if (spec.overallRate !== undefined) opts.overallRate = spec.overallRate;
 if (spec.expectBody !== undefined) opts.expectBody = spec.expectBody;
+if (spec.headers !== undefined) opts.headers = spec.headers;
+if (spec.body !== undefined) opts.body = spec.body;
 
 const instance = autocannon(opts);
 instance.on('response', (_client, statusCode, _bytes, responseTime) => {

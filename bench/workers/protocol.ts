@@ -9,6 +9,9 @@ export interface LoadSpec {
   method?: string;
   /** Responses whose body differs are counted as mismatches. */
   expectBody?: string;
+  /** Request headers and body (e.g. an async invoke of the control API). */
+  headers?: Record<string, string>;
+  body?: string;
 }
 
 export interface LoadResult {

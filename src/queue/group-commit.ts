@@ -5,9 +5,11 @@
  * synchronous=NORMAL; 7.7k vs 173k at FULL), so gathering is what makes "202 only after durable"
  * cheap under concurrency.
  *
- * When a batch is flushed: operations that want to gather (enqueues) wait up to `delayMs` for
- * company; any other operation (a claim, a completion) flushes at the end of the current event
- * loop turn, taking whatever is waiting with it. Each operation runs inside its own savepoint, so
+ * When a batch is flushed: at the end of the event-loop turn in which the first operation arrived
+ * (setImmediate), taking everything issued in that turn: under load, every request parsed since the
+ * previous commit, and while a commit (or its fsync with synchronous=FULL) blocks the loop, the
+ * requests arriving meanwhile form the next group. Enqueues may instead wait `delayMs` for
+ * company; any other operation (a claim, a completion) never waits for a timer. Each operation runs inside its own savepoint, so
  * one that throws (a constraint, a bad argument) is rolled back and rejected alone; a failed
  * COMMIT rejects every operation of the batch.
  */

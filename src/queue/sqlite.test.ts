@@ -15,7 +15,7 @@ const nextFile = (): string => join(dir, `q-${++files}.db`);
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 queueContract('SqliteEventQueue (file)', (clock) => SqliteEventQueue.open({ file: nextFile(), clock }));
-queueContract('SqliteEventQueue (:memory:, no commit delay)', (clock) => SqliteEventQueue.open({ file: ':memory:', clock, commitDelayMs: 0 }));
+queueContract('SqliteEventQueue (:memory:, 1 ms commit delay)', (clock) => SqliteEventQueue.open({ file: ':memory:', clock, commitDelayMs: 1 }));
 
 const A = { app: 'shop', function: 'mail' };
 

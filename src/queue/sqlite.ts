@@ -30,7 +30,12 @@ export interface SqliteEventQueueOptions {
   file: string;
   /** NORMAL (default): survives the process dying. FULL: also power loss, one fsync per group commit. */
   synchronous?: 'NORMAL' | 'FULL';
-  /** How long an enqueue waits to share a commit, ms. Default 1. */
+  /**
+   * How long an enqueue waits for company before its commit, ms. Default 0: the group is whatever
+   * arrived in the same event-loop turn (under load, every request parsed since the last commit).
+   * Measured here with 32 concurrent callers, 32 events per commit either way, but 68-93k events/s
+   * at 0 against 19-22k/s at 1 ms: a timer only adds latency when a commit costs ~15 µs.
+   */
   commitDelayMs?: number;
   /** Flush a group at once when this many operations wait. Default 512. */
   maxBatch?: number;
@@ -80,7 +85,7 @@ export class SqliteEventQueue implements EventQueue {
   private constructor(db: Database.Database, options: SqliteEventQueueOptions) {
     this.#db = db;
     this.#ops = prepare(db);
-    this.#group = new GroupCommit(db, { delayMs: options.commitDelayMs ?? 1, maxOps: options.maxBatch ?? 512 });
+    this.#group = new GroupCommit(db, { delayMs: options.commitDelayMs ?? 0, maxOps: options.maxBatch ?? 512 });
     this.#clock = options.clock ?? Date.now;
   }
 
