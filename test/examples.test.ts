@@ -1,28 +1,30 @@
-/** The bundled example app, deployed as the README's quick start does, answers as documented. */
+/** The example apps, deployed as the README's quick start does (`npm start`), work as their comments say. */
 import { strict as assert } from 'node:assert';
+import { createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { deployDir } from '../src/client/index.js';
-import { startTestNimbus, type TestNimbus } from './support/harness.js';
+import { eventually, startTestNimbus, type TestNimbus } from './support/harness.js';
 
-const EXAMPLE = fileURLToPath(new URL('../../examples/hello', import.meta.url));
+const example = (name: string) => fileURLToPath(new URL(`../../examples/${name}`, import.meta.url));
+const EXAMPLES = ['hello', 'signup', 'uploads', 'ci-webhook', 'nightly'];
 
-describe('examples/hello', () => {
+describe('examples', () => {
   let n: TestNimbus;
   before(async () => {
     n = await startTestNimbus();
-    await deployDir(n.client, EXAMPLE);
+    for (const name of EXAMPLES) await deployDir(n.client, example(name));
   });
   after(() => n.close());
 
-  it('serves the web-style hello with a path parameter', async () => {
+  it('hello: serves the web-style hello with a path parameter', async () => {
     const res = await n.fetch('/hello/world');
     assert.equal(res.status, 200);
     assert.match(await res.text(), /world/);
     assert.match(res.headers.get('x-nimbus-invocation-id') ?? '', /^[0-9a-f-]{36}$/);
   });
 
-  it('serves the Lambda-style echo on a {proxy+} route with query and body', async () => {
+  it('hello: serves the Lambda-style echo on a {proxy+} route with query and body', async () => {
     const res = await n.fetch('/echo/a/b/c?x=1&x=2&y=3', { method: 'POST', body: '{"k":1}', headers: { 'content-type': 'application/json' } });
     assert.equal(res.status, 200);
     const body = (await res.json()) as Record<string, unknown>;
@@ -32,11 +34,53 @@ describe('examples/hello', () => {
     assert.equal(body['body'], '{"k":1}');
   });
 
-  it('serves the CommonJS Lambda handler returning a plain object as 200 JSON', async () => {
+  it('hello: serves the CommonJS Lambda handler returning a plain object as 200 JSON', async () => {
     const res = await n.fetch('/time');
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /application\/json/);
-    const body = (await res.json()) as Record<string, unknown>;
-    assert.equal(typeof body['epochMs'], 'number');
+    assert.equal(typeof ((await res.json()) as Record<string, unknown>)['epochMs'], 'number');
+  });
+
+  it('signup: HTTP → KV → topic → welcome email in the outbox bucket', async () => {
+    const res = await n.fetch('/signup', { method: 'POST', body: JSON.stringify({ email: 'ada@example.com', name: 'Ada' }) });
+    assert.equal(res.status, 201);
+    const stored = await n.fetch('/users/ada@example.com');
+    assert.equal(((await stored.json()) as { name: string }).name, 'Ada');
+    const email = await eventually(() => n.client.getObject('outbox', 'welcome/ada@example.com.txt').catch(() => undefined), 10_000, 'the welcome email');
+    assert.match(email.body.toString(), /Welcome, Ada!/);
+    assert.equal((await n.fetch('/signup', { method: 'POST', body: '{}' })).status, 400);
+  });
+
+  it('uploads: a bucket event makes transcode write the derived object', async () => {
+    await n.client.putObject('uploads', 'images/cat.txt', 'meow', 'text/plain');
+    await n.client.putObject('uploads', 'other/dog.txt', 'woof', 'text/plain');
+    const derived = await eventually(() => n.client.getObject('derived', 'images/cat.txt').catch(() => undefined), 10_000, 'the derived object');
+    assert.equal(derived.body.toString(), 'MEOW');
+    await assert.rejects(n.client.getObject('derived', 'other/dog.txt'), /OBJECT_NOT_FOUND|no object/, 'keys outside images/ are not transcoded');
+  });
+
+  it('ci-webhook: a signed delivery is accepted and processed, an unsigned one refused', async () => {
+    const body = JSON.stringify({ action: 'opened', number: 42 });
+    const sig = `sha256=${createHmac('sha256', 'change-me').update(body).digest('hex')}`;
+    const bad = await n.fetch('/hooks/ci', { method: 'POST', body, headers: { 'x-hub-signature-256': 'sha256=00' } });
+    assert.equal(bad.status, 401);
+    const ok = await n.fetch('/hooks/ci', { method: 'POST', body, headers: { 'x-hub-signature-256': sig } });
+    assert.equal(ok.status, 202);
+    const { invocationId } = (await ok.json()) as { invocationId: string };
+    const record = await eventually(async () => {
+      const r = await n.client.getInvocation(invocationId).catch(() => undefined);
+      return r?.status === 'ok' ? r : undefined;
+    }, 10_000, 'the webhook delivery');
+    assert.equal(record.function, 'on-pull-request');
+    const logs = await n.client.logs('ci-webhook', 'on-pull-request', { invocation: invocationId });
+    assert.ok(logs.lines.some((l) => l.line.includes('pull request 42 opened')));
+  });
+
+  it('nightly: the report can be run by hand and writes to its bucket', async () => {
+    const out = await n.client.invoke('nightly', 'report', {});
+    assert.equal(out.status, 200);
+    assert.match(out.body, /Nightly report/);
+    const day = new Date().toISOString().slice(0, 10);
+    assert.match((await n.client.getObject('reports', `daily/${day}.txt`)).body.toString(), /Nightly report/);
   });
 });
