@@ -143,7 +143,9 @@ export class BindingHost {
     const args = parsed.data;
     switch (binding.type) {
       case 'kv':
-        return this.kv(binding.kv, m.op, args);
+        // Stored per owning app: a name another app takes over later starts empty, and data is
+        // never deleted just because a deploy stopped naming the namespace.
+        return this.kv(`${fn.app}/${binding.kv}`, m.op, args);
       case 'bucket':
         return this.bucket(binding.bucket, m.op, args, blob);
       case 'topic':

@@ -44,15 +44,10 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
   const events = new EventService({ queue, functions: { current: (app, name) => deployments.current(app, name) }, clock: systemClock });
   // Triggers and object storage: own connection, tables of store migration 0002.
   const triggersDb = openDatabase(dbFile);
-  // A topic, bucket or KV namespace no deployed function names any more ceases to exist, data too.
+  // A topic, bucket or KV namespace exists while a deployed function names it. Its data is kept
+  // (stored per owning app) when it is no longer named: a deploy or rollback never deletes data.
   const resources = new Resources({
-    released: ({ kind, name, app }) => {
-      const purge = kind === 'bucket' ? objects.purge(app, name) : kind === 'kv' ? kv.deleteNamespace(name) : undefined;
-      void purge?.then(
-        (n) => n > 0 && log(`${kind} "${name}" is no longer named by app "${app}": ${n} item(s) deleted`),
-        (err: unknown) => log(`${kind} "${name}": deleting its data failed: ${(err as Error).message}`),
-      );
-    },
+    released: ({ kind, name, app }) => log(`${kind} "${name}" is no longer named by app "${app}"; its data is kept`),
   });
   const objects = FsObjectStore.open({ dir: join(dataDir, 'buckets'), db: triggersDb, buckets: resources, queue: events, log });
   const topics = new Topics({ queue: events, resources });
