@@ -2,6 +2,8 @@
  * The OpenAPI 3.1 description of the control API, served at `GET /v1/openapi.json`.
  * It mirrors docs/control-api.md; error codes come from ERROR_STATUS so the two cannot drift.
  */
+import { z } from 'zod';
+import { functionConfigSchema } from '../manifest/index.js';
 import { ERROR_STATUS, type ErrorCode } from '../shared/errors.js';
 import { storageOpenApi } from './openapi-storage.js';
 
@@ -48,23 +50,13 @@ const appParam = param('app', 'app name');
 const fnParam = param('fn', 'function name');
 const storage = storageOpenApi({ ref, obj, arrayOf, json, ok, errors, param, str, int, epochMs });
 
-const httpTrigger = obj({
-  type: { const: 'http' },
-  method: { enum: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'ANY'] },
-  path: { type: 'string', description: 'template with {param} segments and an optional last {proxy+}' },
-});
+/** Generated from the zod schema the server validates deploys with, so the two cannot drift. */
+const functionConfig = jsonSchemaOf(functionConfigSchema);
 
-const functionConfig = obj({
-  handler: obj({ file: str, export: nullable(str) }),
-  memory: { type: 'integer', minimum: 64, maximum: 4096, description: 'MB' },
-  timeout: { type: 'number', exclusiveMinimum: 0, maximum: 900, description: 'seconds' },
-  concurrency: nullable({ type: 'integer', minimum: 1 }),
-  instanceConcurrency: { type: 'integer', minimum: 1, maximum: 1000 },
-  minInstances: { type: 'integer', minimum: 0 },
-  idleTimeout: { type: 'integer', minimum: 1, maximum: 86400, description: 'seconds' },
-  env: { type: 'object', additionalProperties: str },
-  triggers: arrayOf(ref('HttpTrigger')),
-});
+function jsonSchemaOf(schema: z.ZodType): Schema {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Schema;
+  return rest;
+}
 
 const schemas: Record<string, Schema> = {
   Error: obj({
@@ -78,7 +70,6 @@ const schemas: Record<string, Schema> = {
       ['details', 'invocationId'],
     ),
   }),
-  HttpTrigger: httpTrigger,
   FunctionConfig: functionConfig,
   AppSpec: obj({
     app: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,62}$' },
