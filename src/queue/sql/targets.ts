@@ -12,10 +12,14 @@ interface Head {
   run_at: number;
 }
 
-/** Each target with pending events and its earliest runAt. */
+/**
+ * Each target with pending events and its earliest runAt. The probe after target (a, f) seeks to
+ * `>= (a, f + NUL)`, the smallest key after every (a, f) entry: SQLite answers `> (a, f)` by stepping
+ * over all of that target's entries one by one (1.6 ms with 20k waiting, measured), `>=` by one seek.
+ */
 function prepareHeads(db: Database.Database): () => Head[] {
   const next = db.prepare(`SELECT app, function, run_at FROM queue_events
-    WHERE state = 'pending' AND (app, function) > (?, ?) ORDER BY app, function, run_at LIMIT 1`);
+    WHERE state = 'pending' AND (app, function) >= (?, ?) ORDER BY app, function, run_at LIMIT 1`);
   return () => {
     const heads: Head[] = [];
     let app = '';
@@ -24,7 +28,8 @@ function prepareHeads(db: Database.Database): () => Head[] {
       const head = next.get(app, fn) as Head | undefined;
       if (head === undefined) return heads;
       heads.push(head);
-      ({ app, function: fn } = head);
+      app = head.app;
+      fn = `${head.function}\u0000`;
     }
   };
 }
