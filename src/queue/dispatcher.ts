@@ -13,6 +13,7 @@
  * events), when a delivery finishes (capacity freed), and on a timer for the next scheduled
  * retry (or a short recheck while due events wait for capacity).
  */
+import { availableParallelism } from 'node:os';
 import type { FunctionVersion, LogStream, TriggerKind } from '../domain/index.js';
 import type { InvocationInput } from '../runtime/index.js';
 import type { InvocationOutcome, InvokeMeta } from '../runtime/runtime.js';
@@ -46,8 +47,15 @@ export interface EventDispatcherOptions {
   backoff?: BackoffOptions;
   /** Deliveries in flight on the node. Default 64. */
   maxInFlight?: number;
-  /** Deliveries in flight per function (also bounded by its concurrency × instanceConcurrency). Default 16. */
+  /** Deliveries in flight per function. Default 64. */
   maxInFlightPerTarget?: number;
+  /**
+   * Instances' worth of deliveries per function: in flight at most this × instanceConcurrency (and
+   * never more than its `concurrency` allows). Default max(4, 2 × CPUs): a backlog of async events
+   * must not start a hundred processes for work a few instances finish sooner on a small node;
+   * functions that wait on I/O get more in flight through instanceConcurrency.
+   */
+  instancesPerTarget?: number;
   /** Settle finished deliveries in batches gathered over this many ms. Default 5. */
   settleMs?: number;
   log?: (line: string) => void;
@@ -55,6 +63,7 @@ export interface EventDispatcherOptions {
 
 /** How soon to look again while due events wait for capacity. */
 const RECHECK_MS = 50;
+const DEFAULT_INSTANCES_PER_TARGET = Math.max(4, 2 * availableParallelism());
 const PRUNE_EVERY_MS = 10 * 60_000;
 /** Events of a deleted function dead-lettered per pass. */
 const MISSING_CHUNK = 500;
@@ -253,8 +262,8 @@ export class EventDispatcher {
 
   private targetCap(fn: FunctionVersion): number {
     const { concurrency, instanceConcurrency } = fn.config;
-    const own = concurrency === null ? Infinity : concurrency * instanceConcurrency;
-    return Math.max(1, Math.min(this.o.maxInFlightPerTarget ?? 16, own));
+    const instances = Math.min(concurrency ?? Infinity, this.o.instancesPerTarget ?? DEFAULT_INSTANCES_PER_TARGET);
+    return Math.max(1, Math.min(this.o.maxInFlightPerTarget ?? 64, instances * instanceConcurrency));
   }
 
   private async deadLetterMissing(t: EventTarget, now: number): Promise<void> {
