@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { createServer, type AddressInfo } from 'node:net';
 import { MAIN } from '../src/cli/run-cli.js';
 
 type Child = ChildProcessByStdio<null, Readable, Readable>;
@@ -94,5 +95,23 @@ describe('graceful shutdown', () => {
     const exited = new Promise((resolve) => running!.child.on('exit', resolve));
     running.child.kill('SIGINT');
     await exited;
+  });
+
+  it('exits with an error, not a hang, when its port is taken', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve()));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const child = spawn(process.execPath, [MAIN, 'up', '--port', String(port), '--admin-port', '0', '--pool-size', '0'], { cwd: tmp, env: {}, stdio: ['ignore', 'pipe', 'pipe'] });
+      let err = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+      clearTimeout(timer);
+      assert.equal(code, 1, `expected exit 1, got ${code}: ${err}`);
+      assert.match(err, /already in use/);
+    } finally {
+      blocker.close();
+    }
   });
 });

@@ -146,6 +146,8 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     await runtime.close();
     await kv.close();
     await pool.close();
+    // The telemetry worker thread would otherwise keep a failed `nimbus up` from exiting.
+    await telemetry.close();
     await queue.close();
     triggersDb.close();
     await store.close();
