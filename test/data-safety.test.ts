@@ -1,6 +1,7 @@
 /**
  * Nothing already stored is lost: a deploy that stops naming a KV namespace or bucket keeps their
  * data for when the app names them again, and another app that takes the name over starts empty.
+ * Only deleting the app (`nimbus rm --app`) deletes the data it owned.
  */
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
@@ -12,8 +13,8 @@ const kvFunction = `export default { async fetch(request, env) {
   return new Response((await env.DATA.get('k')) ?? '(none)');
 } };`;
 
-function app(name: string, bound: boolean, route: string): Record<string, string> {
-  const binding = bound ? '    bindings:\n      DATA: { kv: shared-data }\n' : '';
+function app(name: string, bound: boolean, route: string, namespace = 'shared-data'): Record<string, string> {
+  const binding = bound ? `    bindings:\n      DATA: { kv: ${namespace} }\n` : '';
   const handler = bound ? kvFunction : 'export default { fetch: () => new Response("unbound") };';
   return {
     'nimbus.yaml': `app: ${name}\nfunctions:\n  store:\n    handler: src/store.js\n${binding}    triggers:\n      - http: ANY ${route}\n`,
@@ -54,5 +55,14 @@ describe('data safety across deploys', () => {
     await assert.rejects(n.client.getObject('kept-files', 'a.txt'), /BUCKET_NOT_FOUND|no deployed app names bucket/);
     await n.deploy(bucketApp(true));
     assert.equal((await n.client.getObject('kept-files', 'a.txt')).body.toString(), 'still here');
+  });
+
+  it('deletes the KV values an app owned when the app itself is deleted', async () => {
+    await n.deploy(app('doomed', true, '/doomed', 'doomed-data'));
+    assert.equal(await (await n.fetch('/doomed', { method: 'PUT', body: 'temporary' })).text(), 'stored');
+    await n.client.deleteApp('doomed');
+    await new Promise((r) => setTimeout(r, 200));
+    await n.deploy(app('doomed', true, '/doomed', 'doomed-data'));
+    assert.equal(await (await n.fetch('/doomed')).text(), '(none)');
   });
 });

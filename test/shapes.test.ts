@@ -137,7 +137,7 @@ describe('event shapes through the runtime', () => {
     ]);
     assert.ok(o.ok);
     assert.deepEqual(o.result.retry, ['m2']);
-    assert.equal(await kv.get('seen', 'm3'), '{"n":3}');
+    assert.equal(await kv.get('shapes/seen', 'm3'), '{"n":3}');
   });
 
   it('a web queue handler that throws fails the whole delivery', async () => {

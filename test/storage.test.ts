@@ -167,7 +167,7 @@ describe('object storage', () => {
     assert.ok(readdirSync(bucketDir).length > 0);
     await n.client.deleteApp('media');
     await assert.rejects(n.client.getObject('uploads', 'notes/hello.txt'), { code: 'BUCKET_NOT_FOUND' });
-    // The bucket ceased to exist with the last app naming it: its bytes go too.
+    // Deleting the app deletes the objects it owned (a deploy that stops naming a bucket would not).
     await eventually(() => readdirSync(bucketDir).length === 0, 5_000, 'the bucket files to be deleted');
     await n.deploy(blog({ B: { bucket: 'uploads' } }));
     // A new owner starts with an empty bucket: it cannot read what the deleted app stored.

@@ -28,6 +28,8 @@ export interface DeploymentListener {
   deactivate(app: string, name: string): void;
   /** The set of active versions changed (rebuild routes). */
   changed(active: Iterable<FunctionVersion>): void;
+  /** The app was deleted on request; `last` are its functions' versions as they were active. */
+  appDeleted?(app: string, last: FunctionVersion[]): void;
 }
 
 export class Deployments {
@@ -111,8 +113,10 @@ export class Deployments {
 
   deleteApp(app: string): Promise<void> {
     return this.serial(async () => {
+      const last = [...this.active.values()].filter((f) => f.app === app);
       if (!(await this.store.deleteApp(app))) throw new NimbusError('APP_NOT_FOUND', `no app named "${app}" is deployed; see \`nimbus ls\``);
       await this.reloadApp(app);
+      this.listener.appDeleted?.(app, last);
     });
   }
 

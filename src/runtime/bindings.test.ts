@@ -53,11 +53,11 @@ function host(services: BindingServices = {}) {
 const code = (r: BindingReply) => (r.ok ? 'ok' : r.error.code);
 
 describe('BindingHost', () => {
-  it('runs granted KV calls on the namespace the binding names', async () => {
+  it('runs granted KV calls on the namespace the binding names, stored under the owning app', async () => {
     const kv = new MemoryKvStore();
     const run = host({ kv });
     assert.equal(code(await run('SESSIONS', 'put', ['u1', 'v', null])), 'ok');
-    assert.equal(await kv.get('sessions', 'u1'), 'v');
+    assert.equal(await kv.get('shop/sessions', 'u1'), 'v');
     assert.deepEqual(await run('SESSIONS', 'get', ['u1']), { t: 'reply', cid, ok: true, value: 'v' });
     const listed = await run('SESSIONS', 'list', [{ prefix: 'u' }]);
     assert.deepEqual(listed.ok && listed.value, { keys: [{ name: 'u1', expiration: null }], cursor: null });

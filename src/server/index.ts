@@ -3,6 +3,7 @@
  * warm pool of sandboxed processes) and wires subsystems together.
  */
 import { mkdirSync, rmSync } from 'node:fs';
+import type { FunctionVersion } from '../domain/index.js';
 import { totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ControlApi } from '../control/index.js';
@@ -17,7 +18,7 @@ import { systemClock } from '../shared/clock.js';
 import { FsObjectStore, openDatabase } from '../storage/index.js';
 import { SqliteStore } from '../store/index.js';
 import { SqliteWorkerSink, TelemetryWriter } from '../telemetry/index.js';
-import { Resources, Scheduler, SqliteScheduleState, Topics } from '../triggers/index.js';
+import { Resources, resourcesOf, Scheduler, SqliteScheduleState, Topics } from '../triggers/index.js';
 import { ensureAdminKey } from './admin-key.js';
 import type { NimbusOptions, RunningNimbus } from './options.js';
 import { prepareSandboxFiles } from './sandbox-files.js';
@@ -45,10 +46,21 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
   // Triggers and object storage: own connection, tables of store migration 0002.
   const triggersDb = openDatabase(dbFile);
   // A topic, bucket or KV namespace exists while a deployed function names it. Its data is kept
-  // (stored per owning app) when it is no longer named: a deploy or rollback never deletes data.
+  // (stored per owning app) when a deploy or rollback stops naming it; only deleting the app
+  // (`nimbus rm --app`) deletes the KV values and objects it owns (see appDeleted below).
   const resources = new Resources({
     released: ({ kind, name, app }) => log(`${kind} "${name}" is no longer named by app "${app}"; its data is kept`),
   });
+  const purgeAppData = (app: string, last: FunctionVersion[]): void => {
+    const named = new Map(last.flatMap((f) => resourcesOf(f.config)).map((r) => [`${r.kind}:${r.name}`, r]));
+    for (const r of named.values()) {
+      const purge = r.kind === 'bucket' ? objects.purge(app, r.name) : r.kind === 'kv' ? kv.deleteNamespace(`${app}/${r.name}`) : undefined;
+      void purge?.then(
+        (n) => n > 0 && log(`app "${app}" deleted: ${r.kind} "${r.name}": ${n} item(s) deleted`),
+        (err: unknown) => log(`app "${app}" deleted: deleting ${r.kind} "${r.name}" failed: ${(err as Error).message}`),
+      );
+    }
+  };
   const objects = FsObjectStore.open({ dir: join(dataDir, 'buckets'), db: triggersDb, buckets: resources, queue: events, log });
   const topics = new Topics({ queue: events, resources });
   const scheduler = new Scheduler({ queue: events, state: new SqliteScheduleState(triggersDb), log });
@@ -93,6 +105,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
       resources.setFunctions(list);
       scheduler.setFunctions(list);
     },
+    appDeleted: (app, last) => purgeAppData(app, last),
   });
   // Records of finished attempts are made durable before their events are settled (flushRecords).
   const dispatcher = new EventDispatcher({ queue, events, runtime, functions: deployments, clock: systemClock, publish: topics, flushRecords: () => telemetry.flush(), backoff: options.events?.backoff, log });
