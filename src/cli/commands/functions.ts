@@ -109,7 +109,7 @@ export function registerFunctionCommands(program: Command, ctx: CliContext): voi
     .command('rm')
     .description('delete a function with all its versions, or a whole app with --app')
     .argument('[fn]', '"name" inside an app directory, or "app/name"')
-    .option('--app <app>', 'delete this app and all its functions instead')
+    .option('--app <app>', 'delete this app, all its functions, and the KV values and bucket objects it owns')
     .option('--json', 'print the API answer as JSON')
     .action(async (ref: string | undefined, opts: JsonFlag & { app?: string }) => {
       if ((ref === undefined) === (opts.app === undefined)) {
