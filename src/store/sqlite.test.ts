@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { fn, log } from './contract-fixtures.js';
+import { fn, invocation, log } from './contract-fixtures.js';
 import { storeContract } from './contract.js';
 import { MIGRATIONS } from './migrations.js';
 import { SqliteStore } from './sqlite.js';
@@ -18,6 +18,25 @@ storeContract('SqliteStore (file)', (clock) => SqliteStore.open({ file: nextFile
 storeContract('SqliteStore (:memory:)', (clock) => SqliteStore.open({ file: ':memory:', clock }));
 
 describe('SqliteStore', () => {
+  it('stores a large batch of records through multi-row inserts, the latest attempt of an id winning', async () => {
+    const store = SqliteStore.open({ file: nextFile() });
+    try {
+      const batch = Array.from({ length: 60 }, (_, i) => invocation(`id-${String(i).padStart(2, '0')}`, 1_000 + i));
+      // Two attempts of one event inside one chunk, the newer first, and one in the tail.
+      batch[3] = invocation('retry', 2_000, { status: 'error' });
+      batch[7] = invocation('retry', 1_500, { status: 'timeout' });
+      batch[58] = invocation('late', 3_000, { status: 'ok' });
+      batch[59] = invocation('late', 3_001, { status: 'crashed' });
+      await store.insertInvocations(batch);
+      assert.equal((await store.getInvocation('retry'))?.status, 'error');
+      assert.equal((await store.getInvocation('late'))?.status, 'crashed');
+      assert.equal((await store.getInvocation('id-42'))?.startedAt, 1_042);
+      assert.equal((await store.listInvocations({ app: 'shop', function: 'cart', limit: 1000 })).length, 58);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('keeps everything across close and reopen', async () => {
     const file = nextFile();
     const first = SqliteStore.open({ file, clock: () => 1_000 });
