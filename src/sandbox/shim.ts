@@ -78,8 +78,10 @@ async function invoke(message: Invocation): Promise<void> {
 
 /** Pay the first-use costs now, while no request waits (see shared/MEASUREMENTS.md). */
 async function warmUp(): Promise<void> {
-  const throwaway: string = 'data:text/javascript,export default 1';
-  await import(throwaway);
+  // Every bundle starts with the bundler's banner (createRequire from node:module): load that
+  // builtin's ESM facade now, through the same base64 data: URL path a bundle takes.
+  const banner = 'import{createRequire as r}from"node:module";const require=r("/nimbus/function.js");export default typeof require;';
+  await import(`data:text/javascript;base64,${Buffer.from(banner).toString('base64')}`);
   const res = new Response('warm', { headers: { 'content-type': 'text/plain' } });
   await res.arrayBuffer();
   const req = new Request('http://warm.up/', { method: 'POST', body: '{}', headers: { a: 'b' } });
