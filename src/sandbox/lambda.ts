@@ -4,22 +4,12 @@
  * an object with `statusCode` is a response; any other value becomes a 200 JSON body).
  */
 import type { FunctionMeta, WireRequest, WireResponse } from './protocol.js';
+import type { LambdaContext as PublicLambdaContext } from '../types/events.js';
 
 export type LambdaHandler = (event: unknown, context: LambdaContext, callback?: (err: unknown, value?: unknown) => void) => unknown;
 
-export interface LambdaContext {
-  awsRequestId: string;
-  functionName: string;
-  functionVersion: string;
-  invokedFunctionArn: string;
-  memoryLimitInMB: string;
-  logGroupName: string;
-  logStreamName: string;
-  callbackWaitsForEmptyEventLoop: boolean;
-  getRemainingTimeInMillis(): number;
-  /** Nimbus: the manifest's env vars and the function's bindings (`context.env.SESSIONS.get(…)`), as a web handler's `env`. */
-  env: Readonly<Record<string, unknown>>;
-}
+/** The public type (src/types/events.ts) with untyped env; a type-only import, erased at build. */
+export type LambdaContext = PublicLambdaContext<Readonly<Record<string, unknown>>>;
 
 export function lambdaContext(id: string, deadline: number, fn: FunctionMeta, env: Readonly<Record<string, unknown>>): LambdaContext {
   return {

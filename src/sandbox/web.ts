@@ -5,6 +5,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { WireRequest, WireResponse } from './protocol.js';
 import { MAX_BODY_BYTES } from './protocol.js';
+import type { WebContext } from '../types/events.js';
 import { LightRequest, lightParts, nativeResponse } from './light.js';
 
 /** A web module's default export: at least one of these, each needed only for its kind of event. */
@@ -14,15 +15,8 @@ export interface WebHandler {
   queue?(batch: object, env: Readonly<Record<string, unknown>>, ctx: WebContext): unknown;
 }
 
-export interface WebContext {
-  invocationId: string;
-  functionName: string;
-  version: number;
-  /** Epoch ms after which the invocation is killed. */
-  deadline: number;
-  waitUntil(promise: unknown): void;
-  passThroughOnException(): void;
-}
+/** The public type (src/types/events.ts), imported for its shape only: nothing is loaded at run time. */
+export type { WebContext };
 
 export function toRequest(req: WireRequest): Request {
   const host = req.headers['host'] ?? 'localhost';
