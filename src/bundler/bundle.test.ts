@@ -9,26 +9,13 @@ import type { FunctionConfig } from '../domain/types.js';
 import { loadManifest } from '../manifest/index.js';
 import { NimbusError } from '../shared/errors.js';
 import { bundleApp, bundleFunction } from './index.js';
+import { withConfigDefaults } from '../domain/index.js';
 
 // Compiled tests run from dist/src/bundler/: the repository root is three levels up.
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
 function config(file: string, exportName: string | null = null): FunctionConfig {
-  return {
-    handler: { file, export: exportName },
-    memory: 128,
-    timeout: 3,
-    concurrency: null,
-    instanceConcurrency: 1,
-    minInstances: 0,
-    idleTimeout: 300,
-    env: {},
-    triggers: [],
-    retries: 2,
-    maxEventAge: 21600,
-    destinations: { onSuccess: null, onFailure: null },
-    bindings: {},
-  };
+  return withConfigDefaults({ handler: { file, export: exportName } });
 }
 
 /** Imports a bundle the way the sandbox does: from a data: URL, with nothing to resolve beside it. */

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type FakeApi, type FakeRequest, errorAnswer, startFakeApi, unreachableUrl } from '../client/fake-api.js';
 import { runCli } from './run-cli.js';
+import { withConfigDefaults } from '../domain/index.js';
 
 const KEY = 'cli-test-key';
 const FN_VIEW = {
@@ -16,21 +17,7 @@ const FN_VIEW = {
   createdAt: 0,
   updatedAt: 0,
   codeSize: 100,
-  config: {
-    handler: { file: 'src/checkout.ts', export: null },
-    memory: 128,
-    timeout: 3,
-    concurrency: null,
-    instanceConcurrency: 1,
-    minInstances: 0,
-    idleTimeout: 300,
-    env: {},
-    triggers: [],
-    retries: 2,
-    maxEventAge: 21600,
-    destinations: { onSuccess: null, onFailure: null },
-    bindings: {},
-  },
+  config: withConfigDefaults({ handler: { file: 'src/checkout.ts', export: null } }),
   routes: [],
   instances: { total: 0, busy: 0, idle: 0 },
 };

@@ -5,6 +5,7 @@ import { NimbusError } from '../shared/errors.js';
 import { NimbusClient } from './client.js';
 import { type FakeApi, type FakeRequest, errorAnswer, startFakeApi, unreachableUrl } from './fake-api.js';
 import type { FunctionView } from './types.js';
+import { withConfigDefaults } from '../domain/index.js';
 
 const KEY = 'test-key-123';
 
@@ -16,21 +17,7 @@ const view: FunctionView = {
   createdAt: 1,
   updatedAt: 2,
   codeSize: 10,
-  config: {
-    handler: { file: 'src/checkout.ts', export: null },
-    memory: 128,
-    timeout: 3,
-    concurrency: null,
-    instanceConcurrency: 1,
-    minInstances: 0,
-    idleTimeout: 300,
-    env: {},
-    triggers: [{ type: 'http', method: 'POST', path: '/checkout' }],
-    retries: 2,
-    maxEventAge: 21600,
-    destinations: { onSuccess: null, onFailure: null },
-    bindings: {},
-  },
+  config: withConfigDefaults({ handler: { file: 'src/checkout.ts', export: null }, triggers: [{ type: 'http', method: 'POST', path: '/checkout' }] }),
   routes: ['POST /checkout'],
   instances: { total: 1, busy: 0, idle: 1 },
 };
