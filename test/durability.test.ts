@@ -6,52 +6,20 @@
  * (at-least-once), which the test reports rather than forbids.
  */
 import { strict as assert } from 'node:assert';
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { NimbusClient } from '../src/client/index.js';
-import { MAIN } from '../src/cli/run-cli.js';
+import { exited, startUp, type UpProcess } from './support/up.js';
 import { eventually } from './support/harness.js';
-
-type Child = ChildProcessByStdio<null, Readable, Readable>;
 
 const TOTAL = 5000;
 const KILL_AFTER = 2500;
 const CLIENTS = 32;
 
-interface Up {
-  child: Child;
-  client: NimbusClient;
-  adminUrl: string;
-  key: string;
-  stderr: () => string;
-}
-
-function up(cwd: string, args: string[]): Promise<Up> {
-  const child = spawn(process.execPath, [MAIN, 'up', '--data-dir', 'data', '--port', '0', '--admin-port', '0', '--pool-size', '1', '--json', ...args], { cwd, env: {}, stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      const nl = out.indexOf('\n');
-      if (nl < 0) return;
-      const { adminUrl, adminKeyFile } = JSON.parse(out.slice(0, nl)) as { adminUrl: string; adminKeyFile: string };
-      void readFile(adminKeyFile, 'utf8').then((key) => resolve({ child, adminUrl, key: key.trim(), client: new NimbusClient({ url: adminUrl, key: key.trim() }), stderr: () => err }), reject);
-    });
-    child.on('close', (code) => reject(new Error(`nimbus up exited (${code}): ${err}`)));
-  });
-}
-
-const exited = (child: Child) => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('close', () => resolve())));
-
 describe('durability of async invocations', () => {
   let tmp: string;
-  const running: Up[] = [];
+  const running: UpProcess[] = [];
 
   before(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'nimbus-durability-'));
@@ -66,13 +34,13 @@ describe('durability of async invocations', () => {
   });
 
   it('processes every accepted event at least once across a kill -9 and a restart', async (t) => {
-    const first = await up(tmp, ['--deploy', 'app']);
+    const first = await startUp(tmp, ['--data-dir', 'data', '--deploy', 'app']);
     running.push(first);
     const accepted = new Map<string, number>();
     const todo = Array.from({ length: TOTAL }, (_, n) => n);
     let killed = false;
     let committedUnanswered = 0;
-    const send = async (node: Up, killAt: number): Promise<void> => {
+    const send = async (node: UpProcess, killAt: number): Promise<void> => {
       for (let n = todo.shift(); n !== undefined; n = todo.shift()) {
         let res: Response;
         try {
@@ -104,7 +72,7 @@ describe('durability of async invocations', () => {
     await exited(first.child);
     assert.equal(first.child.signalCode, 'SIGKILL');
 
-    const second = await up(tmp, []);
+    const second = await startUp(tmp, ['--data-dir', 'data']);
     running.push(second);
     await Promise.all(Array.from({ length: CLIENTS }, () => send(second, Infinity)));
     assert.equal(new Set(accepted.values()).size, TOTAL, 'every event was accepted by one server or the other');

@@ -3,37 +3,14 @@
  * sandbox process, and leaves a data dir that the next start serves from unchanged.
  */
 import { strict as assert } from 'node:assert';
-import { spawn, execFileSync, type ChildProcessByStdio } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { createServer, type AddressInfo } from 'node:net';
 import { MAIN } from '../src/cli/run-cli.js';
-
-type Child = ChildProcessByStdio<null, Readable, Readable>;
-
-interface Up {
-  child: Child;
-  gatewayUrl: string;
-  stderr: () => string;
-}
-
-function up(cwd: string, args: string[]): Promise<Up> {
-  const child = spawn(process.execPath, [MAIN, 'up', '--port', '0', '--admin-port', '0', '--pool-size', '1', '--json', ...args], { cwd, env: {}, stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      const nl = out.indexOf('\n');
-      if (nl >= 0) resolve({ child, gatewayUrl: (JSON.parse(out.slice(0, nl)) as { gatewayUrl: string }).gatewayUrl, stderr: () => err });
-    });
-    child.on('close', (code) => reject(new Error(`nimbus up exited (${code}): ${err}`)));
-  });
-}
+import { startUp, type UpProcess } from './support/up.js';
 
 /** Sandbox processes (the runtime shim) started by `pid`; esbuild's service process is not one. */
 function sandboxPids(pid: number): number[] {
@@ -56,7 +33,7 @@ function alive(pid: number): boolean {
 
 describe('graceful shutdown', () => {
   let tmp: string;
-  let running: Up | undefined;
+  let running: UpProcess | undefined;
 
   before(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'nimbus-shutdown-'));
@@ -71,7 +48,7 @@ describe('graceful shutdown', () => {
   });
 
   it('lets an in-flight request finish on SIGTERM, then stops every sandbox', async () => {
-    running = await up(tmp, ['--deploy', 'app']);
+    running = await startUp(tmp, ['--deploy', 'app']);
     const { child, gatewayUrl } = running;
     const inFlight = fetch(`${gatewayUrl}/slow`);
     await new Promise((r) => setTimeout(r, 400));
@@ -88,7 +65,7 @@ describe('graceful shutdown', () => {
   });
 
   it('serves the same deployment after a restart on the same data dir', async () => {
-    running = await up(tmp, []);
+    running = await startUp(tmp, []);
     const res = await fetch(`${running.gatewayUrl}/slow`);
     assert.equal(res.status, 200);
     assert.equal(await res.text(), 'finished');

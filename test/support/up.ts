@@ -1,0 +1,53 @@
+/**
+ * `nimbus up` as a child process, as a user runs it (for tests about signals, restarts and
+ * crashes, which an in-process server cannot show). Ports are free ones; `--json` makes the first
+ * stdout line carry the URLs and the admin key file.
+ */
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { NimbusClient } from '../../src/client/index.js';
+import { MAIN } from '../../src/cli/run-cli.js';
+
+export type UpChild = ChildProcessByStdio<null, Readable, Readable>;
+
+export interface UpProcess {
+  child: UpChild;
+  gatewayUrl: string;
+  adminUrl: string;
+  key: string;
+  client: NimbusClient;
+  /** Everything the process wrote to stderr so far. */
+  stderr: () => string;
+}
+
+/** Start `nimbus up --port 0 --admin-port 0 --pool-size 1 --json …args` in `cwd` with an empty env. */
+export function startUp(cwd: string, args: string[]): Promise<UpProcess> {
+  const child = spawn(process.execPath, [MAIN, 'up', '--port', '0', '--admin-port', '0', '--pool-size', '1', '--json', ...args], { cwd, env: {}, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let started = false;
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      const nl = out.indexOf('\n');
+      if (nl < 0 || started) return;
+      started = true;
+      const { gatewayUrl, adminUrl, adminKeyFile } = JSON.parse(out.slice(0, nl)) as { gatewayUrl: string; adminUrl: string; adminKeyFile: string };
+      void readFile(adminKeyFile, 'utf8').then(
+        (raw) => {
+          const key = raw.trim();
+          resolve({ child, gatewayUrl, adminUrl, key, client: new NimbusClient({ url: adminUrl, key }), stderr: () => err });
+        },
+        reject,
+      );
+    });
+    child.on('close', (code) => reject(new Error(`nimbus up exited (${code}): ${err}`)));
+  });
+}
+
+/** Resolves when the process has exited (at once if it already has). */
+export function exited(child: UpChild): Promise<void> {
+  return new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('close', () => resolve())));
+}
