@@ -8,7 +8,7 @@ import { runCli } from './run-cli.js';
 
 const KEY = 'commands-test-key';
 
-const fn = (app: string, name: string, routes: string[], active = 1, latest = 1) => ({
+const fn = (app: string, name: string, routes: string[], active = 1, latest = 1, triggers: unknown[] = []) => ({
   app,
   name,
   activeVersion: active,
@@ -16,7 +16,7 @@ const fn = (app: string, name: string, routes: string[], active = 1, latest = 1)
   createdAt: 0,
   updatedAt: 0,
   codeSize: 10,
-  config: {},
+  config: { triggers },
   routes,
   instances: { total: 2, busy: 1, idle: 1 },
 });
@@ -34,7 +34,7 @@ function answer(req: FakeRequest) {
     case 'GET /v1/functions':
       return {
         body: {
-          functions: [fn('shop', 'checkout', ['POST /checkout']), fn('a-much-longer-app', 'x', [], 1, 3)],
+          functions: [fn('shop', 'checkout', ['POST /checkout']), fn('a-much-longer-app', 'x', [], 1, 3, [{ type: 'topic', topic: 'orders', batchSize: 1, maxBatchWindow: 0 }])],
         },
       };
     case 'POST /v1/apps/shop/functions/echo/invoke':
@@ -85,6 +85,9 @@ describe('nimbus commands against a control API', () => {
     assert.ok(col !== undefined && col > 0);
     assert.equal(lines[1]?.indexOf('checkout'), col);
     assert.match(lines[2] ?? '', /v1 \(latest v3\)/);
+    assert.match(lines[0] ?? '', /TRIGGERS/);
+    assert.match(lines[1] ?? '', /POST \/checkout/);
+    assert.match(lines[2] ?? '', /topic:orders/, 'event triggers are listed, not just HTTP routes');
   });
 
   it('invoke sends --data as the event and prints the body', async () => {

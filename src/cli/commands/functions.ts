@@ -27,13 +27,13 @@ export function registerFunctionCommands(program: Command, ctx: CliContext): voi
       if (opts.json) return printJson({ functions });
       if (functions.length === 0) return printLine('no functions deployed: deploy an app with `nimbus deploy <dir>`');
       printTable(
-        ['APP', 'FUNCTION', 'VERSION', 'INSTANCES', 'ROUTES'],
+        ['APP', 'FUNCTION', 'VERSION', 'INSTANCES', 'TRIGGERS'],
         functions.map((f) => [
           f.app,
           f.name,
           versionLabel(f),
           `${f.instances.busy}/${f.instances.total} busy`,
-          f.routes.join(', ') || '-',
+          triggersLabel(f),
         ]),
       );
     });
@@ -53,7 +53,7 @@ export function registerFunctionCommands(program: Command, ctx: CliContext): voi
         ['function', `${f.app}/${f.name}`],
         ['version', versionLabel(f)],
         ['handler', handlerLabel(f)],
-        ['routes', f.routes.join(', ') || '-'],
+        ['triggers', triggersLabel(f)],
         ['memory', `${c.memory} MB`],
         ['timeout', `${c.timeout} s`],
         [
@@ -124,4 +124,24 @@ export function registerFunctionCommands(program: Command, ctx: CliContext): voi
       const r = await client.deleteFunction(app, fn);
       return opts.json ? printJson(r) : printLine(`deleted function ${app}/${fn}`);
     });
+}
+
+/** Every trigger in one line: HTTP routes as declared, events as `kind:name`. */
+function triggersLabel(f: FunctionView): string {
+  // An older server may send no triggers list: routes alone then.
+  const events = (f.config?.triggers ?? []).flatMap((t) => {
+    switch (t.type) {
+      case 'http':
+        return [];
+      case 'schedule':
+        return [`schedule:${t.schedule}${t.timezone ? ` (${t.timezone})` : ''}`];
+      case 'topic':
+        return [`topic:${t.topic}`];
+      case 'webhook':
+        return [`webhook:POST ${t.path}`];
+      case 'bucket':
+        return [`bucket:${t.bucket}${t.prefix ? `/${t.prefix}*` : ''} (${t.events.join(', ')})`];
+    }
+  });
+  return [...f.routes, ...events].join(', ') || '-';
 }
