@@ -1,14 +1,8 @@
 /** The JSON shapes the control API sends (docs/control-api.md): written by the server, read by the client. */
-import type { FunctionConfig, LogStream } from './types.js';
+import type { FunctionConfig, FunctionRecord, LogStream } from './types.js';
 
-/** A function as `GET /v1/apps/{app}/functions/{fn}` describes it. */
-export interface FunctionView {
-  app: string;
-  name: string;
-  activeVersion: number;
-  latestVersion: number;
-  createdAt: number;
-  updatedAt: number;
+/** A function as `GET /v1/apps/{app}/functions/{fn}` describes it: its record, flattened. */
+export interface FunctionView extends Omit<FunctionRecord, 'active'> {
   codeSize: number;
   config: FunctionConfig;
   /** e.g. `GET /hello/{name}` */

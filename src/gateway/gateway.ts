@@ -45,10 +45,6 @@ export class Gateway {
     this.webhooks = new WebhookTable(list);
   }
 
-  get routeCount(): number {
-    return this.routes.size;
-  }
-
   listen(port: number, host: string): Promise<number> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);

@@ -135,10 +135,6 @@ export class Instance {
     return (this.state === 'starting' || this.state === 'idle' || this.state === 'busy') && this.slots < this.capacity;
   }
 
-  get inFlight(): number {
-    return this.pending.size;
-  }
-
   /** How long the oldest in-flight invocation has run, ms (0 when none). */
   longestRunningMs(now = performance.now()): number {
     let oldest = now;

@@ -129,10 +129,6 @@ export class Runtime {
     return this.live < this.options.maxInstances || this.hasIdleToReclaim();
   }
 
-  get liveInstances(): number {
-    return this.live;
-  }
-
   /** Run one invocation and leave its record. Never rejects. */
   async invoke(fn: FunctionVersion, input: InvocationInput, meta: InvokeMeta): Promise<InvocationOutcome> {
     const t0 = meta.acceptedAt ?? performance.now();

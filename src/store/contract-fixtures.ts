@@ -2,6 +2,7 @@
 import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
 import type { FunctionConfig, InvocationRecord, LogLine } from '../domain/index.js';
+import { withConfigDefaults } from '../domain/index.js';
 import { NimbusError } from '../shared/errors.js';
 import type { ErrorCode } from '../shared/errors.js';
 import type { DeployFunctionInput } from './port.js';
@@ -9,22 +10,12 @@ import type { DeployFunctionInput } from './port.js';
 export const sha = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 export function config(overrides: Partial<FunctionConfig> = {}): FunctionConfig {
-  return {
+  return withConfigDefaults({
     handler: { file: 'src/hello.ts', export: null },
-    memory: 128,
-    timeout: 3,
-    concurrency: null,
-    instanceConcurrency: 1,
-    minInstances: 0,
-    idleTimeout: 300,
     env: { GREETING: 'hi' },
     triggers: [{ type: 'http', method: 'GET', path: '/hello/{name}' }],
-    retries: 2,
-    maxEventAge: 21600,
-    destinations: { onSuccess: null, onFailure: null },
-    bindings: {},
     ...overrides,
-  };
+  });
 }
 
 /** A deploy input whose hashes are computed the way the server computes them. */
