@@ -15,8 +15,8 @@ export const sandboxMessageSchema = z.discriminatedUnion('t', [
   z.object({ t: z.literal('loaded'), initMs: z.number(), style: z.enum(['web', 'lambda']) }),
   z.object({ t: z.literal('loadError'), error }),
   z.object({ t: z.literal('log'), id: z.string().nullable(), s: z.union([z.literal(1), z.literal(2)]), line: z.string() }),
-  z.object({ t: z.literal('done'), id: z.string(), res: response.optional(), value: z.unknown().optional(), rss: z.number(), pending: z.boolean().optional(), retry: z.array(z.string()).optional() }),
-  z.object({ t: z.literal('error'), id: z.string(), code: z.enum(['FUNCTION_ERROR', 'INVALID_RESPONSE', 'RESPONSE_TOO_LARGE']), error, rss: z.number() }),
+  z.object({ t: z.literal('done'), id: z.string(), res: response.optional(), value: z.unknown().optional(), rss: z.number(), pending: z.boolean().optional(), retry: z.array(z.string()).optional(), ms: z.number().optional(), cpu: z.number().optional() }),
+  z.object({ t: z.literal('error'), id: z.string(), code: z.enum(['FUNCTION_ERROR', 'INVALID_RESPONSE', 'RESPONSE_TOO_LARGE']), error, rss: z.number(), ms: z.number().optional(), cpu: z.number().optional() }),
   z.object({ t: z.literal('settled'), id: z.string() }),
   // Binding calls: only the envelope here; each op's arguments are checked by the BindingHost.
   z.object({ t: z.literal('call'), cid: z.number().int().nonnegative(), inv: z.string().nullable(), binding: z.string().max(256), op: z.string().max(64), args: z.array(z.unknown()) }),
@@ -43,8 +43,9 @@ function isPlainDone(v: unknown): v is SandboxMessage {
   if (typeof v !== 'object' || v === null) return false;
   const m = v as Record<string, unknown>;
   if (m['t'] !== 'done' || typeof m['id'] !== 'string' || typeof m['rss'] !== 'number' || 'value' in m || 'pending' in m) return false;
+  if (typeof m['ms'] !== 'number' || typeof m['cpu'] !== 'number') return false;
   const keys = Object.keys(m);
-  if (keys.length !== 4 || !('res' in m)) return false;
+  if (keys.length !== 6 || !('res' in m)) return false;
   const res = m['res'] as Record<string, unknown> | null;
   if (typeof res !== 'object' || res === null || Object.keys(res).length !== 4) return false;
   const status = res['status'];

@@ -12,7 +12,7 @@
  * how the process ended.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, chownSync, rmSync } from 'node:fs';
+import { mkdirSync, chownSync, readFileSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { setPriority } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -20,6 +20,9 @@ import type { Duplex } from 'node:stream';
 import type { HostMessage, SandboxMessage } from '../sandbox/protocol.js';
 import { FrameDecoder } from './frames.js';
 import { parseSandboxMessage } from './messages.js';
+import type { ExitInfo, KillReason, SandboxTransport } from './transport.js';
+
+export type { ExitInfo, KillReason } from './transport.js';
 
 export interface SandboxSpawnOptions {
   /** Absolute path of the compiled shim entry (dist/src/sandbox/shim.js). */
@@ -31,21 +34,10 @@ export interface SandboxSpawnOptions {
   uid?: number;
 }
 
-/** Why the host killed the process, if it did. */
-export type KillReason = 'timeout' | 'oom' | 'protocol' | 'init-timeout' | 'shutdown' | 'retired';
-
-export interface ExitInfo {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  killedFor: KillReason | null;
-  /** V8 reported heap exhaustion, or the host's RSS watch killed it. */
-  oom: boolean;
-  stderrTail: string;
-}
-
 let counter = 0;
+const PAGE_SIZE = 4096;
 
-export class SandboxProcess {
+export class SandboxProcess implements SandboxTransport {
   readonly memoryMb: number;
   readonly tmpDir: string;
   readonly uid: number | undefined;
@@ -141,7 +133,7 @@ export class SandboxProcess {
     this.channel.uncork();
   };
 
-  /** Lower this process's CPU priority for good (raising a nice value needs no privilege). */
+  /** Lower this process's CPU priority (raising a nice value needs no privilege). */
   deprioritize(nice = 10): void {
     if (this.deprioritized || !this.alive || this.child.pid === undefined) return;
     this.deprioritized = true;
@@ -149,6 +141,31 @@ export class SandboxProcess {
       setPriority(this.child.pid, nice);
     } catch {
       // Not fatal: only fairness under CPU contention is lost.
+    }
+  }
+
+  /**
+   * Back to normal priority once the long invocation is over. Lowering a nice value needs root
+   * (CAP_SYS_NICE); without it the process keeps the raised value until it is retired.
+   */
+  reprioritize(): void {
+    if (!this.deprioritized || !this.alive || this.child.pid === undefined) return;
+    try {
+      setPriority(this.child.pid, 0);
+      this.deprioritized = false;
+    } catch {
+      // Not root: it stays at the lower priority.
+    }
+  }
+
+  /** RSS from /proc (Linux); undefined elsewhere or once the process is gone. */
+  rss(): number | undefined {
+    if (!this.alive || this.child.pid === undefined) return undefined;
+    try {
+      const statm = readFileSync(`/proc/${this.child.pid}/statm`, 'latin1');
+      return Number(statm.split(' ')[1]) * PAGE_SIZE;
+    } catch {
+      return undefined;
     }
   }
 

@@ -46,6 +46,14 @@ const WEB_METHODS = ['fetch', 'scheduled', 'queue'] as const;
 /** Run one invocation and send its outcome. Never throws. */
 export async function execute(loaded: Loaded, message: Invocation, send: Send, rss: () => number): Promise<void> {
   const { id } = message;
+  // How long the invocation ran in here and how much of that was CPU: the host's scheduler scales
+  // out functions whose instances wait (I/O), not ones that are busy (CPU).
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  const timing = (): { ms: number; cpu: number } => {
+    const c = process.cpuUsage(c0);
+    return { ms: Math.round((performance.now() - t0) * 1000) / 1000, cpu: Math.round(c.user + c.system) / 1000 };
+  };
   const deadline = Date.now() + message.timeoutMs;
   const shape = message.t === 'http' ? 'http' : (message.shape ?? 'invoke');
   try {
@@ -56,9 +64,9 @@ export async function execute(loaded: Loaded, message: Invocation, send: Send, r
         : queue ? lambdaQueueEvent(queue)
         : message.event;
       const result = await callLambda(loaded.handler, event, lambdaContext(id, deadline, loaded.fn, loaded.env));
-      if (message.t === 'http') send({ t: 'done', id, res: checkSize(convert(() => lambdaResultToResponse(result))), rss: rss() });
-      else if (queue) send({ t: 'done', id, value: jsonValue(result), rss: rss(), retry: lambdaRetries(queue, result) });
-      else send({ t: 'done', id, value: jsonValue(result), rss: rss() });
+      if (message.t === 'http') send({ t: 'done', id, res: checkSize(convert(() => lambdaResultToResponse(result))), rss: rss(), ...timing() });
+      else if (queue) send({ t: 'done', id, value: jsonValue(result), rss: rss(), retry: lambdaRetries(queue, result), ...timing() });
+      else send({ t: 'done', id, value: jsonValue(result), rss: rss(), ...timing() });
       return;
     }
     const waiting: Promise<unknown>[] = [];
@@ -78,18 +86,18 @@ export async function execute(loaded: Loaded, message: Invocation, send: Send, r
       const res = await fromResponse(response).catch((err: unknown) => {
         throw new SandboxFailure(err instanceof ResponseTooLarge ? 'RESPONSE_TOO_LARGE' : 'INVALID_RESPONSE', err);
       });
-      // `pending` only when true: the host's fast path takes the plain `{ t, id, res, rss }` answer.
-      if (waiting.length > 0) send({ t: 'done', id, res, rss: rss(), pending: true });
-      else send({ t: 'done', id, res, rss: rss() });
+      // `pending` only when true: the host's fast path takes the plain `{ t, id, res, rss, ms, cpu }` answer.
+      if (waiting.length > 0) send({ t: 'done', id, res, rss: rss(), pending: true, ...timing() });
+      else send({ t: 'done', id, res, rss: rss(), ...timing() });
     } else if (shape === 'scheduled') {
       if (typeof handler.scheduled !== 'function') throw missingMethod('is triggered by a schedule', 'scheduled');
       const value = await handler.scheduled(webScheduledEvent(schedulePayload(message.event)), loaded.env, ctx);
-      send({ t: 'done', id, value: jsonValue(value), rss: rss(), pending: waiting.length > 0 });
+      send({ t: 'done', id, value: jsonValue(value), rss: rss(), pending: waiting.length > 0, ...timing() });
     } else {
       if (typeof handler.queue !== 'function') throw missingMethod('is triggered by queued messages (a topic, bucket or webhook)', 'queue');
       const { batch, retries } = messageBatch(queuePayload(message.event));
       const value = await handler.queue(batch, loaded.env, ctx);
-      send({ t: 'done', id, value: jsonValue(value), rss: rss(), pending: waiting.length > 0, retry: retries() });
+      send({ t: 'done', id, value: jsonValue(value), rss: rss(), pending: waiting.length > 0, retry: retries(), ...timing() });
     }
     if (waiting.length > 0) await Promise.allSettled(waiting).then(() => send({ t: 'settled', id }));
   } catch (err) {
@@ -97,7 +105,7 @@ export async function execute(loaded: Loaded, message: Invocation, send: Send, r
     const cause = err instanceof SandboxFailure ? err.cause : err;
     // The stack goes to the function's own log, never to the HTTP caller.
     if (code === 'FUNCTION_ERROR') console.error(cause instanceof Error && cause.stack ? cause.stack : `Uncaught ${String(cause)}`);
-    send({ t: 'error', id, code, error: serialize(cause), rss: rss() });
+    send({ t: 'error', id, code, error: serialize(cause), rss: rss(), ...timing() });
   }
 }
 

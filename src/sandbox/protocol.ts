@@ -95,9 +95,11 @@ export type SandboxMessage =
    * Invocation finished. `res` for HTTP (and web-style functions invoked with an event), `value` for
    * Lambda-style events and web `scheduled`/`queue`. `pending`: waitUntil work still running.
    * `retry`: for a `queue` delivery, the ids of the messages to deliver again (the rest are done).
+   * `ms`: how long it ran inside the sandbox, `cpu`: the process CPU time used meanwhile (both ms;
+   * the host's scheduler scales out functions that wait, not ones that compute).
    */
-  | { t: 'done'; id: string; res?: WireResponse; value?: unknown; rss: number; pending?: boolean; retry?: string[] }
-  | { t: 'error'; id: string; code: SandboxErrorCode; error: SerializedError; rss: number }
+  | { t: 'done'; id: string; res?: WireResponse; value?: unknown; rss: number; pending?: boolean; retry?: string[]; ms?: number; cpu?: number }
+  | { t: 'error'; id: string; code: SandboxErrorCode; error: SerializedError; rss: number; ms?: number; cpu?: number }
   /** All waitUntil work of an invocation has settled. */
   | { t: 'settled'; id: string }
   /**
