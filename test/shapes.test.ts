@@ -15,7 +15,7 @@ import { bundleFunction } from '../src/bundler/index.js';
 import { withConfigDefaults } from '../src/domain/config.js';
 import type { Binding, FunctionVersion } from '../src/domain/index.js';
 import { MemoryKvStore } from '../src/kv/index.js';
-import { Runtime, SandboxProcess, WarmPool, type InvocationOutcome } from '../src/runtime/index.js';
+import { Runtime, SandboxProcess, SpawnBudget, WarmPool, type InvocationOutcome } from '../src/runtime/index.js';
 import { prepareSandboxFiles, type SandboxFiles } from '../src/server/sandbox-files.js';
 import { systemClock } from '../src/shared/clock.js';
 import { eventually, manifest, startTestNimbus, type TestNimbus } from './support/harness.js';
@@ -91,9 +91,9 @@ describe('event shapes through the runtime', () => {
       void proc.exited.then(() => processes.delete(proc));
       return proc;
     };
-    pool = new WarmPool({ spawn, size: 0 });
+    pool = new WarmPool({ spawn, size: 0, budget: new SpawnBudget(2), clock: systemClock });
     runtime = new Runtime({
-      pool, spawn, maxInstances: 8, clock: systemClock,
+      pool, maxInstances: 8, clock: systemClock,
       loadCode: async (hash) => code.get(hash),
       onRecord: () => {}, onLog: () => {},
       bindings: { kv },

@@ -117,7 +117,7 @@ const schemas: Record<string, Schema> = {
     maxMemoryMb: nullable({ type: 'number' }),
     coldStart: bool,
     initMs: nullable({ type: 'number' }),
-    status: { enum: ['ok', 'error', 'timeout', 'oom', 'crashed', 'throttled'] },
+    status: { enum: ['ok', 'error', 'timeout', 'oom', 'crashed', 'throttled', 'cancelled'] },
     errorCode: nullable(str),
     errorMessage: nullable(str),
     httpStatus: nullable(int),

@@ -18,6 +18,7 @@ describe('withConfigDefaults', () => {
     };
     assert.deepEqual(withConfigDefaults(stored), {
       ...stored,
+      maxQueueWait: 0.5,
       retries: 2,
       maxEventAge: 21600,
       destinations: { onSuccess: null, onFailure: null },
@@ -34,6 +35,7 @@ describe('withConfigDefaults', () => {
       instanceConcurrency: 1,
       minInstances: 0,
       idleTimeout: 300,
+      maxQueueWait: 2,
       env: {},
       triggers: [],
       retries: 0,

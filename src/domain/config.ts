@@ -12,6 +12,7 @@ export const FUNCTION_DEFAULTS = {
   instanceConcurrency: 1,
   minInstances: 0,
   idleTimeout: 300,
+  maxQueueWait: 0.5,
   retries: 2,
   maxEventAge: 21600,
 } as const satisfies Omit<FunctionConfig, 'handler' | 'env' | 'triggers' | 'destinations' | 'bindings'>;
@@ -32,6 +33,7 @@ export function withConfigDefaults(config: Partial<FunctionConfig> & Pick<Functi
     instanceConcurrency: config.instanceConcurrency ?? d.instanceConcurrency,
     minInstances: config.minInstances ?? d.minInstances,
     idleTimeout: config.idleTimeout ?? d.idleTimeout,
+    maxQueueWait: config.maxQueueWait ?? d.maxQueueWait,
     env: config.env ?? {},
     triggers: config.triggers ?? [],
     retries: config.retries ?? d.retries,

@@ -91,6 +91,8 @@ export interface FunctionConfig {
   minInstances: number;
   /** Seconds an idle instance lives. */
   idleTimeout: number;
+  /** Seconds a sync request may wait for a busy instance before it is THROTTLED (default 0.5). */
+  maxQueueWait: number;
   env: Record<string, string>;
   triggers: Trigger[];
   /** Async delivery attempts after the first, 0..10 (default 2). */
@@ -135,7 +137,8 @@ export interface FunctionRecord {
   active: FunctionVersion;
 }
 
-export type InvocationStatus = 'ok' | 'error' | 'timeout' | 'oom' | 'crashed' | 'throttled';
+/** `cancelled`: the client went away while the request waited for an instance; it never ran. */
+export type InvocationStatus = 'ok' | 'error' | 'timeout' | 'oom' | 'crashed' | 'throttled' | 'cancelled';
 export type TriggerKind = 'http' | 'api' | 'event' | 'schedule' | 'topic' | 'webhook' | 'bucket';
 
 /** The record every invocation leaves, throttled ones included. */

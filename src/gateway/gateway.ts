@@ -13,7 +13,7 @@ import { isUtf8 } from 'node:buffer';
 import type { AddressInfo } from 'node:net';
 import type { FunctionVersion } from '../domain/index.js';
 import type { EventQueue } from '../queue/port.js';
-import type { Runtime } from '../runtime/index.js';
+import type { Cancellation, Runtime } from '../runtime/index.js';
 import type { WireRequest } from '../sandbox/protocol.js';
 import { MAX_BODY_BYTES } from '../sandbox/protocol.js';
 import { NimbusError, toNimbusError } from '../shared/errors.js';
@@ -101,7 +101,15 @@ export class Gateway {
       route: match.target.route,
       ip: req.socket.remoteAddress ?? '',
     };
-    const outcome = await this.options.runtime.invoke(match.target.fn, { kind: 'http', req: wire }, { id, trigger: 'http', startedAt, acceptedAt });
+    // A client that goes away is dropped from the instance queue, and its record says so (499).
+    const cancel: Cancellation = { aborted: false, onAbort: undefined };
+    res.once('close', () => {
+      if (res.writableFinished) return;
+      cancel.aborted = true;
+      cancel.onAbort?.();
+    });
+    const outcome = await this.options.runtime.invoke(match.target.fn, { kind: 'http', req: wire }, { id, trigger: 'http', startedAt, acceptedAt, cancel });
+    if (cancel.aborted) return;
     if (!outcome.ok) {
       sendError(res, outcome.error, id);
       return;

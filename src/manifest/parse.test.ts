@@ -38,6 +38,7 @@ describe('parseManifest: valid manifests', () => {
           instanceConcurrency: 1,
           minInstances: 0,
           idleTimeout: 300,
+          maxQueueWait: 0.5,
           env: { STAGE: 'prod', DEBUG: 'true', GREETING: 'hi', RETRIES: '3' },
           triggers: [
             { type: 'http', method: 'GET', path: '/hello/{name}' },
@@ -56,6 +57,7 @@ describe('parseManifest: valid manifests', () => {
           instanceConcurrency: 4,
           minInstances: 2,
           idleTimeout: 60,
+          maxQueueWait: 0.5,
           env: { STAGE: 'prod', DEBUG: 'false' },
           triggers: [],
           retries: 2,
@@ -77,6 +79,7 @@ describe('parseManifest: valid manifests', () => {
       instanceConcurrency: 1,
       minInstances: 0,
       idleTimeout: 300,
+      maxQueueWait: 0.5,
       env: {},
       triggers: [],
       retries: 2,

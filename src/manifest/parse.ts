@@ -103,6 +103,7 @@ function applyDefaults(fn: ParsedFunction, defaults: ParsedDefaults): FunctionCo
     instanceConcurrency: pick('instanceConcurrency'),
     minInstances: pick('minInstances'),
     idleTimeout: pick('idleTimeout'),
+    maxQueueWait: pick('maxQueueWait'),
     env: { ...defaults.env, ...fn.env },
     triggers: fn.triggers ?? [],
     retries: pick('retries'),

@@ -56,6 +56,14 @@ const idleTimeout = z
   .max(86400)
   .describe('Seconds an idle instance is kept before it is stopped, up to 86400. Default 300.');
 
+const maxQueueWait = z
+  .number()
+  .min(0)
+  .max(900)
+  .describe(
+    'Seconds a request may wait for a busy instance of the function to free up before it is answered 429 THROTTLED, 0 to 900. Default 0.5. The function\'s timeout is the bound when it is lower; requests an instance is being started for wait for it.',
+  );
+
 const envValue = z.union([z.string(), z.number(), z.boolean()], {
   error: (issue) => `must be a string, number or boolean (got ${describeValue(issue.input)})`,
 });
@@ -72,6 +80,7 @@ const settingsShape = {
   instanceConcurrency: instanceConcurrency.optional(),
   minInstances: minInstances.optional(),
   idleTimeout: idleTimeout.optional(),
+  maxQueueWait: maxQueueWait.optional(),
   env: rawEnv.optional(),
   retries: retries.optional(),
   maxEventAge: maxEventAge.optional(),
@@ -144,6 +153,7 @@ export const functionConfigSchema = z.strictObject({
   instanceConcurrency,
   minInstances,
   idleTimeout,
+  maxQueueWait,
   env: z.record(envKeySchema, z.string()),
   triggers: z.array(triggerConfigSchema),
   retries,

@@ -15,7 +15,7 @@
 import type { FunctionVersion, LogStream } from '../domain/index.js';
 import type { HostMessage, SandboxMessage, WireRequest, WireResponse } from '../sandbox/protocol.js';
 import type { ErrorCode } from '../shared/errors.js';
-import type { ExitInfo, SandboxProcess } from './sandbox-process.js';
+import type { ExitInfo, SandboxTransport } from './transport.js';
 
 export type InstanceState = 'starting' | 'idle' | 'busy' | 'draining' | 'dead';
 
@@ -30,8 +30,10 @@ export interface InstanceHooks {
   onLog(invocationId: string | null, stream: LogStream, line: string): void;
   /** The instance is dead (after its last in-flight invocation was answered). */
   onDead(instance: Instance, exit: ExitInfo): void;
-  /** A slot freed up (invocation answered or waitUntil settled). */
+  /** A slot freed up (invocation answered or waitUntil settled), or the instance finished loading. */
   onSlotFree(instance: Instance): void;
+  /** An invocation was answered: how long its slot was held (host), how long it ran and computed inside (sandbox). */
+  onTiming?(hostMs: number, ms: number | undefined, cpu: number | undefined): void;
   /** A binding call (or a slice of its body) from the sandbox; the hook replies on the process. */
   onBinding(message: Extract<SandboxMessage, { t: 'call' | 'part' }>): void;
 }
@@ -56,6 +58,12 @@ export class Instance {
   peakRss = 0;
   /** The runtime stopped counting it against the node limit (reclaimed while idle). */
   releasedFromLimit = false;
+  /** Invocations handed to it so far (0: its next one is its first). */
+  served = 0;
+  /** Clock time it finished loading (undefined while starting). */
+  readyAt: number | undefined;
+  /** When it last had no invocation in flight (clock ms); scale-in retires long-idle extras first. */
+  idleSince: number;
   readonly started: Promise<void>;
   private readonly pending = new Map<string, Pending>();
   private readonly settling = new Set<string>();
@@ -65,13 +73,15 @@ export class Instance {
   private initError: string | undefined;
 
   constructor(
-    readonly proc: SandboxProcess,
+    readonly proc: SandboxTransport,
     readonly fn: FunctionVersion,
     code: Promise<string | undefined>,
     private readonly hooks: InstanceHooks,
     now: number,
+    private readonly clock: { now(): number } = { now: () => Date.now() },
   ) {
     this.lastUsedAt = now;
+    this.idleSince = now;
     proc.onOutput = (stream, line) => this.hooks.onLog(this.soleInvocation(), stream, line);
     this.started = new Promise<void>((resolve, reject) => {
       // The clock starts once the process is up: a slow spawn under load is not the function's init.
@@ -88,9 +98,12 @@ export class Instance {
         if (m.t === 'loaded') {
           clearTimeout(initTimer);
           this.initMs = m.initMs;
+          this.readyAt = this.clock.now();
           if (this.state === 'starting') this.state = this.slots > 0 ? 'busy' : 'idle';
           proc.onMessage = (msg) => this.receive(msg);
           resolve();
+          // Free slots can take queued requests now.
+          if (this.state === 'idle' || this.state === 'busy') this.hooks.onSlotFree(this);
         } else if (m.t === 'loadError') {
           clearTimeout(initTimer);
           this.initError = m.error.message;
@@ -145,6 +158,7 @@ export class Instance {
   /** Reserve a slot before awaiting `started`, so concurrent requests never oversubscribe. */
   reserve(now: number): void {
     this.slots++;
+    this.served++;
     this.lastUsedAt = now;
     if (this.state === 'idle') this.state = 'busy';
   }
@@ -189,11 +203,13 @@ export class Instance {
         return;
       case 'done':
         this.notePeak(m.rss);
+        this.timing(m.id, m.ms, m.cpu);
         if (m.pending) this.settling.add(m.id);
         this.finish(m.id, { ok: true, res: m.res, value: m.value, rss: m.rss, retry: m.retry }, m.pending === true);
         return;
       case 'error':
         this.notePeak(m.rss);
+        this.timing(m.id, m.ms, m.cpu);
         this.finish(m.id, { ok: false, code: m.code, message: m.error.message, rss: m.rss });
         return;
       case 'settled':
@@ -222,8 +238,18 @@ export class Instance {
     this.afterSlotFreed();
   }
 
+  private timing(id: string, ms: number | undefined, cpu: number | undefined): void {
+    const entry = this.pending.get(id);
+    if (entry && this.hooks.onTiming) this.hooks.onTiming(performance.now() - entry.sentAt, ms, cpu);
+  }
+
   private afterSlotFreed(): void {
-    if (this.state === 'busy' && this.slots === 0) this.state = 'idle';
+    if (this.state === 'busy' && this.slots === 0) {
+      this.state = 'idle';
+      this.idleSince = this.clock.now();
+      // A long invocation lowered its priority; idle, it gets it back for the next one.
+      this.proc.reprioritize();
+    }
     if (this.state === 'draining' && this.slots === 0) void this.proc.stop();
     if (this.state !== 'dead') this.hooks.onSlotFree(this);
   }

@@ -2,40 +2,66 @@
  * The runtime: runs invocations of function versions on instances, and decides when instances
  * start and stop.
  *
- * Scheduling, per invocation: reuse an instance of that version with a free slot, most recently
- * used first (so idle extras age out and the fleet stays small); otherwise start one — a warm-pool
- * process specialised by loading the bundle — if the function's `concurrency` and the node's
- * `maxInstances` allow it; otherwise answer THROTTLED at once (sync traffic never queues).
+ * Scheduling, per invocation (the policy in full is in ARCHITECTURE.md, "Scheduling"):
  *
- * Housekeeping on one timer: idle instances past their idleTimeout stop (scale to zero) except
- * `minInstances` of the active version; busy instances' RSS is sampled and one over its memory is
- * killed (FUNCTION_OOM). Activating a version retires the others' instances (they drain).
+ *   free slot on a loaded instance of the version (most recently used first) ─▶ run now
+ *   the function has no loaded instance, one is starting with a free slot    ─▶ ride on it (cold)
+ *   a start under way will have a slot for it (the queue is shorter)         ─▶ wait in the queue
+ *   the function's `concurrency` or the node's `maxInstances` is reached      ─▶ 429 THROTTLED at once
+ *   otherwise                                                                 ─▶ wait in the queue,
+ *        and the scaler (demand.ts) decides whether a new instance is worth starting for it
+ *
+ * The queue is per function and first in, first out. A waiting request takes whichever comes
+ * first: a slot that frees up on a busy instance, or an instance that finishes starting. It is
+ * never tied to a process spawn while a warm instance might free up sooner. A request that waited
+ * `maxQueueWait` (or its timeout, when lower) and that no start under way will serve is answered
+ * 429 THROTTLED; one whose client has gone is dropped from the queue (CLIENT_CLOSED, never run).
+ *
+ * Housekeeping on one timer: demand samples, scale-out for queued work, scale-in of idle extras
+ * (the stable window's demand, minInstances and idleTimeout), queue deadlines, and for busy
+ * instances the memory watch (FUNCTION_OOM) and a lower CPU priority once an invocation runs long.
+ * Activating a version retires the others' instances (they drain) and moves queued requests to it.
  */
-import { readFileSync } from 'node:fs';
-import type { FunctionVersion, InvocationRecord, InvocationStatus, LogLine, LogStream, TriggerKind } from '../domain/index.js';
-import { ERROR_STATUS, NimbusError, type ErrorCode } from '../shared/errors.js';
+import type { FunctionVersion, InvocationRecord, LogLine, LogStream, TriggerKind } from '../domain/index.js';
+import { NimbusError } from '../shared/errors.js';
 import type { Clock } from '../shared/clock.js';
 import { BindingHost, type BindingServices } from './bindings.js';
-import { Instance, type InvocationInput, type InvokeResult } from './instance.js';
-import type { WarmPool } from './pool.js';
-import type { SandboxProcess } from './sandbox-process.js';
 import { CodeCache } from './code-cache.js';
+import { Demand, desiredInstances, type DemandWindows } from './demand.js';
+import { Instance, type InvocationInput, type InvokeResult } from './instance.js';
+import type { Acquisition, WarmPool } from './pool.js';
+import { buildRecord } from './records.js';
+import type { SandboxTransport } from './transport.js';
+
+export interface ScalingOptions {
+  /** Most instances a function gets while its instances compute rather than wait. Default 2 × cores. */
+  floor?: number;
+  windows?: DemandWindows;
+  /** Whether the node has idle CPU (sampled each tick). Default: always idle. */
+  cpu?: { sample(): number; idle(): boolean };
+}
 
 export interface RuntimeOptions {
-  pool: WarmPool;
-  /** Start a sandbox process right now (pool empty). */
-  spawn: (memoryMb: number) => SandboxProcess;
+  /** Where sandbox processes come from: pre-warmed, or spawned under the node's spawn budget. */
+  pool: Pick<WarmPool, 'take' | 'acquire' | 'want' | 'tick'>;
   loadCode: (codeHash: string) => Promise<string | undefined>;
   maxInstances: number;
   clock: Clock;
   /** `logged`: the invocation wrote output (its log then gets a stored REPORT line). */
   onRecord: (record: InvocationRecord, logged: boolean) => void;
   onLog: (line: LogLine) => void;
-  /** Housekeeping period, ms. */
+  /** Housekeeping period, ms; 0 = no timer (tests call `tick()`). */
   tickMs?: number;
+  scaling?: ScalingOptions;
   /** What functions' bindings reach (KV, buckets, topics); read at call time. None: every call fails "not available". */
   bindings?: BindingServices;
   log?: (line: string) => void;
+}
+
+/** The client of an invocation went away: set by the gateway, read by the runtime. */
+export interface Cancellation {
+  aborted: boolean;
+  onAbort?: (() => void) | undefined;
 }
 
 export interface InvokeMeta {
@@ -45,11 +71,26 @@ export interface InvokeMeta {
   startedAt: number;
   /** performance.now() when the request was accepted (durations count from there). */
   acceptedAt?: number;
+  cancel?: Cancellation;
 }
 
 export type InvocationOutcome =
   | { ok: true; record: InvocationRecord; result: Extract<InvokeResult, { ok: true }> }
   | { ok: false; record: InvocationRecord; error: NimbusError };
+
+interface Assignment {
+  instance: Instance;
+  cold: boolean;
+}
+
+interface Waiter {
+  fn: FunctionVersion;
+  enqueuedAt: number;
+  /** Clock time after which it is throttled, unless a start under way will serve it. */
+  deadline: number;
+  resolve(a: Assignment | NimbusError): void;
+  cancel: Cancellation | undefined;
+}
 
 interface FunctionState {
   instances: Set<Instance>;
@@ -57,28 +98,39 @@ interface FunctionState {
   initFailures: number;
   backoffUntil: number;
   lastInitError: string;
+  queue: Waiter[];
+  /** Processes on their way from the pool for new instances of `active`. */
+  acquiring: Set<Acquisition>;
+  demand: Demand;
 }
 
-const MB = 1024 * 1024;
-const PAGE_SIZE = 4096;
 /** An invocation running longer than this gets its instance's CPU priority lowered. */
 const LONG_RUNNING_MS = 500;
+const MB = 1024 * 1024;
 
 export class Runtime {
   private readonly functions = new Map<string, FunctionState>();
   /** Invocations in flight that have written output. */
   private readonly logged = new Set<string>();
+  /** Instances counted against maxInstances, plus processes being acquired for new ones. */
   private live = 0;
-  private readonly timer: NodeJS.Timeout;
+  private readonly timer: NodeJS.Timeout | undefined;
   private readonly code: CodeCache;
   private readonly bindings: BindingHost;
+  private readonly floor: number;
+  private readonly cpu: { sample(): number; idle(): boolean };
   private closing = false;
 
   constructor(private readonly options: RuntimeOptions) {
     this.code = new CodeCache(options.loadCode);
     this.bindings = new BindingHost(options.bindings ?? {});
-    this.timer = setInterval(() => this.tick(), options.tickMs ?? 100);
-    this.timer.unref();
+    this.floor = Math.max(1, options.scaling?.floor ?? 4);
+    this.cpu = options.scaling?.cpu ?? { sample: () => 1, idle: () => true };
+    const tickMs = options.tickMs ?? 100;
+    if (tickMs > 0) {
+      this.timer = setInterval(() => this.tick(), tickMs);
+      this.timer.unref();
+    }
   }
 
   /** Make `fn` the version that serves its function: other versions drain, minInstances start. */
@@ -87,11 +139,15 @@ export class Runtime {
     if (state.active?.version !== fn.version || state.active.hash !== fn.hash) {
       state.initFailures = 0;
       state.backoffUntil = 0;
+      for (const a of state.acquiring) a.cancel();
     }
     state.active = fn;
-    for (const inst of state.instances) if (inst.fn.version !== fn.version) inst.retire();
+    for (const inst of state.instances) if (!sameVersion(inst.fn, fn)) inst.retire();
+    // Requests already queued go to the new version, as new requests do (zero downtime).
+    for (const w of state.queue) w.fn = fn;
     this.options.pool.want(fn.config.memory);
-    void this.ensureMinInstances(state);
+    this.ensureMinInstances(state);
+    this.scale(state);
   }
 
   /** The function is gone: drain all its instances. */
@@ -99,8 +155,9 @@ export class Runtime {
     const state = this.functions.get(key(app, name));
     if (!state) return;
     state.active = undefined;
+    for (const a of state.acquiring) a.cancel();
     for (const inst of state.instances) inst.retire();
-    if (state.instances.size === 0) this.functions.delete(key(app, name));
+    if (state.instances.size === 0 && state.queue.length === 0) this.functions.delete(key(app, name));
   }
 
   stats(app: string, name: string): { total: number; busy: number; idle: number } {
@@ -114,58 +171,55 @@ export class Runtime {
   }
 
   /**
-   * Whether an invocation of `fn` would run now rather than be THROTTLED: a free slot on an
+   * Whether an invocation of `fn` would run now or soon rather than be THROTTLED: a free slot on an
    * instance of that version, or room to start one. The event dispatcher asks before it claims,
-   * so throttled events wait in the queue instead of failing.
+   * so throttled events wait in the durable queue instead of failing.
    */
   hasCapacity(fn: FunctionVersion): boolean {
     if (this.closing) return false;
     const state = this.functions.get(key(fn.app, fn.name));
     if (state) {
-      for (const inst of state.instances) if (inst.fn.version === fn.version && inst.fn.hash === fn.hash && inst.available) return true;
+      for (const inst of state.instances) if (sameVersion(inst.fn, fn) && inst.available && inst.state !== 'starting') return true;
       if (this.options.clock.now() < state.backoffUntil) return false;
-      if (fn.config.concurrency !== null && countLive(state) >= fn.config.concurrency) return false;
+      if (this.comingSlots(state, fn) > state.queue.length) return true;
     }
-    return this.live < this.options.maxInstances || this.hasIdleToReclaim();
+    return this.canStart(state, fn);
   }
 
   /** Run one invocation and leave its record. Never rejects. */
   async invoke(fn: FunctionVersion, input: InvocationInput, meta: InvokeMeta): Promise<InvocationOutcome> {
     const t0 = meta.acceptedAt ?? performance.now();
-    let instance: Instance | undefined;
-    let cold = false;
+    let assigned: Assignment | undefined;
     let result: InvokeResult;
     try {
-      ({ instance, cold } = this.acquire(fn));
-      result = await instance.invoke(meta.id, input, fn.config.timeout * 1000);
+      const a = this.acquire(fn, meta);
+      const got = a instanceof Promise ? await a : a;
+      if (got instanceof NimbusError) throw got;
+      assigned = got;
+      result = await got.instance.invoke(meta.id, input, got.instance.fn.config.timeout * 1000);
     } catch (err) {
       const e = err instanceof NimbusError ? err : new NimbusError('INTERNAL', String(err), { cause: err });
+      assigned = undefined;
       result = { ok: false, code: e.code, message: e.message, rss: null };
     }
-    const durationMs = performance.now() - t0;
-    const rss = Math.max(instance?.peakRss ?? 0, result.rss ?? 0);
-    const record: InvocationRecord = {
+    const instance = assigned?.instance;
+    const ran = instance?.fn ?? this.functions.get(key(fn.app, fn.name))?.active ?? fn;
+    const record = buildRecord({
       id: meta.id,
-      app: fn.app,
-      function: fn.name,
-      version: fn.version,
+      fn: ran,
       trigger: meta.trigger,
       startedAt: meta.startedAt,
-      durationMs: Math.round(durationMs * 1000) / 1000,
-      billedMs: Math.max(1, Math.ceil(durationMs)),
-      memoryMb: fn.config.memory,
-      maxMemoryMb: rss > 0 ? Math.ceil(rss / MB) : null,
-      coldStart: cold,
-      initMs: cold && instance?.initMs != null ? Math.round(instance.initMs * 1000) / 1000 : null,
-      status: result.ok ? 'ok' : statusOf(result.code),
-      errorCode: result.ok ? null : result.code,
-      errorMessage: result.ok ? null : result.message,
-      httpStatus: result.ok ? (result.res?.status ?? 200) : ERROR_STATUS[result.code],
-    };
+      durationMs: performance.now() - t0,
+      result,
+      peakRss: instance?.peakRss ?? 0,
+      cold: assigned?.cold ?? false,
+      initMs: instance?.initMs ?? null,
+      clientClosed: meta.cancel?.aborted === true,
+    });
     // The REPORT log line is derived from the record where it is stored (telemetry sink).
     this.options.onRecord(record, this.logged.delete(meta.id));
     if (result.ok) return { ok: true, record, result };
-    return { ok: false, record, error: new NimbusError(result.code, result.message) };
+    return { ok: false, record, error: new NimbusError(result.code, result.message, result.code === 'THROTTLED' ? { details: { retryAfter: 1 } } : {}) };
   }
 
   /** Log a line for an invocation (used for lines the host adds, like REPORT). */
@@ -178,6 +232,10 @@ export class Runtime {
   async close(graceMs = 10_000): Promise<void> {
     this.closing = true;
     clearInterval(this.timer);
+    for (const state of this.functions.values()) {
+      for (const a of state.acquiring) a.cancel();
+      for (const w of state.queue.splice(0)) w.resolve(new NimbusError('SHUTTING_DOWN', 'Nimbus is shutting down; retry against another node or later'));
+    }
     const all = [...this.functions.values()].flatMap((s) => [...s.instances]);
     for (const inst of all) inst.retire();
     const exited = Promise.all(all.map((inst) => inst.proc.exited));
@@ -189,39 +247,199 @@ export class Runtime {
     await exited;
   }
 
-  private acquire(fn: FunctionVersion): { instance: Instance; cold: boolean } {
+  /** Housekeeping: demand samples, scaling both ways, queue deadlines, memory and CPU watch. */
+  tick(): void {
+    const now = this.options.clock.now();
+    this.options.pool.tick();
+    this.cpu.sample();
+    for (const state of this.functions.values()) {
+      state.demand.sample(now, inFlight(state) + state.queue.length);
+      this.expireWaiters(state, now);
+      // Refill minInstances lost to crashes, once a back-off is over.
+      if (now >= state.backoffUntil) this.ensureMinInstances(state);
+      this.scale(state);
+      this.scaleIn(state, now);
+      for (const inst of state.instances) {
+        if (inst.state !== 'busy' && inst.state !== 'starting') continue;
+        this.watchMemory(inst);
+        // A long-running (likely CPU-bound) invocation must not slow everyone else's requests.
+        if (inst.longestRunningMs() > LONG_RUNNING_MS) inst.proc.deprioritize();
+      }
+    }
+  }
+
+  private acquire(fn: FunctionVersion, meta: InvokeMeta): Assignment | Promise<Assignment | NimbusError> {
     if (this.closing) throw new NimbusError('SHUTTING_DOWN', 'Nimbus is shutting down; retry against another node or later');
     const state = this.state(key(fn.app, fn.name));
+    if (state.active && state.active.name === fn.name) fn = state.active;
     const now = this.options.clock.now();
-    let best: Instance | undefined;
-    for (const inst of state.instances) {
-      if (inst.fn.version !== fn.version || inst.fn.hash !== fn.hash || !inst.available) continue;
-      // Prefer started instances, then the most recently used.
-      if (!best || rank(inst) > rank(best) || (rank(inst) === rank(best) && inst.lastUsedAt > best.lastUsedAt)) best = inst;
-    }
+    const best = this.freeInstance(state, fn);
     if (best) {
+      const cold = best.state === 'starting';
       best.reserve(now);
-      return { instance: best, cold: false };
+      return { instance: best, cold };
     }
     if (now < state.backoffUntil) {
       throw new NimbusError('FUNCTION_INIT_ERROR', `${fn.app}/${fn.name} failed to initialise ${state.initFailures} times in a row (last error: ${state.lastInitError}); Nimbus tries again in ${Math.ceil((state.backoffUntil - now) / 1000)} s. Fix it and redeploy.`);
     }
+    // Exactly the excess over the limits is throttled, at once: a start already under way that
+    // will have a slot for this request counts as capacity; busy instances do not.
+    if (this.comingSlots(state, fn) <= state.queue.length && !this.canStart(state, fn)) throw this.limitError(state, fn);
+    const waitMs = Math.min(fn.config.maxQueueWait, fn.config.timeout) * 1000;
+    return new Promise<Assignment | NimbusError>((resolve) => {
+      const waiter: Waiter = { fn, enqueuedAt: now, deadline: now + waitMs, resolve, cancel: meta.cancel };
+      state.queue.push(waiter);
+      if (meta.cancel) {
+        meta.cancel.onAbort = () => {
+          const i = state.queue.indexOf(waiter);
+          if (i === -1) return;
+          state.queue.splice(i, 1);
+          resolve(new NimbusError('CLIENT_CLOSED', 'the client closed the connection while the request waited for an instance; it did not run'));
+        };
+      }
+      this.scale(state);
+    });
+  }
+
+  /**
+   * A loaded instance of the version with a free slot, most recently used first; or, when the
+   * function has no loaded instance at all, a starting one with a free slot (nothing warm can
+   * free up sooner, and riding on its start saves a round trip).
+   */
+  private freeInstance(state: FunctionState, fn: FunctionVersion): Instance | undefined {
+    let best: Instance | undefined;
+    let starting: Instance | undefined;
+    let anyLoaded = false;
+    for (const inst of state.instances) {
+      if (!sameVersion(inst.fn, fn)) continue;
+      if (inst.state === 'idle' || inst.state === 'busy') anyLoaded = true;
+      if (!inst.available) continue;
+      if (inst.state === 'starting') starting ??= inst;
+      else if (!best || inst.lastUsedAt > best.lastUsedAt) best = inst;
+    }
+    if (best) return best;
+    return anyLoaded || state.queue.length > 0 ? undefined : starting;
+  }
+
+  /** Free slots of instances starting now, plus those of processes on their way. */
+  private comingSlots(state: FunctionState, fn: FunctionVersion): number {
+    let n = state.acquiring.size * fn.config.instanceConcurrency;
+    for (const inst of state.instances) if (inst.state === 'starting' && sameVersion(inst.fn, fn)) n += inst.capacity - inst.slots;
+    return n;
+  }
+
+  /** Within the function's `concurrency` and the node's `maxInstances` (an idle instance elsewhere may give way). */
+  private canStart(state: FunctionState | undefined, fn: FunctionVersion): boolean {
     const limit = fn.config.concurrency;
-    if (limit !== null && countLive(state) >= limit) {
-      throw new NimbusError('THROTTLED', `${fn.app}/${fn.name} is at its concurrency limit of ${limit} instance(s); retry later`, { details: { retryAfter: 1 } });
+    if (state && limit !== null && countLive(state) + state.acquiring.size >= limit) return false;
+    return this.live < this.options.maxInstances || this.idleVictim() !== undefined;
+  }
+
+  private limitError(state: FunctionState, fn: FunctionVersion): NimbusError {
+    const limit = fn.config.concurrency;
+    const message = limit !== null && countLive(state) + state.acquiring.size >= limit
+      ? `${fn.app}/${fn.name} is at its concurrency limit of ${limit} instance(s) and all are busy; retry later`
+      : `the node is at its limit of ${this.options.maxInstances} instances; retry later`;
+    return new NimbusError('THROTTLED', message, { details: { retryAfter: 1 } });
+  }
+
+  /** Start as many instances as the queue's demand is worth (demand.ts), within the limits. */
+  private scale(state: FunctionState): void {
+    const fn = state.active ?? state.queue[0]?.fn;
+    if (!fn || this.closing || state.queue.length === 0) return;
+    const now = this.options.clock.now();
+    if (now < state.backoffUntil) return;
+    let have = state.acquiring.size;
+    for (const inst of state.instances) if (sameVersion(inst.fn, fn) && inst.state !== 'draining' && inst.state !== 'dead') have++;
+    const concurrency = Math.max(inFlight(state) + state.queue.length, state.demand.panic(now));
+    const desired = desiredInstances({ concurrency, instanceConcurrency: fn.config.instanceConcurrency, waitRatio: state.demand.waitRatio, floor: this.floor, cpuIdle: this.cpu.idle() });
+    // Never more starts than the queue can use: in-flight work already has its slots.
+    const usable = Math.ceil(Math.max(0, state.queue.length - this.comingSlots(state, fn)) / fn.config.instanceConcurrency);
+    let toStart = Math.min(desired - have, usable);
+    for (; toStart > 0 && this.canStart(state, fn); toStart--) {
+      if (this.live >= this.options.maxInstances && !this.reclaimIdle()) break;
+      this.startInstance(state, fn);
     }
-    if (this.live >= this.options.maxInstances && !this.reclaimIdle()) {
-      throw new NimbusError('THROTTLED', `the node is at its limit of ${this.options.maxInstances} instances; retry later`, { details: { retryAfter: 1 } });
+    // Demand fell while processes were on their way (first answers showed a fast function).
+    if (desired < have) for (const a of [...state.acquiring].reverse().slice(0, have - desired)) a.cancel();
+  }
+
+  /**
+   * Scale in with the same signal: idle instances beyond what the stable window's peak demand
+   * needs (never below minInstances, and the last one waits for its idleTimeout) stop once idle
+   * for a panic window; every idle instance stops after the function's idleTimeout.
+   */
+  private scaleIn(state: FunctionState, now: number): void {
+    const active = state.active;
+    // Most recently used first: the ones kept for minInstances are the warmest.
+    const idle = [...state.instances].filter((i) => i.state === 'idle').sort((a, b) => b.lastUsedAt - a.lastUsedAt);
+    let live = 0;
+    for (const inst of state.instances) if (inst.state !== 'draining' && inst.state !== 'dead') live++;
+    let keepMin = active?.config.minInstances ?? 0;
+    const needed = active
+      ? Math.max(keepMin, 1, desiredInstances({ concurrency: state.demand.stablePeak(now), instanceConcurrency: active.config.instanceConcurrency, waitRatio: state.demand.waitRatio, floor: this.floor, cpuIdle: true }))
+      : 0;
+    const candidates: Instance[] = [];
+    for (const inst of idle) {
+      if (keepMin > 0 && active !== undefined && sameVersion(inst.fn, active)) keepMin--;
+      else candidates.push(inst);
     }
-    const instance = this.startInstance(state, fn);
-    instance.reserve(now);
-    this.watchStart(state, instance);
-    return { instance, cold: true };
+    // Least recently used first.
+    for (const inst of candidates.reverse()) {
+      const idleMs = now - inst.lastUsedAt;
+      if (idleMs >= inst.fn.config.idleTimeout * 1000 || (live > needed && idleMs >= 1000)) {
+        inst.retire();
+        live--;
+      }
+    }
+    // Busy extras too (a burst's guesses, before answers showed a fast function): one a tick drains,
+    // the most recently started first (the warmest stay), once it has been up for a second.
+    if (active && live > needed) {
+      let oldest: Instance | undefined;
+      for (const inst of state.instances) {
+        if (inst.state !== 'busy' || !sameVersion(inst.fn, active) || inst.readyAt === undefined || now - inst.readyAt < 1000) continue;
+        if (!oldest || inst.readyAt > oldest.readyAt!) oldest = inst;
+      }
+      oldest?.retire();
+    }
+  }
+
+  /** Throttle waiters past their deadline that no start under way will serve. */
+  private expireWaiters(state: FunctionState, now: number): void {
+    if (state.queue.length === 0) return;
+    const fn = state.queue[0]!.fn;
+    const covered = this.comingSlots(state, fn);
+    const keep: Waiter[] = [];
+    for (const w of state.queue) {
+      if (now < state.backoffUntil) {
+        w.resolve(new NimbusError('FUNCTION_INIT_ERROR', `${fn.app}/${fn.name} failed to initialise ${state.initFailures} times in a row (last error: ${state.lastInitError}). Fix it and redeploy.`));
+      } else if (now >= w.deadline && keep.length >= covered) {
+        const waited = now - w.enqueuedAt;
+        w.resolve(new NimbusError('THROTTLED', `${fn.app}/${fn.name}: every instance stayed busy for ${waited} ms (maxQueueWait ${fn.config.maxQueueWait} s) and no more can usefully start now; retry later`, { details: { retryAfter: 1 } }));
+      } else {
+        keep.push(w);
+      }
+    }
+    state.queue = keep;
+  }
+
+  /** Hand queued requests to an instance's free slots (it finished loading, or a slot freed up). */
+  private dispatch(state: FunctionState, inst: Instance): void {
+    if (inst.state === 'starting') return;
+    while (inst.available && state.queue.length > 0) {
+      const i = state.queue.findIndex((w) => sameVersion(w.fn, inst.fn));
+      if (i === -1) return;
+      const [w] = state.queue.splice(i, 1);
+      const cold = inst.served === 0 && inst.readyAt !== undefined && w!.enqueuedAt <= inst.readyAt;
+      if (w!.cancel) w!.cancel.onAbort = undefined;
+      inst.reserve(this.options.clock.now());
+      w!.resolve({ instance: inst, cold });
+    }
   }
 
   /**
    * At the node limit, an idle instance (least recently used, not one kept for minInstances)
-   * gives way to a request that needs a new one: idle capacity must not throttle real traffic.
+   * gives way to a start that requests need: idle capacity must not throttle real traffic.
    */
   private reclaimIdle(): boolean {
     const victim = this.idleVictim();
@@ -231,10 +449,6 @@ export class Runtime {
     this.live--;
     victim.releasedFromLimit = true;
     return true;
-  }
-
-  private hasIdleToReclaim(): boolean {
-    return this.idleVictim() !== undefined;
   }
 
   /** The least recently used idle instance that is not kept for minInstances. */
@@ -254,30 +468,71 @@ export class Runtime {
     return victim;
   }
 
-  private startInstance(state: FunctionState, fn: FunctionVersion): Instance {
-    const proc = this.options.pool.take(fn.config.memory) ?? this.options.spawn(fn.config.memory);
+  /** A new instance from a pool process now, or once the pool has one (counted against the limits meanwhile). */
+  private startInstance(state: FunctionState, fn: FunctionVersion, forMin = false): void {
+    const ready = this.options.pool.take(fn.config.memory);
+    if (ready) {
+      this.createInstance(state, fn, ready, forMin);
+      return;
+    }
+    const acq = this.options.pool.acquire(fn.config.memory);
+    state.acquiring.add(acq);
     this.live++;
-    const codePromise = this.code.get(fn.codeHash);
-    let instance!: Instance;
+    void acq.process.then((proc) => {
+      state.acquiring.delete(acq);
+      this.live--;
+      if (!proc) return;
+      if (this.closing || (state.active !== undefined && !sameVersion(state.active, fn))) {
+        void proc.stop();
+        return;
+      }
+      this.createInstance(state, fn, proc, forMin);
+    });
+  }
+
+  private createInstance(state: FunctionState, fn: FunctionVersion, proc: SandboxTransport, forMin: boolean): Instance {
+    this.live++;
+    const name = { app: fn.app, function: fn.name, version: fn.version };
     const hooks = {
-      onLog: (id: string | null, stream: LogStream, line: string) => this.log({ app: fn.app, function: fn.name, version: fn.version, id }, stream, line),
+      onLog: (id: string | null, stream: LogStream, line: string) => this.log({ ...name, id }, stream, line),
       onDead: (inst: Instance) => {
         state.instances.delete(inst);
         if (!inst.releasedFromLimit) this.live--;
-        if (state.instances.size === 0 && state.active === undefined) this.functions.delete(key(fn.app, fn.name));
+        if (state.instances.size === 0 && state.active === undefined && state.queue.length === 0) this.functions.delete(key(fn.app, fn.name));
         // After the start's bookkeeping (a failed init sets the back-off first).
-        else setImmediate(() => void this.ensureMinInstances(state));
+        else
+          setImmediate(() => {
+            this.ensureMinInstances(state);
+            this.scale(state);
+          });
       },
-      onSlotFree: () => {},
-      onBinding: this.bindings.session(fn, (reply) => proc.send(reply), (id, line) => this.log({ app: fn.app, function: fn.name, version: fn.version, id }, 'system', line)),
+      onSlotFree: (inst: Instance) => this.dispatch(state, inst),
+      onTiming: (hostMs: number, ms: number | undefined, cpu: number | undefined) => state.demand.observe(hostMs, ms, cpu),
+      onBinding: this.bindings.session(fn, (reply) => proc.send(reply), (id, line) => this.log({ ...name, id }, 'system', line)),
     };
-    // The code is usually cached; when it is not, the instance is created once it arrives.
-    instance = new Instance(proc, fn, codePromise, hooks, this.options.clock.now());
+    // The code is usually cached; when it is not, the instance loads it once it arrives.
+    const instance = new Instance(proc, fn, this.code.get(fn.codeHash), hooks, this.options.clock.now(), this.options.clock);
     state.instances.add(instance);
+    this.watchStart(state, instance);
+    if (forMin) instance.started.catch((err: Error) => this.options.log?.(`minInstances of ${fn.app}/${fn.name}: start failed: ${err.message}`));
+    // A function with nothing loaded: the first waiters ride on this start (no warm instance can be sooner).
+    let loaded = false;
+    for (const inst of state.instances) if (sameVersion(inst.fn, fn) && (inst.state === 'idle' || inst.state === 'busy')) loaded = true;
+    if (!loaded) {
+      const now = this.options.clock.now();
+      while (instance.available && state.queue.length > 0) {
+        const i = state.queue.findIndex((w) => sameVersion(w.fn, fn));
+        if (i === -1) break;
+        const [w] = state.queue.splice(i, 1);
+        if (w!.cancel) w!.cancel.onAbort = undefined;
+        instance.reserve(now);
+        w!.resolve({ instance, cold: true });
+      }
+    }
     return instance;
   }
 
-  /** Crash-loop bookkeeping for a cold start; the request itself does not wait for it. */
+  /** Crash-loop bookkeeping for a start; no request waits for it. */
   private watchStart(state: FunctionState, instance: Instance): void {
     instance.started.then(
       () => {
@@ -291,52 +546,17 @@ export class Runtime {
     );
   }
 
-  private async ensureMinInstances(state: FunctionState): Promise<void> {
+  private ensureMinInstances(state: FunctionState): void {
     const fn = state.active;
     if (!fn || this.closing || fn.config.minInstances === 0) return;
-    let have = 0;
-    for (const inst of state.instances) if (inst.fn.version === fn.version && inst.state !== 'draining' && inst.state !== 'dead') have++;
-    for (; have < fn.config.minInstances && this.live < this.options.maxInstances && this.options.clock.now() >= state.backoffUntil; have++) {
-      const inst = this.startInstance(state, fn);
-      // Counted like any cold start, so a module that cannot load backs off instead of respawning in a loop.
-      this.watchStart(state, inst);
-      inst.started.catch((err: Error) => this.options.log?.(`minInstances of ${fn.app}/${fn.name}: start failed: ${err.message}`));
-    }
-  }
-
-  private tick(): void {
-    const now = this.options.clock.now();
-    for (const state of this.functions.values()) {
-      const active = state.active;
-      let keep = active?.config.minInstances ?? 0;
-      // Refill minInstances lost to crashes, once a back-off is over.
-      if (keep > 0 && now >= state.backoffUntil) void this.ensureMinInstances(state);
-      // Most recently used first: the ones kept for minInstances are the warmest.
-      const instances = [...state.instances].sort((a, b) => b.lastUsedAt - a.lastUsedAt);
-      for (const inst of instances) {
-        if (inst.state === 'busy' || inst.state === 'starting') {
-          this.watchMemory(inst);
-          // A long-running (likely CPU-bound) invocation must not slow everyone else's requests.
-          if (inst.longestRunningMs() > LONG_RUNNING_MS) inst.proc.deprioritize();
-        }
-        if (inst.state !== 'idle') continue;
-        if (active && inst.fn.version === active.version && keep > 0) {
-          keep--;
-          continue;
-        }
-        if (now - inst.lastUsedAt >= inst.fn.config.idleTimeout * 1000) inst.retire();
-      }
-    }
+    let have = state.acquiring.size;
+    for (const inst of state.instances) if (sameVersion(inst.fn, fn) && inst.state !== 'draining' && inst.state !== 'dead') have++;
+    for (; have < fn.config.minInstances && this.live < this.options.maxInstances && this.options.clock.now() >= state.backoffUntil; have++) this.startInstance(state, fn, true);
   }
 
   private watchMemory(inst: Instance): void {
-    let rss: number;
-    try {
-      const statm = readFileSync(`/proc/${inst.proc.pid}/statm`, 'latin1');
-      rss = Number(statm.split(' ')[1]) * PAGE_SIZE;
-    } catch {
-      return;
-    }
+    const rss = inst.proc.rss();
+    if (rss === undefined) return;
     if (rss > inst.peakRss) inst.peakRss = rss;
     if (rss - inst.proc.baselineRss > inst.fn.config.memory * MB) inst.proc.kill('oom');
   }
@@ -344,7 +564,7 @@ export class Runtime {
   private state(k: string): FunctionState {
     let s = this.functions.get(k);
     if (!s) {
-      s = { instances: new Set(), active: undefined, initFailures: 0, backoffUntil: 0, lastInitError: '' };
+      s = { instances: new Set(), active: undefined, initFailures: 0, backoffUntil: 0, lastInitError: '', queue: [], acquiring: new Set(), demand: new Demand(this.options.scaling?.windows) };
       this.functions.set(k, s);
     }
     return s;
@@ -355,8 +575,8 @@ function key(app: string, name: string): string {
   return `${app}/${name}`;
 }
 
-function rank(inst: Instance): number {
-  return inst.state === 'starting' ? 0 : 1;
+function sameVersion(a: FunctionVersion, b: FunctionVersion): boolean {
+  return a.version === b.version && a.hash === b.hash;
 }
 
 function countLive(state: FunctionState): number {
@@ -365,17 +585,8 @@ function countLive(state: FunctionState): number {
   return n;
 }
 
-function statusOf(code: ErrorCode): InvocationStatus {
-  switch (code) {
-    case 'FUNCTION_TIMEOUT':
-      return 'timeout';
-    case 'FUNCTION_OOM':
-      return 'oom';
-    case 'FUNCTION_CRASHED':
-      return 'crashed';
-    case 'THROTTLED':
-      return 'throttled';
-    default:
-      return 'error';
-  }
+function inFlight(state: FunctionState): number {
+  let n = 0;
+  for (const inst of state.instances) n += inst.slots;
+  return n;
 }

@@ -4,7 +4,7 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import type { FunctionVersion } from '../domain/index.js';
-import { totalmem } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ControlApi } from '../control/index.js';
 import { eventRoutes } from '../control/events-routes.js';
@@ -13,7 +13,7 @@ import { Deployments } from '../deploy/index.js';
 import { Gateway } from '../gateway/index.js';
 import { SqliteKvStore } from '../kv/index.js';
 import { EventDispatcher, EventService, SqliteEventQueue } from '../queue/index.js';
-import { Runtime, SandboxProcess, UidAllocator, WarmPool } from '../runtime/index.js';
+import { CpuMeter, Runtime, SandboxProcess, SpawnBudget, UidAllocator, WarmPool } from '../runtime/index.js';
 import { systemClock } from '../shared/clock.js';
 import { FsObjectStore, openDatabase } from '../storage/index.js';
 import { SqliteStore } from '../store/index.js';
@@ -82,10 +82,14 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     });
     return proc;
   };
-  const pool = new WarmPool({ spawn, size: options.poolSize ?? 2, log });
+  // Process starts (~60 ms of CPU each) share one budget sized from the cores: pool refills and new
+  // instances alike, so a burst of first calls cannot become a spawn storm.
+  const cores = availableParallelism();
+  const budget = new SpawnBudget(options.spawnParallel ?? Math.max(2, cores));
+  const pool = new WarmPool({ spawn, budget, clock: systemClock, size: options.poolSize ?? 2, log });
   const runtime = new Runtime({
     pool,
-    spawn,
+    scaling: { floor: 2 * cores, cpu: new CpuMeter() },
     loadCode: (hash) => store.getCode(hash),
     maxInstances: options.maxInstances ?? defaultMaxInstances(),
     clock: systemClock,

@@ -12,8 +12,10 @@ export interface NimbusOptions {
   adminPort?: number;
   /** Node-wide cap on live instances. Default sized from memory. */
   maxInstances?: number;
-  /** Pre-warmed generic processes kept ready per memory size. Default 2. */
+  /** Pre-warmed generic processes kept ready per memory size. Default 2 (grows up to 4× after running dry). */
   poolSize?: number;
+  /** Sandbox processes starting at once (pool refills and new instances). Default max(2, cores). */
+  spawnParallel?: number;
   /**
    * Async event delivery. `backoff`: the retry delay (default up to 1 s, 2 s, 4 s … with full jitter,
    * capped at 5 min); `synchronous: 'FULL'` makes accepted events survive power loss too (an fsync

@@ -29,6 +29,8 @@ export const ERROR_STATUS = {
   INVALID_RESPONSE: 502,
   /** The server is shutting down and accepts no new work. */
   SHUTTING_DOWN: 503,
+  /** The client closed the connection while its request waited for an instance; it never ran (nginx's 499). */
+  CLIENT_CLOSED: 499,
 
   // --- control API and CLI
   /** Missing or wrong `Authorization: Bearer <key>`. */

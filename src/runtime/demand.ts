@@ -1,0 +1,132 @@
+/**
+ * The demand signal of one function, and the policy that turns it into a number of instances.
+ *
+ * Demand is concurrency: invocations in flight plus invocations waiting in the function's queue,
+ * sampled on every housekeeping tick and averaged over two windows, as Knative's autoscaler does:
+ * a short *panic* window that follows a burst within a second, and a longer *stable* window that
+ * decides when to scale in, so a short lull does not throw away warm instances.
+ *
+ * Concurrency alone cannot tell whether more instances would help. On one node, a request for a
+ * sub-millisecond function waits in the queue because the gateway and the CPUs are busy, not
+ * because its instances are: starting one process per waiting request (Lambda's answer, with a
+ * fleet behind it) turns a 2-core machine into a spawn storm. So the policy also looks at *why*
+ * instances are occupied. Every answer from the sandbox says how long the invocation ran inside
+ * (`ms`) and how much CPU it used (`cpu`); the host knows how long the slot was held. The share of
+ * a slot's time spent waiting inside the function (`ms − cpu`, e.g. an `await fetch()` or a
+ * `setTimeout`) is the *wait ratio*:
+ *
+ * - wait ratio high (≥ 0.5): instances are waiting, not busy, so every extra instance adds
+ *   throughput: scale to the demand (one slot per in-flight or queued invocation).
+ * - wait ratio low: instances compute or sit in the channel; more of them only adds processes that
+ *   compete for the same cores. Keep enough to keep every core fed (`floor`, 2 × cores by default)
+ *   and no more.
+ * - not known yet (no answer in the function's life): treat as waiting, so a burst of first calls
+ *   to a slow function scales out at once; the spawn budget paces it and the first answers
+ *   correct the estimate.
+ *
+ * CPU contention also stretches `ms − cpu` (a runnable process waiting for a core looks like it is
+ * waiting), so when the node has no idle CPU only a very high ratio (≥ 0.9, a function that
+ * mostly sleeps) still scales out.
+ */
+
+export interface DemandWindows {
+  /** Scale-in decisions average demand over this long, ms. */
+  stableMs: number;
+  /** Scale-out follows the average over this long (and the current queue at once), ms. */
+  panicMs: number;
+}
+
+export const DEFAULT_WINDOWS: DemandWindows = { stableMs: 10_000, panicMs: 1_000 };
+
+/** Wait ratios at or above this mean "instances are waiting": scale to the demand. */
+export const WAITING = 0.5;
+/** With no idle CPU on the node, only a ratio this high still scales out. */
+export const WAITING_ON_BUSY_NODE = 0.9;
+/** Weight of the newest answer in the wait-ratio average. */
+const ALPHA = 0.2;
+
+interface Sample {
+  t: number;
+  c: number;
+}
+
+export class Demand {
+  private readonly samples: Sample[] = [];
+  /** Share of slot time spent waiting inside the function; undefined until the first answer. */
+  waitRatio: number | undefined;
+  /** Average host-measured time a slot is held per invocation, ms (for Retry-After and logs). */
+  slotMs: number | undefined;
+
+  constructor(private readonly windows: DemandWindows = DEFAULT_WINDOWS) {}
+
+  /** One tick's sample of concurrency (in flight + queued). */
+  sample(now: number, concurrency: number): void {
+    this.samples.push({ t: now, c: concurrency });
+    const oldest = now - this.windows.stableMs;
+    let drop = 0;
+    while (drop < this.samples.length && this.samples[drop]!.t < oldest) drop++;
+    if (drop > 0) this.samples.splice(0, drop);
+  }
+
+  /** An invocation answered: `hostMs` the slot was held, `ms`/`cpu` as the sandbox reported them. */
+  observe(hostMs: number, ms: number | undefined, cpu: number | undefined): void {
+    if (ms === undefined || cpu === undefined || !(hostMs > 0)) return;
+    // The sandbox is not trusted: its figures are clamped to what the host saw.
+    const inside = Math.min(Math.max(ms, 0), hostMs);
+    const waiting = Math.max(0, inside - Math.max(cpu, 0));
+    const ratio = waiting / hostMs;
+    this.waitRatio = this.waitRatio === undefined ? ratio : this.waitRatio + ALPHA * (ratio - this.waitRatio);
+    this.slotMs = this.slotMs === undefined ? hostMs : this.slotMs + ALPHA * (hostMs - this.slotMs);
+  }
+
+  /** Average concurrency over the panic window. */
+  panic(now: number): number {
+    return this.average(now - this.windows.panicMs);
+  }
+
+  /** Average concurrency over the stable window. */
+  stable(now: number): number {
+    return this.average(now - this.windows.stableMs);
+  }
+
+  /** Highest sample over the stable window (scale-in never goes below what was just needed). */
+  stablePeak(now: number): number {
+    let peak = 0;
+    for (const s of this.samples) if (s.t >= now - this.windows.stableMs && s.c > peak) peak = s.c;
+    return peak;
+  }
+
+  private average(since: number): number {
+    let sum = 0;
+    let n = 0;
+    for (let i = this.samples.length - 1; i >= 0 && this.samples[i]!.t > since; i--) {
+      sum += this.samples[i]!.c;
+      n++;
+    }
+    return n === 0 ? 0 : sum / n;
+  }
+}
+
+export interface DesiredInput {
+  /** In flight + queued invocations (now, or averaged over a window). */
+  concurrency: number;
+  instanceConcurrency: number;
+  waitRatio: number | undefined;
+  /** Most instances worth having when they are busy rather than waiting. */
+  floor: number;
+  /** The node has idle CPU right now. */
+  cpuIdle: boolean;
+}
+
+/**
+ * How many instances the function should have for this much concurrency.
+ * @example desiredInstances({ concurrency: 50, instanceConcurrency: 1, waitRatio: 0.99, floor: 4, cpuIdle: true }) // 50
+ * @example desiredInstances({ concurrency: 50, instanceConcurrency: 1, waitRatio: 0.01, floor: 4, cpuIdle: true }) // 4
+ */
+export function desiredInstances(d: DesiredInput): number {
+  const need = Math.ceil(d.concurrency / d.instanceConcurrency);
+  if (need <= 0) return 0;
+  const threshold = d.cpuIdle ? WAITING : WAITING_ON_BUSY_NODE;
+  if (d.waitRatio === undefined || d.waitRatio >= threshold) return need;
+  return Math.min(need, d.floor);
+}

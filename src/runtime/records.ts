@@ -1,0 +1,61 @@
+/** The invocation record the runtime leaves for every invocation, whatever its outcome. */
+import type { FunctionVersion, InvocationRecord, InvocationStatus, TriggerKind } from '../domain/index.js';
+import { ERROR_STATUS, type ErrorCode } from '../shared/errors.js';
+import type { InvokeResult } from './instance.js';
+
+const MB = 1024 * 1024;
+
+export interface RecordInput {
+  id: string;
+  fn: FunctionVersion;
+  trigger: TriggerKind;
+  startedAt: number;
+  durationMs: number;
+  result: InvokeResult;
+  peakRss: number;
+  cold: boolean;
+  initMs: number | null;
+  /** The client went away before it was answered. */
+  clientClosed: boolean;
+}
+
+export function buildRecord(r: RecordInput): InvocationRecord {
+  const { result, fn } = r;
+  const rss = Math.max(r.peakRss, result.rss ?? 0);
+  return {
+    id: r.id,
+    app: fn.app,
+    function: fn.name,
+    version: fn.version,
+    trigger: r.trigger,
+    startedAt: r.startedAt,
+    durationMs: Math.round(r.durationMs * 1000) / 1000,
+    billedMs: Math.max(1, Math.ceil(r.durationMs)),
+    memoryMb: fn.config.memory,
+    maxMemoryMb: rss > 0 ? Math.ceil(rss / MB) : null,
+    coldStart: r.cold,
+    initMs: r.cold && r.initMs != null ? Math.round(r.initMs * 1000) / 1000 : null,
+    status: result.ok ? 'ok' : statusOf(result.code),
+    errorCode: result.ok ? null : result.code,
+    errorMessage: result.ok ? null : result.message,
+    // 499 (nginx's "client closed request"): nothing was sent, whatever the function answered.
+    httpStatus: r.clientClosed ? 499 : result.ok ? (result.res?.status ?? 200) : ERROR_STATUS[result.code],
+  };
+}
+
+export function statusOf(code: ErrorCode): InvocationStatus {
+  switch (code) {
+    case 'FUNCTION_TIMEOUT':
+      return 'timeout';
+    case 'FUNCTION_OOM':
+      return 'oom';
+    case 'FUNCTION_CRASHED':
+      return 'crashed';
+    case 'THROTTLED':
+      return 'throttled';
+    case 'CLIENT_CLOSED':
+      return 'cancelled';
+    default:
+      return 'error';
+  }
+}
