@@ -110,7 +110,7 @@ describe('bindings', () => {
     await web('SESSIONS', 'put', 'short', 'lived', { expirationTtl: 1 });
     const listed = (await web('SESSIONS', 'list', { prefix: 'short' })).result as { keys: Array<{ name: string; expiration: number }> };
     assert.equal(listed.keys[0]?.name, 'short');
-    assert.ok(Math.abs(listed.keys[0]!.expiration - (Date.now() / 1000 + 1)) < 3, 'expiration in epoch seconds');
+    assert.ok(Math.abs(listed.keys[0].expiration - (Date.now() / 1000 + 1)) < 3, 'expiration in epoch seconds');
     assert.deepEqual(await lam('SESSIONS', 'get', 'short'), { result: 'lived' });
     await new Promise((r) => setTimeout(r, 1100));
     assert.deepEqual(await lam('SESSIONS', 'get', 'short'), { result: null });

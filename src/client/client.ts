@@ -318,7 +318,7 @@ interface ErrorBody {
 function parseErrorBody(text: string): ErrorBody | undefined {
   try {
     const parsed = JSON.parse(text) as unknown;
-    if (isRecord(parsed) && isRecord(parsed['error'])) return parsed['error'] as ErrorBody;
+    if (isRecord(parsed) && isRecord(parsed['error'])) return parsed['error'];
   } catch {
     // Not JSON: the caller reports the raw answer.
   }

@@ -36,7 +36,7 @@ async function clientEndpoints(): Promise<Set<string>> {
     hits.add(`${init?.method ?? 'GET'} ${path}`);
     return new Response('{}', { status: 200, headers: { 'x-nimbus-invocation-id': 'x' } });
   };
-  const c = new NimbusClient({ url: 'http://fake', key: 'k', fetch: fakeFetch as typeof fetch });
+  const c = new NimbusClient({ url: 'http://fake', key: 'k', fetch: fakeFetch });
   await Promise.all([
     c.health(),
     c.openApi(),

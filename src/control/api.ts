@@ -14,10 +14,11 @@ import type { Store } from '../store/index.js';
 import { withReportLines, type TelemetryWriter } from '../telemetry/index.js';
 import { NimbusError, toNimbusError } from '../shared/errors.js';
 import { uuidv7 } from '../shared/ids.js';
-import { readBody, sendError, sendJson } from '../shared/http.js';
+import { sendError, sendJson } from '../shared/http.js';
 import { MAX_BODY_BYTES } from '../sandbox/protocol.js';
 import { invokeAsync, isAsyncInvoke } from './events-routes.js';
 import { openApiDocument } from './openapi.js';
+import { num, readJson, type RouteHandler, type RouteModule } from './route-module.js';
 import { functionView, versionView } from './views.js';
 
 export interface ControlApiOptions {
@@ -33,12 +34,7 @@ export interface ControlApiOptions {
   log?: (line: string) => void;
 }
 
-export type Params = Record<string, string | undefined>;
-export type RouteHandler = (ctx: { req: IncomingMessage; res: ServerResponse; params: Params; query: URLSearchParams }) => Promise<void>;
 type Handler = RouteHandler;
-
-/** Adds endpoints to the control API; each subsystem's endpoints live in their own module. */
-export type RouteModule = (route: (method: FindMyWay.HTTPMethod, path: string, handler: RouteHandler) => void) => void;
 
 /** Deploy bodies carry every bundle of an app. */
 const MAX_DEPLOY_BYTES = 128 * 1024 * 1024;
@@ -206,21 +202,4 @@ export class ControlApi {
 
 function digest(s: string): Buffer {
   return createHash('sha256').update(s).digest();
-}
-
-export function num(value: string | null): number | undefined {
-  if (value === null || value === '') return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new NimbusError('BAD_REQUEST', `expected a number, got "${value}"`);
-  return n;
-}
-
-export async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
-  const body = await readBody(req, limit);
-  if (body.length === 0) return undefined;
-  try {
-    return JSON.parse(body.toString('utf8')) as unknown;
-  } catch (err) {
-    throw new NimbusError('BAD_REQUEST', `the request body is not valid JSON: ${(err as Error).message}`);
-  }
 }

@@ -7,7 +7,7 @@ import type { AsyncInvokeView, DeadEventView } from '../domain/index.js';
 import type { DeadEvent, EventService, EventTarget } from '../queue/index.js';
 import { NimbusError } from '../shared/errors.js';
 import { sendJson } from '../shared/http.js';
-import { num, readJson, type RouteModule } from './api.js';
+import { num, readJson, type RouteModule } from './route-module.js';
 
 /** An async event's body limit (as Lambda's asynchronous invocations since 2025). */
 export const ASYNC_PAYLOAD_BYTES = 1024 * 1024;

@@ -7,13 +7,13 @@ import type { ErrorCode } from '../shared/errors.js';
 type Schema = Record<string, unknown>;
 
 export interface OpenApiHelpers {
-  ref(name: string): Schema;
-  obj(properties: Record<string, Schema>, optional?: string[]): Schema;
-  arrayOf(s: Schema): Schema;
-  json(schema: Schema): { content: Record<string, { schema: Schema }> };
-  ok(description: string, schema: Schema): Record<string, unknown>;
-  errors(...codes: ErrorCode[]): Record<string, unknown>;
-  param(name: string, description: string, schema?: Schema, where?: 'path' | 'query'): Record<string, unknown>;
+  ref: (name: string) => Schema;
+  obj: (properties: Record<string, Schema>, optional?: string[]) => Schema;
+  arrayOf: (s: Schema) => Schema;
+  json: (schema: Schema) => { content: Record<string, { schema: Schema }> };
+  ok: (description: string, schema: Schema) => Record<string, unknown>;
+  errors: (...codes: ErrorCode[]) => Record<string, unknown>;
+  param: (name: string, description: string, schema?: Schema, where?: 'path' | 'query') => Record<string, unknown>;
   str: Schema;
   int: Schema;
   epochMs: Schema;

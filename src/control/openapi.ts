@@ -34,7 +34,7 @@ function errors(...codes: ErrorCode[]): Record<string, unknown> {
     const status = ERROR_STATUS[code];
     byStatus.set(status, [...new Set([...(byStatus.get(status) ?? []), code])]);
   }
-  const answers = [...byStatus].map(([status, list]) => [String(status), { description: list.join(', '), ...json(ref('Error')) }]);
+  const answers = [...byStatus].map(([status, list]): [string, unknown] => [String(status), { description: list.join(', '), ...json(ref('Error')) }]);
   answers.push(['default', { description: 'any other error, e.g. INTERNAL', ...json(ref('Error')) }]);
   return Object.fromEntries(answers);
 }

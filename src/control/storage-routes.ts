@@ -12,7 +12,7 @@ import type { Resources } from '../triggers/resources.js';
 import { MAX_BODY_BYTES } from '../sandbox/protocol.js';
 import { NimbusError } from '../shared/errors.js';
 import { readBody, sendJson } from '../shared/http.js';
-import { num, readJson, type RouteModule } from './api.js';
+import { num, readJson, type RouteModule } from './route-module.js';
 
 export interface StorageRoutesOptions {
   objects: ObjectStore & { stats?(): Map<string, { objects: number; bytes: number }> };
@@ -29,7 +29,7 @@ export function storageRoutes(o: StorageRoutesOptions): RouteModule {
       if (body === undefined) throw new NimbusError('BAD_REQUEST', 'send the message as a JSON body (or {"messages": [...]} with X-Nimbus-Batch: true)');
       let messages: unknown[] = [body];
       if (batch) {
-        const list = (body as { messages?: unknown } | null)?.messages;
+        const list = typeof body === 'object' && body !== null && 'messages' in body ? body.messages : undefined;
         if (!Array.isArray(list) || list.length === 0) throw new NimbusError('BAD_REQUEST', 'with X-Nimbus-Batch: true the body is {"messages": [<JSON>, ...]} with at least one message');
         messages = list;
       }

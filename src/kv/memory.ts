@@ -24,7 +24,7 @@ export class MemoryKvStore implements KvStore {
 
   async put(namespace: string, key: string, value: string, options: { ttlSeconds?: number } = {}): Promise<void> {
     let ns = this.namespaces.get(namespace);
-    if (!ns) this.namespaces.set(namespace, (ns = new Map()));
+    if (!ns) this.namespaces.set(namespace, (ns = new Map<string, Entry>()));
     ns.set(key, { value, expiresAt: expiresAt(this.clock.now(), options.ttlSeconds) });
   }
 

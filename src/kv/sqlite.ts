@@ -35,16 +35,16 @@ export class SqliteKvStore implements KvStore {
 
   private constructor(private readonly db: Database.Database, private readonly clock: Clock, sweepMs: number) {
     this.stmts = {
-      get: db.prepare('SELECT value FROM kv WHERE namespace = ? AND key = ? AND (expires_at IS NULL OR expires_at > ?)').pluck() as Database.Statement<[string, string, number], string>,
-      put: db.prepare(`INSERT INTO kv (namespace, key, value, expires_at) VALUES (?, ?, ?, ?)
-        ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`) as Database.Statement<[string, string, string, number | null]>,
-      delete: db.prepare('DELETE FROM kv WHERE namespace = ? AND key = ?') as Database.Statement<[string, string]>,
-      dropLive: db.prepare('DELETE FROM kv WHERE namespace = ? AND (expires_at IS NULL OR expires_at > ?)') as Database.Statement<[string, number]>,
-      dropAll: db.prepare('DELETE FROM kv WHERE namespace = ?') as Database.Statement<[string]>,
-      list: db.prepare(`SELECT key, expires_at FROM kv WHERE namespace = ? AND key > ? AND key >= ? AND key <= ?
-        AND (expires_at IS NULL OR expires_at > ?) ORDER BY key LIMIT ?`) as Database.Statement<[string, string, string, string, number, number], Row>,
-      sweep: db.prepare(`DELETE FROM kv WHERE rowid IN
-        (SELECT rowid FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ${SWEEP_BATCH})`) as Database.Statement<[number]>,
+      get: db.prepare<[string, string, number], string>('SELECT value FROM kv WHERE namespace = ? AND key = ? AND (expires_at IS NULL OR expires_at > ?)').pluck(),
+      put: db.prepare<[string, string, string, number | null]>(`INSERT INTO kv (namespace, key, value, expires_at) VALUES (?, ?, ?, ?)
+        ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`),
+      delete: db.prepare<[string, string]>('DELETE FROM kv WHERE namespace = ? AND key = ?'),
+      dropLive: db.prepare<[string, number]>('DELETE FROM kv WHERE namespace = ? AND (expires_at IS NULL OR expires_at > ?)'),
+      dropAll: db.prepare<[string]>('DELETE FROM kv WHERE namespace = ?'),
+      list: db.prepare<[string, string, string, string, number, number], Row>(`SELECT key, expires_at FROM kv WHERE namespace = ? AND key > ? AND key >= ? AND key <= ?
+        AND (expires_at IS NULL OR expires_at > ?) ORDER BY key LIMIT ?`),
+      sweep: db.prepare<[number]>(`DELETE FROM kv WHERE rowid IN
+        (SELECT rowid FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ${SWEEP_BATCH})`),
     };
     if (sweepMs > 0) {
       this.timer = setInterval(() => this.sweep(), sweepMs);

@@ -183,5 +183,6 @@ export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 37)}...` : value);
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- objects returned above; what is left are scalars.
   return String(value);
 }

@@ -39,7 +39,7 @@ export function queueContract(name: string, make: (clock: () => number) => Promi
       assert.deepEqual(await q.dueTargets(now), [], 'a running event is not due');
       assert.equal(await q.depth(A), 1, 'running events count in the depth');
       assert.deepEqual(await q.claim(A, 10, now), [], 'a running event is not claimed twice');
-      await q.complete([got!.id]);
+      await q.complete([got.id]);
       assert.equal(await q.depth(A), 0);
       assert.equal(await q.depth(), 0);
     });
@@ -56,10 +56,10 @@ export function queueContract(name: string, make: (clock: () => number) => Promi
 
     it('claims the oldest runAt first, in enqueue order on ties, up to the limit, one target only', async () => {
       const [a, b, c, d] = [ev({ runAt: 900 }), ev(), ev({ runAt: 500 }), ev()];
-      await q.enqueue([a!, b!]);
-      await q.enqueue([c!, d!, ev({ target: B })]);
-      assert.deepEqual((await q.claim(A, 3, now)).map((e) => e.id), [c!.id, a!.id, b!.id]);
-      assert.deepEqual((await q.claim(A, 3, now)).map((e) => e.id), [d!.id]);
+      await q.enqueue([a, b]);
+      await q.enqueue([c, d, ev({ target: B })]);
+      assert.deepEqual((await q.claim(A, 3, now)).map((e) => e.id), [c.id, a.id, b.id]);
+      assert.deepEqual((await q.claim(A, 3, now)).map((e) => e.id), [d.id]);
       assert.equal(await q.depth(B), 1);
       assert.equal(await q.depth(), 5);
     });
@@ -84,9 +84,9 @@ export function queueContract(name: string, make: (clock: () => number) => Promi
 
     it('releases throttled events without counting the attempt', async () => {
       const [e1, e2] = [ev(), ev()];
-      await q.enqueue([e1!, e2!]);
+      await q.enqueue([e1, e2]);
       await q.claim(A, 2, now);
-      await q.release([e1!.id, e2!.id], 1_200);
+      await q.release([e1.id, e2.id], 1_200);
       assert.deepEqual(await q.dueTargets(1_100), []);
       const again = await q.claim(A, 2, 1_200);
       assert.deepEqual(again.map((e) => e.attempts), [1, 1]);
@@ -94,22 +94,22 @@ export function queueContract(name: string, make: (clock: () => number) => Promi
 
     it('dead-letters, lists the newest first with the reason, and redrives one or all with a fresh expiry', async () => {
       const [e1, e2, e3] = [ev({ expiresAt: 61_000 }), ev(), ev()];
-      await q.enqueue([e1!, e2!, e3!]);
+      await q.enqueue([e1, e2, e3]);
       await q.claim(A, 3, now);
-      await q.deadLetter(e1!.id, 'RetriesExhausted', 2_000);
-      await q.deadLetter(e2!.id, 'EventAgeExceeded', 3_000);
+      await q.deadLetter(e1.id, 'RetriesExhausted', 2_000);
+      await q.deadLetter(e2.id, 'EventAgeExceeded', 3_000);
       const dead = await q.listDead(A);
-      assert.deepEqual(dead.map((d) => [d.id, d.reason, d.deadAt, d.attempts]), [[e2!.id, 'EventAgeExceeded', 3_000, 1], [e1!.id, 'RetriesExhausted', 2_000, 1]]);
-      assert.deepEqual(dead[1]?.payload, e1!.payload);
-      assert.deepEqual((await q.listDead(A, 1)).map((d) => d.id), [e2!.id]);
+      assert.deepEqual(dead.map((d) => [d.id, d.reason, d.deadAt, d.attempts]), [[e2.id, 'EventAgeExceeded', 3_000, 1], [e1.id, 'RetriesExhausted', 2_000, 1]]);
+      assert.deepEqual(dead[1]?.payload, e1.payload);
+      assert.deepEqual((await q.listDead(A, 1)).map((d) => d.id), [e2.id]);
       assert.deepEqual(await q.listDead(B), []);
       assert.equal(await q.depth(A), 1, 'dead events are not in the depth');
 
-      assert.equal(await q.redrive(A, 10_000, e1!.id), 1);
-      assert.equal(await q.redrive(A, 10_000, e1!.id), 0, 'no longer dead');
+      assert.equal(await q.redrive(A, 10_000, e1.id), 1);
+      assert.equal(await q.redrive(A, 10_000, e1.id), 0, 'no longer dead');
       assert.equal(await q.redrive(B, 10_000), 0);
       const [back] = await q.claim(A, 5, 10_000);
-      assert.deepEqual([back?.id, back?.attempts, back?.runAt, back?.expiresAt], [e1!.id, 1, 10_000, 70_000]);
+      assert.deepEqual([back?.id, back?.attempts, back?.runAt, back?.expiresAt], [e1.id, 1, 10_000, 70_000]);
       assert.equal(await q.redrive(A, 20_000), 1);
       assert.deepEqual(await q.listDead(A), []);
       assert.equal(await q.depth(A), 3);

@@ -114,7 +114,7 @@ describe('RpcClient', () => {
     assert.equal(c1?.inv, null);
     rpc.receive({ t: 'reply', cid: c2!.cid, ok: false, error: { code: 'BINDING_NOT_GRANTED', message: 'no' } });
     rpc.receive({ t: 'reply', cid: 999, ok: true, value: 'ignored' });
-    rpc.receive({ t: 'reply', cid: c1!.cid, ok: true, value: 'stored' });
+    rpc.receive({ t: 'reply', cid: c1.cid, ok: true, value: 'stored' });
     assert.equal(await a, 'stored');
     await assert.rejects(b, (e: unknown) => e instanceof NimbusBindingError && e.code === 'BINDING_NOT_GRANTED' && e.message === 'no');
   });

@@ -28,5 +28,5 @@ function patch(stream: NodeJS.WriteStream, s: 1 | 2, channel: Channel): void {
     if (typeof cb === 'function') queueMicrotask(() => (cb as () => void)());
     return true;
   };
-  stream.write = write as typeof stream.write;
+  stream.write = write;
 }

@@ -37,7 +37,7 @@ export function resolveHandler(mod: Record<string, unknown>, env: Env, fn: Funct
   if (dflt && typeof dflt === 'object' && WEB_METHODS.some((m) => typeof dflt[m] === 'function')) return { style: 'web', handler: dflt as unknown as WebHandler, env, fn };
   const named = mod['handler'] ?? (dflt && typeof dflt === 'object' ? dflt['handler'] : undefined);
   if (typeof named === 'function') return { style: 'lambda', handler: named as LambdaHandler, env, fn };
-  if (typeof dflt === 'function') return { style: 'lambda', handler: dflt as LambdaHandler, env, fn };
+  if (typeof dflt === 'function') return { style: 'lambda', handler: dflt, env, fn };
   throw new TypeError('no handler found: export default { fetch(request, env, ctx) } (web style) or export a function named "handler" (Lambda style)');
 }
 

@@ -30,6 +30,7 @@ export function lambdaContext(id: string, deadline: number, fn: FunctionMeta, en
 export function callLambda(handler: LambdaHandler, event: unknown, context: LambdaContext): Promise<unknown> {
   if (handler.length < 3) return Promise.resolve().then(() => handler(event, context));
   return new Promise((resolve, reject) => {
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- Lambda's callback(err) fails with whatever the handler passed, as on AWS.
     const callback = (err: unknown, value?: unknown) => (err ? reject(err) : resolve(value));
     try {
       const returned = handler(event, context, callback);
@@ -112,6 +113,7 @@ export function lambdaResultToResponse(result: unknown): WireResponse {
     const status = Number(r.statusCode);
     if (!Number.isInteger(status) || status < 100 || status > 599) throw new TypeError(`statusCode must be an integer between 100 and 599, got ${String(r.statusCode)}`);
     const headers: [string, string][] = [];
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- header values are stringified as API Gateway does, objects included.
     for (const [k, v] of Object.entries(r.headers ?? {})) if (v !== undefined && v !== null) headers.push([k.toLowerCase(), String(v)]);
     for (const [k, vs] of Object.entries(r.multiValueHeaders ?? {})) for (const v of vs ?? []) headers.push([k.toLowerCase(), String(v)]);
     for (const c of r.cookies ?? []) headers.push(['set-cookie', String(c)]);

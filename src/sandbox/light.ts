@@ -137,5 +137,5 @@ export function nativeResponse(value: unknown): Response | undefined {
 export function installLightGlobals(): void {
   Object.defineProperty(globalThis, 'Response', { value: LightResponse, writable: true, configurable: true });
   globalThis.fetch = ((input: unknown, init?: RequestInit) =>
-    nativeFetch((input instanceof LightRequest ? input.real : input) as Parameters<typeof fetch>[0], init)) as typeof fetch;
+    nativeFetch((input instanceof LightRequest ? input.real : input) as Parameters<typeof fetch>[0], init));
 }

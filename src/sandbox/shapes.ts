@@ -73,7 +73,7 @@ export function eventBridgeEvent(id: string, p: SchedulePayload, fn: FunctionMet
  * once the handler has resolved. The first decision on a message wins (`ack()` then `retry()`
  * keeps the ack), whether it came from the message itself or from `ackAll()`/`retryAll()`.
  */
-export function messageBatch(p: QueuePayload): { batch: object; retries(): string[] } {
+export function messageBatch(p: QueuePayload): { batch: object; retries: () => string[] } {
   const decisions = new Map<string, Decision>();
   const decide = (id: string, d: Decision) => {
     if (!decisions.has(id)) decisions.set(id, d);

@@ -25,7 +25,6 @@ export interface StoredObject extends ObjectInfo {
   file: string;
 }
 
-type Stmt<P extends unknown[] = unknown[], R = unknown> = Database.Statement<P, R>;
 
 const COLUMNS = 'app, bucket, key, file, size, etag, content_type, uploaded_at';
 
@@ -40,24 +39,24 @@ export class ObjectTable {
 
   constructor(db: Database.Database) {
     const s = {
-      get: db.prepare(`SELECT ${COLUMNS} FROM objects WHERE app = ? AND bucket = ? AND key = ?`) as Stmt<[string, string, string], ObjectRow>,
-      upsert: db.prepare(`INSERT INTO objects (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      get: db.prepare<[string, string, string], ObjectRow>(`SELECT ${COLUMNS} FROM objects WHERE app = ? AND bucket = ? AND key = ?`),
+      upsert: db.prepare<[string, string, string, string, number, string, string, number]>(`INSERT INTO objects (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (app, bucket, key) DO UPDATE SET file = excluded.file, size = excluded.size, etag = excluded.etag,
-          content_type = excluded.content_type, uploaded_at = excluded.uploaded_at`) as Stmt<[string, string, string, string, number, string, string, number]>,
-      del: db.prepare('DELETE FROM objects WHERE app = ? AND bucket = ? AND key = ?') as Stmt<[string, string, string]>,
+          content_type = excluded.content_type, uploaded_at = excluded.uploaded_at`),
+      del: db.prepare<[string, string, string]>('DELETE FROM objects WHERE app = ? AND bucket = ? AND key = ?'),
       // Keys compare as UTF-8 bytes (BINARY), i.e. in code point order: the range [prefix, upper)
       // holds exactly the keys that start with prefix, and the primary key serves it.
-      list: db.prepare(`SELECT ${COLUMNS} FROM objects WHERE app = ? AND bucket = ? AND key >= ? AND key > ?
-        ORDER BY key LIMIT ?`) as Stmt<[string, string, string, string, number], ObjectRow>,
-      listUpTo: db.prepare(`SELECT ${COLUMNS} FROM objects WHERE app = ? AND bucket = ? AND key >= ? AND key > ? AND key < ?
-        ORDER BY key LIMIT ?`) as Stmt<[string, string, string, string, string, number], ObjectRow>,
-      files: db.prepare('SELECT file FROM objects WHERE bucket = ?').pluck() as Stmt<[string], string>,
-      ownedFiles: db.prepare('SELECT file FROM objects WHERE app = ? AND bucket = ?').pluck() as Stmt<[string, string], string>,
-      purge: db.prepare('DELETE FROM objects WHERE app = ? AND bucket = ?') as Stmt<[string, string]>,
-      stats: db.prepare('SELECT app, bucket, count(*) AS objects, sum(size) AS bytes FROM objects GROUP BY app, bucket') as Stmt<[], { app: string; bucket: string; objects: number; bytes: number }>,
-      outbox: db.prepare('INSERT INTO bucket_outbox (event) VALUES (?)') as Stmt<[string]>,
-      outboxPage: db.prepare('SELECT seq, event FROM bucket_outbox ORDER BY seq LIMIT ?') as Stmt<[number], { seq: number; event: string }>,
-      outboxDone: db.prepare('DELETE FROM bucket_outbox WHERE seq <= ?') as Stmt<[number]>,
+      list: db.prepare<[string, string, string, string, number], ObjectRow>(`SELECT ${COLUMNS} FROM objects WHERE app = ? AND bucket = ? AND key >= ? AND key > ?
+        ORDER BY key LIMIT ?`),
+      listUpTo: db.prepare<[string, string, string, string, string, number], ObjectRow>(`SELECT ${COLUMNS} FROM objects WHERE app = ? AND bucket = ? AND key >= ? AND key > ? AND key < ?
+        ORDER BY key LIMIT ?`),
+      files: db.prepare<[string], string>('SELECT file FROM objects WHERE bucket = ?').pluck(),
+      ownedFiles: db.prepare<[string, string], string>('SELECT file FROM objects WHERE app = ? AND bucket = ?').pluck(),
+      purge: db.prepare<[string, string]>('DELETE FROM objects WHERE app = ? AND bucket = ?'),
+      stats: db.prepare<[], { app: string; bucket: string; objects: number; bytes: number }>('SELECT app, bucket, count(*) AS objects, sum(size) AS bytes FROM objects GROUP BY app, bucket'),
+      outbox: db.prepare<[string]>('INSERT INTO bucket_outbox (event) VALUES (?)'),
+      outboxPage: db.prepare<[number], { seq: number; event: string }>('SELECT seq, event FROM bucket_outbox ORDER BY seq LIMIT ?'),
+      outboxDone: db.prepare<[number]>('DELETE FROM bucket_outbox WHERE seq <= ?'),
     };
     this.s = s;
     const queue = (events: NewEvent[]) => {

@@ -53,58 +53,51 @@ function prepare(db: Database.Database) {
       ON v.app = f.app AND v.name = f.name AND v.version = f.active_version`;
   const logSelect = 'SELECT seq, invocation_id, app, function, version, ts, stream, line FROM logs';
   return {
-    upsertApp: db.prepare(`INSERT INTO apps (name, created_at, updated_at) VALUES (?, ?, ?)
-      ON CONFLICT (name) DO UPDATE SET updated_at = excluded.updated_at`) as Stmt<[string, number, number]>,
-    listApps: db.prepare(`SELECT a.name, a.created_at, a.updated_at,
+    upsertApp: db.prepare<[string, number, number]>(`INSERT INTO apps (name, created_at, updated_at) VALUES (?, ?, ?)
+      ON CONFLICT (name) DO UPDATE SET updated_at = excluded.updated_at`),
+    listApps: db.prepare<[], rows.AppRow>(`SELECT a.name, a.created_at, a.updated_at,
       (SELECT count(*) FROM functions f WHERE f.app = a.name) AS functions
-      FROM apps a ORDER BY a.name`) as Stmt<[], rows.AppRow>,
-    deleteApp: db.prepare('DELETE FROM apps WHERE name = ?') as Stmt<[string]>,
-    fnsOfApp: db.prepare(`${fnSelect} WHERE f.app = ? ORDER BY f.name`) as Stmt<[string], rows.FunctionRow>,
-    allFns: db.prepare(`${fnSelect} ORDER BY f.app, f.name`) as Stmt<[], rows.FunctionRow>,
-    getFn: db.prepare(`${fnSelect} WHERE f.app = ? AND f.name = ?`) as Stmt<[string, string], rows.FunctionRow>,
-    insertFn: db.prepare(`INSERT INTO functions (app, name, active_version, latest_version, created_at, updated_at)
-      VALUES (?, ?, 1, 1, ?, ?)`) as Stmt<[string, string, number, number]>,
-    setVersions: db.prepare(`UPDATE functions SET active_version = ?, latest_version = ?, updated_at = ?
-      WHERE app = ? AND name = ?`) as Stmt<[number, number, number, string, string]>,
-    setActive: db.prepare('UPDATE functions SET active_version = ?, updated_at = ? WHERE app = ? AND name = ?') as Stmt<
-      [number, number, string, string]
-    >,
-    fnExists: db.prepare('SELECT 1 FROM functions WHERE app = ? AND name = ?').pluck() as Stmt<[string, string], 1>,
-    deleteFn: db.prepare('DELETE FROM functions WHERE app = ? AND name = ?') as Stmt<[string, string]>,
-    insertVersion: db.prepare(`INSERT INTO versions (app, name, version, hash, code_hash, code_size, config, created_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`) as Stmt<[string, string, number, string, string, number, string, number]>,
-    listVersions: db.prepare(
+      FROM apps a ORDER BY a.name`),
+    deleteApp: db.prepare<[string]>('DELETE FROM apps WHERE name = ?'),
+    fnsOfApp: db.prepare<[string], rows.FunctionRow>(`${fnSelect} WHERE f.app = ? ORDER BY f.name`),
+    allFns: db.prepare<[], rows.FunctionRow>(`${fnSelect} ORDER BY f.app, f.name`),
+    getFn: db.prepare<[string, string], rows.FunctionRow>(`${fnSelect} WHERE f.app = ? AND f.name = ?`),
+    insertFn: db.prepare<[string, string, number, number]>(`INSERT INTO functions (app, name, active_version, latest_version, created_at, updated_at)
+      VALUES (?, ?, 1, 1, ?, ?)`),
+    setVersions: db.prepare<[number, number, number, string, string]>(`UPDATE functions SET active_version = ?, latest_version = ?, updated_at = ?
+      WHERE app = ? AND name = ?`),
+    setActive: db.prepare<[number, number, string, string]>('UPDATE functions SET active_version = ?, updated_at = ? WHERE app = ? AND name = ?'),
+    fnExists: db.prepare<[string, string], 1>('SELECT 1 FROM functions WHERE app = ? AND name = ?').pluck(),
+    deleteFn: db.prepare<[string, string]>('DELETE FROM functions WHERE app = ? AND name = ?'),
+    insertVersion: db.prepare<[string, string, number, string, string, number, string, number]>(`INSERT INTO versions (app, name, version, hash, code_hash, code_size, config, created_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+    listVersions: db.prepare<[string, string], rows.VersionRow>(
       'SELECT * FROM versions WHERE app = ? AND name = ? ORDER BY version',
-    ) as Stmt<[string, string], rows.VersionRow>,
-    getVersion: db.prepare('SELECT * FROM versions WHERE app = ? AND name = ? AND version = ?') as Stmt<
-      [string, string, number],
-      rows.VersionRow
-    >,
-    insertCode: db.prepare('INSERT INTO code (code_hash, code) VALUES (?, ?) ON CONFLICT DO NOTHING') as Stmt<
-      [string, string]
-    >,
-    getCode: db.prepare('SELECT code FROM code WHERE code_hash = ?').pluck() as Stmt<[string], string>,
-    gcCode: db.prepare(
+    ),
+    getVersion: db.prepare<[string, string, number], rows.VersionRow>('SELECT * FROM versions WHERE app = ? AND name = ? AND version = ?'),
+    insertCode: db.prepare<[string, string]>('INSERT INTO code (code_hash, code) VALUES (?, ?) ON CONFLICT DO NOTHING'),
+    getCode: db.prepare<[string], string>('SELECT code FROM code WHERE code_hash = ?').pluck(),
+    gcCode: db.prepare<[]>(
       'DELETE FROM code WHERE NOT EXISTS (SELECT 1 FROM versions v WHERE v.code_hash = code.code_hash)',
-    ) as Stmt<[]>,
+    ),
     // Every delivery attempt of an async event is recorded under the event's id: the latest attempt
     // (by start time) wins, so re-applying an older batch cannot bring back a superseded record.
     insertInvocation: db.prepare(insertInvocationsSql(1)) as Stmt,
     // Telemetry arrives in batches of hundreds: one statement per INVOCATION_CHUNK rows costs ~30%
     // less CPU per row than one per row (measured, better-sqlite3, WAL).
     insertInvocationChunk: db.prepare(insertInvocationsSql(INVOCATION_CHUNK)) as Stmt,
-    getInvocation: db.prepare('SELECT * FROM invocations WHERE id = ?') as Stmt<[string], rows.InvocationRow>,
+    getInvocation: db.prepare<[string], rows.InvocationRow>('SELECT * FROM invocations WHERE id = ?'),
     // rowid breaks ties between equal start times (newest insert first) and is part of the index.
-    listInvocations: db.prepare(`SELECT * FROM invocations WHERE app = ? AND function = ? AND started_at < ?
-      ORDER BY started_at DESC, rowid DESC LIMIT ?`) as Stmt<[string, string, number, number], rows.InvocationRow>,
-    pruneInvocations: db.prepare('DELETE FROM invocations WHERE started_at < ?') as Stmt<[number]>,
+    listInvocations: db.prepare<[string, string, number, number], rows.InvocationRow>(`SELECT * FROM invocations WHERE app = ? AND function = ? AND started_at < ?
+      ORDER BY started_at DESC, rowid DESC LIMIT ?`),
+    pruneInvocations: db.prepare<[number]>('DELETE FROM invocations WHERE started_at < ?'),
     insertLog: db.prepare(`INSERT INTO logs (invocation_id, app, function, version, ts, stream, line)
       VALUES (?, ?, ?, ?, ?, ?, ?)`) as Stmt,
-    queryLogs: db.prepare(`${logSelect} WHERE app = ? AND function = ? AND seq > ?
-      ORDER BY seq LIMIT ?`) as Stmt<[string, string, number, number], rows.LogRow>,
-    queryInvocationLogs: db.prepare(`${logSelect} WHERE invocation_id = ? AND app = ? AND function = ? AND seq > ?
-      ORDER BY seq LIMIT ?`) as Stmt<[string, string, string, number, number], rows.LogRow>,
-    pruneLogs: db.prepare('DELETE FROM logs WHERE ts < ?') as Stmt<[number]>,
+    queryLogs: db.prepare<[string, string, number, number], rows.LogRow>(`${logSelect} WHERE app = ? AND function = ? AND seq > ?
+      ORDER BY seq LIMIT ?`),
+    queryInvocationLogs: db.prepare<[string, string, string, number, number], rows.LogRow>(`${logSelect} WHERE invocation_id = ? AND app = ? AND function = ? AND seq > ?
+      ORDER BY seq LIMIT ?`),
+    pruneLogs: db.prepare<[number]>('DELETE FROM logs WHERE ts < ?'),
   };
 }
 
@@ -147,7 +140,7 @@ export class SqliteStore implements Store {
     this.#clock = clock;
     const s = prepare(db);
     this.#s = s;
-    this.#deploy = db.transaction((app, functions, now) => deployTx(s, app, functions, now));
+    this.#deploy = db.transaction((app: string, functions: readonly DeployFunctionInput[], now: number) => deployTx(s, app, functions, now));
     this.#insertInvocations = db.transaction((records: readonly InvocationRecord[]) => {
       let i = 0;
       // Repeated ids inside one chunk are fine: SQLite applies the upsert row by row.
@@ -156,7 +149,7 @@ export class SqliteStore implements Store {
       }
       for (; i < records.length; i++) s.insertInvocation.run(...rows.invocationParams(records[i]!));
     });
-    this.#appendLogs = db.transaction((lines) => {
+    this.#appendLogs = db.transaction((lines: readonly LogLine[]) => {
       for (const l of lines) s.insertLog.run(l.invocationId, l.app, l.function, l.version, l.ts, l.stream, l.line);
     });
     this.#prune = db.transaction((epochMs: number) => {

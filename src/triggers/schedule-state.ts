@@ -18,10 +18,10 @@ export class SqliteScheduleState implements ScheduleState {
   private readonly deleteStmt;
 
   constructor(db: Database.Database) {
-    this.getStmt = db.prepare('SELECT handled_until FROM schedule_state WHERE key = ?').pluck() as Database.Statement<[string], number>;
-    this.setStmt = db.prepare(`INSERT INTO schedule_state (key, handled_until) VALUES (?, ?)
-      ON CONFLICT (key) DO UPDATE SET handled_until = excluded.handled_until`) as Database.Statement<[string, number]>;
-    this.deleteStmt = db.prepare('DELETE FROM schedule_state WHERE key = ?') as Database.Statement<[string]>;
+    this.getStmt = db.prepare<[string], number>('SELECT handled_until FROM schedule_state WHERE key = ?').pluck();
+    this.setStmt = db.prepare<[string, number]>(`INSERT INTO schedule_state (key, handled_until) VALUES (?, ?)
+      ON CONFLICT (key) DO UPDATE SET handled_until = excluded.handled_until`);
+    this.deleteStmt = db.prepare<[string]>('DELETE FROM schedule_state WHERE key = ?');
   }
 
   get(key: string): number | undefined {

@@ -1,0 +1,83 @@
+// The import layering of ARCHITECTURE.md ("Layers and folders"), checked by `npm run lint`
+// (`npx depcruise src` alone runs just this). Folders under src/: shared → domain → subsystems →
+// entry points (server, cli); the sandbox imports nothing of the host; no import cycles.
+const ENTRY = '^src/(server|cli)/';
+const TEST = '\\.test\\.ts$';
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      comment: 'Import cycles make load order matter and layers meaningless: move what both sides need into a third module.',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { circular: true },
+    },
+    {
+      name: 'shared-imports-no-src',
+      comment: 'src/shared is the bottom layer: node builtins and npm packages only.',
+      severity: 'error',
+      from: { path: '^src/shared/' },
+      to: { path: '^src/', pathNot: '^src/shared/' },
+    },
+    {
+      name: 'domain-imports-only-shared',
+      comment: 'src/domain (plain types) may build on src/shared only.',
+      severity: 'error',
+      from: { path: '^src/domain/' },
+      to: { path: '^src/', pathNot: '^src/(domain|shared)/' },
+    },
+    {
+      name: 'no-entry-point-imports',
+      comment: 'Only entry points (src/server, src/cli) pick implementations; nothing below them imports them.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: ENTRY },
+      to: { path: ENTRY },
+    },
+    {
+      name: 'sandbox-is-self-contained',
+      comment:
+        'src/sandbox runs inside each instance process: node builtins and its own files only, no npm packages, nothing of the host. ' +
+        'The one exception is the public handler types (src/types/events.ts, itself import-free), imported as types only.',
+      severity: 'error',
+      from: { path: '^src/sandbox/' },
+      to: { pathNot: ['^src/sandbox/', '^src/types/events\\.ts$'], dependencyTypesNot: ['core'] },
+    },
+    {
+      name: 'types-are-type-only',
+      comment: 'src/types is the `nimbus/types` declaration entry: import it with `import type` only.',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { path: '^src/types/', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'types-import-nothing',
+      comment: 'src/types/*.ts must stand alone, so its emitted .d.ts does (tests may import what they test).',
+      severity: 'error',
+      from: { path: '^src/types/', pathNot: TEST },
+      to: {},
+    },
+    {
+      name: 'src-not-to-tests-or-bench',
+      comment: 'test/ and bench/ use src/, never the other way round.',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { path: '^(test|bench)/' },
+    },
+    {
+      name: 'not-to-unresolvable',
+      comment: 'An import that does not resolve is a typo or a missing dependency.',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { couldNotResolve: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    // Type-only imports count too: they are edges of the layering as much as runtime imports.
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'] },
+  },
+};
