@@ -197,3 +197,38 @@ describe('scaling: minInstances of a function that cannot start', () => {
     assert.equal((await n.client.getFunction('broken', 'boot')).instances.total <= 2, true);
   });
 });
+
+describe('scaling: default settings under concurrent load', () => {
+  let n: TestNimbus;
+  before(async () => {
+    n = await startTestNimbus();
+    await n.deploy({
+      'nimbus.yaml': manifest('defaults', {
+        fast: { handler: 'src/fast.ts', triggers: [{ http: 'GET /fast' }] },
+        io: { handler: 'src/io.ts', triggers: [{ http: 'GET /io' }] },
+      }),
+      'src/fast.ts': 'export default { fetch: () => new Response("fast") };',
+      'src/io.ts': sleeper(300),
+    });
+  });
+  after(() => n.close());
+
+  it('answers 40 concurrent clients of a fast function without a process per client', async () => {
+    for (let round = 0; round < 5; round++) {
+      const answers = await Promise.all(Array.from({ length: 40 }, () => call(n, '/fast')));
+      assert.deepEqual([...new Set(answers.map((a) => a.status))], [200], JSON.stringify(answers.find((a) => a.status !== 200)));
+    }
+    const { total } = (await n.client.getFunction('defaults', 'fast')).instances;
+    // Requests wait a moment for a busy instance instead of each starting a process.
+    assert.ok(total < 20, `40 concurrent clients of a sub-millisecond function started ${total} instances`);
+  });
+
+  it('scales out a function whose instances wait (I/O), so 20 concurrent 300 ms calls all run at once', async () => {
+    const started = performance.now();
+    const answers = await Promise.all(Array.from({ length: 20 }, () => call(n, '/io')));
+    const elapsed = performance.now() - started;
+    assert.deepEqual([...new Set(answers.map((a) => a.status))], [200], JSON.stringify(answers.find((a) => a.status !== 200)));
+    const { total } = (await n.client.getFunction('defaults', 'io')).instances;
+    assert.ok(total >= 10, `only ${total} instances for 20 concurrent waiting calls (took ${Math.round(elapsed)} ms)`);
+  });
+});

@@ -19,7 +19,7 @@ describe('webhook signatures', () => {
     assert.equal(signatureValid(body, undefined, sig(body, 's3cret')), false);
     assert.equal(signatureValid(body, '', sig(body, '')), false, 'an empty secret signs nothing');
     assert.equal(signatureValid(body, 's3cret', sig(body, 'other')), false);
-    assert.equal(signatureValid(Buffer.from(`${body} `), 's3cret', sig(body, 's3cret')), false);
+    assert.equal(signatureValid(Buffer.concat([body, Buffer.from(' ')]), 's3cret', sig(body, 's3cret')), false);
     assert.equal(signatureValid(body, 's3cret', sig(body, 's3cret').slice(7)), false, 'the sha256= prefix is required');
     assert.equal(signatureValid(body, 's3cret', 'sha256=abc'), false, 'a short digest is refused before comparing');
     assert.equal(signatureValid(body, 's3cret', `sha1=${'0'.repeat(64)}`), false);

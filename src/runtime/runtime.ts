@@ -86,8 +86,8 @@ interface Assignment {
 interface Waiter {
   fn: FunctionVersion;
   enqueuedAt: number;
-  /** Clock time after which it is throttled, unless a start under way will serve it. */
-  deadline: number;
+  /** How long it may wait for a busy instance, ms (the clock runs once the version has a loaded instance). */
+  waitMs: number;
   resolve(a: Assignment | NimbusError): void;
   cancel: Cancellation | undefined;
 }
@@ -287,7 +287,7 @@ export class Runtime {
     if (this.comingSlots(state, fn) <= state.queue.length && !this.canStart(state, fn)) throw this.limitError(state, fn);
     const waitMs = Math.min(fn.config.maxQueueWait, fn.config.timeout) * 1000;
     return new Promise<Assignment | NimbusError>((resolve) => {
-      const waiter: Waiter = { fn, enqueuedAt: now, deadline: now + waitMs, resolve, cancel: meta.cancel };
+      const waiter: Waiter = { fn, enqueuedAt: now, waitMs, resolve, cancel: meta.cancel };
       state.queue.push(waiter);
       if (meta.cancel) {
         meta.cancel.onAbort = () => {
@@ -409,13 +409,20 @@ export class Runtime {
     if (state.queue.length === 0) return;
     const fn = state.queue[0]!.fn;
     const covered = this.comingSlots(state, fn);
+    // Waiting for a cold start is not waiting for a busy instance: the clock starts once the
+    // version has a loaded instance (the first one's readyAt).
+    let loadedSince = Infinity;
+    for (const inst of state.instances) if (sameVersion(inst.fn, fn) && inst.readyAt !== undefined && inst.state !== 'dead') loadedSince = Math.min(loadedSince, inst.readyAt);
     const keep: Waiter[] = [];
     for (const w of state.queue) {
+      const deadline = Math.max(w.enqueuedAt, loadedSince) + w.waitMs;
       if (now < state.backoffUntil) {
         w.resolve(new NimbusError('FUNCTION_INIT_ERROR', `${fn.app}/${fn.name} failed to initialise ${state.initFailures} times in a row (last error: ${state.lastInitError}). Fix it and redeploy.`));
-      } else if (now >= w.deadline && keep.length >= covered) {
+      } else if (now >= deadline && keep.length >= covered) {
         const waited = now - w.enqueuedAt;
-        w.resolve(new NimbusError('THROTTLED', `${fn.app}/${fn.name}: every instance stayed busy for ${waited} ms (maxQueueWait ${fn.config.maxQueueWait} s) and no more can usefully start now; retry later`, { details: { retryAfter: 1 } }));
+        const ratio = state.demand.waitRatio;
+        const why = `${state.instances.size} instance(s), ${state.acquiring.size} starting, ${ratio === undefined ? 'wait ratio not known yet' : `they spend ${Math.round(ratio * 100)}% of their time waiting`}, ${this.cpu.idle() ? 'idle CPU' : 'no idle CPU'} on the node`;
+        w.resolve(new NimbusError('THROTTLED', `${fn.app}/${fn.name}: every instance stayed busy for ${waited} ms (maxQueueWait ${fn.config.maxQueueWait} s) and more would not help now (${why}); retry later`, { details: { retryAfter: 1 } }));
       } else {
         keep.push(w);
       }

@@ -25,7 +25,7 @@ async function run(loaded: Loaded, shape: 'invoke' | 'scheduled' | 'queue', even
     if (m.t !== 'done' && m.t !== 'error') return m;
     const { ms, cpu, ...rest } = m;
     assert.ok(typeof ms === 'number' && ms >= 0 && typeof cpu === 'number' && cpu >= 0, 'done/error say how long the invocation ran and computed');
-    return rest as SandboxMessage;
+    return rest;
   });
 }
 
