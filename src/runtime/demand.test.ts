@@ -21,8 +21,12 @@ describe('demand signal', () => {
     for (let i = 0; i < 20; i++) cpu.observe(1.2, 0.05, 0.05);
     assert.ok(cpu.waitRatio! < 0.05);
     const liar = new Demand();
-    liar.observe(1, 5000, 0);
+    for (let i = 0; i < 3; i++) liar.observe(1, 5000, 0);
     assert.equal(liar.waitRatio, 1, "a sandbox's figures are clamped to what the host saw");
+    const young = new Demand();
+    young.observe(1, 0.01, 0.01);
+    young.observe(1, 0.01, 0.01);
+    assert.equal(young.waitRatio, undefined, 'two answers are not enough to judge');
   });
 
   it('wants one slot per request for waiting functions, the floor for busy ones', () => {

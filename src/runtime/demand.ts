@@ -20,7 +20,8 @@
  * - wait ratio low: instances compute or sit in the channel; more of them only adds processes that
  *   compete for the same cores. Keep enough to keep every core fed (`floor`, 2 × cores by default)
  *   and no more.
- * - not known yet (no answer in the function's life): treat as waiting, so a burst of first calls
+ * - not known yet (fewer than 3 answers, an instance's first answer not counted, as it includes
+ *   lazy compilation): treat as waiting, so a burst of first calls
  *   to a slow function scales out at once; the spawn budget paces it and the first answers
  *   correct the estimate.
  *
@@ -50,10 +51,13 @@ interface Sample {
   c: number;
 }
 
+/** Answers needed before the wait ratio is trusted (until then the function counts as waiting). */
+const MIN_OBSERVATIONS = 3;
+
 export class Demand {
   private readonly samples: Sample[] = [];
-  /** Share of slot time spent waiting inside the function; undefined until the first answer. */
-  waitRatio: number | undefined;
+  private ratio: number | undefined;
+  private observations = 0;
   /** Average host-measured time a slot is held per invocation, ms (for Retry-After and logs). */
   slotMs: number | undefined;
 
@@ -75,8 +79,14 @@ export class Demand {
     const inside = Math.min(Math.max(ms, 0), hostMs);
     const waiting = Math.max(0, inside - Math.max(cpu, 0));
     const ratio = waiting / hostMs;
-    this.waitRatio = this.waitRatio === undefined ? ratio : this.waitRatio + ALPHA * (ratio - this.waitRatio);
+    this.ratio = this.ratio === undefined ? ratio : this.ratio + ALPHA * (ratio - this.ratio);
+    this.observations++;
     this.slotMs = this.slotMs === undefined ? hostMs : this.slotMs + ALPHA * (hostMs - this.slotMs);
+  }
+
+  /** Share of slot time spent waiting inside the function; undefined until a few answers came back. */
+  get waitRatio(): number | undefined {
+    return this.observations >= MIN_OBSERVATIONS ? this.ratio : undefined;
   }
 
   /** Average concurrency over the panic window. */

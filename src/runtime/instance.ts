@@ -44,6 +44,8 @@ interface Pending {
   sentAt: number;
   timer: NodeJS.Timeout | undefined;
   timedOut: boolean;
+  /** The instance's first invocation: its timing includes lazy compilation, so it says little about the function. */
+  first: boolean;
 }
 
 /** Init (module load) gets at least this long, whatever the function's own timeout. */
@@ -170,7 +172,7 @@ export class Instance {
    */
   invoke(id: string, input: InvocationInput, timeoutMs: number): Promise<InvokeResult> {
     return new Promise<InvokeResult>((resolve) => {
-      const entry: Pending = { resolve, sentAt: performance.now(), timedOut: false, timer: undefined };
+      const entry: Pending = { resolve, sentAt: performance.now(), timedOut: false, timer: undefined, first: this.served <= 1 };
       const arm = () => {
         if (this.pending.get(id) !== entry) return;
         entry.sentAt = performance.now();
@@ -240,7 +242,7 @@ export class Instance {
 
   private timing(id: string, ms: number | undefined, cpu: number | undefined): void {
     const entry = this.pending.get(id);
-    if (entry && this.hooks.onTiming) this.hooks.onTiming(performance.now() - entry.sentAt, ms, cpu);
+    if (entry && !entry.first && this.hooks.onTiming) this.hooks.onTiming(performance.now() - entry.sentAt, ms, cpu);
   }
 
   private afterSlotFreed(): void {
