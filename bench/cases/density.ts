@@ -4,9 +4,11 @@
  * to deploy a 100-function app. "Platform" is the `nimbus up` process and everything it started
  * (its pre-warmed pool). The target is checked both on the server process alone and on RSS
  * summed over the tree; PSS (which does not count shared pages twice) is shown beside them.
+ * With 100 functions deployed and no traffic, the CPU the idle node uses is sampled too.
  */
 import { fnName, handlers, writeApp, type BenchFunction } from '../lib/apps.js';
 import { emptyOutput, failIf, target, type BenchCase } from '../lib/context.js';
+import { cpuOver, type CpuUse } from '../lib/cpu.js';
 import { keepAliveAgent, timedGet } from '../lib/http.js';
 import { startNimbus, type NimbusNode } from '../lib/nimbus.js';
 import { sleep } from '../lib/proc.js';
@@ -47,7 +49,10 @@ export const density: BenchCase = {
   async run(ctx) {
     const levels = [1, 100, 1000];
     const warmInstances = ctx.quick ? 10 : 20;
-    const out = emptyOutput({ levels, appSize: APP_SIZE, warmInstances });
+    const idleCpuS = ctx.quick ? 2 : 5;
+    const out = emptyOutput({ levels, appSize: APP_SIZE, warmInstances, idleCpuS });
+    // Filled in inside the level-100 scope below.
+    const idle: { cpu: CpuUse | null } = { cpu: null };
     const deployMs: number[] = [];
     const memory = new Map<number, TreeMemory>();
 
@@ -68,6 +73,10 @@ export const density: BenchCase = {
         ctx.log(`  ${level} functions: server ${mem.rootRssMb.toFixed(1)} MB, tree RSS ${mem.treeRssMb.toFixed(1)} MB / PSS ${mem.treePssMb.toFixed(1)} MB in ${mem.processes} processes`);
 
         if (level === 100) {
+          // Idle CPU: no traffic, 100 functions deployed, the pool full (settledMemory waited).
+          const cpu = await cpuOver(node.proc.pid, idleCpuS * 1000);
+          idle.cpu = cpu;
+          ctx.log(`  100 functions, idle: server ${cpu.rootPct.toFixed(2)}% of a core, whole tree ${cpu.treePct.toFixed(2)}% (${cpu.processes} processes, ${cpu.windowS.toFixed(1)} s)`);
           // Warm idle instances: start some functions once each, then weigh the tree again.
           const agent = keepAliveAgent();
           let failed = 0;
@@ -97,6 +106,14 @@ export const density: BenchCase = {
       out.metrics[`rss.server.${level}`] = summarize([mem.rootRssMb], 'MB');
     }
     out.metrics['deploy100Ms'] = summarize(deployMs, 'ms');
+    const cpu = idle.cpu;
+    if (cpu !== null) {
+      out.metrics['idleCpu.server.100'] = summarize([cpu.rootPct], '% of one core');
+      out.metrics['idleCpu.tree.100'] = summarize([cpu.treePct], '% of one core');
+      out.notes.push(
+        `Idle CPU: utime + stime from /proc/<pid>/stat of the server process, and summed over it and its descendants (the pre-warmed pool), over ${cpu.windowS.toFixed(1)} s with 100 functions deployed and no traffic; % of one core (resolution: one clock tick, 10 ms of CPU at the usual USER_HZ of 100).`,
+      );
+    }
     // Both readings of "the platform": the process that holds the functions, and everything
     // `nimbus up` runs (its pool included) with shared pages counted once per process.
     out.targets.push(target('server process RSS with 100 functions', memory.get(100)?.rootRssMb ?? null, '<=', 150, 'MB'));
@@ -112,10 +129,11 @@ export const density: BenchCase = {
     }
     out.tables.push({
       title: 'Memory with functions deployed and no instances (fresh node per row, median of 5 readings)',
-      columns: ['functions', 'server RSS MB', 'platform RSS MB', 'platform PSS MB', 'processes'],
+      columns: ['functions', 'server RSS MB', 'platform RSS MB', 'platform PSS MB', 'processes', 'idle CPU, server %', 'idle CPU, platform %'],
       rows: levels.map((l) => {
         const mm = memory.get(l);
-        return [l, mm?.rootRssMb ?? null, mm?.treeRssMb ?? null, mm?.treePssMb ?? null, mm?.processes ?? null];
+        const c = l === 100 ? cpu : null;
+        return [l, mm?.rootRssMb ?? null, mm?.treeRssMb ?? null, mm?.treePssMb ?? null, mm?.processes ?? null, c?.rootPct ?? null, c?.treePct ?? null];
       }),
     });
     const d = out.metrics['deploy100Ms'];

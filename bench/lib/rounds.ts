@@ -35,7 +35,7 @@ export async function runRounds(systems: System[], opts: RoundsOptions): Promise
       results.get(s.name)?.push(res);
       const bad = res.non2xx + res.errors + res.mismatches;
       opts.log(
-        `  round ${r + 1}/${opts.rounds} ${s.name.padEnd(16)} ${fmt(res.rps).padStart(7)} req/s  p50 ${fmt(res.latency.p50)} ms  p99 ${fmt(res.latency.p99)} ms${bad > 0 ? `  (${bad} bad answers: ${JSON.stringify(res.statusCodes)}, ${res.errors} errors)` : ''}`,
+        `  round ${r + 1}/${opts.rounds} ${s.name.padEnd(20)} ${fmt(res.rps).padStart(7)} req/s  p50 ${fmt(res.latency.p50)} ms  p99 ${fmt(res.latency.p99)} ms${bad > 0 ? `  (${bad} bad answers: ${JSON.stringify(res.statusCodes)}, ${res.errors} errors)` : ''}`,
       );
     }
   }
