@@ -43,6 +43,11 @@ export const DEFAULT_WINDOWS: DemandWindows = { stableMs: 10_000, panicMs: 1_000
 export const WAITING = 0.5;
 /** With no idle CPU on the node, only a ratio this high still scales out. */
 export const WAITING_ON_BUSY_NODE = 0.9;
+/** Below this wait ratio and slot time, the next invocation may wait inside a busy instance. */
+export const SEND_AHEAD_RATIO = 0.2;
+export const SEND_AHEAD_MS = 5;
+/** How many invocations may wait inside a busy instance of such a function. */
+export const SEND_AHEAD = 4;
 /** Weight of the newest answer in the wait-ratio average. */
 const ALPHA = 0.2;
 
@@ -87,6 +92,15 @@ export class Demand {
   /** Share of slot time spent waiting inside the function; undefined until a few answers came back. */
   get waitRatio(): number | undefined {
     return this.observations >= MIN_OBSERVATIONS ? this.ratio : undefined;
+  }
+
+  /**
+   * A fast function whose instances compute: worth sending the next invocation ahead to a busy
+   * instance (it waits there and starts without the process sleeping in between).
+   */
+  get sendAhead(): boolean {
+    const r = this.waitRatio;
+    return r !== undefined && r < SEND_AHEAD_RATIO && this.slotMs !== undefined && this.slotMs < SEND_AHEAD_MS;
   }
 
   /** Average concurrency over the panic window. */

@@ -24,7 +24,8 @@ export type InvocationInput = { kind: 'http'; req: WireRequest } | { kind: 'even
 export type InvokeResult =
   /** `retry`: for a `queue` delivery, the ids of the messages the handler asked to get again. */
   | { ok: true; res?: WireResponse; value?: unknown; rss: number; retry?: string[] }
-  | { ok: false; code: ErrorCode; message: string; rss: number | null };
+  /** `notStarted`: it was waiting in the sandbox behind another invocation and never ran: safe to run elsewhere. */
+  | { ok: false; code: ErrorCode; message: string; rss: number | null; notStarted?: boolean };
 
 export interface InstanceHooks {
   onLog(invocationId: string | null, stream: LogStream, line: string): void;
@@ -44,6 +45,9 @@ interface Pending {
   sentAt: number;
   timer: NodeJS.Timeout | undefined;
   timedOut: boolean;
+  /** Its timeout clock runs (it is running in the sandbox, not waiting there behind another). */
+  armed: boolean;
+  timeoutMs: number;
   /** The instance's first invocation: its timing includes lazy compilation, so it says little about the function. */
   first: boolean;
 }
@@ -130,7 +134,7 @@ export class Instance {
     void code.then(
       (text) => {
         if (text === undefined) throw new Error(`the bundle ${fn.codeHash} of ${fn.app}/${fn.name} v${fn.version} is missing from the store`);
-        proc.send({ t: 'load', code: text, env, fn: { app: fn.app, name: fn.name, version: fn.version, memory, handlerExport: handler.export }, bindings: fn.config.bindings ?? {} });
+        proc.send({ t: 'load', code: text, env, fn: { app: fn.app, name: fn.name, version: fn.version, memory, handlerExport: handler.export, concurrency: fn.config.instanceConcurrency }, bindings: fn.config.bindings ?? {} });
         for (const m of this.unsent ?? []) proc.send(m);
         this.unsent = undefined;
       },
@@ -141,19 +145,32 @@ export class Instance {
     });
   }
 
+  /**
+   * Invocations sent ahead to a loaded, busy instance of a fast function (0 or 1, set by the
+   * scheduler): they wait in the sandbox behind the running one, so the process picks the next one
+   * up without going back to sleep — a wake-up per request is the cost of a sub-ms function.
+   */
+  ahead = 0;
+
   get capacity(): number {
     return this.fn.config.instanceConcurrency;
   }
 
-  /** Can take another invocation now or once started. */
+  /** Can take another invocation now or once started (or wait in it, `ahead`). */
   get available(): boolean {
-    return (this.state === 'starting' || this.state === 'idle' || this.state === 'busy') && this.slots < this.capacity;
+    if (this.state === 'starting') return this.slots < this.capacity;
+    return (this.state === 'idle' || this.state === 'busy') && this.slots < this.capacity + this.ahead;
+  }
+
+  /** Can run another invocation at once. */
+  get hasFreeSlot(): boolean {
+    return (this.state === 'idle' || this.state === 'busy') && this.slots < this.capacity;
   }
 
   /** How long the oldest in-flight invocation has run, ms (0 when none). */
   longestRunningMs(now = performance.now()): number {
     let oldest = now;
-    for (const p of this.pending.values()) if (p.sentAt < oldest) oldest = p.sentAt;
+    for (const p of this.pending.values()) if (p.armed && p.sentAt < oldest) oldest = p.sentAt;
     return now - oldest;
   }
 
@@ -172,23 +189,36 @@ export class Instance {
    */
   invoke(id: string, input: InvocationInput, timeoutMs: number): Promise<InvokeResult> {
     return new Promise<InvokeResult>((resolve) => {
-      const entry: Pending = { resolve, sentAt: performance.now(), timedOut: false, timer: undefined, first: this.served <= 1 };
-      const arm = () => {
-        if (this.pending.get(id) !== entry) return;
-        entry.sentAt = performance.now();
-        entry.timer = setTimeout(() => {
-          entry.timedOut = true;
-          this.finish(id, { ok: false, code: 'FUNCTION_TIMEOUT', message: `the function did not finish within its timeout of ${timeoutMs / 1000} s; the instance was stopped`, rss: null });
-          this.proc.kill('timeout');
-        }, timeoutMs);
-      };
+      const entry: Pending = { resolve, sentAt: performance.now(), timedOut: false, timer: undefined, first: this.served <= 1, armed: false, timeoutMs };
       this.pending.set(id, entry);
-      if (this.state === 'starting') this.started.then(arm, () => {});
-      else arm();
+      if (this.state === 'starting') this.started.then(() => this.armWaiting(), () => {});
+      else this.armWaiting();
       const message: HostMessage = input.kind === 'http' ? { t: 'http', id, timeoutMs, req: input.req } : { t: 'event', id, timeoutMs, event: input.event, ...(input.shape ? { shape: input.shape } : {}) };
       if (this.unsent) this.unsent.push(message);
       else this.proc.send(message);
     });
+  }
+
+  /**
+   * Start the timeout clocks of invocations that run now: the sandbox runs at most
+   * instanceConcurrency at once (waitUntil work holds a place), the rest wait there in order.
+   */
+  private armWaiting(): void {
+    if (this.state === 'starting' || this.state === 'dead') return;
+    let running = this.settling.size;
+    for (const e of this.pending.values()) if (e.armed) running++;
+    for (const [id, entry] of this.pending) {
+      if (running >= this.capacity) return;
+      if (entry.armed) continue;
+      entry.armed = true;
+      running++;
+      entry.sentAt = performance.now();
+      entry.timer = setTimeout(() => {
+        entry.timedOut = true;
+        this.finish(id, { ok: false, code: 'FUNCTION_TIMEOUT', message: `the function did not finish within its timeout of ${entry.timeoutMs / 1000} s; the instance was stopped`, rss: null });
+        this.proc.kill('timeout');
+      }, entry.timeoutMs);
+    }
   }
 
   /** Stop taking work; stop the process once in-flight work is done. */
@@ -237,6 +267,7 @@ export class Instance {
 
   private releaseSlot(): void {
     this.slots = Math.max(0, this.slots - 1);
+    this.armWaiting();
     this.afterSlotFreed();
   }
 
@@ -275,7 +306,8 @@ export class Instance {
       : exit.killedFor === 'timeout'
         ? 'the instance was stopped because another invocation on it timed out'
         : `the instance process died (${exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`})`;
-    for (const id of [...this.pending.keys()]) this.finish(id, { ok: false, code, message, rss: null });
+    const loaded = this.readyAt !== undefined && this.initError === undefined;
+    for (const [id, entry] of [...this.pending]) this.finish(id, { ok: false, code, message, rss: null, ...(loaded && !entry.armed ? { notStarted: true } : {}) });
     this.settling.clear();
     this.slots = 0;
     this.hooks.onDead(this, exit);

@@ -27,7 +27,7 @@ import { NimbusError } from '../shared/errors.js';
 import type { Clock } from '../shared/clock.js';
 import { BindingHost, type BindingServices } from './bindings.js';
 import { CodeCache } from './code-cache.js';
-import { Demand, desiredInstances, type DemandWindows } from './demand.js';
+import { Demand, desiredInstances, SEND_AHEAD, type DemandWindows } from './demand.js';
 import { Instance, type InvocationInput, type InvokeResult } from './instance.js';
 import type { Acquisition, WarmPool } from './pool.js';
 import { buildRecord } from './records.js';
@@ -37,6 +37,8 @@ export interface ScalingOptions {
   /** Most instances a function gets while its instances compute rather than wait. Default 2 × cores. */
   floor?: number;
   windows?: DemandWindows;
+  /** Invocations sent ahead to a busy instance of a fast, computing function. Default 4; 0 = never. */
+  sendAhead?: number;
   /** Whether the node has idle CPU (sampled each tick). Default: always idle. */
   cpu?: { sample(): number; idle(): boolean };
 }
@@ -192,11 +194,15 @@ export class Runtime {
     let assigned: Assignment | undefined;
     let result: InvokeResult;
     try {
-      const a = this.acquire(fn, meta);
-      const got = a instanceof Promise ? await a : a;
-      if (got instanceof NimbusError) throw got;
-      assigned = got;
-      result = await got.instance.invoke(meta.id, input, got.instance.fn.config.timeout * 1000);
+      for (let attempt = 1; ; attempt++) {
+        const a = this.acquire(fn, meta);
+        const got = a instanceof Promise ? await a : a;
+        if (got instanceof NimbusError) throw got;
+        assigned = got;
+        result = await got.instance.invoke(meta.id, input, got.instance.fn.config.timeout * 1000);
+        // Sent ahead to an instance that died before it started: it never ran, so it runs elsewhere.
+        if (result.ok || !result.notStarted || attempt >= 3 || meta.cancel?.aborted) break;
+      }
     } catch (err) {
       const e = err instanceof NimbusError ? err : new NimbusError('INTERNAL', String(err), { cause: err });
       assigned = undefined;
@@ -308,6 +314,7 @@ export class Runtime {
    */
   private freeInstance(state: FunctionState, fn: FunctionVersion): Instance | undefined {
     let best: Instance | undefined;
+    let ahead: Instance | undefined;
     let starting: Instance | undefined;
     let anyLoaded = false;
     for (const inst of state.instances) {
@@ -315,9 +322,12 @@ export class Runtime {
       if (inst.state === 'idle' || inst.state === 'busy') anyLoaded = true;
       if (!inst.available) continue;
       if (inst.state === 'starting') starting ??= inst;
-      else if (!best || inst.lastUsedAt > best.lastUsedAt) best = inst;
+      else if (inst.hasFreeSlot) {
+        if (!best || inst.lastUsedAt > best.lastUsedAt) best = inst;
+      } else if (state.queue.length === 0 && (!ahead || inst.slots < ahead.slots)) ahead = inst;
     }
     if (best) return best;
+    if (ahead) return ahead;
     return anyLoaded || state.queue.length > 0 ? undefined : starting;
   }
 
@@ -433,6 +443,7 @@ export class Runtime {
   /** Hand queued requests to an instance's free slots (it finished loading, or a slot freed up). */
   private dispatch(state: FunctionState, inst: Instance): void {
     if (inst.state === 'starting') return;
+    inst.ahead = state.demand.sendAhead ? (this.options.scaling?.sendAhead ?? SEND_AHEAD) : 0;
     while (inst.available && state.queue.length > 0) {
       const i = state.queue.findIndex((w) => sameVersion(w.fn, inst.fn));
       if (i === -1) return;

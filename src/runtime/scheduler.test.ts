@@ -18,7 +18,7 @@ function version(over: Partial<FunctionConfig> = {}, v = 1): FunctionVersion {
 
 const flush = () => new Promise<void>((r) => setImmediate(r));
 
-function setup(o: { maxInstances?: number; floor?: number; ready?: number } = {}) {
+function setup(o: { maxInstances?: number; floor?: number; ready?: number; sendAhead?: number } = {}) {
   const clock = new FakeClock(1_000_000);
   const pool = new FakeSandboxes();
   pool.ready = o.ready ?? 0;
@@ -29,7 +29,8 @@ function setup(o: { maxInstances?: number; floor?: number; ready?: number } = {}
     maxInstances: o.maxInstances ?? 100,
     clock,
     tickMs: 0,
-    scaling: { floor: o.floor ?? 2 },
+    // Queue tests keep every waiting request in the host's queue; the send-ahead test turns it on.
+    scaling: { floor: o.floor ?? 2, sendAhead: o.sendAhead ?? 0 },
     onRecord: (r) => records.push(r),
     onLog: () => {},
   });
@@ -131,6 +132,36 @@ describe('scheduler: the wait queue', () => {
     }
     assert.equal((await Promise.all(burst)).every((o) => o.ok), true);
     assert.equal(t.pool.all.length, 2);
+  });
+});
+
+describe('scheduler: sending ahead', () => {
+  it('sends up to 4 invocations ahead to a busy instance of a fast function; those that never started run elsewhere if it dies', async () => {
+    const t = setup({ floor: 1, ready: 2, sendAhead: 4 });
+    const fn = version();
+    t.runtime.activate(fn);
+    await t.warm(fn);
+    const proc = t.pool.all[0]!;
+    const all = Array.from({ length: 7 }, () => t.invoke(fn));
+    const done = track(all);
+    await flush();
+    assert.deepEqual(proc.open, ['r5', 'r6', 'r7', 'r8', 'r9'], 'one runs, four wait inside, two wait in the queue');
+    proc.answer('r5');
+    await flush();
+    assert.deepEqual(proc.open, ['r6', 'r7', 'r8', 'r9', 'r10'], 'the queue refills the instance in order');
+    // r6 is running, r7.. wait inside: the process dies.
+    proc.kill('protocol');
+    await flush();
+    await flush();
+    const other = t.pool.all[1]!;
+    assert.deepEqual(other.open.sort(), ['r10', 'r11', 'r7', 'r8', 'r9'].sort(), 'the ones that never started moved to another instance');
+    for (let i = 0; i < 10 && t.where().length > 0; i++) {
+      for (const [id, p] of t.where()) p.answer(id);
+      await flush();
+    }
+    await Promise.all(all);
+    const failed = [...done.entries()].filter(([, o]) => !o.ok).map(([i]) => `r${i + 5}`);
+    assert.deepEqual(failed, ['r6'], 'only the one that was running failed');
   });
 });
 

@@ -40,6 +40,11 @@ export interface FunctionMeta {
   memory: number;
   /** Named export to call Lambda style; null = detect (default `{fetch}`, then `handler`). */
   handlerExport: string | null;
+  /**
+   * Invocations run at once (the function's instanceConcurrency). The host may send a few more:
+   * they wait here, in order, until one finishes (absent: no limit here, the host's count rules).
+   */
+  concurrency?: number;
 }
 
 export interface SerializedError {

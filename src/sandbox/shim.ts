@@ -23,6 +23,10 @@ const TMPDIR = process.env['TMPDIR'];
 let lastRss = 0;
 let lastRssAt = 0;
 let loading: Promise<Loaded | undefined> | undefined;
+/** instanceConcurrency: invocations beyond it wait in `backlog` (the host sends one ahead to a busy fast function). */
+let limit = Infinity;
+let running = 0;
+const backlog: Invocation[] = [];
 
 const channel = openChannel();
 const rpc = new RpcClient((m) => channel.send(m));
@@ -33,6 +37,7 @@ installLightGlobals();
 channel.onMessage((message: HostMessage) => {
   switch (message.t) {
     case 'load':
+      limit = message.fn.concurrency ?? Infinity;
       loading = load(message.code, message.env, message.fn, message.bindings ?? {});
       return;
     case 'reply':
@@ -40,7 +45,8 @@ channel.onMessage((message: HostMessage) => {
       return;
     case 'http':
     case 'event':
-      currentInvocation.run(message.id, () => void invoke(message));
+      if (running >= limit) backlog.push(message);
+      else start(message);
       return;
   }
 });
@@ -64,6 +70,16 @@ async function load(code: string, env: Record<string, string>, fn: FunctionMeta,
     channel.flush();
     return undefined;
   }
+}
+
+/** Run one invocation; when it is over (its waitUntil work too), the next waiting one starts. */
+function start(message: Invocation): void {
+  running++;
+  void currentInvocation.run(message.id, () => invoke(message)).finally(() => {
+    running--;
+    const next = backlog.shift();
+    if (next) start(next);
+  });
 }
 
 async function invoke(message: Invocation): Promise<void> {

@@ -85,11 +85,11 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
   // Process starts (~60 ms of CPU each) share one budget sized from the cores: pool refills and new
   // instances alike, so a burst of first calls cannot become a spawn storm.
   const cores = availableParallelism();
-  const budget = new SpawnBudget(options.spawnParallel ?? Number(process.env['XSPAWN'] ?? Math.max(2, cores)));
+  const budget = new SpawnBudget(options.spawnParallel ?? Math.max(2, cores));
   const pool = new WarmPool({ spawn, budget, clock: systemClock, size: options.poolSize ?? 2, log });
   const runtime = new Runtime({
     pool,
-    scaling: { floor: Number(process.env['XFLOOR'] ?? 2 * cores), cpu: new CpuMeter() },
+    scaling: { floor: 2 * cores, cpu: new CpuMeter() },
     loadCode: (hash) => store.getCode(hash),
     maxInstances: options.maxInstances ?? defaultMaxInstances(),
     clock: systemClock,
