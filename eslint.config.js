@@ -37,16 +37,6 @@ export default defineConfig(
     },
   },
   {
-    // TEMPORARY: these still fire in src/runtime, src/gateway and bench/, which are being rewritten
-    // elsewhere; warn until those land and are fixed, then delete this block (they are errors again).
-    rules: {
-      'prefer-const': 'warn',
-      'no-useless-escape': 'warn',
-      '@typescript-eslint/unbound-method': 'warn',
-      '@typescript-eslint/restrict-template-expressions': 'warn',
-    },
-  },
-  {
     // STYLE.md: only composition roots read configuration. The sandbox shim builds the function's own environment.
     files: ['src/**/*.ts'],
     ignores: ['**/*.test.ts', 'src/cli/config.ts', 'src/sandbox/shim.ts'],

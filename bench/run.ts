@@ -49,7 +49,13 @@ if (args.help) {
   process.stdout.write(`${USAGE}\n`);
   process.exit(0);
 }
-const only = args.only === undefined ? null : args.only.split(',').map((s) => s.trim()).filter((s) => s !== '');
+const only =
+  args.only === undefined
+    ? null
+    : args.only
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
 const unknown = (only ?? []).filter((id) => !cases.some((c) => c.id === id));
 if (unknown.length > 0) {
   process.stderr.write(`unknown case(s): ${unknown.join(', ')}\n${USAGE}\n`);

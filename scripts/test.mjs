@@ -17,7 +17,10 @@ function find(dir, out = []) {
 
 const filters = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const flags = process.argv.slice(2).filter((a) => a.startsWith('-'));
-const files = ['dist/src', 'dist/test'].flatMap((d) => find(d)).filter((f) => filters.length === 0 || filters.some((x) => f.includes(x))).sort();
+const files = ['dist/src', 'dist/test']
+  .flatMap((d) => find(d))
+  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+  .sort();
 if (files.length === 0) {
   console.error('no test files found: run `npm run build` first');
   process.exit(1);

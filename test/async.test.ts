@@ -85,10 +85,14 @@ describe('async invocations', () => {
 
   it('dead-letters an event whose retries are exhausted, notifies onFailure, and redrives it', async () => {
     const { invocationId: id } = await n.client.invokeAsync(APP, 'broken', { job: 1 });
-    const [dead] = await eventually(async () => {
-      const list = await n.client.listDead(APP, 'broken');
-      return list.length > 0 && list;
-    }, 10_000, 'the dead letter');
+    const [dead] = await eventually(
+      async () => {
+        const list = await n.client.listDead(APP, 'broken');
+        return list.length > 0 && list;
+      },
+      10_000,
+      'the dead letter',
+    );
     assert.equal(dead?.id, id);
     assert.equal(dead?.attempts, 2);
     assert.deepEqual(dead?.payload, { job: 1 });
@@ -125,18 +129,28 @@ describe('async invocations', () => {
     // Each delivery takes 300 ms one at a time: at least two still wait right after the five 202s.
     assert.ok(depth >= 2, `with concurrency 1 most events wait in the queue (depth ${depth})`);
     let seen: unknown[] = [];
-    const records = await eventually(async () => {
-      const all = await Promise.all(ids.map(record));
-      seen = all.map((r) => r?.status);
-      return all.every((r) => r?.status === 'ok') && all;
-    }, 20_000, 'five deliveries').catch(async (err: Error) => {
+    const records = await eventually(
+      async () => {
+        const all = await Promise.all(ids.map(record));
+        seen = all.map((r) => r?.status);
+        return all.every((r) => r?.status === 'ok') && all;
+      },
+      20_000,
+      'five deliveries',
+    ).catch(async (err: Error) => {
       throw new Error(`${err.message}: statuses ${JSON.stringify(seen)}, dead ${JSON.stringify(await n.client.listDead(APP, 'slow'))}`);
     });
-    assert.deepEqual(records.map((r) => r?.status), ['ok', 'ok', 'ok', 'ok', 'ok']);
+    assert.deepEqual(
+      records.map((r) => r?.status),
+      ['ok', 'ok', 'ok', 'ok', 'ok'],
+    );
     assert.deepEqual(await n.client.listDead(APP, 'slow'), []);
     assert.equal((await n.client.queueDepth(APP, 'slow')).depth, 0);
     const invocations = await n.client.listInvocations(APP, 'slow');
-    assert.ok(invocations.every((r) => r.status !== 'throttled'), 'no delivery was answered THROTTLED');
+    assert.ok(
+      invocations.every((r) => r.status !== 'throttled'),
+      'no delivery was answered THROTTLED',
+    );
   });
 
   it('refuses unknown functions and invocation types', async () => {
@@ -168,10 +182,14 @@ describe('async invocations past maxEventAge', () => {
 
   it('dead-letters as EventAgeExceeded when the next retry would come after maxEventAge', async () => {
     const { invocationId: id } = await n.client.invokeAsync('aging', 'old', { late: true });
-    const [dead] = await eventually(async () => {
-      const list = await n.client.listDead('aging', 'old');
-      return list.length > 0 && list;
-    }, 10_000, 'the dead letter');
+    const [dead] = await eventually(
+      async () => {
+        const list = await n.client.listDead('aging', 'old');
+        return list.length > 0 && list;
+      },
+      10_000,
+      'the dead letter',
+    );
     assert.equal(dead?.id, id);
     assert.equal(dead?.attempts, 1, 'no retry was attempted');
     assert.match(dead?.reason ?? '', /^EventAgeExceeded/);

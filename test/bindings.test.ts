@@ -132,7 +132,10 @@ describe('bindings', () => {
 
     const refused = await web('UPLOADS', 'put', 'notes/b.txt', 'nope');
     assert.equal(refused.error?.code, 'BINDING_NOT_GRANTED');
-    assert.match(refused.error?.message ?? '', /env\.UPLOADS is bound to bucket "uploads" with access: read, which does not allow put\(\): set access: readwrite \(or write\) on UPLOADS under functions\.web\.bindings in nimbus\.yaml/);
+    assert.match(
+      refused.error?.message ?? '',
+      /env\.UPLOADS is bound to bucket "uploads" with access: read, which does not allow put\(\): set access: readwrite \(or write\) on UPLOADS under functions\.web\.bindings in nimbus\.yaml/,
+    );
     assert.equal((await lam('UPLOADS', 'delete', 'notes/a.txt')).error?.code, 'BINDING_NOT_GRANTED');
     await assert.rejects(n.client.headObject('uploads', 'notes/b.txt'), (e: unknown) => e instanceof NimbusError && e.code === 'OBJECT_NOT_FOUND');
     const listed = (await lam('UPLOADS', 'list', { prefix: 'notes/' })).result as { objects: Array<{ key: string }>; truncated: boolean };
@@ -156,10 +159,14 @@ describe('bindings', () => {
     const res = await n.fetch('/forge', { method: 'POST' });
     assert.equal(await res.text(), 'sent');
     assert.deepEqual(await web('SESSIONS', 'get', 'stolen'), { result: null });
-    const line = await eventually(async () => {
-      const { lines } = await n.client.logs('binder', 'forger');
-      return lines.find((l) => l.stream === 'system' && l.line.startsWith('binding call refused'));
-    }, 5_000, 'the refusal in the log');
+    const line = await eventually(
+      async () => {
+        const { lines } = await n.client.logs('binder', 'forger');
+        return lines.find((l) => l.stream === 'system' && l.line.startsWith('binding call refused'));
+      },
+      5_000,
+      'the refusal in the log',
+    );
     assert.match(line.line, /BINDING_NOT_GRANTED|binder\/forger has no binding named "SESSIONS": add it under functions\.forger\.bindings in nimbus\.yaml/);
     // The instance lives on: a forged call is refused, not a crash.
     assert.equal(await (await n.fetch('/forge', { method: 'POST' })).text(), 'sent');

@@ -50,22 +50,37 @@ describe('deploy: versions, rollback and routes', () => {
   it('creates v1 on the first deploy', async () => {
     const result = await n.deploy(files('v1'));
     dir = result.dir;
-    assert.deepEqual(result.functions.map((f) => [f.name, f.version, f.created]).sort(), [['extra', 1, true], ['fn', 1, true]]);
+    assert.deepEqual(result.functions.map((f) => [f.name, f.version, f.created]).sort(), [
+      ['extra', 1, true],
+      ['fn', 1, true],
+    ]);
     assert.equal(await body(n, '/v'), 'v1');
   });
 
   it('creates no version when the same directory is deployed again', async () => {
     const result = await deployDir(n.client, dir);
-    assert.deepEqual(result.functions.map((f) => [f.name, f.version, f.created]).sort(), [['extra', 1, false], ['fn', 1, false]]);
+    assert.deepEqual(result.functions.map((f) => [f.name, f.version, f.created]).sort(), [
+      ['extra', 1, false],
+      ['fn', 1, false],
+    ]);
     assert.equal((await n.client.listVersions('shop', 'fn')).length, 1);
   });
 
   it('creates v2 when the code changes, and v2 serves', async () => {
     const result = await redeploy(files('v2'));
-    assert.deepEqual(result.functions.find((f) => f.name === 'fn'), { name: 'fn', version: 2, created: true });
+    assert.deepEqual(
+      result.functions.find((f) => f.name === 'fn'),
+      { name: 'fn', version: 2, created: true },
+    );
     assert.equal(result.functions.find((f) => f.name === 'extra')?.created, false);
     const versions = await n.client.listVersions('shop', 'fn');
-    assert.deepEqual(versions.map((v) => [v.version, v.active]), [[1, false], [2, true]]);
+    assert.deepEqual(
+      versions.map((v) => [v.version, v.active]),
+      [
+        [1, false],
+        [2, true],
+      ],
+    );
     assert.equal(await body(n, '/v'), 'v2');
   });
 
@@ -92,7 +107,10 @@ describe('deploy: versions, rollback and routes', () => {
   it('creates a version when only the env changes', async () => {
     const latest = (await n.client.getFunction('shop', 'fn')).latestVersion;
     const result = await redeploy(files('v2', 'blue'));
-    assert.deepEqual(result.functions.find((f) => f.name === 'fn'), { name: 'fn', version: latest + 1, created: true });
+    assert.deepEqual(
+      result.functions.find((f) => f.name === 'fn'),
+      { name: 'fn', version: latest + 1, created: true },
+    );
     assert.equal(await body(n, '/v'), 'v2:blue');
     assert.deepEqual((await n.client.getFunction('shop', 'fn')).config.env, { COLOR: 'blue' });
   });

@@ -94,10 +94,16 @@ describe('durability of async invocations', () => {
     const missing = [...accepted.keys()].filter((id) => !runs.has(id));
     const duplicates = [...runs.values()].filter((c) => c > 1).length;
     const strays = [...runs.keys()].filter((id) => !accepted.has(id)).length;
-    t.diagnostic(`accepted ${accepted.size} (${acceptedBeforeKill} in ${acceptMs} ms before the kill -9), processed ${accepted.size - missing.length} of them, ` +
-      `duplicates ${duplicates}, requests cut off by the kill yet committed (their resend answered duplicate) ${committedUnanswered}, drained ${drainMs} ms after the last 202`);
+    t.diagnostic(
+      `accepted ${accepted.size} (${acceptedBeforeKill} in ${acceptMs} ms before the kill -9), processed ${accepted.size - missing.length} of them, ` +
+        `duplicates ${duplicates}, requests cut off by the kill yet committed (their resend answered duplicate) ${committedUnanswered}, drained ${drainMs} ms after the last 202`,
+    );
     assert.equal(strays, 0, 'every delivery was of an accepted event');
-    assert.deepEqual(missing.map((id) => accepted.get(id)), [], 'accepted events that never ran');
+    assert.deepEqual(
+      missing.map((id) => accepted.get(id)),
+      [],
+      'accepted events that never ran',
+    );
 
     second.child.kill('SIGTERM');
     await exited(second.child);

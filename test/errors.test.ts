@@ -66,8 +66,7 @@ async function expectError(res: Response, status: number, code: string, reached 
 
 describe('gateway errors', () => {
   let n: TestNimbus;
-  const record = (id: string): Promise<InvocationRecord> =>
-    eventually(() => n.client.getInvocation(id).catch(() => undefined), 5000, `invocation record ${id}`);
+  const record = (id: string): Promise<InvocationRecord> => eventually(() => n.client.getInvocation(id).catch(() => undefined), 5000, `invocation record ${id}`);
   const expectRecord = async (id: string, status: string, errorCode: string | null): Promise<void> => {
     const r = await record(id);
     assert.equal(r.status, status, JSON.stringify(r));
@@ -164,8 +163,7 @@ describe('gateway errors', () => {
   });
 
   it('answers a module that throws at load with 502 FUNCTION_INIT_ERROR, then backs off', async () => {
-    const attempts = async (): Promise<number> =>
-      (await n.client.logs('errs', 'broken')).lines.filter((l) => l.line.includes('init-attempt')).length;
+    const attempts = async (): Promise<number> => (await n.client.logs('errs', 'broken')).lines.filter((l) => l.line.includes('init-attempt')).length;
     const noInstance = () => eventually(async () => (await n.client.getFunction('errs', 'broken')).instances.total === 0, 5000, 'the failed instance to be gone');
     for (let i = 1; i <= 3; i++) {
       const { id, message } = await expectError(await n.fetch('/broken'), 502, 'FUNCTION_INIT_ERROR');

@@ -67,10 +67,14 @@ describe('examples', () => {
     const ok = await n.fetch('/hooks/ci', { method: 'POST', body, headers: { 'x-hub-signature-256': sig } });
     assert.equal(ok.status, 202);
     const { invocationId } = (await ok.json()) as { invocationId: string };
-    const record = await eventually(async () => {
-      const r = await n.client.getInvocation(invocationId).catch(() => undefined);
-      return r?.status === 'ok' ? r : undefined;
-    }, 10_000, 'the webhook delivery');
+    const record = await eventually(
+      async () => {
+        const r = await n.client.getInvocation(invocationId).catch(() => undefined);
+        return r?.status === 'ok' ? r : undefined;
+      },
+      10_000,
+      'the webhook delivery',
+    );
     assert.equal(record.function, 'on-pull-request');
     const logs = await n.client.logs('ci-webhook', 'on-pull-request', { invocation: invocationId });
     assert.ok(logs.lines.some((l) => l.line.includes('pull request 42 opened')));

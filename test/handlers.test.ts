@@ -146,10 +146,14 @@ describe('handlers', () => {
     const deadline = Number(ctx['deadline']);
     assert.ok(deadline >= t0 + 2000 && deadline <= Date.now() + 3000, `deadline ${deadline - t0} ms after the request`);
     // waitUntil work runs after the answer and is still the invocation's.
-    await eventually(async () => {
-      const { lines } = await n.client.logs('handlers', 'web', { invocation: id ?? '' });
-      return lines.some((l) => l.line === 'waitUntil ran');
-    }, 10_000, 'the waitUntil log line');
+    await eventually(
+      async () => {
+        const { lines } = await n.client.logs('handlers', 'web', { invocation: id ?? '' });
+        return lines.some((l) => l.line === 'waitUntil ran');
+      },
+      10_000,
+      'the waitUntil log line',
+    );
   });
 
   it('Lambda style: the named export gets the API Gateway v2.0 event and context', async () => {

@@ -44,10 +44,14 @@ function record(n: TestNimbus, id: string): Promise<InvocationRecord> {
 
 /** The lines of one invocation, once its REPORT line is stored. */
 async function linesOf(n: TestNimbus, fn: string, id: string): Promise<LogLineView[]> {
-  return eventually(async () => {
-    const { lines } = await n.client.logs('obs', fn, { invocation: id });
-    return lines.some((l) => l.line.startsWith('REPORT ')) ? lines : undefined;
-  }, 10_000, `the REPORT line of ${id}`);
+  return eventually(
+    async () => {
+      const { lines } = await n.client.logs('obs', fn, { invocation: id });
+      return lines.some((l) => l.line.startsWith('REPORT ')) ? lines : undefined;
+    },
+    10_000,
+    `the REPORT line of ${id}`,
+  );
 }
 
 describe('observability', () => {
@@ -90,7 +94,10 @@ describe('observability', () => {
     assert.equal(r.status, 'ok');
     assert.equal(r.httpStatus, 200);
     const listed = await n.client.listInvocations('obs', 'ok');
-    assert.deepEqual(listed.map((x) => x.id), [id]);
+    assert.deepEqual(
+      listed.map((x) => x.id),
+      [id],
+    );
   });
 
   it('records a direct invoke with trigger api, and a throw with status error', async () => {
@@ -111,15 +118,18 @@ describe('observability', () => {
     assert.ok(Number.isInteger(failed.billedMs) && failed.billedMs >= failed.durationMs);
   });
 
-  it('keeps an invocation\'s lines in order with their streams, ending with REPORT', async () => {
+  it("keeps an invocation's lines in order with their streams, ending with REPORT", async () => {
     const res = await n.fetch('/log');
     assert.equal(res.status, 200);
     const id = res.headers.get('x-nimbus-invocation-id') ?? '';
     const lines = await linesOf(n, 'logger', id);
-    assert.deepEqual(lines.slice(0, -1).map((l) => [l.stream, l.line]), [
-      ['stdout', 'first line to stdout'],
-      ['stderr', 'second line to stderr'],
-    ]);
+    assert.deepEqual(
+      lines.slice(0, -1).map((l) => [l.stream, l.line]),
+      [
+        ['stdout', 'first line to stdout'],
+        ['stderr', 'second line to stderr'],
+      ],
+    );
     assert.ok(lines.every((l) => l.invocationId === id));
     const last = lines.at(-1)?.line ?? '';
     const m = REPORT.exec(last);
@@ -143,7 +153,11 @@ describe('observability', () => {
     assert.equal((await n.client.getFunction('obs', 'multi')).instances.total, 1, 'the five ran on one instance');
     for (const [m, id] of ids) {
       const lines = await linesOf(n, 'multi', id);
-      assert.deepEqual(lines.slice(0, -1).map((l) => l.line), [`${m} start`, `${m} middle`, `${m} end`], `lines of ${m}`);
+      assert.deepEqual(
+        lines.slice(0, -1).map((l) => l.line),
+        [`${m} start`, `${m} middle`, `${m} end`],
+        `lines of ${m}`,
+      );
       assert.ok(REPORT.test(lines.at(-1)?.line ?? ''));
     }
     // And seen from the whole function's log: every marker line carries its own request's id.
@@ -153,7 +167,7 @@ describe('observability', () => {
     for (const l of marked) assert.equal(l.invocationId, ids.get(l.line.split(' ')[0] ?? ''), `line "${l.line}"`);
   });
 
-  it('prints a function\'s lines with `nimbus logs app/fn`', async () => {
+  it("prints a function's lines with `nimbus logs app/fn`", async () => {
     const res = await n.fetch('/log');
     const id = res.headers.get('x-nimbus-invocation-id') ?? '';
     await linesOf(n, 'logger', id);

@@ -108,7 +108,10 @@ describe('scaling: the node-wide instance limit', () => {
     const total = async (fn: string) => (await n.client.getFunction('capped', fn)).instances.total;
     await eventually(async () => (await total('a')) + (await total('b')) === 0, 8000, 'a and b to scale to zero');
     // c keeps two idle instances for its idleTimeout (300 s); the node is idle, yet full.
-    assert.deepEqual((await Promise.all([call(n, '/c'), call(n, '/c')])).map((x) => x.status), [200, 200]);
+    assert.deepEqual(
+      (await Promise.all([call(n, '/c'), call(n, '/c')])).map((x) => x.status),
+      [200, 200],
+    );
     assert.equal((await n.client.getFunction('capped', 'c')).instances.idle, 2);
     const d = await call(n, '/d');
     assert.equal(d.status, 200, `an idle node answered ${d.body}`);
@@ -134,7 +137,10 @@ describe('scaling: instances', () => {
 
   it('serves 4 parallel requests on one instance with instanceConcurrency 4', async () => {
     const answers = await Promise.all(Array.from({ length: 4 }, () => call(n, '/shared')));
-    assert.deepEqual(answers.map((a) => a.status), [200, 200, 200, 200]);
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      [200, 200, 200, 200],
+    );
     const most = Math.max(...answers.map((a) => (JSON.parse(a.body) as { most: number }).most));
     assert.equal(most, 4, 'the one instance ran all four at once');
     assert.equal((await n.client.getFunction('fleet', 'shared')).instances.total, 1);

@@ -93,9 +93,12 @@ describe('event shapes through the runtime', () => {
     };
     pool = new WarmPool({ spawn, size: 0, budget: new SpawnBudget(2), clock: systemClock });
     runtime = new Runtime({
-      pool, maxInstances: 8, clock: systemClock,
+      pool,
+      maxInstances: 8,
+      clock: systemClock,
       loadCode: async (hash) => code.get(hash),
-      onRecord: () => {}, onLog: () => {},
+      onRecord: () => {},
+      onLog: () => {},
       bindings: { kv },
     });
     await fn('web', WEB, { file: 'src/web.ts', export: null }, { SEEN: { type: 'kv', kv: 'seen' } });
@@ -149,10 +152,20 @@ describe('event shapes through the runtime', () => {
   it('Lambda gets an EventBridge Scheduled Event for a schedule tick', async () => {
     const v = value(await invoke('lambda', 'scheduled', { schedule: 'rate(5 minutes)', scheduledTime: T, timezone: null }));
     const event = v['event'] as Record<string, unknown>;
-    assert.deepEqual({ ...event, id: 'x' }, {
-      version: '0', id: 'x', 'detail-type': 'Scheduled Event', source: 'nimbus.scheduler', account: '000000000000',
-      time: '2026-03-03T04:05:06Z', region: 'local', resources: ['shapes/lambda'], detail: {},
-    });
+    assert.deepEqual(
+      { ...event, id: 'x' },
+      {
+        version: '0',
+        id: 'x',
+        'detail-type': 'Scheduled Event',
+        source: 'nimbus.scheduler',
+        account: '000000000000',
+        time: '2026-03-03T04:05:06Z',
+        region: 'local',
+        resources: ['shapes/lambda'],
+        detail: {},
+      },
+    );
     assert.match(String(event['id']), /^inv-/);
   });
 
@@ -160,10 +173,13 @@ describe('event shapes through the runtime', () => {
     const o = await invoke('lambda', 'queue', { queue: 'orders', eventSource: 'topic', messages: [msg('m1', { ok: 1 }), msg('m2', { fail: true }, 2)] });
     const v = value(o);
     const records = v['records'] as Array<Record<string, unknown>>;
-    assert.deepEqual(records.map((r) => [r['messageId'], r['body'], r['eventSource'], r['eventSourceARN']]), [
-      ['m1', '{"ok":1}', 'nimbus:topic', 'orders'],
-      ['m2', '{"fail":true}', 'nimbus:topic', 'orders'],
-    ]);
+    assert.deepEqual(
+      records.map((r) => [r['messageId'], r['body'], r['eventSource'], r['eventSourceARN']]),
+      [
+        ['m1', '{"ok":1}', 'nimbus:topic', 'orders'],
+        ['m2', '{"fail":true}', 'nimbus:topic', 'orders'],
+      ],
+    );
     assert.deepEqual(records[1]?.['attributes'], { ApproximateReceiveCount: '2', SentTimestamp: String(T), ApproximateFirstReceiveTimestamp: String(T) });
     assert.equal(v['kv'], '{"n":1}', 'context.env carries the bindings');
     assert.ok(o.ok);
@@ -177,10 +193,13 @@ describe('event shapes through the runtime', () => {
     const body = (type: string, key: string) => ({ type, bucket: 'uploads', key, size: 3, etag: '"d41d8"', contentType: 'image/png' });
     const o = await invoke('lambda', 'queue', { queue: 'uploads', eventSource: 'bucket', messages: [msg('b1', body('created', 'a.png')), msg('b2', body('deleted', 'b.png'))] });
     const records = value(o)['records'] as Array<{ eventName: string; eventSource: string; s3: { bucket: { name: string }; object: Record<string, unknown> } }>;
-    assert.deepEqual(records.map((r) => [r.eventSource, r.eventName, r.s3.bucket.name, r.s3.object]), [
-      ['nimbus:s3', 'ObjectCreated:Put', 'uploads', { key: 'a.png', size: 3, eTag: 'd41d8', contentType: 'image/png' }],
-      ['nimbus:s3', 'ObjectRemoved:Delete', 'uploads', { key: 'b.png', size: 3, eTag: 'd41d8', contentType: 'image/png' }],
-    ]);
+    assert.deepEqual(
+      records.map((r) => [r.eventSource, r.eventName, r.s3.bucket.name, r.s3.object]),
+      [
+        ['nimbus:s3', 'ObjectCreated:Put', 'uploads', { key: 'a.png', size: 3, eTag: 'd41d8', contentType: 'image/png' }],
+        ['nimbus:s3', 'ObjectRemoved:Delete', 'uploads', { key: 'b.png', size: 3, eTag: 'd41d8', contentType: 'image/png' }],
+      ],
+    );
     assert.ok(o.ok);
     assert.deepEqual(o.result.retry, []);
   });
@@ -239,10 +258,14 @@ describe('event shapes through a node (enqueued by triggers)', () => {
 
   it('a topic message reaches a Lambda as an SQS record; batchItemFailures redelivers it with the count raised', async () => {
     await n.client.publish('jobs', { failOnce: true, job: 7 });
-    const rows = await eventually(async () => {
-      const r = await seen('lambda:');
-      return r.some(([k]) => k.endsWith(':2')) && r;
-    }, 15_000, 'the redelivery');
+    const rows = await eventually(
+      async () => {
+        const r = await seen('lambda:');
+        return r.some(([k]) => k.endsWith(':2')) && r;
+      },
+      15_000,
+      'the redelivery',
+    );
     const [first, second] = rows.map(([k, v]) => [k.split(':').at(-1), JSON.parse(v)]);
     assert.deepEqual(first, ['1', { source: 'nimbus:topic', arn: 'jobs', body: { failOnce: true, job: 7 } }]);
     assert.deepEqual(second?.[0], '2');
@@ -259,10 +282,14 @@ describe('event shapes through a node (enqueued by triggers)', () => {
     const signature = 'sha256=' + createHmac('sha256', 's3cret').update(body).digest('hex');
     const res = await n.fetch('/hooks/ci', { method: 'POST', body, headers: { 'x-hub-signature-256': signature, 'content-type': 'application/json' } });
     assert.equal(res.status, 202);
-    const rows = await eventually(async () => {
-      const r = await seen('lambda:');
-      return r.find(([, v]) => JSON.parse(v).source === 'nimbus:webhook');
-    }, 15_000, 'the webhook delivery');
+    const rows = await eventually(
+      async () => {
+        const r = await seen('lambda:');
+        return r.find(([, v]) => JSON.parse(v).source === 'nimbus:webhook');
+      },
+      15_000,
+      'the webhook delivery',
+    );
     const got = JSON.parse(rows[1]) as { arn: string; body: { path: string; body: string; headers: Record<string, string> } };
     assert.equal(got.arn, '/hooks/ci');
     assert.deepEqual([got.body.path, got.body.body, got.body.headers['content-type']], ['/hooks/ci', body, 'application/json']);

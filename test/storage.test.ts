@@ -137,7 +137,10 @@ describe('object storage', () => {
     assert.equal(down.code, 0, down.stderr);
     assert.equal(readFileSync(join(dir, 'out.json'), 'utf8'), '{"a":1}');
     const ls = await runCli(['ls-bucket', 'uploads', '--prefix', 'cli/', '--json'], { cwd: dir, env });
-    assert.deepEqual(JSON.parse(ls.stdout).objects.map((o: { key: string }) => o.key), ['cli/in.json']);
+    assert.deepEqual(
+      JSON.parse(ls.stdout).objects.map((o: { key: string }) => o.key),
+      ['cli/in.json'],
+    );
     const cat = await runCli(['cp', 'uploads:cli/in.json', '-'], { cwd: dir, env });
     assert.equal(cat.stdout, '{"a":1}');
     writeFileSync(join(dir, 'msg.json'), '{"to":"c"}');

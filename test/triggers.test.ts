@@ -64,10 +64,16 @@ describe('triggers', () => {
     assert.equal(batch.deliveries, 4);
     for (const fn of ['first', 'second']) {
       const got = await eventually(async () => ((await lines(fn, fn)).length >= 3 ? lines(fn, fn) : undefined), 15_000, `${fn} to get 3 messages`);
-      assert.deepEqual(got.sort((a, b) => (a as { order: number }).order - (b as { order: number }).order), [{ order: 42 }, { order: 43 }, { order: 44 }]);
+      assert.deepEqual(
+        got.sort((a, b) => (a as { order: number }).order - (b as { order: number }).order),
+        [{ order: 42 }, { order: 43 }, { order: 44 }],
+      );
     }
     const topics = await n.client.listTopics();
-    assert.deepEqual(topics.find((t) => t.topic === 'orders')?.subscribers.map((s) => s.function), ['first', 'second']);
+    assert.deepEqual(
+      topics.find((t) => t.topic === 'orders')?.subscribers.map((s) => s.function),
+      ['first', 'second'],
+    );
   });
 
   it('refuses unsigned and wrongly signed webhooks with 401 and runs none of them', async () => {
@@ -87,7 +93,11 @@ describe('triggers', () => {
     assert.equal(good.status, 202);
     const { invocationId } = (await good.json()) as { invocationId: string };
     assert.equal(good.headers.get('x-nimbus-invocation-id'), invocationId);
-    const [msg] = (await eventually(async () => ((await lines('hook', 'hook')).length > 0 ? lines('hook', 'hook') : undefined), 15_000, 'the webhook to run')) as Array<{ path: string; headers: Record<string, string>; body: string }>;
+    const [msg] = (await eventually(async () => ((await lines('hook', 'hook')).length > 0 ? lines('hook', 'hook') : undefined), 15_000, 'the webhook to run')) as Array<{
+      path: string;
+      headers: Record<string, string>;
+      body: string;
+    }>;
     assert.equal(msg!.path, '/hooks/github');
     assert.equal(msg!.body, body);
     assert.equal(msg!.headers['x-github-event'], 'push');
@@ -97,8 +107,14 @@ describe('triggers', () => {
     const bytes = Buffer.from([0xff, 0x00, 0x80]);
     const bin = await n.fetch('/hooks/github', { method: 'POST', body: bytes, headers: { 'x-hub-signature-256': sign(bytes) } });
     assert.equal(bin.status, 202);
-    const both = (await eventually(async () => ((await lines('hook', 'hook')).length >= 2 ? lines('hook', 'hook') : undefined), 15_000, 'the binary webhook to run')) as Array<{ body: string | null; bodyBase64?: string }>;
-    assert.deepEqual(both.map((m) => [m.body, m.bodyBase64]).find(([b]) => b === null), [null, bytes.toString('base64')]);
+    const both = (await eventually(async () => ((await lines('hook', 'hook')).length >= 2 ? lines('hook', 'hook') : undefined), 15_000, 'the binary webhook to run')) as Array<{
+      body: string | null;
+      bodyBase64?: string;
+    }>;
+    assert.deepEqual(
+      both.map((m) => [m.body, m.bodyBase64]).find(([b]) => b === null),
+      [null, bytes.toString('base64')],
+    );
     // Only the signed requests ever ran.
     assert.equal(both.length, 2);
     // A GET on the webhook path is not a webhook (and no HTTP route serves it).
@@ -111,11 +127,21 @@ describe('triggers', () => {
     assert.deepEqual(await n.client.deleteObject('uploads', 'images/cat.png'), { deleted: true });
     type BucketBody = { type: string; bucket: string; key: string; size: number; etag: string; contentType: string };
     const images = (await eventually(async () => ((await lines('images', 'images')).length >= 2 ? lines('images', 'images') : undefined), 15_000, 'images to get 2 events')) as BucketBody[];
-    assert.deepEqual(images.map((b) => [b.type, b.key]).sort(), [['created', 'images/cat.png'], ['deleted', 'images/cat.png']]);
+    assert.deepEqual(images.map((b) => [b.type, b.key]).sort(), [
+      ['created', 'images/cat.png'],
+      ['deleted', 'images/cat.png'],
+    ]);
     const created = images.find((b) => b.type === 'created')!;
     assert.deepEqual(created, { type: 'created', bucket: 'uploads', key: 'images/cat.png', size: 4, etag: cat.etag, contentType: 'image/png' });
-    const all = (await eventually(async () => ((await lines('everything', 'everything')).length >= 2 ? lines('everything', 'everything') : undefined), 15_000, 'everything to get 2 events')) as BucketBody[];
-    assert.deepEqual(all.map((b) => [b.type, b.key]).sort(), [['created', 'docs/readme.txt'], ['created', 'images/cat.png']]);
+    const all = (await eventually(
+      async () => ((await lines('everything', 'everything')).length >= 2 ? lines('everything', 'everything') : undefined),
+      15_000,
+      'everything to get 2 events',
+    )) as BucketBody[];
+    assert.deepEqual(all.map((b) => [b.type, b.key]).sort(), [
+      ['created', 'docs/readme.txt'],
+      ['created', 'images/cat.png'],
+    ]);
     // docs/ is outside the images/ prefix; `everything` does not subscribe to deletes.
     assert.ok(!images.some((b) => b.key.startsWith('docs/')));
     assert.ok(!all.some((b) => b.type === 'deleted'));

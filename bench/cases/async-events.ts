@@ -89,8 +89,14 @@ export const asyncEvents: BenchCase = {
     // Two versions of one function: `slow` (one delivery at a time, 20 ms each: a backlog builds
     // while the load runs, so the accept rate is measured on its own) and `fast` (a no-op with 100
     // deliveries in flight): deploying it over the backlog times the delivery throughput.
-    const slowDir = writeApp(join(ctx.tmpDir, 'slow'), { app: 'async', functions: { noop: { source: 'export const handler = () => new Promise((r) => setTimeout(r, 20));\n', concurrency: 1, instanceConcurrency: 1, idleTimeout: 3600 } } });
-    const fastDir = writeApp(join(ctx.tmpDir, 'fast'), { app: 'async', functions: { noop: { source: 'export const handler = async () => {};\n', concurrency: 1, instanceConcurrency: 100, idleTimeout: 3600 } } });
+    const slowDir = writeApp(join(ctx.tmpDir, 'slow'), {
+      app: 'async',
+      functions: { noop: { source: 'export const handler = () => new Promise((r) => setTimeout(r, 20));\n', concurrency: 1, instanceConcurrency: 1, idleTimeout: 3600 } },
+    });
+    const fastDir = writeApp(join(ctx.tmpDir, 'fast'), {
+      app: 'async',
+      functions: { noop: { source: 'export const handler = async () => {};\n', concurrency: 1, instanceConcurrency: 100, idleTimeout: 3600 } },
+    });
     const node = await startNimbus(ctx, scope, { name: 'async-events' });
     await node.deploy(fastDir);
     const spec = {
@@ -117,7 +123,9 @@ export const asyncEvents: BenchCase = {
       p99.push(res.latency.p99);
       bad.push(res.non2xx + res.errors + res.timeouts);
       drainRates.push(backlog / (drainMs / 1000));
-      ctx.log(`  round ${r + 1}/${rounds} node: ${res.rps.toFixed(0)} accepted/s (p99 ${res.latency.p99.toFixed(1)} ms), backlog ${backlog} drained in ${drainMs.toFixed(0)} ms by the no-op (${drainRates[r]!.toFixed(0)}/s)`);
+      ctx.log(
+        `  round ${r + 1}/${rounds} node: ${res.rps.toFixed(0)} accepted/s (p99 ${res.latency.p99.toFixed(1)} ms), backlog ${backlog} drained in ${drainMs.toFixed(0)} ms by the no-op (${drainRates[r]!.toFixed(0)}/s)`,
+      );
     }
     // Both at once: accepting while the no-op delivers on the same cores.
     const both = await runLoad({ ...spec, durationS });
@@ -137,8 +145,17 @@ export const asyncEvents: BenchCase = {
     out.metrics['acceptedWhileDelivering'] = summarize([both.rps], 'events/s');
     out.metrics['deliveredEndToEnd'] = summarize([endToEnd], 'events/s');
     out.ratios.push(
-      { name: 'queue group commit / bare commit per row', value: median(group) / median(bare), rounds: group.map((g, i) => g / bare[i]!), definition: `in-process enqueues/s with ${CONNECTIONS} concurrent callers through SqliteEventQueue (group commit) divided by a better-sqlite3 loop committing one row per transaction, same round` },
-      { name: 'HTTP accepted / bare commit per row', value: median(accepted) / median(bare), definition: 'async invokes answered 202 per second over HTTP (median of rounds) divided by the bare one-row-per-commit loop (median)' },
+      {
+        name: 'queue group commit / bare commit per row',
+        value: median(group) / median(bare),
+        rounds: group.map((g, i) => g / bare[i]!),
+        definition: `in-process enqueues/s with ${CONNECTIONS} concurrent callers through SqliteEventQueue (group commit) divided by a better-sqlite3 loop committing one row per transaction, same round`,
+      },
+      {
+        name: 'HTTP accepted / bare commit per row',
+        value: median(accepted) / median(bare),
+        definition: 'async invokes answered 202 per second over HTTP (median of rounds) divided by the bare one-row-per-commit loop (median)',
+      },
     );
     out.targets.push(target('durable enqueue rate over HTTP (median)', median(accepted), '>=', 5000, 'events/s'));
     out.targets.push(target('no-op async delivery rate (backlog drain, median)', median(drainRates), '>=', 2000, 'events/s'));
@@ -147,7 +164,9 @@ export const asyncEvents: BenchCase = {
       columns: ['round', 'bare commit/row /s', 'queue in-process /s', 'events per commit', 'HTTP accepted /s', 'accept p99 ms', 'backlog drain /s'],
       rows: accepted.map((a, i) => [i + 1, bare[i] ?? null, group[i] ?? null, perCommit[i] ?? null, a, p99[i] ?? null, drainRates[i] ?? null]),
     });
-    out.notes.push(`Accepting and delivering together on the same 2 cores: ${both.rps.toFixed(0)} accepted/s, ${endToEnd.toFixed(0)} delivered/s end to end (${left} events were left when the load stopped).`);
+    out.notes.push(
+      `Accepting and delivering together on the same 2 cores: ${both.rps.toFixed(0)} accepted/s, ${endToEnd.toFixed(0)} delivered/s end to end (${left} events were left when the load stopped).`,
+    );
     return out;
   },
 };

@@ -86,12 +86,30 @@ export const burst: BenchCase = {
     const totals = pick((x) => x.totalMs);
     out.metrics['allAnsweredMs'] = summarize(totals, 'ms');
     out.metrics['requestLatency'] = summarize(latencies, 'ms');
-    out.metrics['processesStarted'] = summarize(pick((x) => x.processesStarted), 'processes');
-    out.metrics['instancesAfter'] = summarize(pick((x) => x.instancesAfter), 'instances');
-    out.metrics['coldStartRecords'] = summarize(pick((x) => x.coldRecords), 'invocations');
-    out.metrics['throttled'] = summarize(pick((x) => x.throttled), 'requests');
-    out.metrics['serverErrors'] = summarize(pick((x) => x.serverErrors), 'requests');
-    out.metrics['unanswered'] = summarize(pick((x) => x.unanswered), 'requests');
+    out.metrics['processesStarted'] = summarize(
+      pick((x) => x.processesStarted),
+      'processes',
+    );
+    out.metrics['instancesAfter'] = summarize(
+      pick((x) => x.instancesAfter),
+      'instances',
+    );
+    out.metrics['coldStartRecords'] = summarize(
+      pick((x) => x.coldRecords),
+      'invocations',
+    );
+    out.metrics['throttled'] = summarize(
+      pick((x) => x.throttled),
+      'requests',
+    );
+    out.metrics['serverErrors'] = summarize(
+      pick((x) => x.serverErrors),
+      'requests',
+    );
+    out.metrics['unanswered'] = summarize(
+      pick((x) => x.unanswered),
+      'requests',
+    );
     out.ratios.push({
       name: 'time until all answered / handler sleep',
       value: median(totals) / SLEEP_MS,
@@ -99,8 +117,24 @@ export const burst: BenchCase = {
       definition: `wall time until the last of ${REQUESTS} simultaneous requests answered, divided by the ${SLEEP_MS} ms the handler sleeps (1.0 = no scale-out cost)`,
     });
     const worst = (f: (x: Round) => number) => (done.length > 0 ? Math.max(...pick(f)) : null);
-    out.targets.push(target('requests without an answer (max over rounds)', worst((x) => x.unanswered), '<=', 0, 'requests'));
-    out.targets.push(target('5xx answers (max over rounds)', worst((x) => x.serverErrors), '<=', 0, 'requests'));
+    out.targets.push(
+      target(
+        'requests without an answer (max over rounds)',
+        worst((x) => x.unanswered),
+        '<=',
+        0,
+        'requests',
+      ),
+    );
+    out.targets.push(
+      target(
+        '5xx answers (max over rounds)',
+        worst((x) => x.serverErrors),
+        '<=',
+        0,
+        'requests',
+      ),
+    );
     out.targets.push(target('last answer after (median over rounds)', done.length > 0 ? median(totals) : null, '<=', 1500, 'ms'));
     out.tables.push({
       title: `${REQUESTS} simultaneous first requests from zero instances (sleep ${SLEEP_MS} ms, default settings, default node flags), ${rounds} round(s) on fresh nodes`,

@@ -80,18 +80,42 @@ async function digest(out: CaseOutput, node: NimbusNode, s: Series): Promise<voi
   const first = bad[0]?.cold.status === 200 ? bad[0]?.warm : bad[0]?.cold;
   failIf(out, bad.length === 0 ? [] : [`${s.label}: ${bad.length} of ${s.pairs.length} pairs did not answer 200 (first: ${first?.status} ${first?.body.slice(0, 200)})`]);
   const k = s.key;
-  out.metrics[`${k}.cold`] = summarize(s.pairs.map((x) => x.cold.ms), 'ms');
-  out.metrics[`${k}.warm`] = summarize(s.pairs.map((x) => x.warm.ms), 'ms');
-  out.metrics[`${k}.cold.lambda`] = summarize(s.pairs.filter((x) => x.style === 'lambda').map((x) => x.cold.ms), 'ms');
-  out.metrics[`${k}.cold.web`] = summarize(s.pairs.filter((x) => x.style === 'web').map((x) => x.cold.ms), 'ms');
-  out.metrics[`${k}.pairDiff`] = summarize(s.pairs.map((x) => x.cold.ms - x.warm.ms), 'ms');
+  out.metrics[`${k}.cold`] = summarize(
+    s.pairs.map((x) => x.cold.ms),
+    'ms',
+  );
+  out.metrics[`${k}.warm`] = summarize(
+    s.pairs.map((x) => x.warm.ms),
+    'ms',
+  );
+  out.metrics[`${k}.cold.lambda`] = summarize(
+    s.pairs.filter((x) => x.style === 'lambda').map((x) => x.cold.ms),
+    'ms',
+  );
+  out.metrics[`${k}.cold.web`] = summarize(
+    s.pairs.filter((x) => x.style === 'web').map((x) => x.cold.ms),
+    'ms',
+  );
+  out.metrics[`${k}.pairDiff`] = summarize(
+    s.pairs.map((x) => x.cold.ms - x.warm.ms),
+    'ms',
+  );
 
-  const cold = await fetchRecords(node, s.pairs.map((x) => x.cold.invocationId));
-  const warm = await fetchRecords(node, s.pairs.map((x) => x.warm.invocationId));
+  const cold = await fetchRecords(
+    node,
+    s.pairs.map((x) => x.cold.invocationId),
+  );
+  const warm = await fetchRecords(
+    node,
+    s.pairs.map((x) => x.warm.invocationId),
+  );
   const coldRecs = cold.filter((r): r is InvocationRecord => r !== null);
   const num = (v: number | null | undefined): v is number => typeof v === 'number';
   out.metrics[`${k}.cold.initMs`] = summarize(coldRecs.map((r) => r.initMs).filter(num), 'ms');
-  out.metrics[`${k}.cold.recordDurationMs`] = summarize(coldRecs.map((r) => r.durationMs), 'ms');
+  out.metrics[`${k}.cold.recordDurationMs`] = summarize(
+    coldRecs.map((r) => r.durationMs),
+    'ms',
+  );
   const missing = cold.filter((r) => r === null).length + warm.filter((r) => r === null).length;
   if (missing > 0) out.notes.push(`${s.label}: ${missing} invocation records could not be fetched (no X-Nimbus-Invocation-Id header, or GET /v1/invocations/{id} failed)`);
   const notCold = coldRecs.filter((r) => !r.coldStart).length;
@@ -105,7 +129,15 @@ export const coldStart: BenchCase = {
   title: 'Cold start',
   async run(ctx, scope) {
     // Nearest-rank p99 of n ≤ 100 samples is the maximum; of 150 it is the second largest.
-    const gaps = ctx.quick ? [{ gapMs: 150, n: 20 }, { gapMs: 1000, n: 3 }] : [{ gapMs: 150, n: 150 }, { gapMs: 1000, n: 50 }];
+    const gaps = ctx.quick
+      ? [
+          { gapMs: 150, n: 20 },
+          { gapMs: 1000, n: 3 },
+        ]
+      : [
+          { gapMs: 150, n: 150 },
+          { gapMs: 1000, n: 50 },
+        ];
     const nopoolPairs = ctx.quick ? 6 : 30;
     // Fresh functions: one per pair; the pool-size-0 node reuses the same app (fresh there too).
     const total = gaps.reduce((n, g) => n + g.n, WARMUP_PAIRS);
@@ -159,8 +191,16 @@ export const coldStart: BenchCase = {
     const first = series[0];
     if (first !== undefined) out.targets.push(target(`cold p99, ${first.label}`, m(`${first.key}.cold`)?.p99 ?? null, '<=', 15, 'ms'));
     for (const s of [...series, nopool]) {
-      out.ratios.push({ name: `cold − warm at p50, ${s.label} (ms)`, value: diff(s), definition: `p50 of first requests minus p50 of requests to a warm function, each sent after ${s.gapMs} ms idle on the same connection (a difference in ms, not a ratio)` });
-      out.ratios.push({ name: `cold / warm at p50, ${s.label}`, value: ratio(p50(`${s.key}.cold`), p50(`${s.key}.warm`)), definition: 'p50 of first requests divided by p50 of warm requests, same gap, same client' });
+      out.ratios.push({
+        name: `cold − warm at p50, ${s.label} (ms)`,
+        value: diff(s),
+        definition: `p50 of first requests minus p50 of requests to a warm function, each sent after ${s.gapMs} ms idle on the same connection (a difference in ms, not a ratio)`,
+      });
+      out.ratios.push({
+        name: `cold / warm at p50, ${s.label}`,
+        value: ratio(p50(`${s.key}.cold`), p50(`${s.key}.warm`)),
+        definition: 'p50 of first requests divided by p50 of warm requests, same gap, same client',
+      });
     }
     out.ratios.push({
       name: `cold without pool / cold with pool (p50, gap ${nopoolGap} ms)`,

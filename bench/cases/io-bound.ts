@@ -54,7 +54,12 @@ export const ioBound: BenchCase = {
       definition: `requests/s of the function divided by ${CONNECTIONS} connections × 1000 / ${SLEEP_MS} ms, median over rounds`,
     });
     const vsBare = roundRatio(nimbus, base, rps);
-    out.ratios.push({ name: 'nimbus / bare (req/s)', value: vsBare.value, rounds: vsBare.rounds, definition: `requests/s of the function divided by a bare node:http server that also waits ${SLEEP_MS} ms, same round, median over rounds` });
+    out.ratios.push({
+      name: 'nimbus / bare (req/s)',
+      value: vsBare.value,
+      rounds: vsBare.rounds,
+      definition: `requests/s of the function divided by a bare node:http server that also waits ${SLEEP_MS} ms, same round, median over rounds`,
+    });
     const p50 = roundRatio(nimbus, base, (r) => r.latency.p50);
     out.ratios.push({ name: 'nimbus / bare (p50)', value: p50.value, rounds: p50.rounds, definition: 'p50 latency, same round, median over rounds' });
     out.metrics['nimbus.idealShare'] = summarize(ideal, '×');

@@ -63,22 +63,47 @@ export const noisyNeighbour: BenchCase = {
           await spinnerDrained();
         }
         const last = (kind === 'quiet' ? quiet : noisy).at(-1);
-        ctx.log(`  round ${r + 1}/${rounds} ${kind.padEnd(5)} p50 ${fmt(last?.latency.p50)} ms  p99 ${fmt(last?.latency.p99)} ms  ${fmt(last?.rps)} req/s  ${JSON.stringify(last?.statusCodes)} errors ${last?.errors}`);
+        ctx.log(
+          `  round ${r + 1}/${rounds} ${kind.padEnd(5)} p50 ${fmt(last?.latency.p50)} ms  p99 ${fmt(last?.latency.p99)} ms  ${fmt(last?.rps)} req/s  ${JSON.stringify(last?.statusCodes)} errors ${last?.errors}`,
+        );
       }
     }
     const perRound = (pick: (r: LoadResult) => number) => quiet.map((q, i) => ratio(pick(noisy[i] as LoadResult), pick(q))).filter((x): x is number => x !== null);
     const p99 = perRound((r) => r.latency.p99);
     const p50 = perRound((r) => r.latency.p50);
-    out.metrics['quiet.p99'] = summarize(quiet.map((r) => r.latency.p99), 'ms');
-    out.metrics['noisy.p99'] = summarize(noisy.map((r) => r.latency.p99), 'ms');
-    out.metrics['quiet.p50'] = summarize(quiet.map((r) => r.latency.p50), 'ms');
-    out.metrics['noisy.p50'] = summarize(noisy.map((r) => r.latency.p50), 'ms');
-    out.metrics['noisy.spinnerInvocationsPerS'] = summarize(spins.map((r) => r.rps), 'req/s');
+    out.metrics['quiet.p99'] = summarize(
+      quiet.map((r) => r.latency.p99),
+      'ms',
+    );
+    out.metrics['noisy.p99'] = summarize(
+      noisy.map((r) => r.latency.p99),
+      'ms',
+    );
+    out.metrics['quiet.p50'] = summarize(
+      quiet.map((r) => r.latency.p50),
+      'ms',
+    );
+    out.metrics['noisy.p50'] = summarize(
+      noisy.map((r) => r.latency.p50),
+      'ms',
+    );
+    out.metrics['noisy.spinnerInvocationsPerS'] = summarize(
+      spins.map((r) => r.rps),
+      'req/s',
+    );
     out.ratios.push(
       { name: 'hello p99 noisy / quiet', value: median(p99), rounds: p99, definition: 'per-round p99 of the hello with the spinner running divided by without, median over rounds' },
       { name: 'hello p50 noisy / quiet', value: median(p50), rounds: p50, definition: 'the same for p50' },
     );
-    failIf(out, badSystems(new Map([['hello (quiet)', quiet], ['hello (noisy)', noisy]])));
+    failIf(
+      out,
+      badSystems(
+        new Map([
+          ['hello (quiet)', quiet],
+          ['hello (noisy)', noisy],
+        ]),
+      ),
+    );
     const bad = [...quiet, ...noisy].reduce((n, r) => n + r.non2xx + r.errors + r.mismatches, 0);
     if (bad > 0) out.notes.push(`${bad} hello requests were not answered 2xx "hello"`);
     const spinBad = spins.reduce((n, r) => n + r.non2xx + r.errors, 0);

@@ -39,7 +39,15 @@ interface NimbusSystem {
 const NIMBUS: NimbusSystem[] = [
   { name: 'nimbus-lambda', label: 'nimbus Lambda style, default settings', short: 'Lambda, default', node: 'warm-lambda', app: 'warm', fn: 'lambda', path: '/lambda' },
   { name: 'nimbus-web', label: 'nimbus web style, default settings', short: 'web, default', node: 'warm-web', app: 'warm', fn: 'web', path: '/web' },
-  { name: 'nimbus-lambda-ic100', label: 'nimbus Lambda style, instanceConcurrency 100 (favourable)', short: 'Lambda, ic100 (fav.)', node: 'warm-ic100', app: 'warm-ic100', fn: 'lambda', path: '/lambda' },
+  {
+    name: 'nimbus-lambda-ic100',
+    label: 'nimbus Lambda style, instanceConcurrency 100 (favourable)',
+    short: 'Lambda, ic100 (fav.)',
+    node: 'warm-ic100',
+    app: 'warm-ic100',
+    fn: 'lambda',
+    path: '/lambda',
+  },
   { name: 'nimbus-web-ic100', label: 'nimbus web style, instanceConcurrency 100 (favourable)', short: 'web, ic100 (fav.)', node: 'warm-ic100', app: 'warm-ic100', fn: 'web', path: '/web' },
 ];
 

@@ -13,11 +13,9 @@ export const handlers = {
   /** Lambda style, an exported `handler`. */
   lambda: (tag = '') => `// ${tag}\nexport const handler = async (event, context) => ({ statusCode: 200, body: 'hello' });\n`,
   /** Waits without using CPU. */
-  sleep: (ms: number) =>
-    `export const handler = async () => { await new Promise((r) => setTimeout(r, ${ms})); return { statusCode: 200, body: 'slept' }; };\n`,
+  sleep: (ms: number) => `export const handler = async () => { await new Promise((r) => setTimeout(r, ${ms})); return { statusCode: 200, body: 'slept' }; };\n`,
   /** Spins a CPU for `ms` on every invocation. */
-  busy: (ms: number) =>
-    `export const handler = async () => { const end = Date.now() + ${ms}; let x = 0; while (Date.now() < end) x++; return { statusCode: 200, body: String(x > 0) }; };\n`,
+  busy: (ms: number) => `export const handler = async () => { const end = Date.now() + ${ms}; let x = 0; while (Date.now() < end) x++; return { statusCode: 200, body: String(x > 0) }; };\n`,
 } as const;
 
 export interface BenchFunction {

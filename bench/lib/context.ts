@@ -10,7 +10,7 @@ export interface BenchContext {
   /** This run's scratch directory; removed at the end. */
   tmpDir: string;
   /** A progress line on stderr. */
-  log(line: string): void;
+  log: (line: string) => void;
 }
 
 /** A limit from the issue, checked against a figure of this run. */

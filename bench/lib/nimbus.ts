@@ -51,15 +51,7 @@ export async function startNimbus(ctx: BenchContext, scope: Scope, opts: NimbusS
     nodeArgs.push('--cpu-prof', '--cpu-prof-dir', profDir);
     ctx.log(`  cpu profile of nimbus(${opts.name}) goes to ${profDir} (the file name holds the pid)`);
   }
-  const args = [
-    ...nodeArgs,
-    nimbusCli,
-    'up',
-    '--data-dir', dataDir,
-    '--host', '127.0.0.1',
-    '--port', String(port),
-    '--admin-port', String(adminPort),
-  ];
+  const args = [...nodeArgs, nimbusCli, 'up', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', String(port), '--admin-port', String(adminPort)];
   if (opts.poolSize !== undefined) args.push('--pool-size', String(opts.poolSize));
   if (opts.maxInstances !== undefined) args.push('--max-instances', String(opts.maxInstances));
   const proc = startProcess(scope, {

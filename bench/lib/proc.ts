@@ -132,14 +132,15 @@ export function freePort(): Promise<number> {
 /** Poll `url` until it answers `status`; fail early if `proc` exits, or after `timeoutMs`. */
 export async function waitForHttp(url: string, proc: Proc, timeoutMs = 20_000, status = 200): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let exitedWith: number | string | null = null;
+  // An object, so TypeScript does not narrow it to null for the loop below.
+  const exit: { code: number | string | null } = { code: null };
   void proc.exited.then((c) => {
-    exitedWith = c;
+    exit.code = c;
   });
   let last = '';
   while (Date.now() < deadline) {
-    if (exitedWith !== null) {
-      throw new Error(`${proc.name} exited (${exitedWith}) before ${url} answered:\n${proc.logTail()}`);
+    if (exit.code !== null) {
+      throw new Error(`${proc.name} exited (${exit.code}) before ${url} answered:\n${proc.logTail()}`);
     }
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(1000) });

@@ -45,9 +45,18 @@ export async function runRounds(systems: System[], opts: RoundsOptions): Promise
 /** Summaries over rounds of a system's req/s and per-round p50/p99, keyed `<system>.<metric>`. */
 export function roundMetrics(name: string, runs: LoadResult[]): Record<string, Summary> {
   return {
-    [`${name}.rps`]: summarize(runs.map((r) => r.rps), 'req/s'),
-    [`${name}.p50`]: summarize(runs.map((r) => r.latency.p50), 'ms'),
-    [`${name}.p99`]: summarize(runs.map((r) => r.latency.p99), 'ms'),
+    [`${name}.rps`]: summarize(
+      runs.map((r) => r.rps),
+      'req/s',
+    ),
+    [`${name}.p50`]: summarize(
+      runs.map((r) => r.latency.p50),
+      'ms',
+    ),
+    [`${name}.p99`]: summarize(
+      runs.map((r) => r.latency.p99),
+      'ms',
+    ),
   };
 }
 

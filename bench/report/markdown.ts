@@ -7,11 +7,7 @@ export function table(t: Table): string[] {
   const cell = (c: string | number | null) => fmt(c).replace(/\|/g, '\\|');
   // Numbers align right, text left.
   const numeric = t.columns.map((_, i) => t.rows.every((r) => typeof r[i] !== 'string'));
-  return [
-    `| ${t.columns.join(' | ')} |`,
-    `| ${numeric.map((n) => (n ? '---:' : '---')).join(' | ')} |`,
-    ...t.rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
-  ];
+  return [`| ${t.columns.join(' | ')} |`, `| ${numeric.map((n) => (n ? '---:' : '---')).join(' | ')} |`, ...t.rows.map((r) => `| ${r.map(cell).join(' | ')} |`)];
 }
 
 function met(m: boolean | null): string {
@@ -36,9 +32,7 @@ export function targetsTable(cases: CaseResult[]): string[] {
 }
 
 export function ratiosTable(cases: CaseResult[]): string[] {
-  const rows = cases.flatMap((c) =>
-    c.ratios.map((x) => [c.title, x.name, fmt(x.value), x.rounds === undefined ? '' : x.rounds.map((v) => fmt(v)).join(', ')]),
-  );
+  const rows = cases.flatMap((c) => c.ratios.map((x) => [c.title, x.name, fmt(x.value), x.rounds === undefined ? '' : x.rounds.map((v) => fmt(v)).join(', ')]));
   if (rows.length === 0) return ['(no ratios in this run)'];
   return table({ title: '', columns: ['case', 'ratio', 'value', 'per round'], rows });
 }
@@ -54,7 +48,9 @@ function caseSection(c: CaseResult, n: number): string[] {
   for (const ch of c.charts) lines.push(`![${ch.title}](${ch.file})`, '');
   for (const note of c.notes) lines.push(`- ${note}`);
   if (c.notes.length > 0) lines.push('');
-  const params = Object.entries(c.params).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ');
+  const params = Object.entries(c.params)
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .join(', ');
   if (params !== '') lines.push(`<sub>${params}; ${fmt(c.durationS)} s</sub>`, '');
   return lines;
 }
@@ -78,5 +74,8 @@ export function renderMarkdown(r: RunReport): string {
     '',
     ...r.cases.flatMap((c, i) => caseSection(c, i + 1)),
   ];
-  return `${lines.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+  return `${lines
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trimEnd()}\n`;
 }

@@ -60,7 +60,14 @@ function cdfChart(chart: Chart): string {
     parts.push(`<line x1="${M.left}" x2="${M.left + PW}" y1="${y(t)}" y2="${y(t)}" stroke="#e5e7eb"/>`);
     parts.push(`<text x="${M.left - 8}" y="${y(t) + 4}" text-anchor="end" fill="#374151">${fmt(t)}</text>`);
   }
-  for (const [p, label] of [[0, '0%'], [90, '90%'], [99, '99%'], [99.9, '99.9%'], [99.99, '99.99%'], [100, 'max']] as const) {
+  for (const [p, label] of [
+    [0, '0%'],
+    [90, '90%'],
+    [99, '99%'],
+    [99.9, '99.9%'],
+    [99.99, '99.99%'],
+    [100, 'max'],
+  ] as const) {
     parts.push(`<line x1="${x(p)}" x2="${x(p)}" y1="${M.top}" y2="${M.top + PH}" stroke="#e5e7eb"/>`);
     parts.push(`<text x="${x(p)}" y="${M.top + PH + 18}" text-anchor="middle" fill="#374151">${label}</text>`);
   }

@@ -30,7 +30,7 @@ function compactArrays(json: string): string {
   while (prev !== out) {
     prev = out;
     out = out.replace(flat, (m) => m.replace(/\s+/g, '').replace(/,/g, ', '));
-    out = out.replace(/\[\s*((?:\[[^\[\]\n]*\],\s*)*\[[^\[\]\n]*\])\s*\]/g, (_m, inner: string) => `[${inner.replace(/\],\s+\[/g, '], [')}]`);
+    out = out.replace(/\[\s*((?:\[[^[\]\n]*\],\s*)*\[[^[\]\n]*\])\s*\]/g, (_m, inner: string) => `[${inner.replace(/\],\s+\[/g, '], [')}]`);
   }
   return out;
 }
@@ -57,12 +57,7 @@ export function updateBenchmarksMd(report: RunReport): string {
     ...report.cases.flatMap((c) => {
       const main = c.tables[0];
       const status = c.status === 'ok' ? '' : ` (${c.status}${c.reason === undefined ? '' : `: ${c.reason.split('\n')[0] ?? ''}`})`;
-      return [
-        `### ${c.title}${status}`,
-        '',
-        ...(main === undefined ? [] : [`${main.title}:`, '', ...table(main), '']),
-        ...c.charts.map((ch) => `![${ch.title}](bench/results/${ch.file})\n`),
-      ];
+      return [`### ${c.title}${status}`, '', ...(main === undefined ? [] : [`${main.title}:`, '', ...table(main), '']), ...c.charts.map((ch) => `![${ch.title}](bench/results/${ch.file})\n`)];
     }),
     'Every table, chart and note of this run: [bench/results/latest.md](bench/results/latest.md); raw figures: [bench/results/latest.json](bench/results/latest.json).',
     '',

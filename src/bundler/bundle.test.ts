@@ -148,7 +148,10 @@ describe('bundleFunction', () => {
     assert.deepEqual(err.details?.['functions'], ['broken', 'esm']);
     assert.match(err.message, /function "broken"[\s\S]*function "esm"/);
     const errors = err.details?.['errors'] as { function: string }[];
-    assert.deepEqual(errors.map((e) => e.function), ['broken', 'esm']);
+    assert.deepEqual(
+      errors.map((e) => e.function),
+      ['broken', 'esm'],
+    );
   });
 });
 

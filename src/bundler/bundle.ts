@@ -32,8 +32,7 @@ export interface BundleProblem {
  * CommonJS code and dependencies call `require` (for builtins and each other); an ESM module has
  * none, so the bundle makes one. It cannot use import.meta.url, which is a data: URL in the sandbox.
  */
-export const REQUIRE_BANNER =
-  'import{createRequire as __nimbusCreateRequire}from"node:module";const require=__nimbusCreateRequire("/nimbus/function.js");';
+export const REQUIRE_BANNER = 'import{createRequire as __nimbusCreateRequire}from"node:module";const require=__nimbusCreateRequire("/nimbus/function.js");';
 
 /**
  * The same fixed location for code that derives paths from its own module (the common
@@ -102,9 +101,7 @@ function checkExports(name: string, entry: string, wanted: string | null, metafi
     throw bundleError(name, [{ file: entry, text: `no export named "${wanted}" (${list}); export it or fix the handler in nimbus.yaml` }]);
   }
   if (wanted === null && !exports.includes('default') && !exports.includes('handler')) {
-    throw bundleError(name, [
-      { file: entry, text: `exports neither a default (web style: export default { fetch }) nor "handler" (${list})` },
-    ]);
+    throw bundleError(name, [{ file: entry, text: `exports neither a default (web style: export default { fetch }) nor "handler" (${list})` }]);
   }
 }
 

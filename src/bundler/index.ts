@@ -14,9 +14,7 @@ export type { Bundle, BundleProblem } from './bundle.js';
  */
 export async function bundleApp(appDir: string, spec: AppSpec): Promise<Record<string, Bundle>> {
   const names = Object.keys(spec.functions);
-  const settled = await Promise.allSettled(
-    Object.entries(spec.functions).map(([name, config]) => bundleFunction(appDir, name, config)),
-  );
+  const settled = await Promise.allSettled(Object.entries(spec.functions).map(([name, config]) => bundleFunction(appDir, name, config)));
   const bundles: Record<string, Bundle> = {};
   const failures: { name: string; error: unknown }[] = [];
   settled.forEach((result, i) => {

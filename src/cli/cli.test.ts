@@ -90,7 +90,7 @@ describe('nimbus CLI', () => {
     assert.ok(schema.properties?.['functions'], 'the schema describes functions');
   });
 
-  it("a bare <fn> takes the app from ./nimbus.yaml, reading only its app: key", async () => {
+  it('a bare <fn> takes the app from ./nimbus.yaml, reading only its app: key', async () => {
     const appDir = await dir('named');
     // Not a valid manifest (no functions): naming a function must not need one.
     await writeFile(join(appDir, 'nimbus.yaml'), 'app: shop\nfunctions: {}\n');

@@ -125,7 +125,10 @@ describe('nimbus commands against a control API', () => {
     const r = await run(['logs', 'shop/chatty', '--limit', '2', '--invocation', 'inv-9']);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(
-      r.stdout.trimEnd().split('\n').map((l) => l.split('  ').at(-1)),
+      r.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => l.split('  ').at(-1)),
       ['line 2', 'line 3'],
     );
     assert.match(r.stdout, /^2026-01-01T00:00:00\.000Z {2}inv-9 {2}line 2$/m);

@@ -27,11 +27,8 @@ export function createContext(cwd: string): CliContext {
 /** What to tell a user whose key was refused or missing. */
 export function unauthorizedHint(config: CliConfig): string {
   if (config.keySource === 'none') {
-    return (
-      'hint: no admin key found: export NIMBUS_KEY=$(cat <data-dir>/admin.key), ' +
-      'or run from the directory where `nimbus up` keeps .nimbus/admin.key'
-    );
+    return 'hint: no admin key found: export NIMBUS_KEY=$(cat <data-dir>/admin.key), ' + 'or run from the directory where `nimbus up` keeps .nimbus/admin.key';
   }
-  const from = config.keySource === 'file' ? config.keyFile ?? 'the key file' : 'NIMBUS_KEY';
+  const from = config.keySource === 'file' ? (config.keyFile ?? 'the key file') : 'NIMBUS_KEY';
   return `hint: the key from ${from} was refused by ${config.url}: is it the admin.key of that server?`;
 }

@@ -61,11 +61,7 @@ export async function resolveFunction(ref: string, cwd: string): Promise<Functio
   }
   const app = await appNameIn(cwd);
   if (app === undefined) {
-    throw new NimbusError(
-      'BAD_REQUEST',
-      `"${ref}" names no app and there is no ${MANIFEST_FILE} in ${cwd} to take it from: ` +
-        `write "<app>/${ref}", or run the command inside the app's directory`,
-    );
+    throw new NimbusError('BAD_REQUEST', `"${ref}" names no app and there is no ${MANIFEST_FILE} in ${cwd} to take it from: ` + `write "<app>/${ref}", or run the command inside the app's directory`);
   }
   return { app, fn: ref };
 }

@@ -57,11 +57,7 @@ export class NimbusClient {
   }
 
   /** Make `spec` the app's whole set of functions; `bundles` holds each function's bundled code. */
-  async deployApp(
-    app: string,
-    spec: AppSpec,
-    bundles: Record<string, BundleInput>,
-  ): Promise<DeployAppResult> {
+  async deployApp(app: string, spec: AppSpec, bundles: Record<string, BundleInput>): Promise<DeployAppResult> {
     // Only `code` goes on the wire even when the bundler's richer result is passed in.
     const wire: Record<string, BundleInput> = {};
     for (const [name, b] of Object.entries(bundles)) wire[name] = { code: b.code };
@@ -114,8 +110,7 @@ export class NimbusClient {
     const res = await this.#send({ method: 'POST', path: `${fnPath(app, fn)}/invoke`, body: event ?? null });
     const body = await res.text();
     const error = res.ok ? null : parseInvokeError(body);
-    const invocationId =
-      res.headers.get('x-nimbus-invocation-id') ?? stringField(error?.details, 'invocationId') ?? null;
+    const invocationId = res.headers.get('x-nimbus-invocation-id') ?? stringField(error?.details, 'invocationId') ?? null;
     if (!res.ok && invocationId === null) throw errorFromAnswer(res.status, body);
     const headers: Record<string, string> = {};
     res.headers.forEach((value, name) => {
@@ -268,12 +263,9 @@ export class NimbusClient {
     try {
       return await this.#fetch(url, init);
     } catch (err) {
-      throw new NimbusError(
-        'SERVER_UNREACHABLE',
-        `cannot reach Nimbus at ${this.url}: ${networkReason(err)}. Is \`nimbus up\` running? ` +
-          'Set NIMBUS_URL to its control-API address.',
-        { cause: err },
-      );
+      throw new NimbusError('SERVER_UNREACHABLE', `cannot reach Nimbus at ${this.url}: ${networkReason(err)}. Is \`nimbus up\` running? ` + 'Set NIMBUS_URL to its control-API address.', {
+        cause: err,
+      });
     }
   }
 }
@@ -330,8 +322,7 @@ export function errorFromAnswer(status: number, text: string): NimbusError {
   const e = parseErrorBody(text);
   if (e !== undefined && isErrorCode(e.code) && typeof e.message === 'string') {
     const details = isRecord(e.details) ? { ...e.details } : undefined;
-    const withId =
-      typeof e.invocationId === 'string' ? { ...(details ?? {}), invocationId: e.invocationId } : details;
+    const withId = typeof e.invocationId === 'string' ? { ...(details ?? {}), invocationId: e.invocationId } : details;
     return new NimbusError(e.code, e.message, withId === undefined ? {} : { details: withId });
   }
   const excerpt = text.length > 200 ? `${text.slice(0, 200)}…` : text;
@@ -346,9 +337,7 @@ function parseInvokeError(text: string): InvokeError | null {
   if (e === undefined || typeof e.code !== 'string' || typeof e.message !== 'string') return null;
   const details: Record<string, unknown> = isRecord(e.details) ? { ...e.details } : {};
   if (typeof e.invocationId === 'string') details['invocationId'] = e.invocationId;
-  return Object.keys(details).length > 0
-    ? { code: e.code, message: e.message, details }
-    : { code: e.code, message: e.message };
+  return Object.keys(details).length > 0 ? { code: e.code, message: e.message, details } : { code: e.code, message: e.message };
 }
 
 function stringField(obj: Record<string, unknown> | undefined, key: string): string | undefined {

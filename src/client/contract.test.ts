@@ -31,8 +31,7 @@ async function clientEndpoints(): Promise<Set<string>> {
   const hits = new Set<string>();
   const fakeFetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const url = new URL(input instanceof Request ? input.url : input);
-    const path = url.pathname.replace('/APP', '/{app}').replace('/FN', '/{fn}').replace('/ID', '/{id}')
-      .replace('/TOPIC', '/{topic}').replace('/BUCKET', '/{bucket}').replace('/KEY', '/{key}');
+    const path = url.pathname.replace('/APP', '/{app}').replace('/FN', '/{fn}').replace('/ID', '/{id}').replace('/TOPIC', '/{topic}').replace('/BUCKET', '/{bucket}').replace('/KEY', '/{key}');
     hits.add(`${init?.method ?? 'GET'} ${path}`);
     return new Response('{}', { status: 200, headers: { 'x-nimbus-invocation-id': 'x' } });
   };

@@ -43,8 +43,18 @@ export async function invokeAsync(events: EventService | undefined, req: Incomin
 
 export function deadEventView(e: DeadEvent): DeadEventView {
   return {
-    id: e.id, source: e.source, shape: e.shape, origin: e.origin, payload: e.payload, attempts: e.attempts, maxAttempts: e.maxAttempts,
-    createdAt: e.createdAt, expiresAt: e.expiresAt, lastError: e.lastError, deadAt: e.deadAt, reason: e.reason,
+    id: e.id,
+    source: e.source,
+    shape: e.shape,
+    origin: e.origin,
+    payload: e.payload,
+    attempts: e.attempts,
+    maxAttempts: e.maxAttempts,
+    createdAt: e.createdAt,
+    expiresAt: e.expiresAt,
+    lastError: e.lastError,
+    deadAt: e.deadAt,
+    reason: e.reason,
   };
 }
 

@@ -68,7 +68,14 @@ export function storageOpenApi(h: OpenApiHelpers) {
       get: {
         summary: 'list buckets (named by a deployed app) with object counts and subscribers',
         responses: {
-          '200': ok('buckets', obj({ buckets: arrayOf(obj({ bucket: str, app: str, objects: int, bytes: int, subscribers: arrayOf(obj({ app: str, function: str, events: arrayOf({ enum: ['created', 'deleted'] }), prefix: str })) })) })),
+          '200': ok(
+            'buckets',
+            obj({
+              buckets: arrayOf(
+                obj({ bucket: str, app: str, objects: int, bytes: int, subscribers: arrayOf(obj({ app: str, function: str, events: arrayOf({ enum: ['created', 'deleted'] }), prefix: str })) }),
+              ),
+            }),
+          ),
           ...errors(),
         },
       },

@@ -85,9 +85,7 @@ const schemas: Record<string, Schema> = {
   }),
   DeployResult: obj({
     app: str,
-    functions: arrayOf(
-      obj({ name: str, version: int, created: { type: 'boolean', description: 'false: unchanged, no new version' } }),
-    ),
+    functions: arrayOf(obj({ name: str, version: int, created: { type: 'boolean', description: 'false: unchanged, no new version' } })),
     removed: arrayOf(str),
   }),
   AppSummary: obj({ app: str, functions: int, createdAt: epochMs, updatedAt: epochMs }),
@@ -216,7 +214,7 @@ const paths = {
         'Web style: fetch gets POST http://invoke.nimbus/ with the event as JSON body; ' +
         'the answer carries its status, headers and body. Failures carry `invocationId` inside `error`. ' +
         'Async (`X-Nimbus-Invocation-Type: Event`): 202 once the event is durable; delivered at least once ' +
-        'with the function\'s retries, maxEventAge and destinations; body up to 1 MB.',
+        "with the function's retries, maxEventAge and destinations; body up to 1 MB.",
       parameters: [
         { name: 'X-Nimbus-Invocation-Type', in: 'header', required: false, schema: { enum: ['RequestResponse', 'Event'] }, description: 'Event = async (default RequestResponse)' },
         { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 256 }, description: 'async only: the same key within 24 h returns the first invocation id' },

@@ -144,9 +144,13 @@ export class Deployments {
         if (trigger.type !== 'http') continue;
         for (const o of byPath.get(shape(trigger.path)) ?? []) {
           if (routesConflict(trigger, o.trigger)) {
-            throw new NimbusError('ROUTE_CONFLICT', `route ${formatRoute(trigger)} of ${app}/${input.name} is already served by ${o.fn.app}/${o.fn.name} (${formatRoute(o.trigger)}); choose another path or remove it there first`, {
-              details: { route: formatRoute(trigger), function: `${app}/${input.name}`, conflictsWith: `${o.fn.app}/${o.fn.name}` },
-            });
+            throw new NimbusError(
+              'ROUTE_CONFLICT',
+              `route ${formatRoute(trigger)} of ${app}/${input.name} is already served by ${o.fn.app}/${o.fn.name} (${formatRoute(o.trigger)}); choose another path or remove it there first`,
+              {
+                details: { route: formatRoute(trigger), function: `${app}/${input.name}`, conflictsWith: `${o.fn.app}/${o.fn.name}` },
+              },
+            );
           }
         }
       }

@@ -60,10 +60,7 @@ export type Trigger = HttpTrigger | ScheduleTrigger | TopicTrigger | WebhookTrig
 export type Destination = { function: string } | { topic: string };
 
 /** A platform service a function may reach, as granted in its manifest (`bindings:`). */
-export type Binding =
-  | { type: 'kv'; kv: string }
-  | { type: 'bucket'; bucket: string; access: 'read' | 'write' | 'readwrite' }
-  | { type: 'topic'; topic: string };
+export type Binding = { type: 'kv'; kv: string } | { type: 'bucket'; bucket: string; access: 'read' | 'write' | 'readwrite' } | { type: 'topic'; topic: string };
 
 /** How the sandbox finds the handler inside a bundle. */
 export interface HandlerRef {

@@ -26,7 +26,17 @@ describe('webhook signatures', () => {
   });
 
   it('maps each webhook path of the active versions to its function', () => {
-    const fn = (name: string, path: string) => ({ app: 'a', name, config: { triggers: [{ type: 'webhook', path, secret: 'S', header: 'x-hub-signature-256' }, { type: 'http', method: 'POST', path: '/x' }] } }) as unknown as FunctionVersion;
+    const fn = (name: string, path: string) =>
+      ({
+        app: 'a',
+        name,
+        config: {
+          triggers: [
+            { type: 'webhook', path, secret: 'S', header: 'x-hub-signature-256' },
+            { type: 'http', method: 'POST', path: '/x' },
+          ],
+        },
+      }) as unknown as FunctionVersion;
     const table = new WebhookTable([fn('one', '/hooks/one'), fn('two', '/hooks/two')]);
     assert.equal(table.size, 2);
     assert.equal(table.get('/hooks/two')?.fn.name, 'two');

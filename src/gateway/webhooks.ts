@@ -62,7 +62,8 @@ export interface WebhookDeps {
 
 export async function handleWebhook(req: IncomingMessage, res: ServerResponse, path: string, target: WebhookTarget, deps: WebhookDeps): Promise<void> {
   const { fn, trigger } = target;
-  const invalid = () => new NimbusError('WEBHOOK_SIGNATURE_INVALID', `the request to ${path} is not signed with this webhook's secret: send the HMAC-SHA256 of the raw body as "${trigger.header}: sha256=<hex>"`);
+  const invalid = () =>
+    new NimbusError('WEBHOOK_SIGNATURE_INVALID', `the request to ${path} is not signed with this webhook's secret: send the HMAC-SHA256 of the raw body as "${trigger.header}: sha256=<hex>"`);
   const raw = req.headers[trigger.header.toLowerCase()];
   const header = Array.isArray(raw) ? raw[0] : raw;
   if (header === undefined) {

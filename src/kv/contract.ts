@@ -59,7 +59,10 @@ export function kvContract(name: string, make: (clock: FakeClock) => KvStore & {
     it('hides a value once its TTL has passed, and lists its expiration in epoch ms', async () => {
       await kv.put('s', 'short', 'v', { ttlSeconds: 10 });
       await kv.put('s', 'forever', 'v');
-      assert.deepEqual((await kv.list('s')).keys, [{ name: 'forever', expiration: null }, { name: 'short', expiration: 1_010_000 }]);
+      assert.deepEqual((await kv.list('s')).keys, [
+        { name: 'forever', expiration: null },
+        { name: 'short', expiration: 1_010_000 },
+      ]);
       clock.advance(9_999);
       assert.equal(await kv.get('s', 'short'), 'v');
       clock.advance(1);
@@ -134,7 +137,10 @@ export function kvContract(name: string, make: (clock: FakeClock) => KvStore & {
     it('a cursor skips keys deleted or expired since, and still finds later ones', async () => {
       for (const k of ['a', 'b', 'c', 'd']) await kv.put('s', k, '1', k === 'c' ? { ttlSeconds: 1 } : {});
       const first = await kv.list('s', { limit: 2 });
-      assert.deepEqual(first.keys.map((k) => k.name), ['a', 'b']);
+      assert.deepEqual(
+        first.keys.map((k) => k.name),
+        ['a', 'b'],
+      );
       await kv.delete('s', 'b');
       clock.advance(1_000);
       await kv.put('s', 'e', '1');

@@ -33,7 +33,11 @@ export class SqliteKvStore implements KvStore {
   private readonly stmts;
   private readonly timer: NodeJS.Timeout | undefined;
 
-  private constructor(private readonly db: Database.Database, private readonly clock: Clock, sweepMs: number) {
+  private constructor(
+    private readonly db: Database.Database,
+    private readonly clock: Clock,
+    sweepMs: number,
+  ) {
     this.stmts = {
       get: db.prepare<[string, string, number], string>('SELECT value FROM kv WHERE namespace = ? AND key = ? AND (expires_at IS NULL OR expires_at > ?)').pluck(),
       put: db.prepare<[string, string, string, number | null]>(`INSERT INTO kv (namespace, key, value, expires_at) VALUES (?, ?, ?, ?)

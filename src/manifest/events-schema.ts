@@ -9,16 +9,8 @@ import { BINDING_KINDS, DESTINATION_KINDS, exactlyOne } from './one-of.js';
 
 export const BINDING_ACCESS = ['read', 'write', 'readwrite'] as const;
 
-export const retries = z
-  .int()
-  .min(0)
-  .max(10)
-  .describe('Attempts after the first when an async invocation fails, 0 to 10. Default 2.');
-export const maxEventAge = z
-  .int()
-  .min(60)
-  .max(21600)
-  .describe('Seconds an async event may wait, retries included, before it is dead-lettered: 60 to 21600. Default 21600 (6 h).');
+export const retries = z.int().min(0).max(10).describe('Attempts after the first when an async invocation fails, 0 to 10. Default 2.');
+export const maxEventAge = z.int().min(60).max(21600).describe('Seconds an async event may wait, retries included, before it is dead-lettered: 60 to 21600. Default 21600 (6 h).');
 
 const destinationFunction = functionNameSchema.describe('A function of this app: it receives the event and the result or error.');
 const destinationTopic = resourceNameSchema('Topic').describe('A topic: the event and the result or error are published to it.');
@@ -35,12 +27,10 @@ const rawDestination = z
 
 export const rawDestinationsSchema = z
   .strictObject({
-    onSuccess: rawDestination.optional().describe('Where a successful async invocation\'s event and result go.'),
-    onFailure: rawDestination
-      .optional()
-      .describe('Where an async event goes once its retries or maxEventAge are used up, with the last error.'),
+    onSuccess: rawDestination.optional().describe("Where a successful async invocation's event and result go."),
+    onFailure: rawDestination.optional().describe('Where an async event goes once its retries or maxEventAge are used up, with the last error.'),
   })
-  .describe('Where async invocations\' outcomes go; each of onSuccess and onFailure is set separately.');
+  .describe("Where async invocations' outcomes go; each of onSuccess and onFailure is set separately.");
 
 const rawBinding = z
   .strictObject({
@@ -67,10 +57,7 @@ export const rawBindingsSchema = z
 
 // ---- normalized
 
-const destinationConfig = z.union([
-  z.strictObject({ function: functionNameSchema }),
-  z.strictObject({ topic: resourceNameSchema('Topic') }),
-]);
+const destinationConfig = z.union([z.strictObject({ function: functionNameSchema }), z.strictObject({ topic: resourceNameSchema('Topic') })]);
 
 export const destinationsConfigSchema = z.strictObject({
   onSuccess: destinationConfig.nullable(),

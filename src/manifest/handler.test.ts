@@ -31,12 +31,7 @@ describe('parseHandler', () => {
 
 describe('handlerCandidates', () => {
   it('tries .ts, .js, .mjs, .cjs in order for a Lambda-style handler', () => {
-    assert.deepEqual(handlerCandidates({ file: 'src/app', export: 'handler' }), [
-      'src/app.ts',
-      'src/app.js',
-      'src/app.mjs',
-      'src/app.cjs',
-    ]);
+    assert.deepEqual(handlerCandidates({ file: 'src/app', export: 'handler' }), ['src/app.ts', 'src/app.js', 'src/app.mjs', 'src/app.cjs']);
   });
 
   it('tries only the file itself for a module, or once resolved', () => {

@@ -2,13 +2,7 @@
 export { parseManifest, BUILTIN_DEFAULTS } from './parse.js';
 export { loadManifest, MANIFEST_FILES } from './load.js';
 export type { LoadedManifest } from './load.js';
-export {
-  appSpecSchema,
-  functionConfigSchema,
-  manifestSchema,
-  appNameSchema,
-  functionNameSchema,
-} from './schema.js';
+export { appSpecSchema, functionConfigSchema, manifestSchema, appNameSchema, functionNameSchema } from './schema.js';
 export type { RawManifest, ParsedManifest, AppSpecInput } from './schema.js';
 export { parseHttpRoute, routeKey, routesConflict, formatRoute, HTTP_METHODS, webhookPathProblem } from './routes.js';
 export { parseRate, scheduleProblem, timezoneProblem } from './schedule.js';

@@ -10,10 +10,7 @@ const committed = fileURLToPath(new URL(`../../../${SCHEMA_FILE}`, import.meta.u
 describe('manifest JSON Schema', () => {
   it('is committed up to date', async () => {
     const text = await readFile(committed, 'utf8');
-    assert.ok(
-      text === manifestJsonSchemaText(),
-      `${SCHEMA_FILE} is stale: run \`npx tsc -p tsconfig.json && node dist/src/manifest/json-schema.js\` and commit it`,
-    );
+    assert.ok(text === manifestJsonSchemaText(), `${SCHEMA_FILE} is stale: run \`npx tsc -p tsconfig.json && node dist/src/manifest/json-schema.js\` and commit it`);
   });
 
   it('describes the manifest strictly, with help for editors', () => {
@@ -47,7 +44,10 @@ describe('manifest JSON Schema', () => {
     assert.equal(fn.properties.bindings.propertyNames.pattern, '^[A-Z_][A-Z0-9_]*$');
     assert.deepEqual(binding.properties.access.enum, ['read', 'write', 'readwrite']);
     assert.equal(typeof fn.properties.destinations.properties.onFailure.description, 'string');
-    assert.deepEqual(Object.keys(schema.properties.defaults.properties), Object.keys(fn.properties).filter((k) => k !== 'handler' && k !== 'triggers'));
+    assert.deepEqual(
+      Object.keys(schema.properties.defaults.properties),
+      Object.keys(fn.properties).filter((k) => k !== 'handler' && k !== 'triggers'),
+    );
     assert.match(schema.properties.defaults.description, /every function/);
   });
 });

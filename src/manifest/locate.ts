@@ -14,12 +14,7 @@ export interface Position {
  * The position of the value at `path`, or of its key when `atKey`. When the path does not exist
  * (a required key is missing) it points at the key of the deepest mapping entry that does.
  */
-export function locate(
-  doc: Document.Parsed<ParsedNode>,
-  lineCounter: LineCounter,
-  path: readonly (string | number)[],
-  atKey = false,
-): Position {
+export function locate(doc: Document.Parsed<ParsedNode>, lineCounter: LineCounter, path: readonly (string | number)[], atKey = false): Position {
   let node: unknown = doc.contents;
   let offset = startOf(node) ?? 0;
   for (const [i, seg] of path.entries()) {

@@ -25,10 +25,7 @@ export const functionNameSchema = z.string().regex(FUNCTION_NAME, {
 });
 
 const notReserved = (what: string) =>
-  [
-    (key: string) => !key.startsWith(RESERVED_ENV_PREFIX),
-    { error: `names starting with ${RESERVED_ENV_PREFIX} are reserved for the platform: rename the ${what}` },
-  ] as const;
+  [(key: string) => !key.startsWith(RESERVED_ENV_PREFIX), { error: `names starting with ${RESERVED_ENV_PREFIX} are reserved for the platform: rename the ${what}` }] as const;
 
 export const envKeySchema = z
   .string()

@@ -8,16 +8,12 @@ const lines = (...l: string[]): string => `${l.join('\n')}\n`;
 describe('parseManifest: errors name file, line, column and key path', () => {
   it('reports a value out of range at the value', async () => {
     const caught = await catchManifestError(() =>
-      parseManifest(
-        lines('app: shop', 'functions:', '  hello:', '    handler: src/hello.ts', '    triggers:', '      - http: GET /hello', '    memory: 9000'),
-      ),
+      parseManifest(lines('app: shop', 'functions:', '  hello:', '    handler: src/hello.ts', '    triggers:', '      - http: GET /hello', '    memory: 9000')),
     );
     assert.equal(caught.error.status, 400);
     assert.match(caught.error.message, /^nimbus\.yaml is invalid \(1 problem\):\n/);
     assert.match(caught.error.message, /nimbus\.yaml:7:13 functions\.hello\.memory: must be at most 4096 \(got 9000\)/);
-    assert.deepEqual(caught.issues, [
-      { path: 'functions.hello.memory', line: 7, column: 13, message: 'must be at most 4096 (got 9000)' },
-    ]);
+    assert.deepEqual(caught.issues, [{ path: 'functions.hello.memory', line: 7, column: 13, message: 'must be at most 4096 (got 9000)' }]);
     assert.equal(caught.error.details?.['file'], 'nimbus.yaml');
   });
 
@@ -67,9 +63,7 @@ describe('parseManifest: errors name file, line, column and key path', () => {
 
   it('rejects unknown keys at every level', async () => {
     const caught = await catchManifestError(() =>
-      parseManifest(
-        lines('app: a', 'name: x', 'defaults: { handler: x.ts }', 'functions:', '  f:', '    handler: f.js', '    triggers:', '      - http: GET /a', '        auth: none'),
-      ),
+      parseManifest(lines('app: a', 'name: x', 'defaults: { handler: x.ts }', 'functions:', '  f:', '    handler: f.js', '    triggers:', '      - http: GET /a', '        auth: none')),
     );
     assert.deepEqual(
       caught.issues.map((i) => [i.path, i.line, i.column]),
@@ -85,18 +79,7 @@ describe('parseManifest: errors name file, line, column and key path', () => {
   it('checks names of the app, functions and environment variables', async () => {
     const caught = await catchManifestError(() =>
       parseManifest(
-        lines(
-          'app: my_shop',
-          'functions:',
-          '  1st: { handler: a.js }',
-          '  ok:',
-          '    handler: b.js',
-          '    env:',
-          '      NIMBUS_APP: x',
-          '      2FA: on',
-          '      EMPTY:',
-          '      LIST: [1]',
-        ),
+        lines('app: my_shop', 'functions:', '  1st: { handler: a.js }', '  ok:', '    handler: b.js', '    env:', '      NIMBUS_APP: x', '      2FA: on', '      EMPTY:', '      LIST: [1]'),
       ),
     );
     assert.match(issueAt(caught, 'app').message, /lower-case letters, digits and "-"/);
@@ -118,11 +101,7 @@ describe('parseManifest: errors name file, line, column and key path', () => {
   });
 
   it('reports bad route and handler syntax at the string', async () => {
-    const caught = await catchManifestError(() =>
-      parseManifest(
-        lines('app: a', 'functions:', '  f:', '    handler: src/f', '    triggers:', '      - http: GET /a/{rest+}/b', '      - http: /b'),
-      ),
-    );
+    const caught = await catchManifestError(() => parseManifest(lines('app: a', 'functions:', '  f:', '    handler: src/f', '    triggers:', '      - http: GET /a/{rest+}/b', '      - http: /b')));
     assert.deepEqual(issueAt(caught, 'functions.f.handler'), {
       path: 'functions.f.handler',
       line: 4,
@@ -161,9 +140,7 @@ describe('parseManifest: errors name file, line, column and key path', () => {
 
   it('rejects ANY overlapping another method, also inside one function', async () => {
     const caught = await catchManifestError(() =>
-      parseManifest(
-        lines('app: a', 'functions:', '  f:', '    handler: f.js', '    triggers:', '      - http: ANY /x/{proxy+}', '      - http: DELETE /x/{path+}'),
-      ),
+      parseManifest(lines('app: a', 'functions:', '  f:', '    handler: f.js', '    triggers:', '      - http: ANY /x/{proxy+}', '      - http: DELETE /x/{path+}')),
     );
     assert.match(issueAt(caught, 'functions.f.triggers[1].http').message, /overlaps "ANY \/x\/\{proxy\+\}" of another trigger of this function/);
   });
@@ -183,9 +160,7 @@ describe('parseManifest: errors name file, line, column and key path', () => {
 
   it('rejects minInstances above concurrency, defaults included', async () => {
     const caught = await catchManifestError(() =>
-      parseManifest(
-        lines('app: a', 'defaults: { concurrency: 2 }', 'functions:', '  f:', '    handler: f.js', '    minInstances: 3', '  g:', '    handler: g.js', '    minInstances: 2'),
-      ),
+      parseManifest(lines('app: a', 'defaults: { concurrency: 2 }', 'functions:', '  f:', '    handler: f.js', '    minInstances: 3', '  g:', '    handler: g.js', '    minInstances: 2')),
     );
     assert.deepEqual(caught.issues, [
       {
@@ -204,9 +179,7 @@ describe('parseManifest: errors name file, line, column and key path', () => {
     assert.equal(caught.issues[0]?.path, '');
     const dup = await catchManifestError(() => parseManifest(lines('app: a', 'app: b', 'functions: {}')));
     assert.match(dup.error.message, /nimbus\.yaml:2:1: YAML syntax: Map keys must be unique/);
-    const flow = await catchManifestError(() =>
-      parseManifest(lines('app: a', 'functions:', '  f:', '    handler: f.js', '    triggers: [{ http: GET /a/{id} }]', '  g:', '    handler: g.js')),
-    );
+    const flow = await catchManifestError(() => parseManifest(lines('app: a', 'functions:', '  f:', '    handler: f.js', '    triggers: [{ http: GET /a/{id} }]', '  g:', '    handler: g.js')));
     assert.equal(flow.issues.length, 1);
     assert.equal(flow.issues[0]?.line, 5);
     assert.match(flow.error.message, /quote values that contain braces.*more errors after it may be caused by this one/);

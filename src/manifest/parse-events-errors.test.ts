@@ -6,15 +6,12 @@ import type { CaughtManifestError } from './assert-issues.js';
 
 const lines = (...l: string[]): string => `${l.join('\n')}\n`;
 /** A manifest whose function `f` (line 3) has these lines from line 6 on. */
-const withF = (...body: string[]): Promise<CaughtManifestError> =>
-  catchManifestError(() => parseManifest(lines('app: a', 'functions:', '  f:', '    handler: f.js', '    env: { S: s }', ...body)));
+const withF = (...body: string[]): Promise<CaughtManifestError> => catchManifestError(() => parseManifest(lines('app: a', 'functions:', '  f:', '    handler: f.js', '    env: { S: s }', ...body)));
 const where = (caught: CaughtManifestError) => caught.issues.map((i) => [i.line, i.column, i.path]);
 
 describe('parseManifest: errors in async-event settings and bindings', () => {
   it('reports out-of-range retries and maxEventAge, also in defaults', async () => {
-    const caught = await catchManifestError(() =>
-      parseManifest(lines('app: a', 'defaults: { retries: -1 }', 'functions:', '  f:', '    handler: f.js', '    retries: 11', '    maxEventAge: 59')),
-    );
+    const caught = await catchManifestError(() => parseManifest(lines('app: a', 'defaults: { retries: -1 }', 'functions:', '  f:', '    handler: f.js', '    retries: 11', '    maxEventAge: 59')));
     assert.deepEqual(caught.issues, [
       { path: 'defaults.retries', line: 2, column: 22, message: 'must be at least 0 (got -1)' },
       { path: 'functions.f.retries', line: 6, column: 14, message: 'must be at most 10 (got 11)' },
@@ -101,10 +98,7 @@ describe('parseManifest: errors in async-event settings and bindings', () => {
     assert.match(issueAt(caught, 'functions.f.bindings.NIMBUS_KV').message, /reserved for the platform: rename the binding/);
     assert.match(issueAt(caught, 'functions.f.bindings.UPLOADS.bucket').message, /lower-case letters, digits, "\." and "-"/);
     assert.equal(issueAt(caught, 'functions.f.bindings.UPLOADS.access').message, 'must be one of "read", "write", "readwrite" (got "all")');
-    assert.equal(
-      issueAt(caught, 'functions.f.bindings.KV.access').message,
-      '"access" applies only to bucket bindings, not to kv: remove it (keys of this binding: kv)',
-    );
+    assert.equal(issueAt(caught, 'functions.f.bindings.KV.access').message, '"access" applies only to bucket bindings, not to kv: remove it (keys of this binding: kv)');
     assert.equal(issueAt(caught, 'functions.f.bindings.QUEUE.sqs').message, 'unknown binding kind "sqs": a binding has exactly one of kv, bucket, topic');
     assert.match(issueAt(caught, 'functions.f.bindings.EMPTY').message, /^a binding needs exactly one of kv, bucket, topic, e\.g\. \{ kv: sessions \}/);
   });

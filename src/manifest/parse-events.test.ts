@@ -8,8 +8,7 @@ const fnOf = (text: string, name = 'f') => {
   assert.ok(fn, `function ${name} parsed`);
   return fn;
 };
-const triggersOf = (...items: string[]) =>
-  fnOf(lines('app: a', 'functions:', '  f:', '    handler: f.js', '    env: { HOOK_SECRET: s }', '    triggers:', ...items)).triggers;
+const triggersOf = (...items: string[]) => fnOf(lines('app: a', 'functions:', '  f:', '    handler: f.js', '    env: { HOOK_SECRET: s }', '    triggers:', ...items)).triggers;
 
 describe('parseManifest: async-event settings and bindings', () => {
   it('defaults retries, maxEventAge, destinations and bindings', () => {
@@ -112,31 +111,19 @@ describe('parseManifest: triggers of every kind', () => {
     ]);
   });
 
-  it('normalizes webhooks, the header lower-cased and GitHub\'s by default', () => {
-    assert.deepEqual(
-      triggersOf(
-        '      - webhook: /hooks/github',
-        '        secret: HOOK_SECRET',
-        '      - webhook: /hooks/ci',
-        '        secret: HOOK_SECRET',
-        '        header: X-Signature',
-      ),
-      [
-        { type: 'webhook', path: '/hooks/github', secret: 'HOOK_SECRET', header: 'x-hub-signature-256' },
-        { type: 'webhook', path: '/hooks/ci', secret: 'HOOK_SECRET', header: 'x-signature' },
-      ],
-    );
+  it("normalizes webhooks, the header lower-cased and GitHub's by default", () => {
+    assert.deepEqual(triggersOf('      - webhook: /hooks/github', '        secret: HOOK_SECRET', '      - webhook: /hooks/ci', '        secret: HOOK_SECRET', '        header: X-Signature'), [
+      { type: 'webhook', path: '/hooks/github', secret: 'HOOK_SECRET', header: 'x-hub-signature-256' },
+      { type: 'webhook', path: '/hooks/ci', secret: 'HOOK_SECRET', header: 'x-signature' },
+    ]);
   });
 
   it('normalizes bucket triggers: both events by default, in a canonical order', () => {
-    assert.deepEqual(
-      triggersOf('      - bucket: uploads', '      - bucket: uploads', '        events: [deleted, created]', '        prefix: images/', '      - { bucket: logs, events: [deleted] }'),
-      [
-        { type: 'bucket', bucket: 'uploads', events: ['created', 'deleted'], prefix: '' },
-        { type: 'bucket', bucket: 'uploads', events: ['created', 'deleted'], prefix: 'images/' },
-        { type: 'bucket', bucket: 'logs', events: ['deleted'], prefix: '' },
-      ],
-    );
+    assert.deepEqual(triggersOf('      - bucket: uploads', '      - bucket: uploads', '        events: [deleted, created]', '        prefix: images/', '      - { bucket: logs, events: [deleted] }'), [
+      { type: 'bucket', bucket: 'uploads', events: ['created', 'deleted'], prefix: '' },
+      { type: 'bucket', bucket: 'uploads', events: ['created', 'deleted'], prefix: 'images/' },
+      { type: 'bucket', bucket: 'logs', events: ['deleted'], prefix: '' },
+    ]);
   });
 
   it('keeps HTTP triggers as they were, beside the other kinds', () => {

@@ -7,9 +7,7 @@ import type { CaughtManifestError } from './assert-issues.js';
 const lines = (...l: string[]): string => `${l.join('\n')}\n`;
 /** Function `f` with env S, whose trigger list starts on line 7. */
 const withTriggers = (...items: string[]): Promise<CaughtManifestError> =>
-  catchManifestError(() =>
-    parseManifest(lines('app: a', 'functions:', '  f:', '    handler: f.js', '    env: { S: s }', '    triggers:', ...items)),
-  );
+  catchManifestError(() => parseManifest(lines('app: a', 'functions:', '  f:', '    handler: f.js', '    env: { S: s }', '    triggers:', ...items)));
 const where = (caught: CaughtManifestError) => caught.issues.map((i) => [i.line, i.column, i.path]);
 
 describe('parseManifest: trigger kinds', () => {
@@ -21,31 +19,16 @@ describe('parseManifest: trigger kinds', () => {
       [10, 9, 'functions.f.triggers[2].topic'],
       [11, 9, 'functions.f.triggers[3].htp'],
     ]);
-    assert.equal(
-      issueAt(caught, 'functions.f.triggers[0].sqs').message,
-      'unknown trigger kind "sqs": a trigger has exactly one of http, schedule, topic, webhook, bucket',
-    );
-    assert.equal(
-      issueAt(caught, 'functions.f.triggers[1]').message,
-      'a trigger needs exactly one of http, schedule, topic, webhook, bucket, e.g. { http: "GET /hello" } or { topic: orders }',
-    );
-    assert.equal(
-      issueAt(caught, 'functions.f.triggers[2].topic').message,
-      'a trigger has exactly one of http, schedule, topic, webhook, bucket, and this one also has "http": make each its own item',
-    );
+    assert.equal(issueAt(caught, 'functions.f.triggers[0].sqs').message, 'unknown trigger kind "sqs": a trigger has exactly one of http, schedule, topic, webhook, bucket');
+    assert.equal(issueAt(caught, 'functions.f.triggers[1]').message, 'a trigger needs exactly one of http, schedule, topic, webhook, bucket, e.g. { http: "GET /hello" } or { topic: orders }');
+    assert.equal(issueAt(caught, 'functions.f.triggers[2].topic').message, 'a trigger has exactly one of http, schedule, topic, webhook, bucket, and this one also has "http": make each its own item');
     assert.match(issueAt(caught, 'functions.f.triggers[3].htp').message, /^unknown trigger kind "htp": did you mean "http"\?/);
   });
 
-  it('lists the keys of the trigger\'s own kind for a misspelled or misplaced option', async () => {
+  it("lists the keys of the trigger's own kind for a misspelled or misplaced option", async () => {
     const caught = await withTriggers('      - topic: t', '        batchsize: 3', '      - http: GET /b', '        batchSize: 3');
-    assert.equal(
-      issueAt(caught, 'functions.f.triggers[0].batchsize').message,
-      'unknown key "batchsize": did you mean "batchSize"? keys of a topic trigger: topic, batchSize, maxBatchWindow',
-    );
-    assert.equal(
-      issueAt(caught, 'functions.f.triggers[1].batchSize').message,
-      '"batchSize" applies only to topic triggers, not to http: remove it (keys of this trigger: http)',
-    );
+    assert.equal(issueAt(caught, 'functions.f.triggers[0].batchsize').message, 'unknown key "batchsize": did you mean "batchSize"? keys of a topic trigger: topic, batchSize, maxBatchWindow');
+    assert.equal(issueAt(caught, 'functions.f.triggers[1].batchSize').message, '"batchSize" applies only to topic triggers, not to http: remove it (keys of this trigger: http)');
     assert.deepEqual(where(caught), [
       [8, 9, 'functions.f.triggers[0].batchsize'],
       [10, 9, 'functions.f.triggers[1].batchSize'],

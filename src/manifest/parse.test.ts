@@ -90,9 +90,7 @@ describe('parseManifest: valid manifests', () => {
   });
 
   it('lets a function lift a default concurrency with null', () => {
-    const spec = parseManifest(
-      lines('app: a', 'defaults: { concurrency: 5 }', 'functions:', '  f: { handler: f.js, concurrency: null }', '  g: { handler: g.js }'),
-    );
+    const spec = parseManifest(lines('app: a', 'defaults: { concurrency: 5 }', 'functions:', '  f: { handler: f.js, concurrency: null }', '  g: { handler: g.js }'));
     assert.equal(spec.functions['f']?.concurrency, null);
     assert.equal(spec.functions['g']?.concurrency, 5);
   });

@@ -57,9 +57,7 @@ function checkPath(path: string, route: string): void {
     const greedy = param.endsWith('+');
     const name = greedy ? param.slice(0, -1) : param;
     if (!PARAM_NAME.test(name)) {
-      throw new Error(
-        `parameter "{${param}}" in "${route}": names start with a letter or "_" and hold only letters, digits and "_"`,
-      );
+      throw new Error(`parameter "{${param}}" in "${route}": names start with a letter or "_" and hold only letters, digits and "_"`);
     }
     if (greedy && i !== segments.length - 1) {
       throw new Error(`"{${param}}" in "${route}" must be the last segment: it matches the rest of the path`);

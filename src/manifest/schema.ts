@@ -5,63 +5,28 @@
  */
 import { z } from 'zod';
 import type { AppSpec } from '../domain/types.js';
-import {
-  bindingsConfigSchema,
-  destinationsConfigSchema,
-  maxEventAge,
-  rawBindingsSchema,
-  rawDestinationsSchema,
-  retries,
-} from './events-schema.js';
+import { bindingsConfigSchema, destinationsConfigSchema, maxEventAge, rawBindingsSchema, rawDestinationsSchema, retries } from './events-schema.js';
 import { parseHandler } from './handler.js';
 import { appNameSchema, envKeySchema, functionNameSchema } from './names.js';
 import { checkFunctions } from './semantic.js';
 import { rawTriggerSchema, triggerConfigSchema } from './triggers-schema.js';
 
-export {
-  APP_NAME,
-  appNameSchema,
-  BINDING_NAME,
-  ENV_KEY,
-  FUNCTION_NAME,
-  functionNameSchema,
-  RESERVED_ENV_PREFIX,
-  RESOURCE_NAME,
-} from './names.js';
+export { APP_NAME, appNameSchema, BINDING_NAME, ENV_KEY, FUNCTION_NAME, functionNameSchema, RESERVED_ENV_PREFIX, RESOURCE_NAME } from './names.js';
 
 // Bounds shared by the manifest and the normalized spec, so both accept the same values.
 const memory = z.int().min(64).max(4096).describe('Memory limit in MB, 64 to 4096. Default 128.');
-const timeout = z
-  .number()
-  .positive()
-  .max(900)
-  .describe('Seconds an invocation may run before it is stopped, up to 900. Default 3.');
-const concurrency = z
-  .int()
-  .min(1)
-  .nullable()
-  .describe('Most instances of this function running at once. null or unset: only the server-wide limit applies.');
-const instanceConcurrency = z
-  .int()
-  .min(1)
-  .max(1000)
-  .describe('Requests one instance serves at the same time, 1 to 1000. Default 1.');
-const minInstances = z
-  .int()
-  .min(0)
-  .describe('Instances kept warm even without traffic; at most `concurrency`. Default 0.');
-const idleTimeout = z
-  .int()
-  .min(1)
-  .max(86400)
-  .describe('Seconds an idle instance is kept before it is stopped, up to 86400. Default 300.');
+const timeout = z.number().positive().max(900).describe('Seconds an invocation may run before it is stopped, up to 900. Default 3.');
+const concurrency = z.int().min(1).nullable().describe('Most instances of this function running at once. null or unset: only the server-wide limit applies.');
+const instanceConcurrency = z.int().min(1).max(1000).describe('Requests one instance serves at the same time, 1 to 1000. Default 1.');
+const minInstances = z.int().min(0).describe('Instances kept warm even without traffic; at most `concurrency`. Default 0.');
+const idleTimeout = z.int().min(1).max(86400).describe('Seconds an idle instance is kept before it is stopped, up to 86400. Default 300.');
 
 const maxQueueWait = z
   .number()
   .min(0)
   .max(900)
   .describe(
-    'Seconds a request may wait for a busy instance of the function to free up before it is answered 429 THROTTLED, 0 to 900. Default 0.5. The function\'s timeout is the bound when it is lower; requests an instance is being started for wait for it.',
+    "Seconds a request may wait for a busy instance of the function to free up before it is answered 429 THROTTLED, 0 to 900. Default 0.5. The function's timeout is the bound when it is lower; requests an instance is being started for wait for it.",
   );
 
 const envValue = z.union([z.string(), z.number(), z.boolean()], {
@@ -88,15 +53,12 @@ const settingsShape = {
   bindings: rawBindingsSchema.optional(),
 };
 
-export const defaultsSchema = z
-  .strictObject(settingsShape)
-  .describe('Settings every function gets unless it sets its own; `env`, `bindings` and `destinations` are merged key by key.');
+export const defaultsSchema = z.strictObject(settingsShape).describe('Settings every function gets unless it sets its own; `env`, `bindings` and `destinations` are merged key by key.');
 
 const handlerSchema = z
   .string()
   .meta({
-    description:
-      'The code to run: a module ("src/hello.ts", default export {fetch} or export `handler`), or Lambda style "src/app.lambdaHandler" (export lambdaHandler of src/app.ts/.js/.mjs/.cjs).',
+    description: 'The code to run: a module ("src/hello.ts", default export {fetch} or export `handler`), or Lambda style "src/app.lambdaHandler" (export lambdaHandler of src/app.ts/.js/.mjs/.cjs).',
     examples: ['src/hello.ts', 'src/app.handler'],
   })
   .transform((s, ctx) => {
@@ -166,9 +128,7 @@ export const functionConfigSchema = z.strictObject({
 export const appSpecSchema = z
   .strictObject({
     app: appNameSchema,
-    functions: z
-      .record(functionNameSchema, functionConfigSchema)
-      .refine((fns) => Object.keys(fns).length > 0, { error: 'define at least one function' }),
+    functions: z.record(functionNameSchema, functionConfigSchema).refine((fns) => Object.keys(fns).length > 0, { error: 'define at least one function' }),
   })
   .superRefine((spec, ctx) => {
     for (const issue of checkFunctions(spec.functions)) ctx.addIssue({ code: 'custom', ...issue });

@@ -6,8 +6,7 @@
 import type { Document, LineCounter, ParsedNode } from 'yaml';
 import type { ManifestIssue } from './issues.js';
 
-const FLOW_HINT =
-  'inside [ ] or { }, quote values that contain braces, brackets or commas, e.g. [{ http: "GET /users/{id}" }]';
+const FLOW_HINT = 'inside [ ] or { }, quote values that contain braces, brackets or commas, e.g. [{ http: "GET /users/{id}" }]';
 
 // `schedule: */5 * * * *` reads as an alias (`*name`) to YAML.
 const ALIAS_HINT = 'a value starting with "*" is a YAML alias: quote cron expressions, e.g. schedule: "*/5 * * * *"';

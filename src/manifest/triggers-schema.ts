@@ -47,24 +47,17 @@ const schedule = z
   .string()
   .superRefine(check((s: string) => scheduleProblem(s)))
   .meta({
-    description:
-      'Runs the function on a schedule: a cron expression (5 fields "minute hour day-of-month month day-of-week", or 6 with seconds first) or "rate(N minutes|hours|days)".',
+    description: 'Runs the function on a schedule: a cron expression (5 fields "minute hour day-of-month month day-of-week", or 6 with seconds first) or "rate(N minutes|hours|days)".',
     examples: ['0 2 * * *', 'rate(5 minutes)'],
   });
 const timezone = z
   .string()
   .superRefine(check(timezoneProblem))
   .meta({ description: 'IANA time zone of a cron schedule. Default UTC.', examples: ['Europe/Paris'] });
-const catchUp = z
-  .boolean()
-  .describe('Run once for each tick missed while the server was down, instead of skipping them. Default false.');
+const catchUp = z.boolean().describe('Run once for each tick missed while the server was down, instead of skipping them. Default false.');
 const topic = resourceNameSchema('Topic').describe('Runs the function for messages published to this topic (each subscriber gets every message).');
 const batchSize = z.int().min(1).max(100).describe('Topic messages delivered in one invocation, 1 to 100. Default 1.');
-const maxBatchWindow = z
-  .int()
-  .min(0)
-  .max(300)
-  .describe('Seconds to wait for a batch to fill before delivering what there is, 0 to 300. Default 0.');
+const maxBatchWindow = z.int().min(0).max(300).describe('Seconds to wait for a batch to fill before delivering what there is, 0 to 300. Default 0.');
 const webhookPath = z
   .string()
   .superRefine(check(webhookPathProblem))
@@ -164,22 +157,18 @@ function toTrigger(t: z.output<typeof rawTriggerObject>): Trigger {
 
 // ---- normalized
 
-const httpTriggerSchema = z
-  .strictObject({ type: z.literal('http'), method: z.enum(HTTP_METHODS), path: z.string() })
-  .superRefine((t, ctx) => {
-    try {
-      parseHttpRoute(`${t.method} ${t.path}`);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: (err as Error).message, path: ['path'], input: t.path });
-    }
-  });
+const httpTriggerSchema = z.strictObject({ type: z.literal('http'), method: z.enum(HTTP_METHODS), path: z.string() }).superRefine((t, ctx) => {
+  try {
+    parseHttpRoute(`${t.method} ${t.path}`);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message, path: ['path'], input: t.path });
+  }
+});
 
-const scheduleTriggerSchema = z
-  .strictObject({ type: z.literal('schedule'), schedule, timezone: timezone.nullable(), catchUp })
-  .superRefine((t, ctx) => {
-    const problem = scheduleProblem(t.schedule, t.timezone);
-    if (problem !== null) ctx.addIssue({ code: 'custom', path: ['timezone'], message: problem });
-  });
+const scheduleTriggerSchema = z.strictObject({ type: z.literal('schedule'), schedule, timezone: timezone.nullable(), catchUp }).superRefine((t, ctx) => {
+  const problem = scheduleProblem(t.schedule, t.timezone);
+  if (problem !== null) ctx.addIssue({ code: 'custom', path: ['timezone'], message: problem });
+});
 
 /** The domain's `Trigger` union, as the control API receives it. */
 export const triggerConfigSchema = z.discriminatedUnion('type', [

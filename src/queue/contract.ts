@@ -33,8 +33,18 @@ export function queueContract(name: string, make: (clock: () => number) => Promi
       const [got, ...rest] = await q.claim(A, 10, now);
       assert.equal(rest.length, 0);
       assert.deepEqual(got, {
-        id: e.id, target: A, source: 'topic', shape: 'queue', payload: { hello: ['world'] }, origin: 'orders',
-        maxAttempts: 3, expiresAt: 1_000_000, attempts: 1, runAt: 1_000, createdAt: 1_000, lastError: null,
+        id: e.id,
+        target: A,
+        source: 'topic',
+        shape: 'queue',
+        payload: { hello: ['world'] },
+        origin: 'orders',
+        maxAttempts: 3,
+        expiresAt: 1_000_000,
+        attempts: 1,
+        runAt: 1_000,
+        createdAt: 1_000,
+        lastError: null,
       });
       assert.deepEqual(await q.dueTargets(now), [], 'a running event is not due');
       assert.equal(await q.depth(A), 1, 'running events count in the depth');
@@ -49,7 +59,10 @@ export function queueContract(name: string, make: (clock: () => number) => Promi
       assert.deepEqual(await q.dueTargets(now), []);
       assert.deepEqual(await q.claim(A, 10, now), []);
       assert.equal(await q.nextRunAt(), 3_000);
-      assert.deepEqual(await q.dueTargets(5_000), [{ ...B, due: 1, oldestRunAt: 3_000 }, { ...A, due: 1, oldestRunAt: 5_000 }]);
+      assert.deepEqual(await q.dueTargets(5_000), [
+        { ...B, due: 1, oldestRunAt: 3_000 },
+        { ...A, due: 1, oldestRunAt: 5_000 },
+      ]);
       await q.complete((await q.claim(B, 1, 5_000)).map((e) => e.id));
       assert.equal(await q.nextRunAt(), 5_000);
     });
@@ -58,8 +71,14 @@ export function queueContract(name: string, make: (clock: () => number) => Promi
       const [a, b, c, d] = [ev({ runAt: 900 }), ev(), ev({ runAt: 500 }), ev()];
       await q.enqueue([a, b]);
       await q.enqueue([c, d, ev({ target: B })]);
-      assert.deepEqual((await q.claim(A, 3, now)).map((e) => e.id), [c.id, a.id, b.id]);
-      assert.deepEqual((await q.claim(A, 3, now)).map((e) => e.id), [d.id]);
+      assert.deepEqual(
+        (await q.claim(A, 3, now)).map((e) => e.id),
+        [c.id, a.id, b.id],
+      );
+      assert.deepEqual(
+        (await q.claim(A, 3, now)).map((e) => e.id),
+        [d.id],
+      );
       assert.equal(await q.depth(B), 1);
       assert.equal(await q.depth(), 5);
     });
@@ -89,7 +108,10 @@ export function queueContract(name: string, make: (clock: () => number) => Promi
       await q.release([e1.id, e2.id], 1_200);
       assert.deepEqual(await q.dueTargets(1_100), []);
       const again = await q.claim(A, 2, 1_200);
-      assert.deepEqual(again.map((e) => e.attempts), [1, 1]);
+      assert.deepEqual(
+        again.map((e) => e.attempts),
+        [1, 1],
+      );
     });
 
     it('dead-letters, lists the newest first with the reason, and redrives one or all with a fresh expiry', async () => {
@@ -99,9 +121,18 @@ export function queueContract(name: string, make: (clock: () => number) => Promi
       await q.deadLetter(e1.id, 'RetriesExhausted', 2_000);
       await q.deadLetter(e2.id, 'EventAgeExceeded', 3_000);
       const dead = await q.listDead(A);
-      assert.deepEqual(dead.map((d) => [d.id, d.reason, d.deadAt, d.attempts]), [[e2.id, 'EventAgeExceeded', 3_000, 1], [e1.id, 'RetriesExhausted', 2_000, 1]]);
+      assert.deepEqual(
+        dead.map((d) => [d.id, d.reason, d.deadAt, d.attempts]),
+        [
+          [e2.id, 'EventAgeExceeded', 3_000, 1],
+          [e1.id, 'RetriesExhausted', 2_000, 1],
+        ],
+      );
       assert.deepEqual(dead[1]?.payload, e1.payload);
-      assert.deepEqual((await q.listDead(A, 1)).map((d) => d.id), [e2.id]);
+      assert.deepEqual(
+        (await q.listDead(A, 1)).map((d) => d.id),
+        [e2.id],
+      );
       assert.deepEqual(await q.listDead(B), []);
       assert.equal(await q.depth(A), 1, 'dead events are not in the depth');
 
@@ -155,7 +186,10 @@ export function queueContract(name: string, make: (clock: () => number) => Promi
       const e = ev();
       await q.enqueue([e]);
       assert.deepEqual(await q.enqueue([{ ...e, payload: 'other' }]), [{ id: e.id, duplicate: true }]);
-      assert.deepEqual((await q.claim(A, 5, now)).map((x) => x.payload), [e.payload]);
+      assert.deepEqual(
+        (await q.claim(A, 5, now)).map((x) => x.payload),
+        [e.payload],
+      );
     });
 
     it('copies payloads in and out', async () => {
@@ -170,7 +204,10 @@ export function queueContract(name: string, make: (clock: () => number) => Promi
     it('settles many concurrent enqueues, each with its own answer', async () => {
       const events = Array.from({ length: 200 }, () => ev());
       const answers = await Promise.all(events.map((e) => q.enqueue([e])));
-      assert.deepEqual(answers.map((a) => a[0]?.id), events.map((e) => e.id));
+      assert.deepEqual(
+        answers.map((a) => a[0]?.id),
+        events.map((e) => e.id),
+      );
       assert.equal(await q.depth(A), 200);
     });
 

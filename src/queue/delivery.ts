@@ -69,9 +69,7 @@ export function decide(events: readonly QueuedEvent[], outcome: DeliveryOutcome,
       out.notices.push({ event, condition: 'Success', response: outcome.ok ? outcome.value : null, invokeCount: event.attempts });
       continue;
     }
-    const error = outcome.ok
-      ? { errorCode: 'MessageRetried', errorMessage: 'the function asked for this message again' }
-      : { errorCode: outcome.code, errorMessage: outcome.message };
+    const error = outcome.ok ? { errorCode: 'MessageRetried', errorMessage: 'the function asked for this message again' } : { errorCode: outcome.code, errorMessage: outcome.message };
     const one = failed(event, error, now, backoff);
     out.settlements.push(...one.settlements);
     out.notices.push(...one.notices);

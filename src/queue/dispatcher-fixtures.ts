@@ -66,7 +66,11 @@ export function setup(fns: FunctionVersion[], over: Partial<EventDispatcherOptio
   const runtime = new FakeRuntime();
   const logs: string[] = [];
   const dispatcher = new EventDispatcher({
-    queue, events, runtime, functions, clock,
+    queue,
+    events,
+    runtime,
+    functions,
+    clock,
     backoff: { baseMs: 1000, maxMs: 60_000, jitter: 'none' },
     log: (l) => logs.push(l),
     ...over,

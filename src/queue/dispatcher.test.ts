@@ -85,7 +85,10 @@ describe('EventDispatcher', () => {
     s.clock.advance(60_000);
     s.runtime.capacity = Infinity;
     await s.drain();
-    assert.deepEqual(s.runtime.calls.map((c) => c.fn), ['audit']);
+    assert.deepEqual(
+      s.runtime.calls.map((c) => c.fn),
+      ['audit'],
+    );
     const [dead] = await s.queue.listDead(T('mail'));
     assert.match(dead?.reason ?? '', /^EventAgeExceeded/);
     assert.equal((s.runtime.calls[0]?.event as DestinationRecord).requestContext.approximateInvokeCount, 0);
@@ -161,15 +164,30 @@ describe('EventDispatcher', () => {
     for (let i = 0; i < 5; i++) ids.push((await s.events.submit(T('orders'), { source: 'topic', shape: 'queue', payload: { n: i }, origin: 'orders' })).id);
     s.runtime.answer = (c) => ({ ok: true, retry: c.id === ids[0] ? [ids[1]!] : [] });
     await s.drain();
-    assert.deepEqual(s.runtime.calls.map((c) => (c.event as { messages: unknown[] }).messages.length), [2, 2, 1]);
+    assert.deepEqual(
+      s.runtime.calls.map((c) => (c.event as { messages: unknown[] }).messages.length),
+      [2, 2, 1],
+    );
     assert.deepEqual(s.runtime.calls[0], {
-      fn: 'orders', id: ids[0], shape: 'queue', trigger: 'topic',
-      event: { queue: 'orders', messages: [{ id: ids[0], timestamp: now, body: { n: 0 }, attempts: 1 }, { id: ids[1], timestamp: now, body: { n: 1 }, attempts: 1 }] },
+      fn: 'orders',
+      id: ids[0],
+      shape: 'queue',
+      trigger: 'topic',
+      event: {
+        queue: 'orders',
+        messages: [
+          { id: ids[0], timestamp: now, body: { n: 0 }, attempts: 1 },
+          { id: ids[1], timestamp: now, body: { n: 1 }, attempts: 1 },
+        ],
+      },
     });
     assert.equal(await s.queue.depth(), 1, 'only the retried message waits');
     s.clock.advance(1000);
     await s.drain();
-    assert.deepEqual((s.runtime.calls[3]?.event as { messages: Array<{ id: string; attempts: number }> }).messages.map((m) => [m.id, m.attempts]), [[ids[1], 2]]);
+    assert.deepEqual(
+      (s.runtime.calls[3]?.event as { messages: Array<{ id: string; attempts: number }> }).messages.map((m) => [m.id, m.attempts]),
+      [[ids[1], 2]],
+    );
   });
 
   it('waits up to maxBatchWindow for a batch to fill', async () => {

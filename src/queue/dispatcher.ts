@@ -241,7 +241,11 @@ export class EventDispatcher {
     const first = d.events[0]!;
     // A retried attempt says so in the log, which also keeps its REPORT line in the stored log.
     if (first.attempts > 1 && d.events.length === 1) {
-      this.o.runtime.log?.({ app: fn.app, function: fn.name, version: fn.version, id: d.id }, 'system', `RETRY attempt ${first.attempts} of ${first.maxAttempts} (previous: ${first.lastError ?? 'interrupted'})`);
+      this.o.runtime.log?.(
+        { app: fn.app, function: fn.name, version: fn.version, id: d.id },
+        'system',
+        `RETRY attempt ${first.attempts} of ${first.maxAttempts} (previous: ${first.lastError ?? 'interrupted'})`,
+      );
     }
     const input: InvocationInput = { kind: 'event', event: d.payload, shape: d.shape };
     const run = this.o.runtime

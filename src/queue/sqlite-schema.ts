@@ -64,8 +64,7 @@ export function migrateQueue(db: Database.Database): number {
     if (current > QUEUE_MIGRATIONS.length) {
       throw new NimbusError(
         'INTERNAL',
-        `the event queue tables are at schema version ${current} but this Nimbus knows only ${QUEUE_MIGRATIONS.length}: ` +
-          'upgrade Nimbus or point it at another data directory',
+        `the event queue tables are at schema version ${current} but this Nimbus knows only ${QUEUE_MIGRATIONS.length}: ` + 'upgrade Nimbus or point it at another data directory',
       );
     }
     const record = db.prepare('INSERT INTO queue_migrations (id, applied_at) VALUES (?, ?)');

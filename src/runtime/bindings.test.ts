@@ -10,7 +10,13 @@ import { BindingHost, type BindingCall, type BindingReply, type BindingServices 
 
 function version(bindings: Record<string, Binding>): FunctionVersion {
   return {
-    app: 'shop', name: 'cart', version: 1, hash: 'h', codeHash: 'c', codeSize: 1, createdAt: 0,
+    app: 'shop',
+    name: 'cart',
+    version: 1,
+    hash: 'h',
+    codeHash: 'c',
+    codeSize: 1,
+    createdAt: 0,
     config: { bindings } as unknown as FunctionVersion['config'],
   };
 }
@@ -126,7 +132,13 @@ describe('BindingHost', () => {
 
   it('passes a service NimbusError through with its own code', async () => {
     const { NimbusError } = await import('../shared/errors.js');
-    const r = await host({ topics: { publish: async () => { throw new NimbusError('TOPIC_NOT_FOUND', 'no topic "emails"'); } } })('EMAILS', 'publish', [[1]]);
+    const r = await host({
+      topics: {
+        publish: async () => {
+          throw new NimbusError('TOPIC_NOT_FOUND', 'no topic "emails"');
+        },
+      },
+    })('EMAILS', 'publish', [[1]]);
     assert.deepEqual(r.ok ? null : r.error, { code: 'TOPIC_NOT_FOUND', message: 'no topic "emails"' });
   });
 
@@ -182,7 +194,7 @@ describe('BindingHost', () => {
     assert.deepEqual(replies.map(code), ['ok', 'ok', 'ok', 'ok', 'ok']);
   });
 
-  it('keeps the sandbox limits equal to the ports\' (a stale copy would break the channel or the error)', () => {
+  it("keeps the sandbox limits equal to the ports' (a stale copy would break the channel or the error)", () => {
     assert.equal(BINDING_LIMITS.objectBytes, MAX_OBJECT_BYTES);
   });
 });
@@ -202,6 +214,7 @@ describe('binding messages from the sandbox (schema)', async () => {
       { t: 'call', cid: 1, binding: 'S', op: 'get', args: [] },
       { t: 'part', cid: 1, data: 5 },
       { t: 'done', id: 'x', value: null, rss: 1, retry: [1] },
-    ]) assert.equal(parseSandboxMessage(m), undefined, JSON.stringify(m));
+    ])
+      assert.equal(parseSandboxMessage(m), undefined, JSON.stringify(m));
   });
 });

@@ -53,7 +53,15 @@ const listOptions = z.strictObject({
 const OPS = {
   kv: {
     get: z.tuple([key]),
-    put: z.tuple([key, z.string(), z.number().min(1).max(10 * 365 * 24 * 3600).nullable()]),
+    put: z.tuple([
+      key,
+      z.string(),
+      z
+        .number()
+        .min(1)
+        .max(10 * 365 * 24 * 3600)
+        .nullable(),
+    ]),
     delete: z.tuple([key]),
     list: z.tuple([listOptions]),
   },
@@ -107,17 +115,19 @@ export class BindingHost {
       inFlight++;
       const transfer = isTransfer(m);
       const turn = !transfer ? Promise.resolve() : transfers < MAX_TRANSFERS ? (transfers++, Promise.resolve()) : new Promise<void>((go) => waiting.push(go));
-      void turn.then(() => this.call(fn, m, entry ? Buffer.from(entry.slices.join(''), 'base64') : undefined)).then((r) => {
-        inFlight--;
-        if (transfer) {
-          // Hand the slot straight to the next waiting transfer, if any.
-          const next = waiting.shift();
-          if (next) next();
-          else transfers--;
-        }
-        if (!r.ok && r.error.code === 'BINDING_NOT_GRANTED') onRefused?.(m.inv, `binding call refused: ${r.error.message}`);
-        reply(r);
-      });
+      void turn
+        .then(() => this.call(fn, m, entry ? Buffer.from(entry.slices.join(''), 'base64') : undefined))
+        .then((r) => {
+          inFlight--;
+          if (transfer) {
+            // Hand the slot straight to the next waiting transfer, if any.
+            const next = waiting.shift();
+            if (next) next();
+            else transfers--;
+          }
+          if (!r.ok && r.error.code === 'BINDING_NOT_GRANTED') onRefused?.(m.inv, `binding call refused: ${r.error.message}`);
+          reply(r);
+        });
     };
   }
 
@@ -139,7 +149,8 @@ export class BindingHost {
       throw new NimbusError('BINDING_ERROR', `env.${m.binding} is a ${binding.type} binding; it has no operation "${m.op}"`);
     }
     const parsed = schema.safeParse(m.args);
-    if (!parsed.success) throw new NimbusError('BINDING_ERROR', `bad arguments to env.${m.binding}.${m.op}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'args'}: ${i.message}`).join('; ')}`);
+    if (!parsed.success)
+      throw new NimbusError('BINDING_ERROR', `bad arguments to env.${m.binding}.${m.op}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'args'}: ${i.message}`).join('; ')}`);
     const args = parsed.data;
     switch (binding.type) {
       case 'kv':
@@ -212,13 +223,19 @@ function grant(fn: FunctionVersion, m: BindingCall): Binding {
   const bindings = fn.config.bindings ?? {};
   const binding = Object.hasOwn(bindings, m.binding) ? bindings[m.binding] : undefined;
   if (!binding) {
-    throw new NimbusError('BINDING_NOT_GRANTED', `${fn.app}/${fn.name} has no binding named "${m.binding}": add it under ${where}, e.g. ${m.binding}: { kv: <namespace> } (or { bucket: <name> }, { topic: <name> }), and deploy again`);
+    throw new NimbusError(
+      'BINDING_NOT_GRANTED',
+      `${fn.app}/${fn.name} has no binding named "${m.binding}": add it under ${where}, e.g. ${m.binding}: { kv: <namespace> } (or { bucket: <name> }, { topic: <name> }), and deploy again`,
+    );
   }
   if (binding.type === 'bucket' && Object.hasOwn(OPS.bucket, m.op)) {
     const writes = BUCKET_WRITES.has(m.op);
     if ((writes && binding.access === 'read') || (!writes && binding.access === 'write')) {
       const need = binding.access === 'read' ? 'readwrite (or write)' : 'readwrite (or read)';
-      throw new NimbusError('BINDING_NOT_GRANTED', `env.${m.binding} is bound to bucket "${binding.bucket}" with access: ${binding.access}, which does not allow ${m.op}(): set access: ${need} on ${m.binding} under ${where}, and deploy again`);
+      throw new NimbusError(
+        'BINDING_NOT_GRANTED',
+        `env.${m.binding} is bound to bucket "${binding.bucket}" with access: ${binding.access}, which does not allow ${m.op}(): set access: ${need} on ${m.binding} under ${where}, and deploy again`,
+      );
     }
   }
   return binding;

@@ -29,7 +29,10 @@ export class FakeTransport implements SandboxTransport {
   private loadPending = false;
 
   /** `ready`: when the process counts as started (default: at once). */
-  constructor(readonly memoryMb = 128, ready: Promise<void> = Promise.resolve()) {
+  constructor(
+    readonly memoryMb = 128,
+    ready: Promise<void> = Promise.resolve(),
+  ) {
     this.ready = ready;
     this.exited = new Promise((r) => (this.resolveExit = r));
   }
@@ -37,7 +40,7 @@ export class FakeTransport implements SandboxTransport {
   /** Invocations sent and not answered yet. */
   get open(): string[] {
     const answered = new Set(this.answered);
-    return this.sent.flatMap((m) => (m.t === 'http' || m.t === 'event') && !answered.has(m.id) ? [m.id] : []);
+    return this.sent.flatMap((m) => ((m.t === 'http' || m.t === 'event') && !answered.has(m.id) ? [m.id] : []));
   }
 
   private readonly answered: string[] = [];

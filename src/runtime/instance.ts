@@ -92,14 +92,17 @@ export class Instance {
     this.started = new Promise<void>((resolve, reject) => {
       // The clock starts once the process is up: a slow spawn under load is not the function's init.
       let initTimer: NodeJS.Timeout | undefined;
-      void proc.ready.then(() => {
-        if (this.state !== 'starting') return;
-        initTimer = setTimeout(() => {
-          this.initError = `init did not finish within ${initTimeoutMs(fn) / 1000} s`;
-          reject(new Error(this.initError));
-          proc.kill('init-timeout');
-        }, initTimeoutMs(fn));
-      }, () => {});
+      void proc.ready.then(
+        () => {
+          if (this.state !== 'starting') return;
+          initTimer = setTimeout(() => {
+            this.initError = `init did not finish within ${initTimeoutMs(fn) / 1000} s`;
+            reject(new Error(this.initError));
+            proc.kill('init-timeout');
+          }, initTimeoutMs(fn));
+        },
+        () => {},
+      );
       proc.onMessage = (m) => {
         if (m.t === 'loaded') {
           clearTimeout(initTimer);
@@ -131,18 +134,24 @@ export class Instance {
     this.started.catch(() => {});
     void proc.exited.then((exit) => this.died(exit));
     const { handler, env, memory } = fn.config;
-    void code.then(
-      (text) => {
+    void code
+      .then((text) => {
         if (text === undefined) throw new Error(`the bundle ${fn.codeHash} of ${fn.app}/${fn.name} v${fn.version} is missing from the store`);
-        proc.send({ t: 'load', code: text, env, fn: { app: fn.app, name: fn.name, version: fn.version, memory, handlerExport: handler.export, concurrency: fn.config.instanceConcurrency }, bindings: fn.config.bindings ?? {} });
+        proc.send({
+          t: 'load',
+          code: text,
+          env,
+          fn: { app: fn.app, name: fn.name, version: fn.version, memory, handlerExport: handler.export, concurrency: fn.config.instanceConcurrency },
+          bindings: fn.config.bindings ?? {},
+        });
         for (const m of this.unsent ?? []) proc.send(m);
         this.unsent = undefined;
-      },
-    ).catch((err: unknown) => {
-      this.initError = (err as Error).message;
-      this.hooks.onLog(null, 'system', `cannot start instance: ${this.initError}`);
-      proc.kill('protocol');
-    });
+      })
+      .catch((err: unknown) => {
+        this.initError = (err as Error).message;
+        this.hooks.onLog(null, 'system', `cannot start instance: ${this.initError}`);
+        proc.kill('protocol');
+      });
   }
 
   /**
@@ -191,9 +200,14 @@ export class Instance {
     return new Promise<InvokeResult>((resolve) => {
       const entry: Pending = { resolve, sentAt: performance.now(), timedOut: false, timer: undefined, first: this.served <= 1, armed: false, timeoutMs };
       this.pending.set(id, entry);
-      if (this.state === 'starting') this.started.then(() => this.armWaiting(), () => {});
+      if (this.state === 'starting')
+        this.started.then(
+          () => this.armWaiting(),
+          () => {},
+        );
       else this.armWaiting();
-      const message: HostMessage = input.kind === 'http' ? { t: 'http', id, timeoutMs, req: input.req } : { t: 'event', id, timeoutMs, event: input.event, ...(input.shape ? { shape: input.shape } : {}) };
+      const message: HostMessage =
+        input.kind === 'http' ? { t: 'http', id, timeoutMs, req: input.req } : { t: 'event', id, timeoutMs, event: input.event, ...(input.shape ? { shape: input.shape } : {}) };
       if (this.unsent) this.unsent.push(message);
       else this.proc.send(message);
     });
@@ -299,13 +313,14 @@ export class Instance {
   private died(exit: ExitInfo): void {
     this.state = 'dead';
     const code: ErrorCode = exit.oom ? 'FUNCTION_OOM' : this.initError !== undefined ? 'FUNCTION_INIT_ERROR' : 'FUNCTION_CRASHED';
-    const message = this.initError !== undefined && !exit.oom
-      ? `the function failed to initialise: ${this.initError}`
-      : exit.oom
-      ? `the function exceeded its memory limit of ${this.fn.config.memory} MB; the instance was stopped`
-      : exit.killedFor === 'timeout'
-        ? 'the instance was stopped because another invocation on it timed out'
-        : `the instance process died (${exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`})`;
+    const message =
+      this.initError !== undefined && !exit.oom
+        ? `the function failed to initialise: ${this.initError}`
+        : exit.oom
+          ? `the function exceeded its memory limit of ${this.fn.config.memory} MB; the instance was stopped`
+          : exit.killedFor === 'timeout'
+            ? 'the instance was stopped because another invocation on it timed out'
+            : `the instance process died (${exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`})`;
     const loaded = this.readyAt !== undefined && this.initError === undefined;
     for (const [id, entry] of [...this.pending]) this.finish(id, { ok: false, code, message, rss: null, ...(loaded && !entry.armed ? { notStarted: true } : {}) });
     this.settling.clear();

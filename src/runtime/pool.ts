@@ -195,13 +195,15 @@ export class WarmPool {
       return undefined;
     }
     this.spawning++;
-    void proc.ready.then(
-      () => undefined,
-      () => undefined,
-    ).then(() => {
-      this.spawning--;
-      permit.release();
-    });
+    void proc.ready
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .then(() => {
+        this.spawning--;
+        permit.release();
+      });
     return proc;
   }
 

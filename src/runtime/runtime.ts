@@ -76,9 +76,7 @@ export interface InvokeMeta {
   cancel?: Cancellation;
 }
 
-export type InvocationOutcome =
-  | { ok: true; record: InvocationRecord; result: Extract<InvokeResult, { ok: true }> }
-  | { ok: false; record: InvocationRecord; error: NimbusError };
+export type InvocationOutcome = { ok: true; record: InvocationRecord; result: Extract<InvokeResult, { ok: true }> } | { ok: false; record: InvocationRecord; error: NimbusError };
 
 interface Assignment {
   instance: Instance;
@@ -286,7 +284,10 @@ export class Runtime {
       return { instance: best, cold };
     }
     if (now < state.backoffUntil) {
-      throw new NimbusError('FUNCTION_INIT_ERROR', `${fn.app}/${fn.name} failed to initialise ${state.initFailures} times in a row (last error: ${state.lastInitError}); Nimbus tries again in ${Math.ceil((state.backoffUntil - now) / 1000)} s. Fix it and redeploy.`);
+      throw new NimbusError(
+        'FUNCTION_INIT_ERROR',
+        `${fn.app}/${fn.name} failed to initialise ${state.initFailures} times in a row (last error: ${state.lastInitError}); Nimbus tries again in ${Math.ceil((state.backoffUntil - now) / 1000)} s. Fix it and redeploy.`,
+      );
     }
     // Exactly the excess over the limits is throttled, at once: a start already under way that
     // will have a slot for this request counts as capacity; busy instances do not.
@@ -347,9 +348,10 @@ export class Runtime {
 
   private limitError(state: FunctionState, fn: FunctionVersion): NimbusError {
     const limit = fn.config.concurrency;
-    const message = limit !== null && countLive(state) + state.acquiring.size >= limit
-      ? `${fn.app}/${fn.name} is at its concurrency limit of ${limit} instance(s) and all are busy; retry later`
-      : `the node is at its limit of ${this.options.maxInstances} instances; retry later`;
+    const message =
+      limit !== null && countLive(state) + state.acquiring.size >= limit
+        ? `${fn.app}/${fn.name} is at its concurrency limit of ${limit} instance(s) and all are busy; retry later`
+        : `the node is at its limit of ${this.options.maxInstances} instances; retry later`;
     return new NimbusError('THROTTLED', message, { details: { retryAfter: 1 } });
   }
 
@@ -387,7 +389,11 @@ export class Runtime {
     for (const inst of state.instances) if (inst.state !== 'draining' && inst.state !== 'dead') live++;
     let keepMin = active?.config.minInstances ?? 0;
     const needed = active
-      ? Math.max(keepMin, 1, desiredInstances({ concurrency: state.demand.stablePeak(now), instanceConcurrency: active.config.instanceConcurrency, waitRatio: state.demand.waitRatio, floor: this.floor, cpuIdle: true }))
+      ? Math.max(
+          keepMin,
+          1,
+          desiredInstances({ concurrency: state.demand.stablePeak(now), instanceConcurrency: active.config.instanceConcurrency, waitRatio: state.demand.waitRatio, floor: this.floor, cpuIdle: true }),
+        )
       : 0;
     const candidates: Instance[] = [];
     for (const inst of idle) {
@@ -432,7 +438,13 @@ export class Runtime {
         const waited = now - w.enqueuedAt;
         const ratio = state.demand.waitRatio;
         const why = `${state.instances.size} instance(s), ${state.acquiring.size} starting, ${ratio === undefined ? 'wait ratio not known yet' : `they spend ${Math.round(ratio * 100)}% of their time waiting`}, ${this.cpu.idle() ? 'idle CPU' : 'no idle CPU'} on the node`;
-        w.resolve(new NimbusError('THROTTLED', `${fn.app}/${fn.name}: every instance stayed busy for ${waited} ms (maxQueueWait ${fn.config.maxQueueWait} s) and more would not help now (${why}); retry later`, { details: { retryAfter: 1 } }));
+        w.resolve(
+          new NimbusError(
+            'THROTTLED',
+            `${fn.app}/${fn.name}: every instance stayed busy for ${waited} ms (maxQueueWait ${fn.config.maxQueueWait} s) and more would not help now (${why}); retry later`,
+            { details: { retryAfter: 1 } },
+          ),
+        );
       } else {
         keep.push(w);
       }
@@ -526,7 +538,11 @@ export class Runtime {
       },
       onSlotFree: (inst: Instance) => this.dispatch(state, inst),
       onTiming: (hostMs: number, ms: number | undefined, cpu: number | undefined) => state.demand.observe(hostMs, ms, cpu),
-      onBinding: this.bindings.session(fn, (reply) => proc.send(reply), (id, line) => this.log({ ...name, id }, 'system', line)),
+      onBinding: this.bindings.session(
+        fn,
+        (reply) => proc.send(reply),
+        (id, line) => this.log({ ...name, id }, 'system', line),
+      ),
     };
     // The code is usually cached; when it is not, the instance loads it once it arrives.
     const instance = new Instance(proc, fn, this.code.get(fn.codeHash), hooks, this.options.clock.now(), this.options.clock);

@@ -35,7 +35,12 @@ function setup(o: { maxInstances?: number; floor?: number; ready?: number; sendA
     onLog: () => {},
   });
   let n = 0;
-  const invoke = (fn: FunctionVersion, cancel?: Cancellation) => runtime.invoke(fn, { kind: 'http', req: { method: 'GET', path: '/', query: '', headers: {}, body: null, b64: false, params: {}, route: 'GET /', ip: '' } }, { id: `r${++n}`, trigger: 'http', startedAt: 0, ...(cancel ? { cancel } : {}) });
+  const invoke = (fn: FunctionVersion, cancel?: Cancellation) =>
+    runtime.invoke(
+      fn,
+      { kind: 'http', req: { method: 'GET', path: '/', query: '', headers: {}, body: null, b64: false, params: {}, route: 'GET /', ip: '' } },
+      { id: `r${++n}`, trigger: 'http', startedAt: 0, ...(cancel ? { cancel } : {}) },
+    );
   /** Which fake process each open invocation went to. */
   const where = () => pool.all.flatMap((p) => p.open.map((id) => [id, p] as const));
   const procOf = (id: string): FakeTransport | undefined => where().find(([i]) => i === id)?.[1];
@@ -85,8 +90,14 @@ describe('scheduler: the wait queue', () => {
     await flush();
     proc.answer('r7');
     await flush();
-    assert.deepEqual([...done.values()].map((o) => o.ok), [true, true, true]);
-    assert.deepEqual(t.records.map((r) => r.coldStart), [true, false, false, false, false, false, false]);
+    assert.deepEqual(
+      [...done.values()].map((o) => o.ok),
+      [true, true, true],
+    );
+    assert.deepEqual(
+      t.records.map((r) => r.coldStart),
+      [true, false, false, false, false, false, false],
+    );
   });
 
   it('scales out to the demand when instances wait rather than compute', async () => {
@@ -104,7 +115,10 @@ describe('scheduler: the wait queue', () => {
     assert.equal(t.pool.all.length, 10);
     for (const p of t.pool.all) assert.equal(p.open.length, 1, 'each instance runs one request');
     for (const p of t.pool.all) p.answerAllAsWaiting(100);
-    assert.equal((await Promise.all(burst)).every((o) => o.ok), true);
+    assert.equal(
+      (await Promise.all(burst)).every((o) => o.ok),
+      true,
+    );
   });
 
   it('a burst of first calls asks for processes, then withdraws them once answers show a fast function', async () => {
@@ -130,7 +144,10 @@ describe('scheduler: the wait queue', () => {
       for (const [id, p] of t.where()) p.answer(id);
       await flush();
     }
-    assert.equal((await Promise.all(burst)).every((o) => o.ok), true);
+    assert.equal(
+      (await Promise.all(burst)).every((o) => o.ok),
+      true,
+    );
     assert.equal(t.pool.all.length, 2);
   });
 });
@@ -173,7 +190,10 @@ describe('scheduler: limits', () => {
     const all = Array.from({ length: 5 }, () => t.invoke(fn));
     const done = track(all);
     await flush();
-    assert.deepEqual([...done.values()].map((o) => !o.ok && o.error.code), ['THROTTLED', 'THROTTLED', 'THROTTLED']);
+    assert.deepEqual(
+      [...done.values()].map((o) => !o.ok && o.error.code),
+      ['THROTTLED', 'THROTTLED', 'THROTTLED'],
+    );
     assert.equal(t.pool.all.length, 2);
     for (const [id, p] of t.where()) p.answer(id);
     const outcomes = await Promise.all(all);
@@ -199,7 +219,10 @@ describe('scheduler: limits', () => {
     await flush();
     assert.equal(t.runtime.stats('shop', 'other').idle, 0, "b's idle instance gave way");
     for (const [id, p] of t.where()) p.answer(id);
-    assert.deepEqual((await Promise.all(y)).map((o) => o.ok), [true, true]);
+    assert.deepEqual(
+      (await Promise.all(y)).map((o) => o.ok),
+      [true, true],
+    );
   });
 });
 

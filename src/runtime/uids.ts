@@ -6,7 +6,10 @@ export class UidAllocator {
   private readonly free: number[] = [];
   private next: number;
 
-  constructor(private readonly first = 61000, private readonly count = 4000) {
+  constructor(
+    private readonly first = 61000,
+    private readonly count = 4000,
+  ) {
     this.next = first;
   }
 

@@ -28,7 +28,13 @@ describe('KV binding', () => {
     const { kv, calls } = fake(() => null);
     await kv['put']!('a', 'text');
     await kv['put']!('b', { n: 1 }, { expirationTtl: 60 });
-    assert.deepEqual(calls.map((c) => [c.op, c.args]), [['put', ['a', 'text', null]], ['put', ['b', '{"n":1}', 60]]]);
+    assert.deepEqual(
+      calls.map((c) => [c.op, c.args]),
+      [
+        ['put', ['a', 'text', null]],
+        ['put', ['b', '{"n":1}', 60]],
+      ],
+    );
   });
 
   it('get returns text, or parsed JSON with type json (string or options form)', async () => {
@@ -40,7 +46,13 @@ describe('KV binding', () => {
   });
 
   it('list is Workers-shaped: expiration in epoch seconds, list_complete and cursor', async () => {
-    const { kv, calls } = fake(() => ({ keys: [{ name: 'a', expiration: 61_500 }, { name: 'b', expiration: null }], cursor: 'c1' }));
+    const { kv, calls } = fake(() => ({
+      keys: [
+        { name: 'a', expiration: 61_500 },
+        { name: 'b', expiration: null },
+      ],
+      cursor: 'c1',
+    }));
     assert.deepEqual(await kv['list']!({ prefix: 'a', limit: 2 }), { keys: [{ name: 'a', expiration: 61 }, { name: 'b' }], list_complete: false, cursor: 'c1' });
     assert.deepEqual(calls[0]?.args, [{ prefix: 'a', limit: 2 }]);
   });
@@ -73,11 +85,14 @@ describe('bucket binding', () => {
     await bucket['put']!('a.txt', 'hi', { contentType: 'text/plain' });
     await bucket['put']!('b.bin', new Uint8Array([1, 2, 3]));
     await bucket['put']!('c.bin', new Uint8Array([9, 1, 2, 3]).subarray(1).buffer.slice(1));
-    assert.deepEqual(calls.map((c) => c.args), [
-      ['a.txt', { data: 'hi', b64: false }, 'text/plain'],
-      ['b.bin', { data: 'AQID', b64: true }, null],
-      ['c.bin', { data: 'AQID', b64: true }, null],
-    ]);
+    assert.deepEqual(
+      calls.map((c) => c.args),
+      [
+        ['a.txt', { data: 'hi', b64: false }, 'text/plain'],
+        ['b.bin', { data: 'AQID', b64: true }, null],
+        ['c.bin', { data: 'AQID', b64: true }, null],
+      ],
+    );
   });
 
   it('a body that might not fit one message goes as a blob of parts (base64), the inline body null', async () => {
@@ -97,7 +112,10 @@ describe('topic binding', () => {
     const { topic, calls } = fake((c) => ({ messageIds: (c.args[0] as unknown[]).map((_, i) => `id${i}`), deliveries: 2 }));
     assert.deepEqual(await topic['publish']!({ to: 'a@b.c' }), { messageId: 'id0', deliveries: 2 });
     assert.deepEqual(await topic['publishBatch']!([1, 2]), { messageIds: ['id0', 'id1'], deliveries: 2 });
-    assert.deepEqual(calls.map((c) => c.args), [[[{ to: 'a@b.c' }]], [[1, 2]]]);
+    assert.deepEqual(
+      calls.map((c) => c.args),
+      [[[{ to: 'a@b.c' }]], [[1, 2]]],
+    );
     await assert.rejects(topic['publish']!(undefined), TypeError);
     await assert.rejects(topic['publishBatch']!([]), TypeError);
   });
@@ -109,7 +127,10 @@ describe('RpcClient', () => {
     const rpc = new RpcClient((m) => sent.push(m));
     const a = rpc.call('FILES', 'put', ['k', null, null], 'x'.repeat(MAX_PART_CHARS + 1));
     const b = rpc.call('SESSIONS', 'get', ['k']);
-    assert.deepEqual(sent.map((m) => m.t), ['part', 'part', 'call', 'call']);
+    assert.deepEqual(
+      sent.map((m) => m.t),
+      ['part', 'part', 'call', 'call'],
+    );
     const [c1, c2] = sent.filter((m): m is Extract<SandboxMessage, { t: 'call' }> => m.t === 'call');
     assert.equal(c1?.inv, null);
     rpc.receive({ t: 'reply', cid: c2!.cid, ok: false, error: { code: 'BINDING_NOT_GRANTED', message: 'no' } });

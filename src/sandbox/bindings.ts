@@ -100,7 +100,11 @@ function bucket(name: string, call: Call): object {
       if (wire.bytes > BINDING_LIMITS.objectBytes) throw tooLarge(`the object is ${wire.bytes} bytes; an object may be at most ${BINDING_LIMITS.objectBytes}`);
       // Inline when the message surely fits a frame: base64 as is, text even if JSON escaping grows it 6×.
       const small = wire.b64 ? wire.data.length <= MAX_PART_CHARS : wire.bytes <= MAX_INLINE_TEXT_BYTES;
-      const info = (await call('put', [k, small ? { data: wire.data, b64: wire.b64 } : null, contentType], small ? undefined : wire.b64 ? wire.data : Buffer.from(wire.data).toString('base64'))) as WireInfo;
+      const info = (await call(
+        'put',
+        [k, small ? { data: wire.data, b64: wire.b64 } : null, contentType],
+        small ? undefined : wire.b64 ? wire.data : Buffer.from(wire.data).toString('base64'),
+      )) as WireInfo;
       return objectInfo(info);
     },
     async delete(key: string): Promise<boolean> {

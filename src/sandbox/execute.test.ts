@@ -19,7 +19,12 @@ const scheduledEvent = { schedule: 'rate(5 minutes)', scheduledTime: T, timezone
 
 async function run(loaded: Loaded, shape: 'invoke' | 'scheduled' | 'queue', event: unknown): Promise<SandboxMessage[]> {
   const sent: SandboxMessage[] = [];
-  await execute(loaded, { t: 'event', id: 'inv', timeoutMs: 5_000, event, shape }, (m) => sent.push(m), () => 1);
+  await execute(
+    loaded,
+    { t: 'event', id: 'inv', timeoutMs: 5_000, event, shape },
+    (m) => sent.push(m),
+    () => 1,
+  );
   // Timings vary run to run: check they are there, then compare the rest.
   return sent.map((m) => {
     if (m.t !== 'done' && m.t !== 'error') return m;
@@ -63,30 +68,53 @@ describe('execute: web queue()', () => {
     let batch: { queue: string; messages: Array<{ id: string; timestamp: Date }> } | undefined;
     const sent = await run(web({ queue: (b: typeof batch) => void (batch = b) }), 'queue', queueEvent);
     assert.equal(batch?.queue, 'orders');
-    assert.deepEqual(batch?.messages.map((m) => m.id), ['m1', 'm2', 'm3']);
+    assert.deepEqual(
+      batch?.messages.map((m) => m.id),
+      ['m1', 'm2', 'm3'],
+    );
     assert.ok(batch?.messages[0]?.timestamp instanceof Date);
     assert.deepEqual(sent, [{ t: 'done', id: 'inv', value: null, rss: 1, pending: false, retry: [] }]);
   });
 
   it('messages retried (alone or by retryAll after acks) are sent back as retry', async () => {
     type B = { messages: Array<{ body: { n: number }; ack(): void; retry(): void }>; retryAll(): void };
-    const sent = await run(web({ queue: async (b: B) => {
-      for (const m of b.messages) if (m.body.n === 2) m.retry(); else m.ack();
-    } }), 'queue', queueEvent);
+    const sent = await run(
+      web({
+        queue: async (b: B) => {
+          for (const m of b.messages)
+            if (m.body.n === 2) m.retry();
+            else m.ack();
+        },
+      }),
+      'queue',
+      queueEvent,
+    );
     assert.deepEqual(sent[0]?.t === 'done' && sent[0].retry, ['m2']);
 
-    const all = await run(web({ queue: (b: B) => {
-      b.messages[0]?.ack();
-      b.retryAll();
-    } }), 'queue', queueEvent);
+    const all = await run(
+      web({
+        queue: (b: B) => {
+          b.messages[0]?.ack();
+          b.retryAll();
+        },
+      }),
+      'queue',
+      queueEvent,
+    );
     assert.deepEqual(all[0]?.t === 'done' && all[0].retry, ['m2', 'm3']);
   });
 
   it('a handler that throws fails the whole batch (error, no done)', async () => {
-    const sent = await run(web({ queue: async (b: { messages: Array<{ ack(): void }> }) => {
-      b.messages[0]?.ack();
-      throw new Error('boom');
-    } }), 'queue', queueEvent);
+    const sent = await run(
+      web({
+        queue: async (b: { messages: Array<{ ack(): void }> }) => {
+          b.messages[0]?.ack();
+          throw new Error('boom');
+        },
+      }),
+      'queue',
+      queueEvent,
+    );
     assert.equal(sent.length, 1);
     assert.equal(sent[0]?.t === 'error' && sent[0].error.message, 'boom');
   });
@@ -100,7 +128,11 @@ describe('execute: web queue()', () => {
 describe('execute: Lambda shapes', () => {
   it('a schedule tick arrives as an EventBridge event; the result is the value', async () => {
     let event: Record<string, unknown> = {};
-    const sent = await run(lambda((e) => ((event = e as Record<string, unknown>), { ran: true })), 'scheduled', scheduledEvent);
+    const sent = await run(
+      lambda((e) => ((event = e as Record<string, unknown>), { ran: true })),
+      'scheduled',
+      scheduledEvent,
+    );
     assert.equal(event['detail-type'], 'Scheduled Event');
     assert.equal(event['id'], 'inv');
     assert.deepEqual(sent, [{ t: 'done', id: 'inv', value: { ran: true }, rss: 1 }]);
@@ -108,24 +140,39 @@ describe('execute: Lambda shapes', () => {
 
   it('a queue batch arrives as { Records }; batchItemFailures becomes retry', async () => {
     let records: Array<{ messageId: string; body: string }> = [];
-    const sent = await run(lambda((e) => {
-      records = (e as { Records: typeof records }).Records;
-      return { batchItemFailures: records.filter((r) => JSON.parse(r.body).n > 1).map((r) => ({ itemIdentifier: r.messageId })) };
-    }), 'queue', queueEvent);
-    assert.deepEqual(records.map((r) => r.messageId), ['m1', 'm2', 'm3']);
+    const sent = await run(
+      lambda((e) => {
+        records = (e as { Records: typeof records }).Records;
+        return { batchItemFailures: records.filter((r) => JSON.parse(r.body).n > 1).map((r) => ({ itemIdentifier: r.messageId })) };
+      }),
+      'queue',
+      queueEvent,
+    );
+    assert.deepEqual(
+      records.map((r) => r.messageId),
+      ['m1', 'm2', 'm3'],
+    );
     assert.deepEqual(sent[0]?.t === 'done' && sent[0].retry, ['m2', 'm3']);
   });
 
   it('context.env holds the env vars (and bindings); the signature is unchanged', async () => {
     let args: unknown[] = [];
-    await run(lambda((...a) => void (args = a)), 'invoke', { x: 1 });
+    await run(
+      lambda((...a) => void (args = a)),
+      'invoke',
+      { x: 1 },
+    );
     assert.deepEqual(args[0], { x: 1 });
     assert.deepEqual((args[1] as { env: unknown }).env, { TOKEN: 't' });
     assert.equal(args.length, 2);
   });
 
   it('an invoke event is handed over as sent', async () => {
-    const sent = await run(lambda((e) => e), 'invoke', { as: 'sent' });
+    const sent = await run(
+      lambda((e) => e),
+      'invoke',
+      { as: 'sent' },
+    );
     assert.deepEqual(sent, [{ t: 'done', id: 'inv', value: { as: 'sent' }, rss: 1 }]);
   });
 });

@@ -14,9 +14,7 @@ import { MAX_BODY_BYTES } from './protocol.js';
 /** What handlers see as `env` (web) and `context.env` (Lambda): the manifest's env vars and the binding objects. */
 export type Env = Readonly<Record<string, unknown>>;
 
-export type Loaded =
-  | { style: 'web'; handler: WebHandler; env: Env; fn: FunctionMeta }
-  | { style: 'lambda'; handler: LambdaHandler; env: Env; fn: FunctionMeta };
+export type Loaded = { style: 'web'; handler: WebHandler; env: Env; fn: FunctionMeta } | { style: 'lambda'; handler: LambdaHandler; env: Env; fn: FunctionMeta };
 
 export type Invocation = Extract<HostMessage, { t: 'http' | 'event' }>;
 export type Send = (message: SandboxMessage) => void;
@@ -59,10 +57,14 @@ export async function execute(loaded: Loaded, message: Invocation, send: Send, r
   try {
     if (loaded.style === 'lambda') {
       const queue = shape === 'queue' ? queuePayload((message as { event: unknown }).event) : undefined;
-      const event = message.t === 'http' ? httpApiEvent(id, message.req, loaded.fn)
-        : shape === 'scheduled' ? eventBridgeEvent(id, schedulePayload(message.event), loaded.fn)
-        : queue ? lambdaQueueEvent(queue)
-        : message.event;
+      const event =
+        message.t === 'http'
+          ? httpApiEvent(id, message.req, loaded.fn)
+          : shape === 'scheduled'
+            ? eventBridgeEvent(id, schedulePayload(message.event), loaded.fn)
+            : queue
+              ? lambdaQueueEvent(queue)
+              : message.event;
       const result = await callLambda(loaded.handler, event, lambdaContext(id, deadline, loaded.fn, loaded.env));
       if (message.t === 'http') send({ t: 'done', id, res: checkSize(convert(() => lambdaResultToResponse(result))), rss: rss(), ...timing() });
       else if (queue) send({ t: 'done', id, value: jsonValue(result), rss: rss(), retry: lambdaRetries(queue, result), ...timing() });
@@ -117,7 +119,10 @@ function missingMethod(what: string, method: string): Error {
 }
 
 class SandboxFailure extends Error {
-  constructor(readonly code: SandboxErrorCode, override readonly cause: unknown) {
+  constructor(
+    readonly code: SandboxErrorCode,
+    override readonly cause: unknown,
+  ) {
     super(cause instanceof Error ? cause.message : String(cause));
   }
 }
@@ -140,7 +145,8 @@ function checkSize(res: WireResponse): WireResponse {
 function jsonValue(value: unknown): unknown {
   if (value === undefined) return null;
   const text = JSON.stringify(value);
-  if (text !== undefined && Buffer.byteLength(text) > MAX_BODY_BYTES) throw new SandboxFailure('RESPONSE_TOO_LARGE', new ResponseTooLarge(`result is ${Buffer.byteLength(text)} bytes; the limit is ${MAX_BODY_BYTES}`));
+  if (text !== undefined && Buffer.byteLength(text) > MAX_BODY_BYTES)
+    throw new SandboxFailure('RESPONSE_TOO_LARGE', new ResponseTooLarge(`result is ${Buffer.byteLength(text)} bytes; the limit is ${MAX_BODY_BYTES}`));
   return text === undefined ? null : (JSON.parse(text) as unknown);
 }
 

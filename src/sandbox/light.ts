@@ -62,9 +62,17 @@ for (const key of Object.getOwnPropertyNames(NativeRequest.prototype)) {
   if (key === 'constructor' || Object.hasOwn(LightRequest.prototype, key)) continue;
   const desc = Object.getOwnPropertyDescriptor(NativeRequest.prototype, key)!;
   if (typeof desc.value === 'function') {
-    Object.defineProperty(LightRequest.prototype, key, { value(this: LightRequest, ...args: unknown[]) { return (this.real as unknown as Record<string, (...a: unknown[]) => unknown>)[key]!(...args); } });
+    Object.defineProperty(LightRequest.prototype, key, {
+      value(this: LightRequest, ...args: unknown[]) {
+        return (this.real as unknown as Record<string, (...a: unknown[]) => unknown>)[key]!(...args);
+      },
+    });
   } else if (desc.get) {
-    Object.defineProperty(LightRequest.prototype, key, { get(this: LightRequest) { return (this.real as unknown as Record<string, unknown>)[key]; } });
+    Object.defineProperty(LightRequest.prototype, key, {
+      get(this: LightRequest) {
+        return (this.real as unknown as Record<string, unknown>)[key];
+      },
+    });
   }
 }
 Object.setPrototypeOf(LightRequest.prototype, NativeRequest.prototype);
@@ -114,9 +122,17 @@ for (const key of Object.getOwnPropertyNames(NativeResponse.prototype)) {
   if (key === 'constructor' || Object.hasOwn(LightResponse.prototype, key)) continue;
   const desc = Object.getOwnPropertyDescriptor(NativeResponse.prototype, key)!;
   if (typeof desc.value === 'function') {
-    Object.defineProperty(LightResponse.prototype, key, { value(this: LightResponse, ...args: unknown[]) { return (this.real as unknown as Record<string, (...a: unknown[]) => unknown>)[key]!(...args); } });
+    Object.defineProperty(LightResponse.prototype, key, {
+      value(this: LightResponse, ...args: unknown[]) {
+        return (this.real as unknown as Record<string, (...a: unknown[]) => unknown>)[key]!(...args);
+      },
+    });
   } else if (desc.get) {
-    Object.defineProperty(LightResponse.prototype, key, { get(this: LightResponse) { return (this.real as unknown as Record<string, unknown>)[key]; } });
+    Object.defineProperty(LightResponse.prototype, key, {
+      get(this: LightResponse) {
+        return (this.real as unknown as Record<string, unknown>)[key];
+      },
+    });
   }
 }
 Object.setPrototypeOf(LightResponse.prototype, NativeResponse.prototype);
@@ -136,6 +152,5 @@ export function nativeResponse(value: unknown): Response | undefined {
 /** Install the light classes as globals; fetch() gets undici objects back. */
 export function installLightGlobals(): void {
   Object.defineProperty(globalThis, 'Response', { value: LightResponse, writable: true, configurable: true });
-  globalThis.fetch = ((input: unknown, init?: RequestInit) =>
-    nativeFetch((input instanceof LightRequest ? input.real : input) as Parameters<typeof fetch>[0], init));
+  globalThis.fetch = (input: unknown, init?: RequestInit) => nativeFetch((input instanceof LightRequest ? input.real : input) as Parameters<typeof fetch>[0], init);
 }

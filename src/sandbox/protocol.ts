@@ -57,10 +57,7 @@ export interface SerializedError {
  * A platform service granted to the function (`bindings:` in nimbus.yaml), by the env name it sees.
  * The same shape as the domain's `Binding`; repeated here because the sandbox imports nothing of the host.
  */
-export type SandboxBinding =
-  | { type: 'kv'; kv: string }
-  | { type: 'bucket'; bucket: string; access: 'read' | 'write' | 'readwrite' }
-  | { type: 'topic'; topic: string };
+export type SandboxBinding = { type: 'kv'; kv: string } | { type: 'bucket'; bucket: string; access: 'read' | 'write' | 'readwrite' } | { type: 'topic'; topic: string };
 
 /** How a binding call failed on the host (a code of the host's error table, e.g. BINDING_NOT_GRANTED). */
 export interface BindingFailure {

@@ -109,7 +109,13 @@ describe('web MessageBatch', () => {
     const { batch, retries } = messageBatch(topic);
     const b = batch as { queue: string; messages: Array<{ id: string; timestamp: Date; body: unknown; attempts: number }> };
     assert.equal(b.queue, 'orders');
-    assert.deepEqual(b.messages.map((m) => [m.id, m.timestamp.getTime(), m.body, m.attempts]), [['m1', T, { order: 1 }, 1], ['m2', T + 1, 'plain', 3]]);
+    assert.deepEqual(
+      b.messages.map((m) => [m.id, m.timestamp.getTime(), m.body, m.attempts]),
+      [
+        ['m1', T, { order: 1 }, 1],
+        ['m2', T + 1, 'plain', 3],
+      ],
+    );
     assert.deepEqual(retries(), []);
   });
 

@@ -75,11 +75,13 @@ async function load(code: string, env: Record<string, string>, fn: FunctionMeta,
 /** Run one invocation; when it is over (its waitUntil work too), the next waiting one starts. */
 function start(message: Invocation): void {
   running++;
-  void currentInvocation.run(message.id, () => invoke(message)).finally(() => {
-    running--;
-    const next = backlog.shift();
-    if (next) start(next);
-  });
+  void currentInvocation
+    .run(message.id, () => invoke(message))
+    .finally(() => {
+      running--;
+      const next = backlog.shift();
+      if (next) start(next);
+    });
 }
 
 async function invoke(message: Invocation): Promise<void> {

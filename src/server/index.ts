@@ -112,7 +112,17 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     appDeleted: (app, last) => purgeAppData(app, last),
   });
   // Records of finished attempts are made durable before their events are settled (flushRecords).
-  const dispatcher = new EventDispatcher({ queue, events, runtime, functions: deployments, clock: systemClock, publish: topics, flushRecords: () => telemetry.flush(), backoff: options.events?.backoff, log });
+  const dispatcher = new EventDispatcher({
+    queue,
+    events,
+    runtime,
+    functions: deployments,
+    clock: systemClock,
+    publish: topics,
+    flushRecords: () => telemetry.flush(),
+    backoff: options.events?.backoff,
+    log,
+  });
   const eventModule = eventRoutes({ events, exists: (app, name) => deployments.current(app, name) !== undefined });
   const control = new ControlApi({ adminKey, deployments, runtime, store, telemetry, log, events, modules: [storageRoutes({ objects, topics, resources }), eventModule] });
 

@@ -70,10 +70,13 @@ describe('FsObjectStore', () => {
     assert.equal(await s.delete('uploads', 'images/cat.png'), true);
     assert.equal(await s.delete('uploads', 'images/cat.png'), false);
     await until(() => queue.events.length === 4);
-    assert.deepEqual(queue.events.slice(2).map((e) => [e.target.function, (e.payload as { type: string }).type, (e.payload as { key: string }).key]), [
-      ['all', 'created', 'docs/a.txt'],
-      ['all', 'deleted', 'images/cat.png'],
-    ]);
+    assert.deepEqual(
+      queue.events.slice(2).map((e) => [e.target.function, (e.payload as { type: string }).type, (e.payload as { key: string }).key]),
+      [
+        ['all', 'created', 'docs/a.txt'],
+        ['all', 'deleted', 'images/cat.png'],
+      ],
+    );
     await s.close();
   });
 
@@ -127,12 +130,24 @@ describe('FsObjectStore', () => {
     const keys = ['a', 'a/1', 'a/2', 'a/3', 'a0', 'b', 'f', 'é', 'éa']; // code point order
     for (const k of keys) await s.put('uploads', k, Buffer.from(k));
     const p1 = await s.list('uploads', { prefix: 'a/', limit: 2 });
-    assert.deepEqual(p1.objects.map((o) => o.key), ['a/1', 'a/2']);
+    assert.deepEqual(
+      p1.objects.map((o) => o.key),
+      ['a/1', 'a/2'],
+    );
     const p2 = await s.list('uploads', { prefix: 'a/', limit: 2, cursor: p1.cursor! });
-    assert.deepEqual(p2.objects.map((o) => o.key), ['a/3']);
+    assert.deepEqual(
+      p2.objects.map((o) => o.key),
+      ['a/3'],
+    );
     assert.equal(p2.cursor, null);
-    assert.deepEqual((await s.list('uploads', { prefix: 'é' })).objects.map((o) => o.key), ['é', 'éa']);
-    assert.deepEqual((await s.list('uploads')).objects.map((o) => o.key), keys);
+    assert.deepEqual(
+      (await s.list('uploads', { prefix: 'é' })).objects.map((o) => o.key),
+      ['é', 'éa'],
+    );
+    assert.deepEqual(
+      (await s.list('uploads')).objects.map((o) => o.key),
+      keys,
+    );
     await s.close();
   });
 

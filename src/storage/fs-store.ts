@@ -87,7 +87,16 @@ export class FsObjectStore implements ObjectStore {
     }
     await rename(tmp, join(dir, file));
     const now = this.clock.now();
-    const obj: StoredObject = { app: entry.app, bucket, key, file, size: body.length, etag: `"${createHash('md5').update(body).digest('hex')}"`, contentType: contentType || 'application/octet-stream', uploadedAt: now };
+    const obj: StoredObject = {
+      app: entry.app,
+      bucket,
+      key,
+      file,
+      size: body.length,
+      etag: `"${createHash('md5').update(body).digest('hex')}"`,
+      contentType: contentType || 'application/octet-stream',
+      uploadedAt: now,
+    };
     let replaced: string | undefined;
     try {
       replaced = this.table.put(obj, this.events(entry.subscribers, 'created', obj, now));
@@ -169,7 +178,10 @@ export class FsObjectStore implements ObjectStore {
 
   private mustBucket(bucket: string) {
     const entry = BUCKET_NAME.test(bucket) ? this.o.buckets.bucket(bucket) : undefined;
-    if (!entry) throw new NimbusError('BUCKET_NOT_FOUND', `no deployed app names bucket "${bucket}"; a bucket exists while a function names it in a trigger or binding (see \`nimbus buckets\`)`, { details: { bucket } });
+    if (!entry)
+      throw new NimbusError('BUCKET_NOT_FOUND', `no deployed app names bucket "${bucket}"; a bucket exists while a function names it in a trigger or binding (see \`nimbus buckets\`)`, {
+        details: { bucket },
+      });
     return entry;
   }
 
@@ -242,12 +254,17 @@ function info(o: StoredObject): ObjectInfo {
 /** Keys: 1..1024 bytes of well-formed UTF-8; '.' and '..' alone cannot be addressed in a URL. */
 export function checkKey(key: string): void {
   const problem =
-    typeof key !== 'string' || key === '' ? 'is empty'
-    : Buffer.from(key, 'utf8').toString('utf8') !== key ? 'is not well-formed Unicode'
-    : key.includes('\0') ? 'contains a NUL character'
-    : Buffer.byteLength(key) > MAX_KEY_BYTES ? `is longer than ${MAX_KEY_BYTES} bytes`
-    : key === '.' || key === '..' ? 'is "." or "..", which URLs cannot carry'
-    : null;
+    typeof key !== 'string' || key === ''
+      ? 'is empty'
+      : Buffer.from(key, 'utf8').toString('utf8') !== key
+        ? 'is not well-formed Unicode'
+        : key.includes('\0')
+          ? 'contains a NUL character'
+          : Buffer.byteLength(key) > MAX_KEY_BYTES
+            ? `is longer than ${MAX_KEY_BYTES} bytes`
+            : key === '.' || key === '..'
+              ? 'is "." or "..", which URLs cannot carry'
+              : null;
   if (problem) throw new NimbusError('BAD_REQUEST', `the object key ${problem}; keys are 1-${MAX_KEY_BYTES} bytes of UTF-8 text`);
 }
 
@@ -257,6 +274,6 @@ function encodeCursor(key: string): string {
 
 function decodeCursor(cursor: string): string {
   const key = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!/^[A-Za-z0-9_-]+$/.test(cursor) || key === '') throw new NimbusError('BAD_REQUEST', 'the cursor is not one this API returned: pass the previous page\'s cursor as is');
+  if (!/^[A-Za-z0-9_-]+$/.test(cursor) || key === '') throw new NimbusError('BAD_REQUEST', "the cursor is not one this API returned: pass the previous page's cursor as is");
   return key;
 }

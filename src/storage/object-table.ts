@@ -25,7 +25,6 @@ export interface StoredObject extends ObjectInfo {
   file: string;
 }
 
-
 const COLUMNS = 'app, bucket, key, file, size, etag, content_type, uploaded_at';
 
 export class ObjectTable {

@@ -26,15 +26,36 @@ export function fn(name: string, code: string, cfg: FunctionConfig = config()): 
 
 export function invocation(id: string, startedAt: number, over: Partial<InvocationRecord> = {}): InvocationRecord {
   return {
-    id, app: 'shop', function: 'cart', version: 1, trigger: 'http', startedAt, durationMs: 12.5, billedMs: 13,
-    memoryMb: 128, maxMemoryMb: null, coldStart: false, initMs: null, status: 'ok', errorCode: null,
-    errorMessage: null, httpStatus: 200, ...over,
+    id,
+    app: 'shop',
+    function: 'cart',
+    version: 1,
+    trigger: 'http',
+    startedAt,
+    durationMs: 12.5,
+    billedMs: 13,
+    memoryMb: 128,
+    maxMemoryMb: null,
+    coldStart: false,
+    initMs: null,
+    status: 'ok',
+    errorCode: null,
+    errorMessage: null,
+    httpStatus: 200,
+    ...over,
   };
 }
 
 export function log(line: string, over: Partial<LogLine> = {}): LogLine {
   return {
-    seq: 0, invocationId: 'inv-1', app: 'shop', function: 'cart', version: 1, ts: 1_000, stream: 'stdout', line,
+    seq: 0,
+    invocationId: 'inv-1',
+    app: 'shop',
+    function: 'cart',
+    version: 1,
+    ts: 1_000,
+    stream: 'stdout',
+    line,
     ...over,
   };
 }

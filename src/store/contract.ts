@@ -25,14 +25,28 @@ export function storeContract(name: string, make: (clock: () => number) => Promi
         const result = await store.deployApp('shop', [cart, fn('pay', 'export default 2')]);
         assert.deepEqual(result, {
           app: 'shop',
-          functions: [{ name: 'cart', version: 1, created: true }, { name: 'pay', version: 1, created: true }],
+          functions: [
+            { name: 'cart', version: 1, created: true },
+            { name: 'pay', version: 1, created: true },
+          ],
           removed: [],
         });
         assert.deepEqual(await store.getFunction('shop', 'cart'), {
-          app: 'shop', name: 'cart', activeVersion: 1, latestVersion: 1, createdAt: 1_000, updatedAt: 1_000,
+          app: 'shop',
+          name: 'cart',
+          activeVersion: 1,
+          latestVersion: 1,
+          createdAt: 1_000,
+          updatedAt: 1_000,
           active: {
-            app: 'shop', name: 'cart', version: 1, hash: cart.hash, codeHash: cart.codeHash, codeSize: 16,
-            config: config(), createdAt: 1_000,
+            app: 'shop',
+            name: 'cart',
+            version: 1,
+            hash: cart.hash,
+            codeHash: cart.codeHash,
+            codeSize: 16,
+            config: config(),
+            createdAt: 1_000,
           },
         });
       });
@@ -70,7 +84,10 @@ export function storeContract(name: string, make: (clock: () => number) => Promi
         assert.deepEqual(result.removed, ['admin', 'pay']);
         assert.equal(await store.getFunction('shop', 'pay'), undefined);
         assert.deepEqual(await store.listVersions('shop', 'pay'), []);
-        assert.deepEqual((await store.listFunctions('shop')).map((f) => f.name), ['cart']);
+        assert.deepEqual(
+          (await store.listFunctions('shop')).map((f) => f.name),
+          ['cart'],
+        );
         // A function deployed again after removal starts over at version 1.
         const again = await store.deployApp('shop', [fn('cart', 'a'), fn('pay', 'p2')]);
         assert.deepEqual(again.functions[1], { name: 'pay', version: 1, created: true });
@@ -82,7 +99,13 @@ export function storeContract(name: string, make: (clock: () => number) => Promi
         await store.deployApp('blog', []);
         assert.equal((await store.getFunction('shop', 'api'))?.active.codeHash, sha('shop api'));
         assert.equal(await store.getFunction('blog', 'api'), undefined);
-        assert.deepEqual((await store.listApps()).map((a) => [a.app, a.functions]), [['blog', 0], ['shop', 1]]);
+        assert.deepEqual(
+          (await store.listApps()).map((a) => [a.app, a.functions]),
+          [
+            ['blog', 0],
+            ['shop', 1],
+          ],
+        );
       });
 
       it('compares with the active version, so redeploying the rolled-back-from code makes a new version', async () => {
@@ -120,9 +143,15 @@ export function storeContract(name: string, make: (clock: () => number) => Promi
         await store.deployApp('shop', [fn('pay', 'p', cfg), fn('cart', 'a')]);
         await store.deployApp('blog', [fn('post', 'x')]);
         const all = await store.listFunctions();
-        assert.deepEqual(all.map((f) => `${f.app}/${f.name}`), ['blog/post', 'shop/cart', 'shop/pay']);
+        assert.deepEqual(
+          all.map((f) => `${f.app}/${f.name}`),
+          ['blog/post', 'shop/cart', 'shop/pay'],
+        );
         const shop = await store.listFunctions('shop');
-        assert.deepEqual(shop.map((f) => f.name), ['cart', 'pay']);
+        assert.deepEqual(
+          shop.map((f) => f.name),
+          ['cart', 'pay'],
+        );
         assert.deepEqual(shop[1]?.active.config, cfg);
         assert.deepEqual(await store.listFunctions('nope'), []);
         assert.equal(await store.getFunction('shop', 'nope'), undefined);
@@ -134,9 +163,14 @@ export function storeContract(name: string, make: (clock: () => number) => Promi
           await store.deployApp('shop', [fn('cart', code)]);
         }
         const versions = await store.listVersions('shop', 'cart');
-        assert.deepEqual(versions.map((v) => [v.version, v.codeHash, v.createdAt]), [
-          [1, sha('a'), 1_000], [2, sha('b'), 2_000], [3, sha('c'), 3_000],
-        ]);
+        assert.deepEqual(
+          versions.map((v) => [v.version, v.codeHash, v.createdAt]),
+          [
+            [1, sha('a'), 1_000],
+            [2, sha('b'), 2_000],
+            [3, sha('c'), 3_000],
+          ],
+        );
         assert.equal((await store.getVersion('shop', 'cart', 2))?.hash, fn('cart', 'b').hash);
         assert.equal(await store.getVersion('shop', 'cart', 4), undefined);
       });
@@ -203,7 +237,10 @@ export function storeContract(name: string, make: (clock: () => number) => Promi
         assert.equal(await store.getFunction('shop', 'cart'), undefined);
         assert.deepEqual(await store.listVersions('shop', 'cart'), []);
         assert.deepEqual(await store.getCode(sha('a')), undefined);
-        assert.deepEqual((await store.listApps()).map((a) => a.functions), [1]);
+        assert.deepEqual(
+          (await store.listApps()).map((a) => a.functions),
+          [1],
+        );
       });
 
       it('deletes an app with its functions, once, leaving other apps alone', async () => {
@@ -211,8 +248,14 @@ export function storeContract(name: string, make: (clock: () => number) => Promi
         await store.deployApp('blog', [fn('post', 'x')]);
         assert.equal(await store.deleteApp('shop'), true);
         assert.equal(await store.deleteApp('shop'), false);
-        assert.deepEqual((await store.listApps()).map((a) => a.app), ['blog']);
-        assert.deepEqual((await store.listFunctions()).map((f) => f.name), ['post']);
+        assert.deepEqual(
+          (await store.listApps()).map((a) => a.app),
+          ['blog'],
+        );
+        assert.deepEqual(
+          (await store.listFunctions()).map((f) => f.name),
+          ['post'],
+        );
         assert.deepEqual(await store.listVersions('shop', 'cart'), []);
         assert.equal(await store.getCode(sha('a')), undefined);
       });
@@ -221,8 +264,14 @@ export function storeContract(name: string, make: (clock: () => number) => Promi
     describe('invocations', () => {
       it('stores a batch and reads each record back unchanged', async () => {
         const cold = invocation('inv-2', 1_001, {
-          coldStart: true, initMs: 4.25, maxMemoryMb: 41.5, status: 'error', errorCode: 'FUNCTION_ERROR',
-          errorMessage: 'boom', httpStatus: 502, trigger: 'api',
+          coldStart: true,
+          initMs: 4.25,
+          maxMemoryMb: 41.5,
+          status: 'error',
+          errorCode: 'FUNCTION_ERROR',
+          errorMessage: 'boom',
+          httpStatus: 502,
+          trigger: 'api',
         });
         await store.insertInvocations([invocation('inv-1', 1_000), cold]);
         await store.insertInvocations([]);
@@ -239,16 +288,25 @@ export function storeContract(name: string, make: (clock: () => number) => Promi
         assert.deepEqual(await store.getInvocation('inv-1'), second);
         await store.insertInvocations([first]);
         assert.deepEqual(await store.getInvocation('inv-1'), second, 'an older attempt replayed changes nothing');
-        assert.deepEqual((await store.listInvocations({ app: 'shop', function: 'cart' })).map((r) => [r.id, r.startedAt]), [['inv-1', 3_000], ['inv-2', 1_001]]);
+        assert.deepEqual(
+          (await store.listInvocations({ app: 'shop', function: 'cart' })).map((r) => [r.id, r.startedAt]),
+          [
+            ['inv-1', 3_000],
+            ['inv-2', 1_001],
+          ],
+        );
       });
 
       it('lists one function newest first, with limit and before', async () => {
         await store.insertInvocations([
-          invocation('a', 100), invocation('c', 300), invocation('b', 200), invocation('b2', 200),
-          invocation('other', 250, { function: 'pay' }), invocation('else', 250, { app: 'blog' }),
+          invocation('a', 100),
+          invocation('c', 300),
+          invocation('b', 200),
+          invocation('b2', 200),
+          invocation('other', 250, { function: 'pay' }),
+          invocation('else', 250, { app: 'blog' }),
         ]);
-        const ids = async (q: { limit?: number; before?: number }) =>
-          (await store.listInvocations({ app: 'shop', function: 'cart', ...q })).map((r) => r.id);
+        const ids = async (q: { limit?: number; before?: number }) => (await store.listInvocations({ app: 'shop', function: 'cart', ...q })).map((r) => r.id);
         assert.deepEqual(await ids({}), ['c', 'b2', 'b', 'a']);
         assert.deepEqual(await ids({ limit: 2 }), ['c', 'b2']);
         assert.deepEqual(await ids({ before: 300 }), ['b2', 'b', 'a']);
@@ -270,7 +328,10 @@ export function storeContract(name: string, make: (clock: () => number) => Promi
         await store.appendLogs([log('one'), log('two', { stream: 'stderr' }), log('elsewhere', { function: 'pay' })]);
         await store.appendLogs([log('three', { invocationId: null, stream: 'system', ts: 1_005 })]);
         const lines = await store.queryLogs({ app: 'shop', function: 'cart' });
-        assert.deepEqual(lines.map((l) => l.line), ['one', 'two', 'three']);
+        assert.deepEqual(
+          lines.map((l) => l.line),
+          ['one', 'two', 'three'],
+        );
         const seqs = lines.map((l) => l.seq);
         assert.ok(seqs[0]! > 0 && seqs[0]! < seqs[1]! && seqs[1]! < seqs[2]!, `seqs ${seqs.join()}`);
         assert.deepEqual(lines[2], log('three', { seq: seqs[2]!, invocationId: null, stream: 'system', ts: 1_005 }));
@@ -306,7 +367,10 @@ export function storeContract(name: string, make: (clock: () => number) => Promi
         assert.equal(await store.getInvocation('old'), undefined);
         assert.equal((await store.getInvocation('edge'))?.startedAt, 500);
         const left = await store.queryLogs({ app: 'shop', function: 'cart' });
-        assert.deepEqual(left.map((l) => l.line), ['edge']);
+        assert.deepEqual(
+          left.map((l) => l.line),
+          ['edge'],
+        );
         assert.equal(await store.pruneBefore(500), 0);
       });
 
@@ -316,7 +380,10 @@ export function storeContract(name: string, make: (clock: () => number) => Promi
         await store.pruneBefore(10);
         await store.appendLogs([log('c', { ts: 20 })]);
         const after = await store.queryLogs({ app: 'shop', function: 'cart', afterSeq: last });
-        assert.deepEqual(after.map((l) => l.line), ['c']);
+        assert.deepEqual(
+          after.map((l) => l.line),
+          ['c'],
+        );
       });
     });
   });

@@ -6,15 +6,7 @@
 import type { FunctionRecord, FunctionVersion, InvocationRecord, LogLine } from '../domain/index.js';
 import { withConfigDefaults } from '../domain/index.js';
 import { NimbusError } from '../shared/errors.js';
-import type {
-  AppSummary,
-  DeployAppResult,
-  DeployFunctionInput,
-  DeployFunctionResult,
-  InvocationQuery,
-  LogQuery,
-  Store,
-} from './port.js';
+import type { AppSummary, DeployAppResult, DeployFunctionInput, DeployFunctionResult, InvocationQuery, LogQuery, Store } from './port.js';
 import { assertUniqueNames, byteLength, clampLimit, INVOCATION_LIMIT, LOG_LIMIT } from './rules.js';
 
 export interface MemoryStoreOptions {
@@ -120,9 +112,7 @@ export class MemoryStore implements Store {
 
   async listFunctions(app?: string): Promise<FunctionRecord[]> {
     const apps = app === undefined ? [...this.#functions.keys()].sort(byString) : [app];
-    return apps.flatMap((a) =>
-      [...(this.#functions.get(a)?.values() ?? [])].sort((x, y) => byString(x.name, y.name)).map(toRecord),
-    );
+    return apps.flatMap((a) => [...(this.#functions.get(a)?.values() ?? [])].sort((x, y) => byString(x.name, y.name)).map(toRecord));
   }
 
   async getFunction(app: string, name: string): Promise<FunctionRecord | undefined> {
@@ -162,10 +152,7 @@ export class MemoryStore implements Store {
       throw new NimbusError('FUNCTION_NOT_FOUND', `function "${name}" of app "${app}" does not exist`);
     }
     if (entry.versions[version - 1] === undefined) {
-      throw new NimbusError(
-        'VERSION_NOT_FOUND',
-        `function "${name}" of app "${app}" has no version ${version}: list its versions to pick one`,
-      );
+      throw new NimbusError('VERSION_NOT_FOUND', `function "${name}" of app "${app}" has no version ${version}: list its versions to pick one`);
     }
     entry.activeVersion = version;
     entry.updatedAt = this.#clock();
@@ -188,9 +175,7 @@ export class MemoryStore implements Store {
 
   async listInvocations(query: InvocationQuery): Promise<InvocationRecord[]> {
     const before = query.before ?? Number.MAX_SAFE_INTEGER;
-    const matches = [...this.#invocations.values()].filter(
-      (r) => r.app === query.app && r.function === query.function && r.startedAt < before,
-    );
+    const matches = [...this.#invocations.values()].filter((r) => r.app === query.app && r.function === query.function && r.startedAt < before);
     // Reverse first so the stable sort leaves equal start times newest insert first.
     matches.reverse().sort((a, b) => b.startedAt - a.startedAt);
     return matches.slice(0, clampLimit(query.limit, INVOCATION_LIMIT)).map((r) => ({ ...r }));

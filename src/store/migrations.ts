@@ -144,8 +144,7 @@ export function migrate(db: Database.Database): number {
     if (current > MIGRATIONS.length) {
       throw new NimbusError(
         'INTERNAL',
-        `the state database is at schema version ${current} but this Nimbus knows only ${MIGRATIONS.length}: ` +
-          'upgrade Nimbus or point it at another data directory',
+        `the state database is at schema version ${current} but this Nimbus knows only ${MIGRATIONS.length}: ` + 'upgrade Nimbus or point it at another data directory',
       );
     }
     for (const sql of MIGRATIONS.slice(current)) db.exec(sql);

@@ -5,13 +5,7 @@
  *
  * Methods are async so a networked backend fits; the SQLite adapter answers synchronously inside.
  */
-import type {
-  FunctionConfig,
-  FunctionRecord,
-  FunctionVersion,
-  InvocationRecord,
-  LogLine,
-} from '../domain/index.js';
+import type { FunctionConfig, FunctionRecord, FunctionVersion, InvocationRecord, LogLine } from '../domain/index.js';
 
 /** One function of an app deploy, as the server computed it. */
 export interface DeployFunctionInput {

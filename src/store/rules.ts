@@ -27,10 +27,7 @@ export function assertUniqueNames(app: string, functions: readonly DeployFunctio
   const seen = new Set<string>();
   for (const fn of functions) {
     if (seen.has(fn.name)) {
-      throw new NimbusError(
-        'BAD_REQUEST',
-        `deploy of app "${app}" lists function "${fn.name}" twice: give each function a unique name`,
-      );
+      throw new NimbusError('BAD_REQUEST', `deploy of app "${app}" lists function "${fn.name}" twice: give each function a unique name`);
     }
     seen.add(fn.name);
   }

@@ -2,16 +2,7 @@
  * Row shapes of the SQLite schema (see migrations.ts) and their mapping to domain types.
  * Booleans are stored as 0/1 and configs as JSON text.
  */
-import type {
-  FunctionConfig,
-  FunctionRecord,
-  FunctionVersion,
-  InvocationRecord,
-  InvocationStatus,
-  LogLine,
-  LogStream,
-  TriggerKind,
-} from '../domain/index.js';
+import type { FunctionConfig, FunctionRecord, FunctionVersion, InvocationRecord, InvocationStatus, LogLine, LogStream, TriggerKind } from '../domain/index.js';
 import { withConfigDefaults } from '../domain/index.js';
 import type { AppSummary } from './port.js';
 

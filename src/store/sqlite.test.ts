@@ -51,9 +51,15 @@ describe('SqliteStore', () => {
       const cart = await second.getFunction('shop', 'cart');
       assert.deepEqual([cart?.activeVersion, cart?.latestVersion], [1, 2]);
       assert.equal(await second.getCode(cart?.active.codeHash ?? ''), 'a');
-      assert.deepEqual((await second.listFunctions('shop')).map((f) => f.name), ['cart', 'pay']);
+      assert.deepEqual(
+        (await second.listFunctions('shop')).map((f) => f.name),
+        ['cart', 'pay'],
+      );
       const lines = await second.queryLogs({ app: 'shop', function: 'cart' });
-      assert.deepEqual(lines.map((l) => [l.seq, l.line]), [[1, 'hi']]);
+      assert.deepEqual(
+        lines.map((l) => [l.seq, l.line]),
+        [[1, 'hi']],
+      );
       const result = await second.deployApp('shop', [fn('cart', 'c'), fn('pay', 'p')]);
       assert.deepEqual(result.functions[0], { name: 'cart', version: 3, created: true });
     } finally {
@@ -68,13 +74,13 @@ describe('SqliteStore', () => {
       const before = { functions: await store.listFunctions(), apps: await store.listApps() };
       // The second function breaks the NOT NULL on versions.hash after the first one's writes.
       const broken = { ...fn('new', 'n'), hash: null as unknown as string };
-      await assert.rejects(
-        store.deployApp('shop', [fn('cart', 'changed'), broken]),
-        /NOT NULL/,
-      );
+      await assert.rejects(store.deployApp('shop', [fn('cart', 'changed'), broken]), /NOT NULL/);
       assert.deepEqual(await store.listFunctions(), before.functions);
       assert.deepEqual(await store.listApps(), before.apps);
-      assert.deepEqual((await store.listVersions('shop', 'cart')).map((v) => v.version), [1]);
+      assert.deepEqual(
+        (await store.listVersions('shop', 'cart')).map((v) => v.version),
+        [1],
+      );
       assert.equal(await store.getCode(fn('cart', 'changed').codeHash), undefined);
       assert.equal(await store.getCode(fn('admin', 'x').codeHash), 'x');
     } finally {
@@ -90,9 +96,12 @@ describe('SqliteStore', () => {
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
     db.pragma(`user_version = ${MIGRATIONS.length + 1}`);
     db.close();
-    assert.throws(() => SqliteStore.open({ file }), (err: unknown) => {
-      assert.ok(err instanceof Error && err.message.includes('upgrade Nimbus'));
-      return true;
-    });
+    assert.throws(
+      () => SqliteStore.open({ file }),
+      (err: unknown) => {
+        assert.ok(err instanceof Error && err.message.includes('upgrade Nimbus'));
+        return true;
+      },
+    );
   });
 });

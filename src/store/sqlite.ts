@@ -6,15 +6,7 @@ import Database from 'better-sqlite3';
 import type { FunctionRecord, FunctionVersion, InvocationRecord, LogLine } from '../domain/index.js';
 import { NimbusError } from '../shared/errors.js';
 import { migrate } from './migrations.js';
-import type {
-  AppSummary,
-  DeployAppResult,
-  DeployFunctionInput,
-  DeployFunctionResult,
-  InvocationQuery,
-  LogQuery,
-  Store,
-} from './port.js';
+import type { AppSummary, DeployAppResult, DeployFunctionInput, DeployFunctionResult, InvocationQuery, LogQuery, Store } from './port.js';
 import { assertUniqueNames, byteLength, clampLimit, INVOCATION_LIMIT, LOG_LIMIT } from './rules.js';
 import * as rows from './sqlite-rows.js';
 
@@ -71,15 +63,11 @@ function prepare(db: Database.Database) {
     deleteFn: db.prepare<[string, string]>('DELETE FROM functions WHERE app = ? AND name = ?'),
     insertVersion: db.prepare<[string, string, number, string, string, number, string, number]>(`INSERT INTO versions (app, name, version, hash, code_hash, code_size, config, created_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-    listVersions: db.prepare<[string, string], rows.VersionRow>(
-      'SELECT * FROM versions WHERE app = ? AND name = ? ORDER BY version',
-    ),
+    listVersions: db.prepare<[string, string], rows.VersionRow>('SELECT * FROM versions WHERE app = ? AND name = ? ORDER BY version'),
     getVersion: db.prepare<[string, string, number], rows.VersionRow>('SELECT * FROM versions WHERE app = ? AND name = ? AND version = ?'),
     insertCode: db.prepare<[string, string]>('INSERT INTO code (code_hash, code) VALUES (?, ?) ON CONFLICT DO NOTHING'),
     getCode: db.prepare<[string], string>('SELECT code FROM code WHERE code_hash = ?').pluck(),
-    gcCode: db.prepare<[]>(
-      'DELETE FROM code WHERE NOT EXISTS (SELECT 1 FROM versions v WHERE v.code_hash = code.code_hash)',
-    ),
+    gcCode: db.prepare<[]>('DELETE FROM code WHERE NOT EXISTS (SELECT 1 FROM versions v WHERE v.code_hash = code.code_hash)'),
     // Every delivery attempt of an async event is recorded under the event's id: the latest attempt
     // (by start time) wins, so re-applying an older batch cannot bring back a superseded record.
     insertInvocation: db.prepare(insertInvocationsSql(1)) as Stmt,
@@ -212,10 +200,7 @@ export class SqliteStore implements Store {
         throw new NimbusError('FUNCTION_NOT_FOUND', `function "${name}" of app "${app}" does not exist`);
       }
       if (s.getVersion.get(app, name, version) === undefined) {
-        throw new NimbusError(
-          'VERSION_NOT_FOUND',
-          `function "${name}" of app "${app}" has no version ${version}: list its versions to pick one`,
-        );
+        throw new NimbusError('VERSION_NOT_FOUND', `function "${name}" of app "${app}" has no version ${version}: list its versions to pick one`);
       }
       s.setActive.run(version, this.#clock(), app, name);
       return s.getFn.get(app, name);
@@ -247,9 +232,7 @@ export class SqliteStore implements Store {
     const after = query.afterSeq ?? 0;
     const limit = clampLimit(query.limit, LOG_LIMIT);
     const found =
-      query.invocationId === undefined
-        ? this.#s.queryLogs.all(query.app, query.function, after, limit)
-        : this.#s.queryInvocationLogs.all(query.invocationId, query.app, query.function, after, limit);
+      query.invocationId === undefined ? this.#s.queryLogs.all(query.app, query.function, after, limit) : this.#s.queryInvocationLogs.all(query.invocationId, query.app, query.function, after, limit);
     return found.map(rows.toLogLine);
   }
 
@@ -266,12 +249,7 @@ export class SqliteStore implements Store {
  * One deploy, run inside a transaction: a function keeps its active version when the hash is
  * unchanged, otherwise gets version latest+1 (active at once); unlisted functions are deleted.
  */
-function deployTx(
-  s: Statements,
-  app: string,
-  functions: readonly DeployFunctionInput[],
-  now: number,
-): DeployAppResult {
+function deployTx(s: Statements, app: string, functions: readonly DeployFunctionInput[], now: number): DeployAppResult {
   s.upsertApp.run(app, now, now);
   const existing = new Map(s.fnsOfApp.all(app).map((row) => [row.name, row]));
   const results: DeployFunctionResult[] = [];

@@ -24,7 +24,11 @@ parentPort?.on('message', (batch: Batch | 'close') => {
   void (async () => {
     try {
       const wanted = new Set(batch.reportIds);
-      await sink.write(batch.records, batch.lines, batch.records.filter((r) => wanted.has(r.id)));
+      await sink.write(
+        batch.records,
+        batch.lines,
+        batch.records.filter((r) => wanted.has(r.id)),
+      );
       parentPort?.postMessage({ id: batch.id });
     } catch (err) {
       parentPort?.postMessage({ id: batch.id, error: (err as Error).message });

@@ -49,7 +49,19 @@ describe('resource ownership', () => {
   it('lets an app redeploy its own resources and rejects duplicate webhook paths', () => {
     checkResourceConflicts('shop', [{ name: 'orders', config: config([topic('orders'), hook('/hooks/gh')]) }], shop);
     assert.equal(conflict(() => checkResourceConflicts('blog', [{ name: 'x', config: config([hook('/hooks/gh')]) }], shop)).code, 'ROUTE_CONFLICT');
-    assert.equal(conflict(() => checkResourceConflicts('blog', [{ name: 'a', config: config([hook('/h')]) }, { name: 'b', config: config([hook('/h')]) }], [])).code, 'ROUTE_CONFLICT');
+    assert.equal(
+      conflict(() =>
+        checkResourceConflicts(
+          'blog',
+          [
+            { name: 'a', config: config([hook('/h')]) },
+            { name: 'b', config: config([hook('/h')]) },
+          ],
+          [],
+        ),
+      ).code,
+      'ROUTE_CONFLICT',
+    );
     // A rollback of one function keeps the app's others: their webhook paths still count.
     assert.equal(conflict(() => checkResourceConflicts('shop', [{ name: 'mailer', config: config([hook('/hooks/gh')]) }], shop, false)).code, 'ROUTE_CONFLICT');
   });
@@ -57,10 +69,13 @@ describe('resource ownership', () => {
   it('indexes owners and subscribers of the active versions', () => {
     const r = new Resources();
     r.setFunctions([...shop, fn('shop', 'audit', config([topic('orders')]))]);
-    assert.deepEqual(r.topics().map(([t, e]) => [t, e.app, e.subscribers.map((s) => s.fn.name)]), [
-      ['failures', 'shop', []],
-      ['orders', 'shop', ['audit', 'orders']],
-    ]);
+    assert.deepEqual(
+      r.topics().map(([t, e]) => [t, e.app, e.subscribers.map((s) => s.fn.name)]),
+      [
+        ['failures', 'shop', []],
+        ['orders', 'shop', ['audit', 'orders']],
+      ],
+    );
     assert.equal(r.bucket('uploads')?.subscribers.length, 1);
     assert.equal(r.kvOwner('sessions'), 'shop');
     r.setFunctions([]);
@@ -87,12 +102,15 @@ describe('resource ownership', () => {
     assert.equal(out.messageIds.length, 2);
     assert.equal(out.deliveries, 4);
     assert.equal(calls.length, 1);
-    assert.deepEqual(calls[0]!.map((e) => [e.target.function, e.payload, e.source, e.shape, e.origin]), [
-      ['audit', { n: 1 }, 'topic', 'queue', 'orders'],
-      ['audit', { n: 2 }, 'topic', 'queue', 'orders'],
-      ['orders', { n: 1 }, 'topic', 'queue', 'orders'],
-      ['orders', { n: 2 }, 'topic', 'queue', 'orders'],
-    ]);
+    assert.deepEqual(
+      calls[0]!.map((e) => [e.target.function, e.payload, e.source, e.shape, e.origin]),
+      [
+        ['audit', { n: 1 }, 'topic', 'queue', 'orders'],
+        ['audit', { n: 2 }, 'topic', 'queue', 'orders'],
+        ['orders', { n: 1 }, 'topic', 'queue', 'orders'],
+        ['orders', { n: 2 }, 'topic', 'queue', 'orders'],
+      ],
+    );
     assert.equal(calls[0]![0]!.maxAttempts, 1);
     assert.equal((await topics.publish('failures', ['x'])).deliveries, 0, 'a topic only bound or sent to exists, without subscribers');
     await assert.rejects(topics.publish('nope', [1]), { code: 'TOPIC_NOT_FOUND' });

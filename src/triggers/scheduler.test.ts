@@ -63,7 +63,16 @@ class RecordingQueue {
 
 function fnWith(schedule: Partial<ScheduleTrigger> & { schedule: string }, over: Partial<FunctionConfig> = {}, version = 1): FunctionVersion {
   const trigger: ScheduleTrigger = { type: 'schedule', timezone: null, catchUp: false, ...schedule };
-  const config = { handler: { file: 'x.ts', export: null }, env: {}, triggers: [trigger], retries: 2, maxEventAge: 3600, bindings: {}, destinations: { onSuccess: null, onFailure: null }, ...over } as FunctionConfig;
+  const config = {
+    handler: { file: 'x.ts', export: null },
+    env: {},
+    triggers: [trigger],
+    retries: 2,
+    maxEventAge: 3600,
+    bindings: {},
+    destinations: { onSuccess: null, onFailure: null },
+    ...over,
+  } as FunctionConfig;
   return { app: 'shop', name: 'tick', version, hash: 'h', codeHash: 'c', codeSize: 1, config, createdAt: 0 };
 }
 

@@ -155,13 +155,17 @@ export class Scheduler {
     const skipped = entry.trigger.catchUp ? entry.slots.due(entry.handled, slots[0]! - 1, 1).length : 0;
     if (skipped > 0) this.o.log?.(`scheduler: ${entry.key}: more than ${CATCH_UP_CAP} slots were missed; only the latest ${CATCH_UP_CAP} fire`);
     const events: NewEvent[] = slots.map((slot) =>
-      eventFor(entry.fn, {
-        source: 'schedule',
-        shape: 'scheduled',
-        origin: entry.trigger.schedule,
-        payload: { schedule: entry.trigger.schedule, scheduledTime: slot, timezone: entry.trigger.timezone ?? 'UTC' },
-        idempotencyKey: `${entry.key}/${slot}`,
-      }, now),
+      eventFor(
+        entry.fn,
+        {
+          source: 'schedule',
+          shape: 'scheduled',
+          origin: entry.trigger.schedule,
+          payload: { schedule: entry.trigger.schedule, scheduledTime: slot, timezone: entry.trigger.timezone ?? 'UTC' },
+          idempotencyKey: `${entry.key}/${slot}`,
+        },
+        now,
+      ),
     );
     try {
       await this.o.queue.enqueue(events);

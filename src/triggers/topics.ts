@@ -29,7 +29,10 @@ export class Topics implements TopicPublisher {
 
   async publish(topic: string, messages: unknown[]): Promise<{ messageIds: string[]; deliveries: number }> {
     const entry = this.o.resources.topic(topic);
-    if (!entry) throw new NimbusError('TOPIC_NOT_FOUND', `no deployed function subscribes to, binds or sends to topic "${topic}"; name it in a function's triggers or bindings first (see \`nimbus topics\`)`, { details: { topic } });
+    if (!entry)
+      throw new NimbusError('TOPIC_NOT_FOUND', `no deployed function subscribes to, binds or sends to topic "${topic}"; name it in a function's triggers or bindings first (see \`nimbus topics\`)`, {
+        details: { topic },
+      });
     if (messages.length > MAX_BATCH_MESSAGES) throw new NimbusError('BAD_REQUEST', `a publish takes at most ${MAX_BATCH_MESSAGES} messages; got ${messages.length}: split the batch`);
     for (const m of messages) {
       if (m === undefined) throw new NimbusError('BAD_REQUEST', 'a message must be JSON (undefined is not)');

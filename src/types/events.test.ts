@@ -17,7 +17,12 @@ const env = Object.freeze({ GREETING: 'hi', ...bindings });
 
 async function run(mod: Record<string, unknown>, shape: 'scheduled' | 'queue', event: unknown): Promise<SandboxMessage[]> {
   const sent: SandboxMessage[] = [];
-  await execute(resolveHandler(mod, env, { ...fn, handlerExport: mod['handler'] ? 'handler' : null }), { t: 'event', id: 'i', timeoutMs: 1000, event, shape }, (m) => sent.push(m), () => 0);
+  await execute(
+    resolveHandler(mod, env, { ...fn, handlerExport: mod['handler'] ? 'handler' : null }),
+    { t: 'event', id: 'i', timeoutMs: 1000, event, shape },
+    (m) => sent.push(m),
+    () => 0,
+  );
   return sent;
 }
 

@@ -19,9 +19,7 @@ export interface KvNamespace {
   list(options?: { prefix?: string; cursor?: string; limit?: number }): Promise<KvListResult>;
 }
 
-export type KvListResult =
-  | { keys: KvKey[]; list_complete: true }
-  | { keys: KvKey[]; list_complete: false; cursor: string };
+export type KvListResult = { keys: KvKey[]; list_complete: true } | { keys: KvKey[]; list_complete: false; cursor: string };
 
 export interface KvKey {
   name: string;
@@ -55,9 +53,7 @@ export interface BucketObjectBody extends BucketObject {
   arrayBuffer(): Promise<ArrayBuffer>;
 }
 
-export type BucketListResult =
-  | { objects: BucketObject[]; truncated: false }
-  | { objects: BucketObject[]; truncated: true; cursor: string };
+export type BucketListResult = { objects: BucketObject[]; truncated: false } | { objects: BucketObject[]; truncated: true; cursor: string };
 
 /** `bindings: { EMAILS: { topic: emails } }` → `env.EMAILS`. Messages are JSON values (≤ 256 KB each). */
 export interface Topic {

@@ -35,13 +35,10 @@ export function startUp(cwd: string, args: string[]): Promise<UpProcess> {
       if (nl < 0 || started) return;
       started = true;
       const { gatewayUrl, adminUrl, adminKeyFile } = JSON.parse(out.slice(0, nl)) as { gatewayUrl: string; adminUrl: string; adminKeyFile: string };
-      void readFile(adminKeyFile, 'utf8').then(
-        (raw) => {
-          const key = raw.trim();
-          resolve({ child, gatewayUrl, adminUrl, key, client: new NimbusClient({ url: adminUrl, key }), stderr: () => err });
-        },
-        reject,
-      );
+      void readFile(adminKeyFile, 'utf8').then((raw) => {
+        const key = raw.trim();
+        resolve({ child, gatewayUrl, adminUrl, key, client: new NimbusClient({ url: adminUrl, key }), stderr: () => err });
+      }, reject);
     });
     child.on('close', (code) => reject(new Error(`nimbus up exited (${code}): ${err}`)));
   });

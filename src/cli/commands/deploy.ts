@@ -14,9 +14,7 @@ export interface RouteEntry {
 
 /** Every HTTP route of a deployed spec, in manifest order. */
 export function routesOf(result: DeployDirResult): RouteEntry[] {
-  return Object.entries(result.spec.functions).flatMap(([fn, config]) =>
-    config.triggers.filter((t) => t.type === 'http').map((trigger) => ({ fn, trigger })),
-  );
+  return Object.entries(result.spec.functions).flatMap(([fn, config]) => config.triggers.filter((t) => t.type === 'http').map((trigger) => ({ fn, trigger })));
 }
 
 /** The lines `nimbus deploy` and `nimbus up --deploy` print for one app. */
@@ -37,7 +35,7 @@ export function deploySummary(result: DeployDirResult, formatRoute: (t: HttpTrig
 export function registerDeployCommand(program: Command, ctx: CliContext): void {
   program
     .command('deploy')
-    .description("deploy the app in dir (its nimbus.yaml): unchanged functions keep their version")
+    .description('deploy the app in dir (its nimbus.yaml): unchanged functions keep their version')
     .argument('[dir]', 'the app directory', '.')
     .option('--json', 'print the API answer as JSON')
     .action(async (dir: string, opts: JsonFlag) => {

@@ -8,8 +8,18 @@ import { runCli } from '../run-cli.js';
 
 const KEY = 'events-cli-key';
 const dead = {
-  id: 'ev-1', source: 'topic', shape: 'queue', origin: 'orders', payload: { order: 7 }, attempts: 3, maxAttempts: 3,
-  createdAt: 0, expiresAt: 21_600_000, lastError: 'FUNCTION_ERROR: boom', deadAt: Date.UTC(2026, 0, 1), reason: 'RetriesExhausted after 3 attempt(s): FUNCTION_ERROR: boom',
+  id: 'ev-1',
+  source: 'topic',
+  shape: 'queue',
+  origin: 'orders',
+  payload: { order: 7 },
+  attempts: 3,
+  maxAttempts: 3,
+  createdAt: 0,
+  expiresAt: 21_600_000,
+  lastError: 'FUNCTION_ERROR: boom',
+  deadAt: Date.UTC(2026, 0, 1),
+  reason: 'RetriesExhausted after 3 attempt(s): FUNCTION_ERROR: boom',
 };
 
 function answer(req: FakeRequest) {

@@ -27,9 +27,7 @@ function printDead(events: DeadEventView[]): void {
 }
 
 export function registerEventCommands(program: Command, ctx: CliContext): void {
-  const dlq = program
-    .command('dlq')
-    .description("a function's dead-letter queue: async events whose retries ran out or that grew too old");
+  const dlq = program.command('dlq').description("a function's dead-letter queue: async events whose retries ran out or that grew too old");
 
   dlq
     .command('ls')

@@ -28,13 +28,7 @@ export function registerFunctionCommands(program: Command, ctx: CliContext): voi
       if (functions.length === 0) return printLine('no functions deployed: deploy an app with `nimbus deploy <dir>`');
       printTable(
         ['APP', 'FUNCTION', 'VERSION', 'INSTANCES', 'TRIGGERS'],
-        functions.map((f) => [
-          f.app,
-          f.name,
-          versionLabel(f),
-          `${f.instances.busy}/${f.instances.total} busy`,
-          triggersLabel(f),
-        ]),
+        functions.map((f) => [f.app, f.name, versionLabel(f), `${f.instances.busy}/${f.instances.total} busy`, triggersLabel(f)]),
       );
     });
 
@@ -56,11 +50,7 @@ export function registerFunctionCommands(program: Command, ctx: CliContext): voi
         ['triggers', triggersLabel(f)],
         ['memory', `${c.memory} MB`],
         ['timeout', `${c.timeout} s`],
-        [
-          'concurrency',
-          `${c.concurrency === null ? 'no limit but the node-wide one' : `at most ${c.concurrency} instances`}, ` +
-            `${c.instanceConcurrency} request(s) per instance`,
-        ],
+        ['concurrency', `${c.concurrency === null ? 'no limit but the node-wide one' : `at most ${c.concurrency} instances`}, ` + `${c.instanceConcurrency} request(s) per instance`],
         ['warm', `${c.minInstances} min instance(s), idle timeout ${c.idleTimeout} s`],
         ['instances', `${f.instances.total} (${f.instances.busy} busy, ${f.instances.idle} idle)`],
         ['code size', formatBytes(f.codeSize)],
@@ -82,13 +72,7 @@ export function registerFunctionCommands(program: Command, ctx: CliContext): voi
       if (opts.json) return printJson({ versions });
       printTable(
         ['VERSION', 'ACTIVE', 'CREATED', 'SIZE', 'HASH'],
-        versions.map((v) => [
-          `v${v.version}`,
-          v.active ? '*' : '',
-          formatTime(v.createdAt),
-          formatBytes(v.codeSize),
-          v.hash.slice(0, 12),
-        ]),
+        versions.map((v) => [`v${v.version}`, v.active ? '*' : '', formatTime(v.createdAt), formatBytes(v.codeSize), v.hash.slice(0, 12)]),
       );
     });
 

@@ -43,10 +43,7 @@ export function registerInitCommand(program: Command, ctx: CliContext): void {
         () => true,
       );
       if (hasManifest) {
-        throw new NimbusError(
-          'BAD_REQUEST',
-          `${dir} already has a nimbus.yaml: init only creates new apps (edit it, or pick another directory)`,
-        );
+        throw new NimbusError('BAD_REQUEST', `${dir} already has a nimbus.yaml: init only creates new apps (edit it, or pick another directory)`);
       }
       await mkdir(join(dir, 'src'), { recursive: true });
       // `wx` refuses atomically: never clobber an app (or a source file) that is already there.

@@ -26,13 +26,7 @@ function formatLogLine(l: LogLineView): string {
  * The API pages oldest first, so the newest `limit` lines are the tail of a walk over all pages.
  * Retention keeps that walk bounded.
  */
-async function tail(
-  client: NimbusClient,
-  app: string,
-  fn: string,
-  invocation: string | undefined,
-  limit: number,
-): Promise<LogsPage> {
+async function tail(client: NimbusClient, app: string, fn: string, invocation: string | undefined, limit: number): Promise<LogsPage> {
   let after: number | undefined;
   let kept: LogLineView[] = [];
   for (;;) {

@@ -23,10 +23,22 @@ function side(arg: string): Side {
 }
 
 const TYPES: Record<string, string> = {
-  '.json': 'application/json', '.txt': 'text/plain; charset=utf-8', '.md': 'text/markdown; charset=utf-8',
-  '.html': 'text/html; charset=utf-8', '.css': 'text/css', '.js': 'text/javascript', '.csv': 'text/csv',
-  '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.gif': 'image/gif', '.webp': 'image/webp',
-  '.svg': 'image/svg+xml', '.pdf': 'application/pdf', '.zip': 'application/zip', '.gz': 'application/gzip',
+  '.json': 'application/json',
+  '.txt': 'text/plain; charset=utf-8',
+  '.md': 'text/markdown; charset=utf-8',
+  '.html': 'text/html; charset=utf-8',
+  '.css': 'text/css',
+  '.js': 'text/javascript',
+  '.csv': 'text/csv',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.webp': 'image/webp',
+  '.svg': 'image/svg+xml',
+  '.pdf': 'application/pdf',
+  '.zip': 'application/zip',
+  '.gz': 'application/gzip',
 };
 
 async function readStdin(): Promise<Buffer> {
@@ -50,7 +62,7 @@ export function registerStorageCommands(program: Command, ctx: CliContext): void
     .command('publish')
     .description('publish a JSON message to a topic: each subscribed function gets it')
     .argument('<topic>', 'topic name')
-    .argument('<message>', "JSON text, @file.json, or @- for stdin")
+    .argument('<message>', 'JSON text, @file.json, or @- for stdin')
     .option('--batch', 'the message is a JSON array: publish each element (all or none)')
     .option('--json', 'print {messageIds, deliveries}')
     .action(async (topic: string, message: string, opts: JsonFlag & { batch?: boolean }) => {
@@ -69,8 +81,13 @@ export function registerStorageCommands(program: Command, ctx: CliContext): void
     .action(async (opts: JsonFlag) => {
       const topics = await ctx.client().listTopics();
       if (opts.json) return printJson({ topics });
-      if (topics.length === 0) return printLine('no topics: name one in a function\'s triggers or bindings');
-      printLine(formatTable(['TOPIC', 'APP', 'SUBSCRIBERS'], topics.map((t) => [t.topic, t.app, t.subscribers.map((s) => `${s.app}/${s.function}`).join(', ') || '-'])));
+      if (topics.length === 0) return printLine("no topics: name one in a function's triggers or bindings");
+      printLine(
+        formatTable(
+          ['TOPIC', 'APP', 'SUBSCRIBERS'],
+          topics.map((t) => [t.topic, t.app, t.subscribers.map((s) => `${s.app}/${s.function}`).join(', ') || '-']),
+        ),
+      );
     });
 
   program
@@ -80,8 +97,13 @@ export function registerStorageCommands(program: Command, ctx: CliContext): void
     .action(async (opts: JsonFlag) => {
       const buckets = await ctx.client().listBuckets();
       if (opts.json) return printJson({ buckets });
-      if (buckets.length === 0) return printLine('no buckets: name one in a function\'s triggers or bindings');
-      printLine(formatTable(['BUCKET', 'APP', 'OBJECTS', 'SIZE', 'SUBSCRIBERS'], buckets.map((b) => [b.bucket, b.app, String(b.objects), formatBytes(b.bytes), b.subscribers.map((s) => `${s.app}/${s.function}`).join(', ') || '-'])));
+      if (buckets.length === 0) return printLine("no buckets: name one in a function's triggers or bindings");
+      printLine(
+        formatTable(
+          ['BUCKET', 'APP', 'OBJECTS', 'SIZE', 'SUBSCRIBERS'],
+          buckets.map((b) => [b.bucket, b.app, String(b.objects), formatBytes(b.bytes), b.subscribers.map((s) => `${s.app}/${s.function}`).join(', ') || '-']),
+        ),
+      );
     });
 
   program
@@ -90,7 +112,7 @@ export function registerStorageCommands(program: Command, ctx: CliContext): void
     .argument('<src>', 'bucket:key, a local file, or - for stdin')
     .argument('<dst>', 'bucket:key, a local file or directory, or - for stdout')
     .option('--content-type <type>', 'Content-Type of an upload (default: from the file extension)')
-    .option('--json', 'print the stored object\'s info (uploads) as JSON')
+    .option('--json', "print the stored object's info (uploads) as JSON")
     .addHelpText('after', '\nExamples:\n  nimbus cp photo.png uploads:images/photo.png\n  nimbus cp uploads:images/photo.png ./photo.png\n  echo hi | nimbus cp - uploads:hello.txt')
     .action(async (srcArg: string, dstArg: string, opts: JsonFlag & { contentType?: string }) => {
       const src = side(srcArg);
@@ -118,7 +140,12 @@ export function registerStorageCommands(program: Command, ctx: CliContext): void
         process.stdout.write(body);
         return;
       }
-      const isDir = dst.path.endsWith('/') || (await stat(dst.path).then((s) => s.isDirectory(), () => false));
+      const isDir =
+        dst.path.endsWith('/') ||
+        (await stat(dst.path).then(
+          (s) => s.isDirectory(),
+          () => false,
+        ));
       const target = isDir ? join(dst.path, basename(remote.key)) : dst.path;
       await writeFile(target, body);
       if (opts.json) return printJson({ ...info, path: target });
@@ -145,12 +172,17 @@ export function registerStorageCommands(program: Command, ctx: CliContext): void
       } while (cursor !== undefined);
       if (opts.json) return printJson({ objects });
       if (objects.length === 0) return printLine(`no objects${opts.prefix ? ` with prefix "${opts.prefix}"` : ''} in ${bucket}`);
-      printLine(formatTable(['KEY', 'SIZE', 'TYPE', 'UPLOADED'], objects.map((o) => [o.key, formatBytes(o.size), o.contentType, formatTime(o.uploadedAt)])));
+      printLine(
+        formatTable(
+          ['KEY', 'SIZE', 'TYPE', 'UPLOADED'],
+          objects.map((o) => [o.key, formatBytes(o.size), o.contentType, formatTime(o.uploadedAt)]),
+        ),
+      );
     });
 
   program
     .command('rm-object')
-    .description('delete an object (its bucket\'s subscribers get a deleted event)')
+    .description("delete an object (its bucket's subscribers get a deleted event)")
     .argument('<object>', 'bucket:key')
     .option('--json', 'print {deleted}')
     .action(async (arg: string, opts: JsonFlag) => {

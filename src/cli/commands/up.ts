@@ -36,12 +36,7 @@ function portInUse(err: unknown, opts: UpOptions): NimbusError | undefined {
   const e = err as NodeJS.ErrnoException & { port?: number; address?: string };
   if (e?.code !== 'EADDRINUSE') return undefined;
   const where = e.port === undefined ? 'a port' : `port ${e.port} on ${e.address ?? opts.host}`;
-  return new NimbusError(
-    'BAD_REQUEST',
-    `${where} is already in use (another \`nimbus up\`?): stop it, ` +
-      'or choose other ports with --port and --admin-port (0 = any free port)',
-    { cause: err },
-  );
+  return new NimbusError('BAD_REQUEST', `${where} is already in use (another \`nimbus up\`?): stop it, ` + 'or choose other ports with --port and --admin-port (0 = any free port)', { cause: err });
 }
 
 /** Stop gracefully on the first signal; a second one means the user is done waiting. */
@@ -68,20 +63,9 @@ function displayPath(cwd: string, file: string): string {
   return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
 }
 
-function banner(
-  ctx: CliContext,
-  running: RunningNimbus,
-  deployed: DeployDirResult[],
-  fmt: (t: HttpTrigger) => string,
-): string[] {
+function banner(ctx: CliContext, running: RunningNimbus, deployed: DeployDirResult[], fmt: (t: HttpTrigger) => string): string[] {
   const keyPath = displayPath(ctx.cwd, running.adminKeyFile);
-  const lines = [
-    'Nimbus is up.',
-    `  gateway      ${running.gatewayUrl}`,
-    `  control API  ${running.adminUrl}`,
-    `  admin key    ${keyPath}`,
-    '',
-  ];
+  const lines = ['Nimbus is up.', `  gateway      ${running.gatewayUrl}`, `  control API  ${running.adminUrl}`, `  admin key    ${keyPath}`, ''];
   for (const d of deployed) lines.push(...deploySummary(d, fmt), '');
   const first = deployed.flatMap(routesOf)[0];
   if (first !== undefined) lines.push('Try it:', `  ${curlLine(running.gatewayUrl, first.trigger)}`, '');

@@ -20,8 +20,7 @@ export interface EventRow {
 }
 
 /** Every column a reader needs, in one place for SELECT and RETURNING. */
-export const EVENT_COLUMNS =
-  'id, app, function, source, shape, origin, payload, attempts, max_attempts, run_at, expires_at, created_at, last_error, dead_at, reason';
+export const EVENT_COLUMNS = 'id, app, function, source, shape, origin, payload, attempts, max_attempts, run_at, expires_at, created_at, last_error, dead_at, reason';
 
 export function toQueued(row: EventRow): QueuedEvent {
   return {

@@ -36,8 +36,12 @@ function prepareHeads(db: Database.Database): () => Head[] {
 
 export function prepareDueTargets(db: Database.Database): (now: number) => DueTarget[] {
   const heads = prepareHeads(db);
-  const count = db.prepare(`SELECT count(*) FROM (SELECT 1 FROM queue_events
-    WHERE state = 'pending' AND app = ? AND function = ? AND run_at <= ? LIMIT ${DUE_COUNT_CAP})`).pluck();
+  const count = db
+    .prepare(
+      `SELECT count(*) FROM (SELECT 1 FROM queue_events
+    WHERE state = 'pending' AND app = ? AND function = ? AND run_at <= ? LIMIT ${DUE_COUNT_CAP})`,
+    )
+    .pluck();
   return (now) => {
     const out: DueTarget[] = [];
     for (const h of heads()) {
