@@ -5,13 +5,14 @@
  * Scheduling, per invocation (the policy in full is in ARCHITECTURE.md, "Scheduling"):
  *
  *   free slot on a loaded instance of the version (most recently used first) ─▶ run now
+ *   a fast, computing function, nobody queued: room to wait inside a busy one ─▶ sent ahead to it
  *   the function has no loaded instance, one is starting with a free slot    ─▶ ride on it (cold)
  *   a start under way will have a slot for it (the queue is shorter)         ─▶ wait in the queue
  *   the function's `concurrency` or the node's `maxInstances` is reached      ─▶ 429 THROTTLED at once
  *   otherwise                                                                 ─▶ wait in the queue,
  *        and the scaler (demand.ts) decides whether a new instance is worth starting for it
  *
- * The queue is per function and first in, first out. A waiting request takes whichever comes
+ * The queue (function-state.ts) is per function and first in, first out. A waiting request takes whichever comes
  * first: a slot that frees up on a busy instance, or an instance that finishes starting. It is
  * never tied to a process spawn while a warm instance might free up sooner. A request that waited
  * `maxQueueWait` (or its timeout, when lower) and that no start under way will serve is answered
@@ -27,11 +28,14 @@ import { NimbusError } from '../shared/errors.js';
 import type { Clock } from '../shared/clock.js';
 import { BindingHost, type BindingServices } from './bindings.js';
 import { CodeCache } from './code-cache.js';
-import { Demand, desiredInstances, SEND_AHEAD, type DemandWindows } from './demand.js';
+import { desiredInstances, SEND_AHEAD, type DemandWindows } from './demand.js';
+import { FunctionState, sameVersion, type Assignment, type Cancellation, type Waiter } from './function-state.js';
 import { Instance, type InvocationInput, type InvokeResult } from './instance.js';
-import type { Acquisition, WarmPool } from './pool.js';
+import type { WarmPool } from './pool.js';
 import { buildRecord } from './records.js';
 import type { SandboxTransport } from './transport.js';
+
+export type { Cancellation } from './function-state.js';
 
 export interface ScalingOptions {
   /** Most instances a function gets while its instances compute rather than wait. Default 2 × cores. */
@@ -60,12 +64,6 @@ export interface RuntimeOptions {
   log?: (line: string) => void;
 }
 
-/** The client of an invocation went away: set by the gateway, read by the runtime. */
-export interface Cancellation {
-  aborted: boolean;
-  onAbort?: (() => void) | undefined;
-}
-
 export interface InvokeMeta {
   id: string;
   trigger: TriggerKind;
@@ -77,32 +75,6 @@ export interface InvokeMeta {
 }
 
 export type InvocationOutcome = { ok: true; record: InvocationRecord; result: Extract<InvokeResult, { ok: true }> } | { ok: false; record: InvocationRecord; error: NimbusError };
-
-interface Assignment {
-  instance: Instance;
-  cold: boolean;
-}
-
-interface Waiter {
-  fn: FunctionVersion;
-  enqueuedAt: number;
-  /** How long it may wait for a busy instance, ms (the clock runs once the version has a loaded instance). */
-  waitMs: number;
-  resolve(a: Assignment | NimbusError): void;
-  cancel: Cancellation | undefined;
-}
-
-interface FunctionState {
-  instances: Set<Instance>;
-  active: FunctionVersion | undefined;
-  initFailures: number;
-  backoffUntil: number;
-  lastInitError: string;
-  queue: Waiter[];
-  /** Processes on their way from the pool for new instances of `active`. */
-  acquiring: Set<Acquisition>;
-  demand: Demand;
-}
 
 /** An invocation running longer than this gets its instance's CPU priority lowered. */
 const LONG_RUNNING_MS = 500;
@@ -181,7 +153,7 @@ export class Runtime {
     if (state) {
       for (const inst of state.instances) if (sameVersion(inst.fn, fn) && inst.available && inst.state !== 'starting') return true;
       if (this.options.clock.now() < state.backoffUntil) return false;
-      if (this.comingSlots(state, fn) > state.queue.length) return true;
+      if (state.comingSlots(fn) > state.queue.length) return true;
     }
     return this.canStart(state, fn);
   }
@@ -257,12 +229,12 @@ export class Runtime {
     this.options.pool.tick();
     this.cpu.sample();
     for (const state of this.functions.values()) {
-      state.demand.sample(now, inFlight(state) + state.queue.length);
-      this.expireWaiters(state, now);
+      state.demand.sample(now, state.inFlight() + state.queue.length);
+      state.expireWaiters(now, this.cpu.idle());
       // Refill minInstances lost to crashes, once a back-off is over.
       if (now >= state.backoffUntil) this.ensureMinInstances(state);
       this.scale(state);
-      this.scaleIn(state, now);
+      state.scaleIn(now, this.floor);
       for (const inst of state.instances) {
         if (inst.state !== 'busy' && inst.state !== 'starting') continue;
         this.watchMemory(inst);
@@ -277,21 +249,16 @@ export class Runtime {
     const state = this.state(key(fn.app, fn.name));
     if (state.active && state.active.name === fn.name) fn = state.active;
     const now = this.options.clock.now();
-    const best = this.freeInstance(state, fn);
+    const best = state.freeInstance(fn);
     if (best) {
       const cold = best.state === 'starting';
       best.reserve(now);
       return { instance: best, cold };
     }
-    if (now < state.backoffUntil) {
-      throw new NimbusError(
-        'FUNCTION_INIT_ERROR',
-        `${fn.app}/${fn.name} failed to initialise ${state.initFailures} times in a row (last error: ${state.lastInitError}); Nimbus tries again in ${Math.ceil((state.backoffUntil - now) / 1000)} s. Fix it and redeploy.`,
-      );
-    }
+    if (now < state.backoffUntil) throw state.backoffError(fn, now);
     // Exactly the excess over the limits is throttled, at once: a start already under way that
     // will have a slot for this request counts as capacity; busy instances do not.
-    if (this.comingSlots(state, fn) <= state.queue.length && !this.canStart(state, fn)) throw this.limitError(state, fn);
+    if (state.comingSlots(fn) <= state.queue.length && !this.canStart(state, fn)) throw this.limitError(state, fn);
     const waitMs = Math.min(fn.config.maxQueueWait, fn.config.timeout) * 1000;
     return new Promise<Assignment | NimbusError>((resolve) => {
       const waiter: Waiter = { fn, enqueuedAt: now, waitMs, resolve, cancel: meta.cancel };
@@ -308,48 +275,17 @@ export class Runtime {
     });
   }
 
-  /**
-   * A loaded instance of the version with a free slot, most recently used first; or, when the
-   * function has no loaded instance at all, a starting one with a free slot (nothing warm can
-   * free up sooner, and riding on its start saves a round trip).
-   */
-  private freeInstance(state: FunctionState, fn: FunctionVersion): Instance | undefined {
-    let best: Instance | undefined;
-    let ahead: Instance | undefined;
-    let starting: Instance | undefined;
-    let anyLoaded = false;
-    for (const inst of state.instances) {
-      if (!sameVersion(inst.fn, fn)) continue;
-      if (inst.state === 'idle' || inst.state === 'busy') anyLoaded = true;
-      if (!inst.available) continue;
-      if (inst.state === 'starting') starting ??= inst;
-      else if (inst.hasFreeSlot) {
-        if (!best || inst.lastUsedAt > best.lastUsedAt) best = inst;
-      } else if (state.queue.length === 0 && (!ahead || inst.slots < ahead.slots)) ahead = inst;
-    }
-    if (best) return best;
-    if (ahead) return ahead;
-    return anyLoaded || state.queue.length > 0 ? undefined : starting;
-  }
-
-  /** Free slots of instances starting now, plus those of processes on their way. */
-  private comingSlots(state: FunctionState, fn: FunctionVersion): number {
-    let n = state.acquiring.size * fn.config.instanceConcurrency;
-    for (const inst of state.instances) if (inst.state === 'starting' && sameVersion(inst.fn, fn)) n += inst.capacity - inst.slots;
-    return n;
-  }
-
   /** Within the function's `concurrency` and the node's `maxInstances` (an idle instance elsewhere may give way). */
   private canStart(state: FunctionState | undefined, fn: FunctionVersion): boolean {
     const limit = fn.config.concurrency;
-    if (state && limit !== null && countLive(state) + state.acquiring.size >= limit) return false;
+    if (state && limit !== null && state.countLive() + state.acquiring.size >= limit) return false;
     return this.live < this.options.maxInstances || this.idleVictim() !== undefined;
   }
 
   private limitError(state: FunctionState, fn: FunctionVersion): NimbusError {
     const limit = fn.config.concurrency;
     const message =
-      limit !== null && countLive(state) + state.acquiring.size >= limit
+      limit !== null && state.countLive() + state.acquiring.size >= limit
         ? `${fn.app}/${fn.name} is at its concurrency limit of ${limit} instance(s) and all are busy; retry later`
         : `the node is at its limit of ${this.options.maxInstances} instances; retry later`;
     return new NimbusError('THROTTLED', message, { details: { retryAfter: 1 } });
@@ -361,12 +297,11 @@ export class Runtime {
     if (!fn || this.closing || state.queue.length === 0) return;
     const now = this.options.clock.now();
     if (now < state.backoffUntil) return;
-    let have = state.acquiring.size;
-    for (const inst of state.instances) if (sameVersion(inst.fn, fn) && inst.state !== 'draining' && inst.state !== 'dead') have++;
-    const concurrency = Math.max(inFlight(state) + state.queue.length, state.demand.panic(now));
+    const have = state.serving(fn);
+    const concurrency = Math.max(state.inFlight() + state.queue.length, state.demand.panic(now));
     const desired = desiredInstances({ concurrency, instanceConcurrency: fn.config.instanceConcurrency, waitRatio: state.demand.waitRatio, floor: this.floor, cpuIdle: this.cpu.idle() });
     // Never more starts than the queue can use: in-flight work already has its slots.
-    const usable = Math.ceil(Math.max(0, state.queue.length - this.comingSlots(state, fn)) / fn.config.instanceConcurrency);
+    const usable = Math.ceil(Math.max(0, state.queue.length - state.comingSlots(fn)) / fn.config.instanceConcurrency);
     let toStart = Math.min(desired - have, usable);
     for (; toStart > 0 && this.canStart(state, fn); toStart--) {
       if (this.live >= this.options.maxInstances && !this.reclaimIdle()) break;
@@ -374,97 +309,6 @@ export class Runtime {
     }
     // Demand fell while processes were on their way (first answers showed a fast function).
     if (desired < have) for (const a of [...state.acquiring].reverse().slice(0, have - desired)) a.cancel();
-  }
-
-  /**
-   * Scale in with the same signal: idle instances beyond what the stable window's peak demand
-   * needs (never below minInstances, and the last one waits for its idleTimeout) stop once idle
-   * for a panic window; every idle instance stops after the function's idleTimeout.
-   */
-  private scaleIn(state: FunctionState, now: number): void {
-    const active = state.active;
-    // Most recently used first: the ones kept for minInstances are the warmest.
-    const idle = [...state.instances].filter((i) => i.state === 'idle').sort((a, b) => b.lastUsedAt - a.lastUsedAt);
-    let live = 0;
-    for (const inst of state.instances) if (inst.state !== 'draining' && inst.state !== 'dead') live++;
-    let keepMin = active?.config.minInstances ?? 0;
-    const needed = active
-      ? Math.max(
-          keepMin,
-          1,
-          desiredInstances({ concurrency: state.demand.stablePeak(now), instanceConcurrency: active.config.instanceConcurrency, waitRatio: state.demand.waitRatio, floor: this.floor, cpuIdle: true }),
-        )
-      : 0;
-    const candidates: Instance[] = [];
-    for (const inst of idle) {
-      if (keepMin > 0 && active !== undefined && sameVersion(inst.fn, active)) keepMin--;
-      else candidates.push(inst);
-    }
-    // Least recently used first.
-    for (const inst of candidates.reverse()) {
-      const idleMs = now - inst.lastUsedAt;
-      if (idleMs >= inst.fn.config.idleTimeout * 1000 || (live > needed && idleMs >= 1000)) {
-        inst.retire();
-        live--;
-      }
-    }
-    // Busy extras too (a burst's guesses, before answers showed a fast function): one a tick drains,
-    // the most recently started first (the warmest stay), once it has been up for a second.
-    if (active && live > needed) {
-      let oldest: Instance | undefined;
-      for (const inst of state.instances) {
-        if (inst.state !== 'busy' || !sameVersion(inst.fn, active) || inst.readyAt === undefined || now - inst.readyAt < 1000) continue;
-        if (!oldest || inst.readyAt > oldest.readyAt!) oldest = inst;
-      }
-      oldest?.retire();
-    }
-  }
-
-  /** Throttle waiters past their deadline that no start under way will serve. */
-  private expireWaiters(state: FunctionState, now: number): void {
-    if (state.queue.length === 0) return;
-    const fn = state.queue[0]!.fn;
-    const covered = this.comingSlots(state, fn);
-    // Waiting for a cold start is not waiting for a busy instance: the clock starts once the
-    // version has a loaded instance (the first one's readyAt).
-    let loadedSince = Infinity;
-    for (const inst of state.instances) if (sameVersion(inst.fn, fn) && inst.readyAt !== undefined && inst.state !== 'dead') loadedSince = Math.min(loadedSince, inst.readyAt);
-    const keep: Waiter[] = [];
-    for (const w of state.queue) {
-      const deadline = Math.max(w.enqueuedAt, loadedSince) + w.waitMs;
-      if (now < state.backoffUntil) {
-        w.resolve(new NimbusError('FUNCTION_INIT_ERROR', `${fn.app}/${fn.name} failed to initialise ${state.initFailures} times in a row (last error: ${state.lastInitError}). Fix it and redeploy.`));
-      } else if (now >= deadline && keep.length >= covered) {
-        const waited = now - w.enqueuedAt;
-        const ratio = state.demand.waitRatio;
-        const why = `${state.instances.size} instance(s), ${state.acquiring.size} starting, ${ratio === undefined ? 'wait ratio not known yet' : `they spend ${Math.round(ratio * 100)}% of their time waiting`}, ${this.cpu.idle() ? 'idle CPU' : 'no idle CPU'} on the node`;
-        w.resolve(
-          new NimbusError(
-            'THROTTLED',
-            `${fn.app}/${fn.name}: every instance stayed busy for ${waited} ms (maxQueueWait ${fn.config.maxQueueWait} s) and more would not help now (${why}); retry later`,
-            { details: { retryAfter: 1 } },
-          ),
-        );
-      } else {
-        keep.push(w);
-      }
-    }
-    state.queue = keep;
-  }
-
-  /** Hand queued requests to an instance's free slots (it finished loading, or a slot freed up). */
-  private dispatch(state: FunctionState, inst: Instance): void {
-    if (inst.state === 'starting') return;
-    inst.ahead = state.demand.sendAhead ? (this.options.scaling?.sendAhead ?? SEND_AHEAD) : 0;
-    while (inst.available && state.queue.length > 0) {
-      const i = state.queue.findIndex((w) => sameVersion(w.fn, inst.fn));
-      if (i === -1) return;
-      const [w] = state.queue.splice(i, 1);
-      const cold = inst.served === 0 && inst.readyAt !== undefined && w!.enqueuedAt <= inst.readyAt;
-      if (w!.cancel) w!.cancel.onAbort = undefined;
-      inst.reserve(this.options.clock.now());
-      w!.resolve({ instance: inst, cold });
-    }
   }
 
   /**
@@ -536,7 +380,7 @@ export class Runtime {
             this.scale(state);
           });
       },
-      onSlotFree: (inst: Instance) => this.dispatch(state, inst),
+      onSlotFree: (inst: Instance) => state.dispatch(inst, this.options.scaling?.sendAhead ?? SEND_AHEAD, this.options.clock.now()),
       onTiming: (hostMs: number, ms: number | undefined, cpu: number | undefined) => state.demand.observe(hostMs, ms, cpu),
       onBinding: this.bindings.session(
         fn,
@@ -550,19 +394,7 @@ export class Runtime {
     this.watchStart(state, instance);
     if (forMin) instance.started.catch((err: Error) => this.options.log?.(`minInstances of ${fn.app}/${fn.name}: start failed: ${err.message}`));
     // A function with nothing loaded: the first waiters ride on this start (no warm instance can be sooner).
-    let loaded = false;
-    for (const inst of state.instances) if (sameVersion(inst.fn, fn) && (inst.state === 'idle' || inst.state === 'busy')) loaded = true;
-    if (!loaded) {
-      const now = this.options.clock.now();
-      while (instance.available && state.queue.length > 0) {
-        const i = state.queue.findIndex((w) => sameVersion(w.fn, fn));
-        if (i === -1) break;
-        const [w] = state.queue.splice(i, 1);
-        if (w!.cancel) w!.cancel.onAbort = undefined;
-        instance.reserve(now);
-        w!.resolve({ instance, cold: true });
-      }
-    }
+    if (!state.hasLoaded(fn)) state.handOver(instance, this.options.clock.now(), () => true);
     return instance;
   }
 
@@ -583,9 +415,8 @@ export class Runtime {
   private ensureMinInstances(state: FunctionState): void {
     const fn = state.active;
     if (!fn || this.closing || fn.config.minInstances === 0) return;
-    let have = state.acquiring.size;
-    for (const inst of state.instances) if (sameVersion(inst.fn, fn) && inst.state !== 'draining' && inst.state !== 'dead') have++;
-    for (; have < fn.config.minInstances && this.live < this.options.maxInstances && this.options.clock.now() >= state.backoffUntil; have++) this.startInstance(state, fn, true);
+    for (let have = state.serving(fn); have < fn.config.minInstances && this.live < this.options.maxInstances && this.options.clock.now() >= state.backoffUntil; have++)
+      this.startInstance(state, fn, true);
   }
 
   private watchMemory(inst: Instance): void {
@@ -598,7 +429,7 @@ export class Runtime {
   private state(k: string): FunctionState {
     let s = this.functions.get(k);
     if (!s) {
-      s = { instances: new Set(), active: undefined, initFailures: 0, backoffUntil: 0, lastInitError: '', queue: [], acquiring: new Set(), demand: new Demand(this.options.scaling?.windows) };
+      s = new FunctionState(this.options.scaling?.windows);
       this.functions.set(k, s);
     }
     return s;
@@ -607,20 +438,4 @@ export class Runtime {
 
 function key(app: string, name: string): string {
   return `${app}/${name}`;
-}
-
-function sameVersion(a: FunctionVersion, b: FunctionVersion): boolean {
-  return a.version === b.version && a.hash === b.hash;
-}
-
-function countLive(state: FunctionState): number {
-  let n = 0;
-  for (const inst of state.instances) if (inst.state !== 'dead') n++;
-  return n;
-}
-
-function inFlight(state: FunctionState): number {
-  let n = 0;
-  for (const inst of state.instances) n += inst.slots;
-  return n;
 }
