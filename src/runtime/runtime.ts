@@ -227,9 +227,16 @@ export class Runtime {
   tick(): void {
     const now = this.options.clock.now();
     this.options.pool.tick();
-    this.cpu.sample();
+    let loaded = false;
     for (const state of this.functions.values()) {
-      state.demand.sample(now, state.inFlight() + state.queue.length);
+      // Hundreds of functions may be deployed with nothing running: those cost nothing here.
+      if (state.instances.size === 0 && state.queue.length === 0 && state.acquiring.size === 0) {
+        if (now >= state.backoffUntil) this.ensureMinInstances(state);
+        continue;
+      }
+      const concurrency = state.inFlight() + state.queue.length;
+      if (concurrency > 0) loaded = true;
+      state.demand.sample(now, concurrency);
       state.expireWaiters(now, this.cpu.idle());
       // Refill minInstances lost to crashes, once a back-off is over.
       if (now >= state.backoffUntil) this.ensureMinInstances(state);
@@ -242,6 +249,8 @@ export class Runtime {
         if (inst.longestRunningMs() > LONG_RUNNING_MS) inst.proc.deprioritize();
       }
     }
+    // The node's CPU gauge only matters under load (reading it allocates); an idle stretch reads as idle.
+    if (loaded) this.cpu.sample();
   }
 
   private acquire(fn: FunctionVersion, meta: InvokeMeta): Assignment | Promise<Assignment | NimbusError> {
