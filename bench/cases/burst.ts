@@ -86,30 +86,15 @@ export const burst: BenchCase = {
     const totals = pick((x) => x.totalMs);
     out.metrics['allAnsweredMs'] = summarize(totals, 'ms');
     out.metrics['requestLatency'] = summarize(latencies, 'ms');
-    out.metrics['processesStarted'] = summarize(
-      pick((x) => x.processesStarted),
-      'processes',
-    );
-    out.metrics['instancesAfter'] = summarize(
-      pick((x) => x.instancesAfter),
-      'instances',
-    );
-    out.metrics['coldStartRecords'] = summarize(
-      pick((x) => x.coldRecords),
-      'invocations',
-    );
-    out.metrics['throttled'] = summarize(
-      pick((x) => x.throttled),
-      'requests',
-    );
-    out.metrics['serverErrors'] = summarize(
-      pick((x) => x.serverErrors),
-      'requests',
-    );
-    out.metrics['unanswered'] = summarize(
-      pick((x) => x.unanswered),
-      'requests',
-    );
+    const counts: [string, (x: Round) => number, string][] = [
+      ['processesStarted', (x) => x.processesStarted, 'processes'],
+      ['instancesAfter', (x) => x.instancesAfter, 'instances'],
+      ['coldStartRecords', (x) => x.coldRecords, 'invocations'],
+      ['throttled', (x) => x.throttled, 'requests'],
+      ['serverErrors', (x) => x.serverErrors, 'requests'],
+      ['unanswered', (x) => x.unanswered, 'requests'],
+    ];
+    for (const [name, f, unit] of counts) out.metrics[name] = summarize(pick(f), unit);
     out.ratios.push({
       name: 'time until all answered / handler sleep',
       value: median(totals) / SLEEP_MS,

@@ -71,22 +71,17 @@ export const noisyNeighbour: BenchCase = {
     const perRound = (pick: (r: LoadResult) => number) => quiet.map((q, i) => ratio(pick(noisy[i] as LoadResult), pick(q))).filter((x): x is number => x !== null);
     const p99 = perRound((r) => r.latency.p99);
     const p50 = perRound((r) => r.latency.p50);
-    out.metrics['quiet.p99'] = summarize(
-      quiet.map((r) => r.latency.p99),
-      'ms',
-    );
-    out.metrics['noisy.p99'] = summarize(
-      noisy.map((r) => r.latency.p99),
-      'ms',
-    );
-    out.metrics['quiet.p50'] = summarize(
-      quiet.map((r) => r.latency.p50),
-      'ms',
-    );
-    out.metrics['noisy.p50'] = summarize(
-      noisy.map((r) => r.latency.p50),
-      'ms',
-    );
+    for (const q of ['p99', 'p50'] as const) {
+      for (const [name, rows] of [
+        ['quiet', quiet],
+        ['noisy', noisy],
+      ] as const) {
+        out.metrics[`${name}.${q}`] = summarize(
+          rows.map((r) => r.latency[q]),
+          'ms',
+        );
+      }
+    }
     out.metrics['noisy.spinnerInvocationsPerS'] = summarize(
       spins.map((r) => r.rps),
       'req/s',
