@@ -10,10 +10,15 @@ import { Demand, desiredInstances, type DemandWindows } from './demand.js';
 import type { Instance } from './instance.js';
 import type { Acquisition } from './pool.js';
 
-/** The client of an invocation went away: set by the gateway, read by the runtime. */
+/** Whether the client of an invocation went away: the gateway answers, the runtime asks. */
 export interface Cancellation {
-  aborted: boolean;
-  onAbort?: (() => void) | undefined;
+  /** The client is gone (read when the invocation ends, for its record). */
+  readonly aborted: boolean;
+  /**
+   * Call `onAbort` if the client goes away from now on; returns how to stop listening. Only
+   * requests that wait in the queue are watched, so the fast path adds no listener.
+   */
+  watch(onAbort: () => void): () => void;
 }
 
 export interface Assignment {
@@ -27,7 +32,8 @@ export interface Waiter {
   /** How long it may wait for a busy instance, ms (the clock runs once the version has a loaded instance). */
   waitMs: number;
   resolve(a: Assignment | NimbusError): void;
-  cancel: Cancellation | undefined;
+  /** Stop watching for the client going away (it left the queue). */
+  unwatch: (() => void) | undefined;
 }
 
 export class FunctionState {
@@ -123,7 +129,7 @@ export class FunctionState {
       if (i === -1) return;
       const w = this.queue.splice(i, 1)[0]!;
       const isCold = cold(w);
-      if (w.cancel) w.cancel.onAbort = undefined;
+      w.unwatch?.();
       inst.reserve(now);
       w.resolve({ instance: inst, cold: isCold });
     }
@@ -136,25 +142,17 @@ export class FunctionState {
    */
   scaleIn(now: number, floor: number): void {
     const active = this.active;
-    // Most recently used first: the ones kept for minInstances are the warmest.
-    const idle = [...this.instances].filter((i) => i.state === 'idle').sort((a, b) => b.lastUsedAt - a.lastUsedAt);
     let live = 0;
     for (const inst of this.instances) if (inst.state !== 'draining' && inst.state !== 'dead') live++;
-    let keepMin = active?.config.minInstances ?? 0;
     const needed = active
       ? Math.max(
-          keepMin,
+          active.config.minInstances,
           1,
           desiredInstances({ concurrency: this.demand.stablePeak(now), instanceConcurrency: active.config.instanceConcurrency, waitRatio: this.demand.waitRatio, floor, cpuIdle: true }),
         )
       : 0;
-    const candidates: Instance[] = [];
-    for (const inst of idle) {
-      if (keepMin > 0 && active !== undefined && sameVersion(inst.fn, active)) keepMin--;
-      else candidates.push(inst);
-    }
     // Least recently used first.
-    for (const inst of candidates.reverse()) {
+    for (const inst of this.idleExtras().reverse()) {
       const idleMs = now - inst.lastUsedAt;
       if (idleMs >= inst.fn.config.idleTimeout * 1000 || (live > needed && idleMs >= 1000)) {
         inst.retire();
@@ -164,13 +162,35 @@ export class FunctionState {
     // Busy extras too (a burst's guesses, before answers showed a fast function): one a tick drains,
     // the most recently started first (the warmest stay), once it has been up for a second.
     if (active && live > needed) {
-      let oldest: Instance | undefined;
+      let newest: Instance | undefined;
       for (const inst of this.instances) {
         if (inst.state !== 'busy' || !sameVersion(inst.fn, active) || inst.readyAt === undefined || now - inst.readyAt < 1000) continue;
-        if (!oldest || inst.readyAt > oldest.readyAt!) oldest = inst;
+        if (!newest || inst.readyAt > newest.readyAt!) newest = inst;
       }
-      oldest?.retire();
+      newest?.retire();
     }
+  }
+
+  /**
+   * Idle instances that may stop (scale-in) or give way to another function at the node limit:
+   * all but the `minInstances` warmest of the active version. Most recently used first.
+   */
+  idleExtras(): Instance[] {
+    const idle = [...this.instances].filter((i) => i.state === 'idle').sort((a, b) => b.lastUsedAt - a.lastUsedAt);
+    let keep = this.active?.config.minInstances ?? 0;
+    return idle.filter((inst) => {
+      if (keep > 0 && this.active !== undefined && sameVersion(inst.fn, this.active)) {
+        keep--;
+        return false;
+      }
+      return true;
+    });
+  }
+
+  /** Its instances (and processes on their way) reach the function's `concurrency`. */
+  atConcurrencyLimit(fn: FunctionVersion): boolean {
+    const limit = fn.config.concurrency;
+    return limit !== null && this.countLive() + this.acquiring.size >= limit;
   }
 
   /** Instances not dead yet (the function's `concurrency` counts these). */

@@ -65,8 +65,6 @@ export class WarmPool {
   private refillTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private consecutiveFailures = 0;
-  /** Processes spawned on demand and not ready yet (counted in stats). */
-  private spawning = 0;
 
   constructor(private readonly options: WarmPoolOptions) {}
 
@@ -194,16 +192,8 @@ export class WarmPool {
       this.options.log?.(`a sandbox process could not be started: ${(err as Error).message}`);
       return undefined;
     }
-    this.spawning++;
-    void proc.ready
-      .then(
-        () => undefined,
-        () => undefined,
-      )
-      .then(() => {
-        this.spawning--;
-        permit.release();
-      });
+    const release = () => permit.release();
+    void proc.ready.then(release, release);
     return proc;
   }
 

@@ -229,17 +229,14 @@ export class Runtime {
     this.options.pool.tick();
     let loaded = false;
     for (const state of this.functions.values()) {
-      // Hundreds of functions may be deployed with nothing running: those cost nothing here.
-      if (state.instances.size === 0 && state.queue.length === 0 && state.acquiring.size === 0) {
-        if (now >= state.backoffUntil) this.ensureMinInstances(state);
-        continue;
-      }
+      // Refill minInstances lost to crashes, once a back-off is over.
+      if (now >= state.backoffUntil) this.ensureMinInstances(state);
+      // Hundreds of functions may be deployed with nothing running: those cost nothing more here.
+      if (state.instances.size === 0 && state.queue.length === 0 && state.acquiring.size === 0) continue;
       const concurrency = state.inFlight() + state.queue.length;
       if (concurrency > 0) loaded = true;
       state.demand.sample(now, concurrency);
       state.expireWaiters(now, this.cpu.idle());
-      // Refill minInstances lost to crashes, once a back-off is over.
-      if (now >= state.backoffUntil) this.ensureMinInstances(state);
       this.scale(state);
       state.scaleIn(now, this.floor);
       for (const inst of state.instances) {
@@ -256,7 +253,8 @@ export class Runtime {
   private acquire(fn: FunctionVersion, meta: InvokeMeta): Assignment | Promise<Assignment | NimbusError> {
     if (this.closing) throw new NimbusError('SHUTTING_DOWN', 'Nimbus is shutting down; retry against another node or later');
     const state = this.state(key(fn.app, fn.name));
-    if (state.active && state.active.name === fn.name) fn = state.active;
+    // Requests routed just before a deploy go to the version that serves now.
+    fn = state.active ?? fn;
     const now = this.options.clock.now();
     const best = state.freeInstance(fn);
     if (best) {
@@ -270,33 +268,28 @@ export class Runtime {
     if (state.comingSlots(fn) <= state.queue.length && !this.canStart(state, fn)) throw this.limitError(state, fn);
     const waitMs = Math.min(fn.config.maxQueueWait, fn.config.timeout) * 1000;
     return new Promise<Assignment | NimbusError>((resolve) => {
-      const waiter: Waiter = { fn, enqueuedAt: now, waitMs, resolve, cancel: meta.cancel };
+      const waiter: Waiter = { fn, enqueuedAt: now, waitMs, resolve, unwatch: undefined };
       state.queue.push(waiter);
-      if (meta.cancel) {
-        meta.cancel.onAbort = () => {
-          const i = state.queue.indexOf(waiter);
-          if (i === -1) return;
-          state.queue.splice(i, 1);
-          resolve(new NimbusError('CLIENT_CLOSED', 'the client closed the connection while the request waited for an instance; it did not run'));
-        };
-      }
+      waiter.unwatch = meta.cancel?.watch(() => {
+        const i = state.queue.indexOf(waiter);
+        if (i === -1) return;
+        state.queue.splice(i, 1);
+        resolve(new NimbusError('CLIENT_CLOSED', 'the client closed the connection while the request waited for an instance; it did not run'));
+      });
       this.scale(state);
     });
   }
 
   /** Within the function's `concurrency` and the node's `maxInstances` (an idle instance elsewhere may give way). */
   private canStart(state: FunctionState | undefined, fn: FunctionVersion): boolean {
-    const limit = fn.config.concurrency;
-    if (state && limit !== null && state.countLive() + state.acquiring.size >= limit) return false;
+    if (state?.atConcurrencyLimit(fn)) return false;
     return this.live < this.options.maxInstances || this.idleVictim() !== undefined;
   }
 
   private limitError(state: FunctionState, fn: FunctionVersion): NimbusError {
-    const limit = fn.config.concurrency;
-    const message =
-      limit !== null && state.countLive() + state.acquiring.size >= limit
-        ? `${fn.app}/${fn.name} is at its concurrency limit of ${limit} instance(s) and all are busy; retry later`
-        : `the node is at its limit of ${this.options.maxInstances} instances; retry later`;
+    const message = state.atConcurrencyLimit(fn)
+      ? `${fn.app}/${fn.name} is at its concurrency limit of ${fn.config.concurrency} instance(s) and all are busy; retry later`
+      : `the node is at its limit of ${this.options.maxInstances} instances; retry later`;
     return new NimbusError('THROTTLED', message, { details: { retryAfter: 1 } });
   }
 
@@ -312,7 +305,7 @@ export class Runtime {
     // Never more starts than the queue can use: in-flight work already has its slots.
     const usable = Math.ceil(Math.max(0, state.queue.length - state.comingSlots(fn)) / fn.config.instanceConcurrency);
     let toStart = Math.min(desired - have, usable);
-    for (; toStart > 0 && this.canStart(state, fn); toStart--) {
+    for (; toStart > 0 && !state.atConcurrencyLimit(fn); toStart--) {
       if (this.live >= this.options.maxInstances && !this.reclaimIdle()) break;
       this.startInstance(state, fn);
     }
@@ -338,15 +331,7 @@ export class Runtime {
   private idleVictim(): Instance | undefined {
     let victim: Instance | undefined;
     for (const state of this.functions.values()) {
-      const idle = [...state.instances].filter((i) => i.state === 'idle').sort((a, b) => b.lastUsedAt - a.lastUsedAt);
-      let keep = state.active?.config.minInstances ?? 0;
-      for (const inst of idle) {
-        if (keep > 0 && inst.fn.version === state.active?.version) {
-          keep--;
-          continue;
-        }
-        if (!victim || inst.lastUsedAt < victim.lastUsedAt) victim = inst;
-      }
+      for (const inst of state.idleExtras()) if (!victim || inst.lastUsedAt < victim.lastUsedAt) victim = inst;
     }
     return victim;
   }
@@ -398,7 +383,7 @@ export class Runtime {
       ),
     };
     // The code is usually cached; when it is not, the instance loads it once it arrives.
-    const instance = new Instance(proc, fn, this.code.get(fn.codeHash), hooks, this.options.clock.now(), this.options.clock);
+    const instance = new Instance(proc, fn, this.code.get(fn.codeHash), hooks, this.options.clock);
     state.instances.add(instance);
     this.watchStart(state, instance);
     if (forMin) instance.started.catch((err: Error) => this.options.log?.(`minInstances of ${fn.app}/${fn.name}: start failed: ${err.message}`));
