@@ -14,6 +14,7 @@
  */
 import type { FunctionVersion, LogStream } from '../domain/index.js';
 import type { HostMessage, SandboxMessage, WireRequest, WireResponse } from '../sandbox/protocol.js';
+import type { Clock } from '../shared/clock.js';
 import type { ErrorCode } from '../shared/errors.js';
 import type { ExitInfo, SandboxTransport } from './transport.js';
 
@@ -68,8 +69,6 @@ export class Instance {
   served = 0;
   /** Clock time it finished loading (undefined while starting). */
   readyAt: number | undefined;
-  /** When it last had no invocation in flight (clock ms); scale-in retires long-idle extras first. */
-  idleSince: number;
   readonly started: Promise<void>;
   private readonly pending = new Map<string, Pending>();
   private readonly settling = new Set<string>();
@@ -83,11 +82,9 @@ export class Instance {
     readonly fn: FunctionVersion,
     code: Promise<string | undefined>,
     private readonly hooks: InstanceHooks,
-    now: number,
-    private readonly clock: { now(): number } = { now: () => Date.now() },
+    private readonly clock: Clock,
   ) {
-    this.lastUsedAt = now;
-    this.idleSince = now;
+    this.lastUsedAt = clock.now();
     proc.onOutput = (stream, line) => this.hooks.onLog(this.soleInvocation(), stream, line);
     this.started = new Promise<void>((resolve, reject) => {
       // The clock starts once the process is up: a slow spawn under load is not the function's init.
@@ -155,8 +152,8 @@ export class Instance {
   }
 
   /**
-   * Invocations sent ahead to a loaded, busy instance of a fast function (0 or 1, set by the
-   * scheduler): they wait in the sandbox behind the running one, so the process picks the next one
+   * Invocations sent ahead to a loaded, busy instance of a fast function (0, or SEND_AHEAD when
+   * the scheduler says so): they wait in the sandbox behind the running one, so the process picks the next one
    * up without going back to sleep — a wake-up per request is the cost of a sub-ms function.
    */
   ahead = 0;
@@ -293,7 +290,6 @@ export class Instance {
   private afterSlotFreed(): void {
     if (this.state === 'busy' && this.slots === 0) {
       this.state = 'idle';
-      this.idleSince = this.clock.now();
       // A long invocation lowered its priority; idle, it gets it back for the next one.
       this.proc.reprioritize();
     }
