@@ -102,12 +102,18 @@ export class Gateway {
       ip: req.socket.remoteAddress ?? '',
     };
     // A client that goes away is dropped from the instance queue, and its record says so (499).
-    const cancel: Cancellation = { aborted: false, onAbort: undefined };
-    res.once('close', () => {
-      if (res.writableFinished) return;
-      cancel.aborted = true;
-      cancel.onAbort?.();
-    });
+    const cancel: Cancellation = {
+      get aborted() {
+        return res.destroyed && !res.writableFinished;
+      },
+      watch: (onAbort) => {
+        const listener = () => {
+          if (!res.writableFinished) onAbort();
+        };
+        res.once('close', listener);
+        return () => res.off('close', listener);
+      },
+    };
     const outcome = await this.options.runtime.invoke(match.target.fn, { kind: 'http', req: wire }, { id, trigger: 'http', startedAt, acceptedAt, cancel });
     if (cancel.aborted) return;
     if (!outcome.ok) {

@@ -278,11 +278,21 @@ describe('scheduler: queue deadlines and cancellation', () => {
     t.runtime.activate(fn);
     await t.warm(fn);
     const busy = t.invoke(fn);
-    const cancel: Cancellation = { aborted: false };
+    let aborted = false;
+    let goneAway = () => {};
+    const cancel: Cancellation = {
+      get aborted() {
+        return aborted;
+      },
+      watch: (onAbort) => {
+        goneAway = onAbort;
+        return () => (goneAway = () => {});
+      },
+    };
     const gone = t.invoke(fn, cancel);
     await flush();
-    cancel.aborted = true;
-    cancel.onAbort?.();
+    aborted = true;
+    goneAway();
     const o = await gone;
     assert.ok(!o.ok);
     assert.equal(o.error.code, 'CLIENT_CLOSED');

@@ -23,7 +23,7 @@ const TMPDIR = process.env['TMPDIR'];
 let lastRss = 0;
 let lastRssAt = 0;
 let loading: Promise<Loaded | undefined> | undefined;
-/** instanceConcurrency: invocations beyond it wait in `backlog` (the host sends one ahead to a busy fast function). */
+/** instanceConcurrency: invocations beyond it wait in `backlog` (the host sends a few ahead to a busy instance of a fast function). */
 let limit = Infinity;
 let running = 0;
 const backlog: Invocation[] = [];
