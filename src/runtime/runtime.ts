@@ -51,6 +51,11 @@ export interface RuntimeOptions {
   /** Where sandbox processes come from: pre-warmed, or spawned under the node's spawn budget. */
   pool: Pick<WarmPool, 'take' | 'acquire' | 'want' | 'tick'>;
   loadCode: (codeHash: string) => Promise<string | undefined>;
+  /**
+   * Fit a process to the function it is about to load (cgroup limits, network policy): runs beside
+   * the bundle fetch, and the load waits for both. A throw fails the start like a missing bundle.
+   */
+  prepare?: (proc: SandboxTransport, fn: FunctionVersion) => Promise<void> | void;
   maxInstances: number;
   clock: Clock;
   /** `logged`: the invocation wrote output (its log then gets a stored REPORT line). */
@@ -383,7 +388,9 @@ export class Runtime {
       ),
     };
     // The code is usually cached; when it is not, the instance loads it once it arrives.
-    const instance = new Instance(proc, fn, this.code.get(fn.codeHash), hooks, this.options.clock);
+    const prepare = this.options.prepare;
+    const code = prepare ? Promise.all([this.code.get(fn.codeHash), prepare(proc, fn)]).then(([text]) => text) : this.code.get(fn.codeHash);
+    const instance = new Instance(proc, fn, code, hooks, this.options.clock);
     state.instances.add(instance);
     this.watchStart(state, instance);
     if (forMin) instance.started.catch((err: Error) => this.options.log?.(`minInstances of ${fn.app}/${fn.name}: start failed: ${err.message}`));

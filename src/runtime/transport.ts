@@ -45,6 +45,10 @@ export interface SandboxTransport {
   deprioritize(): void;
   /** Back to normal priority (it went idle). */
   reprioritize(): void;
+  /** A host pid inside the sandbox's own network namespace (`/proc/<pid>/ns/net`); undefined when it shares the host's. */
+  readonly netnsPid?: number;
+  /** Host folder seen read-only at `/run/nimbus` inside the sandbox (the node puts forwarder sockets there); undefined without a mount namespace. */
+  readonly runDir?: string;
 }
 
 /** Start a sandbox process of this memory size (its `ready` resolves when it is warm). */
