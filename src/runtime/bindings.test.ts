@@ -133,8 +133,8 @@ describe('BindingHost', () => {
   it('a session gives what a call causes the hop of the invocation the host sees running + 1, whatever the sandbox claims', async () => {
     const causes: Array<[string, number | undefined]> = [];
     const store = objects();
-    const put = store.put;
-    store.put = (bucket, key, body, ct, cause) => (causes.push([`put ${bucket}`, cause?.hop]), put(bucket, key, body, ct));
+    const plain = objects();
+    store.put = (bucket, key, body, ct, cause) => (causes.push([`put ${bucket}`, cause?.hop]), plain.put(bucket, key, body, ct));
     store.delete = async (bucket, _key, cause) => (causes.push([`delete ${bucket}`, cause?.hop]), true);
     const topics = { publish: async (t: string, m: unknown[], cause?: { hop?: number }) => (causes.push([`publish ${t}`, cause?.hop]), { messageIds: [], deliveries: 0 }) };
     const replies: BindingReply[] = [];
