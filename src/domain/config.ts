@@ -17,6 +17,14 @@ export const FUNCTION_DEFAULTS = {
   maxEventAge: 21600,
 } as const satisfies Omit<FunctionConfig, 'handler' | 'env' | 'triggers' | 'destinations' | 'bindings'>;
 
+/** What a webhook trigger without `deliveryHeader` / `tolerance` uses (the manifest and the gateway read these). */
+export const WEBHOOK_DEFAULTS = {
+  deliveryHeader: 'x-github-delivery',
+  tolerance: 300,
+  /** The most `tolerance` may be: the queue's idempotency window (24 h), so a replay is either deduped or too old. */
+  maxTolerance: 86_400,
+} as const;
+
 /**
  * A complete FunctionConfig from one that may lack fields added later (retries, maxEventAge,
  * destinations, bindings were added with events), so old data dirs keep working.

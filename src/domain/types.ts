@@ -41,6 +41,19 @@ export interface WebhookTrigger {
   secret: string;
   /** Header carrying `sha256=<hex>` (lower case), default `x-hub-signature-256`. */
   header: string;
+  /**
+   * Header holding the delivery's unique id (lower case), its idempotency key: a repeat is answered
+   * as the first was and not queued again. Absent: `x-github-delivery` (versions stored before it too).
+   */
+  deliveryHeader?: string;
+  /**
+   * Header holding the time the sender signed the request, Unix seconds (lower case). When set,
+   * the signature covers `<timestamp>.<body>` and requests further than `tolerance` seconds from
+   * now are refused (WEBHOOK_TIMESTAMP_INVALID). Absent: no timestamp check.
+   */
+  timestampHeader?: string;
+  /** Seconds a signed timestamp may differ from now, either way (with timestampHeader). Default 300. */
+  tolerance?: number;
 }
 
 export type BucketEventType = 'created' | 'deleted';

@@ -23,7 +23,7 @@ export const TRIGGER_KINDS: OneOf = {
     http: [],
     schedule: ['timezone', 'catchUp'],
     topic: ['batchSize', 'maxBatchWindow'],
-    webhook: ['secret', 'header'],
+    webhook: ['secret', 'header', 'deliveryHeader', 'timestampHeader', 'tolerance'],
     bucket: ['events', 'prefix'],
   },
   example: '{ http: "GET /hello" } or { topic: orders }',

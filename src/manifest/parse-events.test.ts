@@ -133,6 +133,25 @@ describe('parseManifest: triggers of every kind', () => {
     ]);
   });
 
+  it('normalizes replay settings: delivery and timestamp headers lower-cased, a default tolerance, nothing added when unset', () => {
+    assert.deepEqual(
+      triggersOf(
+        '      - webhook: /hooks/a',
+        '        secret: HOOK_SECRET',
+        '        deliveryHeader: X-Request-Id',
+        '        timestampHeader: X-Webhook-Timestamp',
+        '      - webhook: /hooks/b',
+        '        secret: HOOK_SECRET',
+        '        timestampHeader: X-Ts',
+        '        tolerance: 60',
+      ),
+      [
+        { type: 'webhook', path: '/hooks/a', secret: 'HOOK_SECRET', header: 'x-hub-signature-256', deliveryHeader: 'x-request-id', timestampHeader: 'x-webhook-timestamp', tolerance: 300 },
+        { type: 'webhook', path: '/hooks/b', secret: 'HOOK_SECRET', header: 'x-hub-signature-256', timestampHeader: 'x-ts', tolerance: 60 },
+      ],
+    );
+  });
+
   it('lets a webhook take a path that an HTTP route serves only for other methods', () => {
     assert.equal(triggersOf('      - http: GET /hooks/a', '      - webhook: /hooks/a', '        secret: HOOK_SECRET').length, 2);
   });

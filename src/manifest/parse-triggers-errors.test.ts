@@ -109,6 +109,38 @@ describe('parseManifest: schedule, topic, webhook and bucket errors', () => {
     assert.match(issueAt(caught, 'functions.f.triggers[2].secret').message, /^a webhook needs "secret"/);
   });
 
+  it('checks webhook replay settings: header names, a tolerance in range and only with a timestamp header', async () => {
+    const caught = await withTriggers(
+      '      - webhook: /a',
+      '        secret: S',
+      '        deliveryHeader: X Delivery',
+      '        timestampHeader: X Ts',
+      '      - webhook: /b',
+      '        secret: S',
+      '        tolerance: 60',
+      '      - webhook: /c',
+      '        secret: S',
+      '        timestampHeader: X-Ts',
+      '        tolerance: 90000',
+      '      - topic: t',
+      '        tolerance: 5',
+    );
+    assert.deepEqual(
+      caught.issues.map((i) => i.path),
+      [
+        'functions.f.triggers[0].deliveryHeader',
+        'functions.f.triggers[0].timestampHeader',
+        'functions.f.triggers[1].tolerance',
+        'functions.f.triggers[2].tolerance',
+        'functions.f.triggers[3].tolerance',
+      ],
+    );
+    assert.equal(issueAt(caught, 'functions.f.triggers[0].deliveryHeader').message, 'must be an HTTP header name, e.g. "X-GitHub-Delivery"');
+    assert.match(issueAt(caught, 'functions.f.triggers[1].tolerance').message, /^tolerance needs "timestampHeader"/);
+    assert.equal(issueAt(caught, 'functions.f.triggers[2].tolerance').message, 'must be at most 86400 (got 90000)');
+    assert.match(issueAt(caught, 'functions.f.triggers[3].tolerance').message, /applies only to webhook triggers/);
+  });
+
   it('checks bucket events', async () => {
     const caught = await withTriggers(
       '      - { bucket: uploads, events: [] }',

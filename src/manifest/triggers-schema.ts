@@ -4,7 +4,8 @@
  * (`triggerConfigSchema`: the domain's `Trigger` union, told apart by `type`).
  */
 import { z } from 'zod';
-import type { BucketEventType, HttpTrigger, Trigger } from '../domain/types.js';
+import { WEBHOOK_DEFAULTS } from '../domain/config.js';
+import type { BucketEventType, HttpTrigger, Trigger, WebhookTrigger } from '../domain/types.js';
 import { ENV_KEY, resourceNameSchema } from './names.js';
 import { exactlyOne, TRIGGER_KINDS } from './one-of.js';
 import { HTTP_METHODS, parseHttpRoute, webhookPathProblem } from './routes.js';
@@ -12,6 +13,7 @@ import { scheduleProblem, timezoneProblem } from './schedule.js';
 
 export const BUCKET_EVENTS = ['created', 'deleted'] as const satisfies readonly BucketEventType[];
 export const DEFAULT_WEBHOOK_HEADER = 'x-hub-signature-256';
+const { deliveryHeader: DEFAULT_DELIVERY_HEADER, tolerance: DEFAULT_WEBHOOK_TOLERANCE, maxTolerance: MAX_WEBHOOK_TOLERANCE } = WEBHOOK_DEFAULTS;
 export const TRIGGER_DEFAULTS = { batchSize: 1, maxBatchWindow: 0, catchUp: false, prefix: '' } as const;
 
 // An HTTP header name (RFC 9110 token).
@@ -73,6 +75,23 @@ const header = z
   .string()
   .regex(HEADER, { error: 'must be an HTTP header name, e.g. "X-Hub-Signature-256"' })
   .describe(`Header carrying the signature "sha256=<hex>". Default ${DEFAULT_WEBHOOK_HEADER} (GitHub's).`);
+const deliveryHeader = z
+  .string()
+  .regex(HEADER, { error: 'must be an HTTP header name, e.g. "X-GitHub-Delivery"' })
+  .describe(
+    `Header holding each delivery's unique id, used as its idempotency key: a repeated id is answered 202 with the first event's id and not queued again (for 24 h). Default ${DEFAULT_DELIVERY_HEADER} (GitHub's).`,
+  );
+const timestampHeader = z
+  .string()
+  .regex(HEADER, { error: 'must be an HTTP header name, e.g. "X-Webhook-Timestamp"' })
+  .describe(
+    'Header holding the time the request was signed, in Unix seconds. When set, the signature is the HMAC-SHA256 of "<timestamp>.<raw body>" (so the time cannot be changed) and requests further than `tolerance` from now are refused with 401 WEBHOOK_TIMESTAMP_INVALID.',
+  );
+const tolerance = z
+  .int()
+  .min(1)
+  .max(MAX_WEBHOOK_TOLERANCE)
+  .describe(`Seconds a signed timestamp may be older (or further in the future) than now, 1 to ${MAX_WEBHOOK_TOLERANCE}. Default ${DEFAULT_WEBHOOK_TOLERANCE}. Needs timestampHeader.`);
 const bucket = resourceNameSchema('Bucket').describe('Runs the function when objects of this bucket are created or deleted.');
 const events = z
   .array(z.enum(BUCKET_EVENTS))
@@ -94,6 +113,9 @@ const rawTriggerObject = z.strictObject({
   webhook: webhookPath.optional(),
   secret: secret.optional(),
   header: header.optional(),
+  deliveryHeader: deliveryHeader.optional(),
+  timestampHeader: timestampHeader.optional(),
+  tolerance: tolerance.optional(),
   bucket: bucket.optional(),
   events: events.optional(),
   prefix: prefix.optional(),
@@ -110,6 +132,13 @@ export const rawTriggerSchema = rawTriggerObject
         message: 'a webhook needs "secret": the name of an env variable of the function holding the signing secret',
       });
     }
+    if (t.webhook !== undefined && t.tolerance !== undefined && t.timestampHeader === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tolerance'],
+        message: 'tolerance needs "timestampHeader": the header holding the time the sender signed the request (e.g. X-Webhook-Timestamp)',
+      });
+    }
     if (t.schedule !== undefined && t.timezone !== undefined) {
       const problem = scheduleProblem(t.schedule, t.timezone);
       if (problem !== null) ctx.addIssue({ code: 'custom', path: ['timezone'], message: problem });
@@ -122,6 +151,7 @@ export const rawTriggerSchema = rawTriggerObject
     dependentRequired: {
       ...Object.fromEntries(Object.entries(kinds).flatMap(([kind, options]) => options.map((o) => [o, [kind]]))),
       webhook: ['secret'],
+      tolerance: ['timestampHeader'],
     },
   })
   .transform(toTrigger);
@@ -142,7 +172,14 @@ function toTrigger(t: z.output<typeof rawTriggerObject>): Trigger {
     };
   }
   if (t.webhook !== undefined) {
-    return { type: 'webhook', path: t.webhook, secret: t.secret ?? '', header: (t.header ?? DEFAULT_WEBHOOK_HEADER).toLowerCase() };
+    const hook: WebhookTrigger = { type: 'webhook', path: t.webhook, secret: t.secret ?? '', header: (t.header ?? DEFAULT_WEBHOOK_HEADER).toLowerCase() };
+    // Only what is written: a manifest without the new keys keeps its config hash.
+    if (t.deliveryHeader !== undefined) hook.deliveryHeader = t.deliveryHeader.toLowerCase();
+    if (t.timestampHeader !== undefined) {
+      hook.timestampHeader = t.timestampHeader.toLowerCase();
+      hook.tolerance = t.tolerance ?? DEFAULT_WEBHOOK_TOLERANCE;
+    }
+    return hook;
   }
   // The refinements guarantee exactly one kind, so this is a bucket trigger.
   const chosen = new Set(t.events ?? BUCKET_EVENTS);
@@ -180,6 +217,9 @@ export const triggerConfigSchema = z.discriminatedUnion('type', [
     path: webhookPath,
     secret,
     header: header.refine((h) => h === h.toLowerCase(), { error: 'must be lower case' }),
+    deliveryHeader: deliveryHeader.refine((h) => h === h.toLowerCase(), { error: 'must be lower case' }).optional(),
+    timestampHeader: timestampHeader.refine((h) => h === h.toLowerCase(), { error: 'must be lower case' }).optional(),
+    tolerance: tolerance.optional(),
   }),
   z.strictObject({ type: z.literal('bucket'), bucket, events, prefix }),
 ]);

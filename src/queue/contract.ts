@@ -41,6 +41,7 @@ export function queueContract(name: string, make: (clock: () => number) => Promi
         origin: 'orders',
         maxAttempts: 3,
         expiresAt: 1_000_000,
+        hop: 0,
         attempts: 1,
         runAt: 1_000,
         createdAt: 1_000,
@@ -144,6 +145,25 @@ export function queueContract(name: string, make: (clock: () => number) => Promi
       assert.equal(await q.redrive(A, 20_000), 1);
       assert.deepEqual(await q.listDead(A), []);
       assert.equal(await q.depth(A), 3);
+    });
+
+    it("keeps each event's hop count through claim, retry and the dead-letter queue, and resets it on redrive", async () => {
+      const [deep, fresh] = [ev({ hop: 15 }), ev()];
+      await q.enqueue([deep, fresh]);
+      const claimed = await q.claim(A, 10, now);
+      assert.deepEqual(
+        claimed.map((e) => [e.id, e.hop]),
+        [
+          [deep.id, 15],
+          [fresh.id, 0],
+        ],
+      );
+      await q.retry(deep.id, now, 'boom');
+      assert.equal((await q.claim(A, 10, now))[0]?.hop, 15);
+      await q.deadLetter(deep.id, 'RECURSIVE_INVOCATION: loop', now);
+      assert.equal((await q.listDead(A))[0]?.hop, 15);
+      assert.equal(await q.redrive(A, now, deep.id), 1);
+      assert.equal((await q.claim(A, 10, now))[0]?.hop, 0, 'a redrive is an operator starting the chain again');
     });
 
     it('puts events left running back to pending at recovery', async () => {

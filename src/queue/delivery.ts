@@ -2,7 +2,9 @@
  * What becomes of the events of one delivery, decided from its outcome (pure: no I/O, the clock
  * and the backoff passed in). The event life cycle of port.ts, from the dispatcher's side:
  *
- *   claimed (attempts counted) ─ expired already ──────────────────────────▶ dead (EventAgeExceeded)
+ *   claimed (attempts counted) ─ hop ≥ MAX_HOPS (a loop) ───────────────────▶ dead (RECURSIVE_INVOCATION),
+ *                                  no destination (it would be one hop further: the loop again)
+ *                              ─ expired already ──────────────────────────▶ dead (EventAgeExceeded)
  *        │                      ─ attempts > maxAttempts (crashed the node) ▶ dead (RetriesExhausted)
  *        ▼ invoked
  *   THROTTLED / SHUTTING_DOWN ──▶ released: pending again, the attempt not counted
@@ -16,7 +18,7 @@
 import type { ErrorCode } from '../shared/errors.js';
 import { calculateDelay, type BackoffOptions } from './backoff.js';
 import type { DestinationCondition } from './destinations.js';
-import type { QueuedEvent } from './port.js';
+import { MAX_HOPS, type QueuedEvent } from './port.js';
 
 export type DeliveryOutcome = { ok: true; value: unknown; retry?: readonly string[] } | { ok: false; code: ErrorCode; message: string };
 
@@ -37,6 +39,8 @@ export interface Decision {
   settlements: Settlement[];
   /** Outcomes for the function's destinations. */
   notices: Notice[];
+  /** A line for the function's log (why an event was not delivered). */
+  log?: string;
 }
 
 /** Capacity ran out between the check and the call, or the node is stopping: not the event's fault. */
@@ -44,6 +48,15 @@ const NOT_COUNTED: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['THROTTLED', 'SH
 
 /** An event that must not be delivered at all (checked right after the claim). */
 export function refuse(event: QueuedEvent, now: number): Decision | null {
+  if (event.hop >= MAX_HOPS) {
+    const what = `${event.source} event ${event.id}${event.origin ? ` from ${event.origin}` : ''}`;
+    const message = `${what} is hop ${event.hop} of a chain of invocations that trigger each other (the limit is ${MAX_HOPS}); it was not delivered`;
+    return {
+      settlements: [{ kind: 'dead', event, reason: `RECURSIVE_INVOCATION: ${message}` }],
+      notices: [],
+      log: `RECURSIVE_INVOCATION: ${message}: a function publishing to its own topic, writing its own bucket or sending destinations round in a loop? Fix it, then redrive it (\`nimbus dlq redrive\`).`,
+    };
+  }
   const invokeCount = event.attempts - 1;
   if (now >= event.expiresAt) {
     const response = { errorCode: 'EventAgeExceeded', errorMessage: `the event waited past its maxEventAge (${invokeCount} attempt(s) made)` };

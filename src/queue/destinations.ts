@@ -58,11 +58,13 @@ export async function sendToDestination(deps: DestinationDeps, o: DestinationOut
   if (dest === null) return;
   const record = destinationRecord(o, now);
   const from = `${o.fn.app}/${o.fn.name}`;
+  // The record is caused by the invocation(s) of the event: one hop further down the chain.
+  const hop = o.event.hop + 1;
   try {
     if ('function' in dest) {
-      await deps.events.submit({ app: o.fn.app, function: dest.function }, { source: 'destination', shape: 'invoke', payload: record, origin: from });
+      await deps.events.submit({ app: o.fn.app, function: dest.function }, { source: 'destination', shape: 'invoke', payload: record, origin: from, hop });
     } else if (deps.publish) {
-      await deps.publish.publish(dest.topic, [record]);
+      await deps.publish.publish(dest.topic, [record], { hop });
     } else {
       deps.log(`events: ${from}: ${o.condition} destination topic "${dest.topic}" skipped: topics are not available on this node`);
     }

@@ -20,6 +20,8 @@ export interface Call {
   event: unknown;
   shape: string | undefined;
   trigger: string;
+  /** The hop the dispatcher gave the invocation (meta.hop). */
+  hop?: number;
 }
 
 type Answer = { ok: true; value?: unknown; retry?: string[] } | { ok: false; code: ErrorCode; message?: string };
@@ -42,7 +44,7 @@ export class FakeRuntime {
 
   async invoke(fn: FunctionVersion, input: InvocationInput, meta: InvokeMeta): Promise<InvocationOutcome> {
     if (input.kind !== 'event') throw new Error('events only');
-    const call: Call = { fn: fn.name, id: meta.id, event: input.event, shape: input.shape, trigger: meta.trigger };
+    const call: Call = { fn: fn.name, id: meta.id, event: input.event, shape: input.shape, trigger: meta.trigger, ...(meta.hop ? { hop: meta.hop } : {}) };
     this.calls.push(call);
     this.running++;
     let a: Answer;

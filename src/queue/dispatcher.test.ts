@@ -78,6 +78,42 @@ describe('EventDispatcher', () => {
     assert.match(bare.logs.join('\n'), /topic "sent" skipped: topics are not available/);
   });
 
+  it('stops a loop of destinations at hop 16: dead-lettered as RECURSIVE_INVOCATION, logged, no destination sent', async () => {
+    const onSuccess = (to: string) => ({ destinations: { onSuccess: { function: to }, onFailure: { function: 'audit' } } });
+    const s = setup([version('ping', onSuccess('pong')), version('pong', onSuccess('ping')), version('audit')]);
+    const { id } = await s.events.submit(T('ping'), invokeSpec({ n: 0 }));
+    await s.drain();
+    assert.deepEqual(
+      s.runtime.calls.map((c) => [c.fn, c.hop ?? 0]),
+      Array.from({ length: 16 }, (_, hop) => [hop % 2 === 0 ? 'ping' : 'pong', hop]),
+      'hops 0 to 15 run, each caused by the one before',
+    );
+    assert.equal(s.runtime.calls[0]?.id, id);
+    const [dead, ...more] = await s.queue.listDead(T('ping'));
+    assert.equal(more.length, 0);
+    assert.equal(dead?.hop, 16);
+    assert.equal(dead?.source, 'destination');
+    assert.match(dead?.reason ?? '', /^RECURSIVE_INVOCATION: destination event \S+ from shop\/pong is hop 16 /);
+    assert.match(s.runtime.logs.join('\n'), /^RECURSIVE_INVOCATION: .* not delivered: .*redrive/m);
+    assert.deepEqual(await s.queue.listDead(T('pong')), []);
+    assert.equal(await s.queue.depth(), 0, "no onFailure record: it would only be the loop's next hop");
+    assert.equal(
+      s.runtime.calls.some((c) => c.fn === 'audit'),
+      false,
+    );
+  });
+
+  it('delivers an event at hop 15 and gives what it causes hop 16', async () => {
+    const s = setup([version('mail', { destinations: { onSuccess: { function: 'audit' }, onFailure: null } }), version('audit')]);
+    await s.queue.enqueue([{ id: 'deep', target: T('mail'), source: 'topic', shape: 'queue', payload: 1, origin: 'orders', maxAttempts: 1, expiresAt: 2e6, hop: 15 }]);
+    await s.drain();
+    assert.deepEqual(
+      s.runtime.calls.map((c) => [c.fn, c.hop]),
+      [['mail', 15]],
+    );
+    assert.equal((await s.queue.listDead(T('audit')))[0]?.hop, 16);
+  });
+
   it('dead-letters an event older than maxEventAge instead of delivering it', async () => {
     const s = setup([version('mail', { maxEventAge: 60, destinations: { onSuccess: null, onFailure: { function: 'audit' } } }), version('audit')]);
     s.runtime.capacity = 0;

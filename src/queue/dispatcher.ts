@@ -220,6 +220,11 @@ export class EventDispatcher {
     const ready = claimed.filter((e) => {
       const refusal = refuse(e, now);
       if (refusal) this.settler.add(fn, refusal);
+      if (refusal?.log !== undefined) {
+        // No invocation id: none ran (a record-less id would also be held by the runtime for good).
+        this.o.runtime.log?.({ app: fn.app, function: fn.name, version: fn.version, id: null }, 'system', refusal.log);
+        this.log(`events: ${fn.app}/${fn.name}: ${refusal.log}`);
+      }
       return refusal === null;
     });
     // Refused events start no delivery whose end would wake the loop: look again at once.
@@ -248,8 +253,10 @@ export class EventDispatcher {
       );
     }
     const input: InvocationInput = { kind: 'event', event: d.payload, shape: d.shape };
+    // A batch runs as deep in a chain as its deepest event: what it causes is one hop further.
+    const hop = Math.max(...d.events.map((e) => e.hop));
     const run = this.o.runtime
-      .invoke(fn, input, { id: d.id, trigger: TRIGGER[first.source], startedAt: this.o.clock.now() })
+      .invoke(fn, input, { id: d.id, trigger: TRIGGER[first.source], startedAt: this.o.clock.now(), hop })
       .then((outcome) => {
         this.inFlight--;
         const n = (this.perTarget.get(k) ?? 1) - 1;

@@ -1,6 +1,6 @@
 /** Public surface of the event queue: the port, its adapters, the service other subsystems call, the dispatcher. */
 export type { DeadEvent, DueTarget, EnqueueResult, EventQueue, EventShape, EventSource, EventTarget, NewEvent, QueuedEvent } from './port.js';
-export { DUE_COUNT_CAP } from './port.js';
+export { DUE_COUNT_CAP, MAX_HOPS } from './port.js';
 export { SqliteEventQueue, type SqliteEventQueueOptions } from './sqlite.js';
 export { MemoryEventQueue } from './memory.js';
 export { EventService, type EventSink, type EventSpec, type EventServiceOptions, type FunctionLookup } from './service.js';

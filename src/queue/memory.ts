@@ -50,11 +50,11 @@ export class MemoryEventQueue implements EventQueue {
         out.push({ id: e.id, duplicate: true });
         continue;
       }
-      const { idempotencyKey: _key, runAt, payload: _payload, target, ...rest } = e;
+      const { idempotencyKey: _key, runAt, hop, payload: _payload, target, ...rest } = e;
       this.#events.set(e.id, {
         seq: ++this.#seq,
         state: 'pending',
-        event: { ...rest, target: { ...target }, attempts: 0, runAt: runAt ?? now, createdAt: now, lastError: null },
+        event: { ...rest, target: { ...target }, hop: hop ?? 0, attempts: 0, runAt: runAt ?? now, createdAt: now, lastError: null },
         payload,
         deadAt: null,
         reason: null,
@@ -141,7 +141,7 @@ export class MemoryEventQueue implements EventQueue {
     for (const x of this.#events.values()) {
       if (x.state !== 'dead' || !sameTarget(x.event.target, target) || (id !== undefined && x.event.id !== id)) continue;
       Object.assign(x, { state: 'pending', deadAt: null, reason: null });
-      Object.assign(x.event, { attempts: 0, runAt: now, expiresAt: now + (x.event.expiresAt - x.event.createdAt) });
+      Object.assign(x.event, { attempts: 0, hop: 0, runAt: now, expiresAt: now + (x.event.expiresAt - x.event.createdAt) });
       n++;
     }
     return n;

@@ -12,7 +12,15 @@
  *                                maxEventAge), listable and redrivable (→ pending, attempts 0)
  *   running events found at start-up (the server died mid-delivery) go back to pending.
  * Throttled deliveries are released without counting an attempt (see `release`).
+ *
+ * Hop counts (loop detection, as Lambda's): an event caused by an invocation (a topic publish or
+ * bucket write through a binding, a destination) carries that invocation's hop + 1; an event
+ * from outside (HTTP, schedule, webhook, control API, a redrive) starts at 0. The dispatcher never
+ * delivers an event at `MAX_HOPS`: it is dead-lettered as RECURSIVE_INVOCATION (delivery.ts).
  */
+
+/** The hop at which an event is dead-lettered instead of delivered: hops 0..15 run, 16 invocations in a chain. */
+export const MAX_HOPS = 16;
 
 /** How the sandbox hands the payload to the handler (see src/sandbox/protocol.ts). */
 export type EventShape = 'invoke' | 'scheduled' | 'queue';
@@ -45,9 +53,15 @@ export interface NewEvent {
   expiresAt: number;
   /** Epoch ms before which it is not delivered (default: now). */
   runAt?: number;
+  /**
+   * Invocations in the chain that caused it (0: from outside; see MAX_HOPS). Set by the host from
+   * the invocation it knows is running, never from anything a function sends. Default 0.
+   */
+  hop?: number;
 }
 
-export interface QueuedEvent extends Omit<NewEvent, 'runAt' | 'idempotencyKey'> {
+export interface QueuedEvent extends Omit<NewEvent, 'runAt' | 'idempotencyKey' | 'hop'> {
+  hop: number;
   attempts: number;
   runAt: number;
   createdAt: number;
@@ -96,8 +110,9 @@ export interface EventQueue {
   deadLetter(id: string, reason: string, now: number): Promise<void>;
   listDead(target: EventTarget, limit?: number): Promise<DeadEvent[]>;
   /**
-   * Dead events (all of the target's, or one) back to pending at `now` with attempts 0 and a fresh
-   * expiry: now + the event's original age budget (expiresAt − createdAt). Returns how many.
+   * Dead events (all of the target's, or one) back to pending at `now` with attempts 0, hop 0 (a
+   * redrive is an operator's decision: a loop stopped before runs MAX_HOPS hops again at most) and a
+   * fresh expiry: now + the event's original age budget (expiresAt − createdAt). Returns how many.
    */
   redrive(target: EventTarget, now: number, id?: string): Promise<number>;
   /** Start-up: running → pending. Returns how many. */

@@ -28,6 +28,8 @@ export interface EventSpec {
   idempotencyKey?: string;
   /** Epoch ms; default now. */
   runAt?: number;
+  /** Invocations in the chain behind it (see MAX_HOPS); default 0: from outside. */
+  hop?: number;
 }
 
 export interface EventServiceOptions {
@@ -69,6 +71,7 @@ export class EventService implements EventSink {
     };
     if (spec.idempotencyKey !== undefined) event.idempotencyKey = spec.idempotencyKey;
     if (spec.runAt !== undefined) event.runAt = spec.runAt;
+    if (spec.hop) event.hop = spec.hop;
     const [result] = await this.enqueue([event]);
     return result!;
   }

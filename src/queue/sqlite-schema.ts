@@ -51,6 +51,12 @@ export const QUEUE_MIGRATIONS: readonly string[] = [
   -- Pruning deletes by age alone.
   CREATE INDEX queue_idempotency_created ON queue_idempotency(created_at);
   `,
+  // 0002 hop counts (loop detection). A column rather than a field in the payload JSON: the payload
+  // is what the function receives, and the hop must be neither visible to nor settable by it; a
+  // column with a default is also O(1) to add to a queue that holds a backlog.
+  `
+  ALTER TABLE queue_events ADD COLUMN hop INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 /**

@@ -40,6 +40,36 @@ describe('SqliteEventQueue', () => {
     }
   });
 
+  it('keeps hop counts across a restart and adds the column to a queue created before it', async () => {
+    const file = nextFile();
+    const old = new Database(file);
+    old.exec('CREATE TABLE queue_migrations (id INTEGER NOT NULL PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT');
+    old.exec(QUEUE_MIGRATIONS[0]!);
+    old.prepare('INSERT INTO queue_migrations VALUES (1, 0)').run();
+    old
+      .prepare(
+        `INSERT INTO queue_events (id, app, function, state, source, shape, origin, payload, attempts, max_attempts, run_at, expires_at, created_at)
+      VALUES ('old', 'shop', 'mail', 'pending', 'invoke', 'invoke', '', '1', 0, 3, 0, 9999999, 0)`,
+      )
+      .run();
+    old.close();
+    const q = SqliteEventQueue.open({ file, clock: () => 1_000 });
+    await q.enqueue([ev({ id: 'deep', hop: 12, runAt: 5 })]);
+    await q.close();
+    const again = SqliteEventQueue.open({ file });
+    try {
+      assert.deepEqual(
+        (await again.claim(A, 10, 2_000)).map((e) => [e.id, e.hop]),
+        [
+          ['old', 0],
+          ['deep', 12],
+        ],
+      );
+    } finally {
+      await again.close();
+    }
+  });
+
   it('commits concurrent enqueues together', async () => {
     const q = SqliteEventQueue.open({ file: nextFile() });
     try {

@@ -130,6 +130,35 @@ describe('BindingHost', () => {
     assert.equal(code(await run('EMAILS', 'publish', [['x'.repeat(BINDING_LIMITS.topicMessageBytes)]])), 'VALUE_TOO_LARGE');
   });
 
+  it('a session gives what a call causes the hop of the invocation the host sees running + 1, whatever the sandbox claims', async () => {
+    const causes: Array<[string, number | undefined]> = [];
+    const store = objects();
+    const plain = objects();
+    store.put = (bucket, key, body, ct, cause) => (causes.push([`put ${bucket}`, cause?.hop]), plain.put(bucket, key, body, ct));
+    store.delete = async (bucket, _key, cause) => (causes.push([`delete ${bucket}`, cause?.hop]), true);
+    const topics = { publish: async (t: string, m: unknown[], cause?: { hop?: number }) => (causes.push([`publish ${t}`, cause?.hop]), { messageIds: [], deliveries: 0 }) };
+    const replies: BindingReply[] = [];
+    let running = 9;
+    const session = new BindingHost({ objects: store, topics }).session(
+      fn,
+      (r) => replies.push(r),
+      undefined,
+      () => running,
+    );
+    // `inv` and the arguments are the sandbox's to write: neither moves the hop.
+    session({ t: 'call', cid: ++cid, inv: 'a-shallow-http-request', binding: 'EMAILS', op: 'publish', args: [[{ hop: 0 }]] });
+    session({ t: 'call', cid: ++cid, inv: null, binding: 'FILES', op: 'put', args: ['k', { data: 'x', b64: false }, null] });
+    running = 15;
+    session({ t: 'call', cid: ++cid, inv: null, binding: 'FILES', op: 'delete', args: ['k'] });
+    while (replies.length < 3) await new Promise((r) => setTimeout(r, 1));
+    assert.deepEqual(replies.map(code), ['ok', 'ok', 'ok']);
+    assert.deepEqual(causes.sort(), [
+      ['delete files', 16],
+      ['publish emails', 10],
+      ['put files', 10],
+    ]);
+  });
+
   it('passes a service NimbusError through with its own code', async () => {
     const { NimbusError } = await import('../shared/errors.js');
     const r = await host({

@@ -18,7 +18,7 @@ import { BINDING_LIMITS } from '../sandbox/protocol.js';
 import { NimbusError, type ErrorCode } from '../shared/errors.js';
 import type { ObjectStore } from '../storage/port.js';
 import { MAX_OBJECT_BYTES } from '../storage/port.js';
-import type { TopicPublisher } from '../triggers/port.js';
+import type { EventCause, TopicPublisher } from '../triggers/port.js';
 
 /**
  * The services bindings reach. Read at call time, so the composition root may fill one in after
@@ -84,8 +84,15 @@ export class BindingHost {
   /**
    * One instance's end of the calls: buffers `part`s, caps calls in flight, sends each reply.
    * `onRefused` hears of each BINDING_NOT_GRANTED (for the function's log: code may swallow the error).
+   * `causeHop`: the hop of the invocation(s) the instance runs when a call arrives (runtime/hops.ts);
+   * events the call causes (topic messages, bucket notifications) carry it + 1.
    */
-  session(fn: FunctionVersion, reply: (message: BindingReply) => void, onRefused?: (inv: string | null, message: string) => void): (message: BindingCall | BindingPart) => void {
+  session(
+    fn: FunctionVersion,
+    reply: (message: BindingReply) => void,
+    onRefused?: (inv: string | null, message: string) => void,
+    causeHop: () => number = () => 0,
+  ): (message: BindingCall | BindingPart) => void {
     const parts = new Map<number, { slices: string[]; chars: number; overflow: boolean }>();
     let buffered = 0;
     let inFlight = 0;
@@ -113,10 +120,12 @@ export class BindingHost {
       if (entry?.overflow) return reply(failure(m.cid, 'VALUE_TOO_LARGE', `the object is larger than ${MAX_OBJECT_BYTES} bytes, the most an object may be`));
       if (inFlight >= MAX_IN_FLIGHT) return reply(failure(m.cid, 'BINDING_ERROR', `more than ${MAX_IN_FLIGHT} binding calls in flight at once; await some before starting more`));
       inFlight++;
+      // Read when the call arrives, not when its turn comes: the instance may have moved on by then.
+      const cause: EventCause = { hop: causeHop() + 1 };
       const transfer = isTransfer(m);
       const turn = !transfer ? Promise.resolve() : transfers < MAX_TRANSFERS ? (transfers++, Promise.resolve()) : new Promise<void>((go) => waiting.push(go));
       void turn
-        .then(() => this.call(fn, m, entry ? Buffer.from(entry.slices.join(''), 'base64') : undefined))
+        .then(() => this.call(fn, m, entry ? Buffer.from(entry.slices.join(''), 'base64') : undefined, cause))
         .then((r) => {
           inFlight--;
           if (transfer) {
@@ -131,10 +140,13 @@ export class BindingHost {
     };
   }
 
-  /** Run one call for an instance of `fn`. Never rejects. `blob`: a body sent as `part`s. */
-  async call(fn: FunctionVersion, m: BindingCall, blob?: Buffer): Promise<BindingReply> {
+  /**
+   * Run one call for an instance of `fn`. Never rejects. `blob`: a body sent as `part`s. `cause`:
+   * what events the call causes carry (default: hop 1, as from an invocation started from outside).
+   */
+  async call(fn: FunctionVersion, m: BindingCall, blob?: Buffer, cause: EventCause = { hop: 1 }): Promise<BindingReply> {
     try {
-      const value = await this.run(fn, m, blob);
+      const value = await this.run(fn, m, blob, cause);
       return { t: 'reply', cid: m.cid, ok: true, value: value ?? null };
     } catch (err) {
       if (err instanceof NimbusError) return failure(m.cid, err.code, err.message);
@@ -142,7 +154,7 @@ export class BindingHost {
     }
   }
 
-  private async run(fn: FunctionVersion, m: BindingCall, blob: Buffer | undefined): Promise<unknown> {
+  private async run(fn: FunctionVersion, m: BindingCall, blob: Buffer | undefined, cause: EventCause): Promise<unknown> {
     const binding = grant(fn, m);
     const schema = (OPS[binding.type] as Record<string, z.ZodType<unknown[]>>)[m.op];
     if (!Object.hasOwn(OPS[binding.type], m.op) || !schema) {
@@ -158,9 +170,9 @@ export class BindingHost {
         // never deleted just because a deploy stopped naming the namespace.
         return this.kv(`${fn.app}/${binding.kv}`, m.op, args);
       case 'bucket':
-        return this.bucket(binding.bucket, m.op, args, blob);
+        return this.bucket(binding.bucket, m.op, args, blob, cause);
       case 'topic':
-        return this.topic(binding.topic, args);
+        return this.topic(binding.topic, args, cause);
     }
   }
 
@@ -177,7 +189,7 @@ export class BindingHost {
     return kv.put(namespace, k, value, ttl === null ? {} : { ttlSeconds: ttl });
   }
 
-  private async bucket(bucket: string, op: string, args: unknown[], blob: Buffer | undefined): Promise<unknown> {
+  private async bucket(bucket: string, op: string, args: unknown[], blob: Buffer | undefined, cause: EventCause): Promise<unknown> {
     const objects = available(this.services.objects, 'Object storage');
     if (op === 'list') return objects.list(bucket, args[0] as z.infer<typeof listOptions>);
     const k = checkKey(args[0] as string, BINDING_LIMITS.objectKeyBytes);
@@ -191,19 +203,19 @@ export class BindingHost {
       case 'head':
         return (await objects.head(bucket, k)) ?? null;
       case 'delete':
-        return objects.delete(bucket, k);
+        return objects.delete(bucket, k, cause);
       default: {
         const inline = args[1] as { data: string; b64: boolean } | null;
         const body = inline ? Buffer.from(inline.data, inline.b64 ? 'base64' : 'utf8') : blob;
         if (!body) throw new NimbusError('BINDING_ERROR', `env put: no body was sent for "${k}"`);
         if (body.length > MAX_OBJECT_BYTES) throw new NimbusError('VALUE_TOO_LARGE', `the object is ${body.length} bytes or more; an object may be at most ${MAX_OBJECT_BYTES}`);
         const contentType = args[2] as string | null;
-        return objects.put(bucket, k, body, contentType ?? undefined);
+        return objects.put(bucket, k, body, contentType ?? undefined, cause);
       }
     }
   }
 
-  private async topic(topic: string, args: unknown[]): Promise<unknown> {
+  private async topic(topic: string, args: unknown[], cause: EventCause): Promise<unknown> {
     const topics = available(this.services.topics, 'Topics');
     const messages = args[0] as unknown[];
     let total = 0;
@@ -213,7 +225,7 @@ export class BindingHost {
       total += bytes;
     }
     if (total > BINDING_LIMITS.topicBatchBytes) throw new NimbusError('VALUE_TOO_LARGE', `the batch is ${total} bytes; a batch may be at most ${BINDING_LIMITS.topicBatchBytes}`);
-    return topics.publish(topic, messages);
+    return topics.publish(topic, messages, cause);
   }
 }
 

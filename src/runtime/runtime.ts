@@ -29,6 +29,7 @@ import type { Clock } from '../shared/clock.js';
 import { BindingHost, type BindingServices } from './bindings.js';
 import { CodeCache } from './code-cache.js';
 import { desiredInstances, SEND_AHEAD, type DemandWindows } from './demand.js';
+import { HopContext } from './hops.js';
 import { FunctionState, sameVersion, type Assignment, type Cancellation, type Waiter } from './function-state.js';
 import { Instance, type InvocationInput, type InvokeResult } from './instance.js';
 import type { WarmPool } from './pool.js';
@@ -77,6 +78,8 @@ export interface InvokeMeta {
   /** performance.now() when the request was accepted (durations count from there). */
   acceptedAt?: number;
   cancel?: Cancellation;
+  /** Invocations in the chain that caused this one (queue/port.ts MAX_HOPS); 0 (default) for HTTP and anything from outside. */
+  hop?: number;
 }
 
 export type InvocationOutcome = { ok: true; record: InvocationRecord; result: Extract<InvokeResult, { ok: true }> } | { ok: false; record: InvocationRecord; error: NimbusError };
@@ -94,6 +97,8 @@ export class Runtime {
   private readonly timer: NodeJS.Timeout | undefined;
   private readonly code: CodeCache;
   private readonly bindings: BindingHost;
+  /** Each instance's chain depth, for the events its binding calls cause (hops.ts). */
+  private readonly hops = new WeakMap<Instance, HopContext>();
   private readonly floor: number;
   private readonly cpu: { sample(): number; idle(): boolean };
   private closing = false;
@@ -174,7 +179,12 @@ export class Runtime {
         const got = a instanceof Promise ? await a : a;
         if (got instanceof NimbusError) throw got;
         assigned = got;
-        result = await got.instance.invoke(meta.id, input, got.instance.fn.config.timeout * 1000);
+        const leave = this.hops.get(got.instance)?.enter(meta.hop ?? 0);
+        try {
+          result = await got.instance.invoke(meta.id, input, got.instance.fn.config.timeout * 1000);
+        } finally {
+          leave?.();
+        }
         // Sent ahead to an instance that died before it started: it never ran, so it runs elsewhere.
         if (result.ok || !result.notStarted || attempt >= 3 || meta.cancel?.aborted) break;
       }
@@ -366,6 +376,7 @@ export class Runtime {
   private createInstance(state: FunctionState, fn: FunctionVersion, proc: SandboxTransport, forMin: boolean): Instance {
     this.live++;
     const name = { app: fn.app, function: fn.name, version: fn.version };
+    const hops = new HopContext();
     const hooks = {
       onLog: (id: string | null, stream: LogStream, line: string) => this.log({ ...name, id }, stream, line),
       onDead: (inst: Instance) => {
@@ -385,12 +396,14 @@ export class Runtime {
         fn,
         (reply) => proc.send(reply),
         (id, line) => this.log({ ...name, id }, 'system', line),
+        () => hops.current,
       ),
     };
     // The code is usually cached; when it is not, the instance loads it once it arrives.
     const prepare = this.options.prepare;
     const code = prepare ? Promise.all([this.code.get(fn.codeHash), prepare(proc, fn)]).then(([text]) => text) : this.code.get(fn.codeHash);
     const instance = new Instance(proc, fn, code, hooks, this.options.clock);
+    this.hops.set(instance, hops);
     state.instances.add(instance);
     this.watchStart(state, instance);
     if (forMin) instance.started.catch((err: Error) => this.options.log?.(`minInstances of ${fn.app}/${fn.name}: start failed: ${err.message}`));

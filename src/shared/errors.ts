@@ -58,6 +58,10 @@ export const ERROR_STATUS = {
   // --- events, storage and bindings (issue 4)
   /** A webhook request's signature header is missing or does not match its secret. */
   WEBHOOK_SIGNATURE_INVALID: 401,
+  /** A webhook's signed timestamp header is missing, malformed, or further from now than the trigger's `tolerance` (a replayed request). */
+  WEBHOOK_TIMESTAMP_INVALID: 401,
+  /** An event caused by a chain of 16 invocations (a function triggering itself, directly or round about) was not delivered (Lambda's loop detection); 508 Loop Detected. */
+  RECURSIVE_INVOCATION: 508,
   /** A topic, bucket or KV namespace named by this app is owned by another app. */
   RESOURCE_CONFLICT: 409,
   /** No such dead-lettered or queued event. */

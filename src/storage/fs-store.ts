@@ -24,7 +24,7 @@ import { NimbusError } from '../shared/errors.js';
 import { uuidv7 } from '../shared/ids.js';
 import { eventFor } from '../triggers/events.js';
 import { ObjectTable, type StoredObject } from './object-table.js';
-import { MAX_OBJECT_BYTES, type ObjectInfo, type ObjectList, type ObjectStore } from './port.js';
+import { MAX_OBJECT_BYTES, type ObjectInfo, type ObjectList, type ObjectStore, type WriteCause } from './port.js';
 
 /** Which buckets exist (a deployed app names them) and who is notified of their changes. */
 export interface BucketDirectory {
@@ -70,7 +70,7 @@ export class FsObjectStore implements ObjectStore {
     mkdirSync(o.dir, { recursive: true, mode: 0o700 });
   }
 
-  async put(bucket: string, key: string, body: Buffer, contentType = 'application/octet-stream'): Promise<ObjectInfo> {
+  async put(bucket: string, key: string, body: Buffer, contentType = 'application/octet-stream', cause: WriteCause = {}): Promise<ObjectInfo> {
     const entry = this.mustBucket(bucket);
     checkKey(key);
     if (body.length > MAX_OBJECT_BYTES) throw new NimbusError('VALUE_TOO_LARGE', `an object is at most ${MAX_OBJECT_BYTES / 1024 / 1024} MB; this one is ${body.length} bytes`);
@@ -99,7 +99,7 @@ export class FsObjectStore implements ObjectStore {
     };
     let replaced: string | undefined;
     try {
-      replaced = this.table.put(obj, this.events(entry.subscribers, 'created', obj, now));
+      replaced = this.table.put(obj, this.events(entry.subscribers, 'created', obj, now, cause));
     } catch (err) {
       await rm(join(dir, file), { force: true });
       throw err;
@@ -131,11 +131,11 @@ export class FsObjectStore implements ObjectStore {
     return obj && info(obj);
   }
 
-  async delete(bucket: string, key: string): Promise<boolean> {
+  async delete(bucket: string, key: string, cause: WriteCause = {}): Promise<boolean> {
     const entry = this.mustBucket(bucket);
     checkKey(key);
     const now = this.clock.now();
-    const gone = this.table.delete(entry.app, bucket, key, (obj) => this.events(entry.subscribers, 'deleted', obj, now));
+    const gone = this.table.delete(entry.app, bucket, key, (obj) => this.events(entry.subscribers, 'deleted', obj, now, cause));
     if (!gone) return false;
     await rm(join(this.o.dir, bucket, gone.file), { force: true });
     this.kick();
@@ -185,7 +185,8 @@ export class FsObjectStore implements ObjectStore {
     return entry;
   }
 
-  private events(subscribers: Array<{ fn: FunctionVersion; trigger: BucketTrigger }>, type: BucketEventType, obj: StoredObject, now: number): NewEvent[] {
+  /** The events of one change; they carry the writer's hop (a bucket trigger writing its own bucket is a loop). */
+  private events(subscribers: Array<{ fn: FunctionVersion; trigger: BucketTrigger }>, type: BucketEventType, obj: StoredObject, now: number, cause: WriteCause): NewEvent[] {
     const payload = { type, bucket: obj.bucket, key: obj.key, size: obj.size, etag: obj.etag, contentType: obj.contentType };
     const seen = new Set<string>();
     const out: NewEvent[] = [];
@@ -193,7 +194,7 @@ export class FsObjectStore implements ObjectStore {
       if (!trigger.events.includes(type) || !obj.key.startsWith(trigger.prefix) || seen.has(`${fn.app}/${fn.name}`)) continue;
       seen.add(`${fn.app}/${fn.name}`);
       const id = uuidv7(now);
-      out.push(eventFor(fn, { id, source: 'bucket', shape: 'queue', origin: obj.bucket, payload, idempotencyKey: `bucket-event/${id}` }, now));
+      out.push(eventFor(fn, { id, source: 'bucket', shape: 'queue', origin: obj.bucket, payload, idempotencyKey: `bucket-event/${id}`, hop: cause.hop ?? 0 }, now));
     }
     return out;
   }

@@ -20,13 +20,18 @@ export interface ObjectList {
   cursor: string | null;
 }
 
+/** What caused a write, for the events it emits: `hop` as in triggers/port.ts EventCause (0 from outside). */
+export interface WriteCause {
+  hop?: number;
+}
+
 export interface ObjectStore {
   /** Store (replace) an object; emits a `created` event to subscribed functions. */
-  put(bucket: string, key: string, body: Buffer, contentType?: string): Promise<ObjectInfo>;
+  put(bucket: string, key: string, body: Buffer, contentType?: string, cause?: WriteCause): Promise<ObjectInfo>;
   get(bucket: string, key: string): Promise<{ info: ObjectInfo; body: Buffer } | undefined>;
   head(bucket: string, key: string): Promise<ObjectInfo | undefined>;
   /** False when there was no such object; emits a `deleted` event when there was. */
-  delete(bucket: string, key: string): Promise<boolean>;
+  delete(bucket: string, key: string, cause?: WriteCause): Promise<boolean>;
   list(bucket: string, options?: { prefix?: string; cursor?: string; limit?: number }): Promise<ObjectList>;
   close(): Promise<void>;
 }

@@ -11,6 +11,8 @@ export interface EventSpec {
   idempotencyKey?: string;
   /** Defaults to a fresh UUIDv7. */
   id?: string;
+  /** Invocations in the chain behind it (see MAX_HOPS); default 0. */
+  hop?: number;
 }
 
 /** One event for `fn`, with its delivery limits (retries + 1 attempts, maxEventAge) from its config. */
@@ -26,5 +28,6 @@ export function eventFor(fn: FunctionVersion, spec: EventSpec, now: number): New
     expiresAt: now + (fn.config.maxEventAge ?? 21_600) * 1000,
   };
   if (spec.idempotencyKey !== undefined) event.idempotencyKey = spec.idempotencyKey;
+  if (spec.hop) event.hop = spec.hop;
   return event;
 }

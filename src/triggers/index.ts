@@ -1,5 +1,5 @@
 /** Public surface of triggers: schedules, topics and the ownership of named resources. */
-export type { TopicPublisher } from './port.js';
+export type { EventCause, TopicPublisher } from './port.js';
 export { Scheduler, systemTimers, scheduleKey, CATCH_UP_CAP } from './scheduler.js';
 export type { SchedulerOptions, Timers } from './scheduler.js';
 export { SqliteScheduleState, MemoryScheduleState } from './schedule-state.js';

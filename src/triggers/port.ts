@@ -1,3 +1,12 @@
+/**
+ * What caused an event, as the host knows it: `hop` is the number of invocations in the chain
+ * behind it (the causing invocation's hop + 1; 0, the default, for anything from outside). See
+ * MAX_HOPS in queue/port.ts.
+ */
+export interface EventCause {
+  hop?: number;
+}
+
 /** What other subsystems (control API, bindings, destinations) call to publish to a topic. */
 export interface TopicPublisher {
   /**
@@ -5,5 +14,5 @@ export interface TopicPublisher {
    * each subscription has its own retries and dead letters). Resolves once durable.
    * Throws TOPIC_NOT_FOUND when no deployed function declares or binds the topic.
    */
-  publish(topic: string, messages: unknown[]): Promise<{ messageIds: string[]; deliveries: number }>;
+  publish(topic: string, messages: unknown[], cause?: EventCause): Promise<{ messageIds: string[]; deliveries: number }>;
 }

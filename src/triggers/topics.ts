@@ -8,7 +8,7 @@ import { type Clock, systemClock } from '../shared/clock.js';
 import { NimbusError } from '../shared/errors.js';
 import { uuidv7 } from '../shared/ids.js';
 import { eventFor } from './events.js';
-import type { TopicPublisher } from './port.js';
+import type { EventCause, TopicPublisher } from './port.js';
 import type { Resources } from './resources.js';
 
 /** Most messages one publish call takes. */
@@ -27,7 +27,7 @@ export class Topics implements TopicPublisher {
     this.clock = o.clock ?? systemClock;
   }
 
-  async publish(topic: string, messages: unknown[]): Promise<{ messageIds: string[]; deliveries: number }> {
+  async publish(topic: string, messages: unknown[], cause: EventCause = {}): Promise<{ messageIds: string[]; deliveries: number }> {
     const entry = this.o.resources.topic(topic);
     if (!entry)
       throw new NimbusError('TOPIC_NOT_FOUND', `no deployed function subscribes to, binds or sends to topic "${topic}"; name it in a function's triggers or bindings first (see \`nimbus topics\`)`, {
@@ -45,7 +45,7 @@ export class Topics implements TopicPublisher {
       // Two triggers of one function on the same topic are still one subscription.
       if (seen.has(`${fn.app}/${fn.name}`)) continue;
       seen.add(`${fn.app}/${fn.name}`);
-      for (const payload of messages) events.push(eventFor(fn, { source: 'topic', shape: 'queue', origin: topic, payload }, now));
+      for (const payload of messages) events.push(eventFor(fn, { source: 'topic', shape: 'queue', origin: topic, payload, hop: cause.hop ?? 0 }, now));
     }
     if (events.length > 0) await this.o.queue.enqueue(events);
     return { messageIds, deliveries: events.length };

@@ -19,7 +19,7 @@ export function prepareListDead(db: Database.Database): (target: EventTarget, li
 
 /** One UPDATE whatever the size of the dead-letter queue: nothing is loaded into memory. */
 export function prepareRedrive(db: Database.Database): (target: EventTarget, now: number, id?: string) => number {
-  const set = `state = 'pending', attempts = 0, run_at = @now, expires_at = @now + (expires_at - created_at), dead_at = NULL, reason = NULL`;
+  const set = `state = 'pending', attempts = 0, hop = 0, run_at = @now, expires_at = @now + (expires_at - created_at), dead_at = NULL, reason = NULL`;
   const all = db.prepare(`UPDATE queue_events SET ${set} WHERE state = 'dead' AND app = @app AND function = @fn`);
   const one = db.prepare(`UPDATE queue_events SET ${set} WHERE id = @id AND state = 'dead' AND app = @app AND function = @fn`);
   return (target, now, id) => {

@@ -17,10 +17,11 @@ export interface EventRow {
   last_error: string | null;
   dead_at: number | null;
   reason: string | null;
+  hop: number;
 }
 
 /** Every column a reader needs, in one place for SELECT and RETURNING. */
-export const EVENT_COLUMNS = 'id, app, function, source, shape, origin, payload, attempts, max_attempts, run_at, expires_at, created_at, last_error, dead_at, reason';
+export const EVENT_COLUMNS = 'id, app, function, source, shape, origin, payload, attempts, max_attempts, run_at, expires_at, created_at, last_error, dead_at, reason, hop';
 
 export function toQueued(row: EventRow): QueuedEvent {
   return {
@@ -32,6 +33,7 @@ export function toQueued(row: EventRow): QueuedEvent {
     origin: row.origin,
     maxAttempts: row.max_attempts,
     expiresAt: row.expires_at,
+    hop: row.hop,
     attempts: row.attempts,
     runAt: row.run_at,
     createdAt: row.created_at,
