@@ -9,14 +9,15 @@
  * forwarders removed when the process exits). Requires root (CAP_NET_ADMIN), `ip`, `nsenter`, `nft`.
  */
 import { lookup } from 'node:dns/promises';
+import { isIPv4 } from 'node:net';
 import { available, run } from './exec.js';
 import { Forwarder, type Forward } from './forwarder.js';
-import { addressOf, blockBase, blockCount, claimBlock, createVeth, deleteLink, ipForward, linksNamed, releaseBlock, SANDBOXES_PER_BLOCK, type SandboxAddress } from './links.js';
+import { addressOf, BLOCK_BITS, blockBase, blockCount, claimBlock, createVeth, deleteLink, ipForward, linksNamed, releaseBlock, SANDBOXES_PER_BLOCK, type SandboxAddress } from './links.js';
 import { deleteTable, ifLiteral, nft, nimbusTables, tableScript } from './nft.js';
 import { parseEgressEntry, type EgressSetting } from './policy.js';
 
 export interface EgressOptions {
-  /** IPv4 subnet sandboxes get addresses from, /20 or larger; each node claims a /20 of it. Default 10.213.0.0/16. */
+  /** IPv4 subnet sandboxes get addresses from, /21 or larger; each node claims a /21 of it. Default 10.213.0.0/16. */
   subnet?: string;
   /** Turn `net.ipv4.ip_forward` on when it is off (public and allow-list egress need it). Default false: report it. */
   enableIpForward?: boolean;
@@ -77,6 +78,8 @@ export class NetworkEgress {
     ] as const)
       if (!(await available(tool, args))) throw new Error(`network egress control needs \`${tool}\` (iproute2, nftables, util-linux)`);
     const subnet = options.subnet ?? DEFAULT_SUBNET;
+    const [base = '', bits = ''] = subnet.split('/');
+    if (!isIPv4(base) || !/^\d+$/.test(bits) || blockCount(subnet) === 0) throw new Error(`network: subnet "${subnet}" must be an IPv4 CIDR of /${BLOCK_BITS} or larger (e.g. ${DEFAULT_SUBNET})`);
     await cleanLeftovers(subnet);
     const tag = `${process.pid.toString(36)}${instances > 0 ? `x${instances}` : ''}`;
     instances++;
@@ -85,7 +88,7 @@ export class NetworkEgress {
       if (!(await claimBlock(net))) continue;
       const table = `nimbus_${tag}_${block}`;
       try {
-        await nft(tableScript(table, `nimbus node pid ${process.pid}, sandboxes ${net}/20`));
+        await nft(tableScript(table, `nimbus node pid ${process.pid}, sandboxes ${net}/${BLOCK_BITS}`));
       } catch (err) {
         await releaseBlock(net);
         throw err;
@@ -97,7 +100,7 @@ export class NetworkEgress {
       }
       return new NetworkEgress(table, tag, net, forwarding, options);
     }
-    throw new Error(`network egress control: every /20 block of ${subnet} is taken (other nodes?); pass another subnet`);
+    throw new Error(`network egress control: every /${BLOCK_BITS} block of ${subnet} is taken (other nodes?); pass another subnet`);
   }
 
   /** Host-side veth names of this node start with this. */
@@ -112,7 +115,7 @@ export class NetworkEgress {
     const blocked = await forwardDropPolicy();
     if (blocked) notes.push(`${blocked}: forwarded sandbox traffic may be dropped there (allow it, e.g. iptables -I DOCKER-USER -i nb+ -j ACCEPT)`);
     const ok = notes.length === 0;
-    return { layer: 'egress', ok, detail: ok ? `per-function egress policy (nftables table ${this.table}, sandboxes in ${this.blockNet}/20)` : notes.join('; ') };
+    return { layer: 'egress', ok, detail: ok ? `per-function egress policy (nftables table ${this.table}, sandboxes in ${this.blockNet}/${BLOCK_BITS})` : notes.join('; ') };
   }
 
   /** Give the sandbox whose namespace holds `pid` its veth, addresses and the default policy (`public`). Idempotent. */

@@ -7,8 +7,8 @@
 import { run } from './exec.js';
 import { intToIPv4, ipv4ToInt, maskOf } from './policy.js';
 
-/** A node's share of the sandbox subnet: a /20, 1,024 sandboxes of a /30 each. */
-export const BLOCK_BITS = 20;
+/** A node's share of the sandbox subnet: a /21, 512 sandboxes of a /30 each (32 nodes in a /16). */
+export const BLOCK_BITS = 21;
 export const SANDBOXES_PER_BLOCK = 2 ** (32 - BLOCK_BITS) / 4;
 
 export interface SandboxAddress {
