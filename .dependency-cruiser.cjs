@@ -59,6 +59,15 @@ module.exports = {
       to: {},
     },
     {
+      name: 'network-only-from-entry-points-and-manifest',
+      comment:
+        'src/network runs privileged host tools (ip, nft, nsenter): only entry points wire it (into the runtime through its prepare hook), ' +
+        'and the manifest imports its pure entry grammar (policy.ts) through index.ts.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: ['^src/(network|server|cli|manifest)/'] },
+      to: { path: '^src/network/' },
+    },
+    {
       name: 'src-not-to-tests-or-bench',
       comment: 'test/ and bench/ use src/, never the other way round.',
       severity: 'error',

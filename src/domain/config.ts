@@ -51,5 +51,7 @@ export function withConfigDefaults(config: Partial<FunctionConfig> & Pick<Functi
       onFailure: config.destinations?.onFailure ?? null,
     },
     bindings: config.bindings ?? {},
+    // Only when set, so configs without it keep their version hash.
+    ...(config.network ? { network: config.network } : {}),
   };
 }

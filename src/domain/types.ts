@@ -112,6 +112,13 @@ export interface FunctionConfig {
   destinations: { onSuccess: Destination | null; onFailure: Destination | null };
   /** By the env name the function sees, e.g. `SESSIONS`. */
   bindings: Record<string, Binding>;
+  /** Outbound network policy; absent = `{ egress: 'public' }` (public internet only, never the host or private ranges). */
+  network?: NetworkPolicy;
+}
+
+/** `network:` in nimbus.yaml: `none`, `public`, or an allow-list of `host:port`, `CIDR`, `CIDR:port` entries. */
+export interface NetworkPolicy {
+  egress: 'none' | 'public' | string[];
 }
 
 /** A validated manifest: what `nimbus.yaml` means once parsed and defaulted. */

@@ -114,6 +114,8 @@ function applyDefaults(fn: ParsedFunction, defaults: ParsedDefaults): FunctionCo
       onFailure: destination(fn.destinations?.onFailure, defaults.destinations?.onFailure),
     },
     bindings: { ...defaults.bindings, ...fn.bindings },
+    // Only when set, so functions that do not use it keep their version hash.
+    ...((fn.network ?? defaults.network) ? { network: fn.network ?? defaults.network } : {}),
   };
 }
 

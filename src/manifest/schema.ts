@@ -8,6 +8,7 @@ import type { AppSpec } from '../domain/types.js';
 import { bindingsConfigSchema, destinationsConfigSchema, maxEventAge, rawBindingsSchema, rawDestinationsSchema, retries } from './events-schema.js';
 import { parseHandler } from './handler.js';
 import { appNameSchema, envKeySchema, functionNameSchema } from './names.js';
+import { networkSchema } from './network-schema.js';
 import { checkFunctions } from './semantic.js';
 import { rawTriggerSchema, triggerConfigSchema } from './triggers-schema.js';
 
@@ -51,6 +52,7 @@ const settingsShape = {
   maxEventAge: maxEventAge.optional(),
   destinations: rawDestinationsSchema.optional(),
   bindings: rawBindingsSchema.optional(),
+  network: networkSchema.optional(),
 };
 
 export const defaultsSchema = z.strictObject(settingsShape).describe('Settings every function gets unless it sets its own; `env`, `bindings` and `destinations` are merged key by key.');
@@ -122,6 +124,7 @@ export const functionConfigSchema = z.strictObject({
   maxEventAge,
   destinations: destinationsConfigSchema,
   bindings: bindingsConfigSchema,
+  network: networkSchema.optional(),
 });
 
 /** Validates a normalized AppSpec, including the checks that span fields (routes, webhooks, destinations, …). */

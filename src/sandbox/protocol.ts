@@ -68,6 +68,14 @@ export interface BindingFailure {
 /** How an invocation failed inside the sandbox (the host maps these to its error codes). */
 export type SandboxErrorCode = 'FUNCTION_ERROR' | 'INVALID_RESPONSE' | 'RESPONSE_TOO_LARGE';
 
+/** An allow-listed host service (`egress: ["127.0.0.1:5432"]`) as the sandbox reaches it. */
+export interface SandboxForward {
+  host: string;
+  port: number;
+  /** Unix socket path inside the sandbox (under /run/nimbus). */
+  socket: string;
+}
+
 // ---- host → sandbox
 export type HostMessage =
   /** `bindings`: built into `env.<NAME>` objects once, at load. */
@@ -82,6 +90,11 @@ export type HostMessage =
    */
   | { t: 'event'; id: string; timeoutMs: number; event: unknown; shape?: 'invoke' | 'scheduled' | 'queue' }
   /** The answer to a `call`. Binary values travel base64 (see the binding ops in sandbox/bindings.ts). */
+  /**
+   * Before `load`, in a sandbox with its own network namespace: listen on each host:port of the
+   * sandbox's loopback and pipe every connection to `socket` (the node's forwarder to that host service).
+   */
+  | { t: 'forward'; forwards: SandboxForward[] }
   | { t: 'reply'; cid: number; ok: true; value: unknown }
   | { t: 'reply'; cid: number; ok: false; error: BindingFailure };
 

@@ -13,6 +13,7 @@
  */
 import { openChannel } from './channel.js';
 import { captureOutput, currentInvocation } from './capture.js';
+import { startForwards } from './forward.js';
 import { execute, importBundle, resolveHandler, serialize, type Invocation, type Loaded } from './execute.js';
 import { installLightGlobals } from './light.js';
 import type { FunctionMeta, HostMessage, SandboxBinding } from './protocol.js';
@@ -23,6 +24,8 @@ const TMPDIR = process.env['TMPDIR'];
 let lastRss = 0;
 let lastRssAt = 0;
 let loading: Promise<Loaded | undefined> | undefined;
+/** Host-service forwards being opened (sent before `load`, which waits for them). */
+let forwarding: Promise<void> = Promise.resolve();
 /** instanceConcurrency: invocations beyond it wait in `backlog` (the host sends a few ahead to a busy instance of a fast function). */
 let limit = Infinity;
 let running = 0;
@@ -38,7 +41,10 @@ channel.onMessage((message: HostMessage) => {
   switch (message.t) {
     case 'load':
       limit = message.fn.concurrency ?? Infinity;
-      loading = load(message.code, message.env, message.fn, message.bindings ?? {});
+      loading = forwarding.then(() => load(message.code, message.env, message.fn, message.bindings ?? {}));
+      return;
+    case 'forward':
+      forwarding = startForwards(message.forwards, (line) => process.stderr.write(`${line}\n`));
       return;
     case 'reply':
       rpc.receive(message);

@@ -11,6 +11,7 @@ import { eventRoutes } from '../control/events-routes.js';
 import { storageRoutes } from '../control/storage-routes.js';
 import { Deployments } from '../deploy/index.js';
 import { Gateway } from '../gateway/index.js';
+import { egressHooks } from '../network/index.js';
 import { SqliteKvStore } from '../kv/index.js';
 import { EventDispatcher, EventService, SqliteEventQueue } from '../queue/index.js';
 import { CpuMeter, Runtime, SandboxProcess, SpawnBudget, UidAllocator, WarmPool } from '../runtime/index.js';
@@ -68,6 +69,8 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
   const kv = SqliteKvStore.open({ file: dbFile });
   const files = prepareSandboxFiles();
   const uids = process.getuid?.() === 0 ? new UidAllocator() : undefined;
+  // Finding 1, network half: per-function egress for sandboxes in their own network namespace.
+  const network = options.network?.egress === 'off' ? undefined : egressHooks({ subnet: options.network?.subnet, enableIpForward: options.network?.enableIpForward, log });
 
   // Every sandbox process, whoever holds it (pool, instance, a refill under way), so that none can
   // outlive the node.
@@ -76,6 +79,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     const uid = uids?.acquire();
     const proc = new SandboxProcess({ shimPath: files.shimPath, tmpRoot: files.root, memoryMb, uid });
     processes.add(proc);
+    network?.spawned(proc);
     void proc.exited.then(() => {
       processes.delete(proc);
       if (uid !== undefined) uids?.release(uid);
@@ -91,6 +95,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     pool,
     scaling: { floor: 2 * cores, cpu: new CpuMeter() },
     loadCode: (hash) => store.getCode(hash),
+    prepare: network && ((proc, fn) => network.prepare(proc, fn)),
     maxInstances: options.maxInstances ?? defaultMaxInstances(),
     clock: systemClock,
     onRecord: (r, logged) => telemetry.record(r, logged),
@@ -159,6 +164,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
           await kv.close();
           await pool.close();
           await Promise.all([...processes].map((p) => p.stop(500)));
+          await network?.close();
           await telemetry.close();
           await queue.close();
           triggersDb.close();
@@ -173,6 +179,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     await runtime.close();
     await kv.close();
     await pool.close();
+    await network?.close();
     // The telemetry worker thread would otherwise keep a failed `nimbus up` from exiting.
     await telemetry.close();
     await queue.close();

@@ -22,6 +22,13 @@ export interface NimbusOptions {
    * per group commit). Tests shorten or lengthen the backoff.
    */
   events?: { backoff?: BackoffOptions; synchronous?: 'NORMAL' | 'FULL' };
+  /**
+   * Outbound policy of isolated sandboxes (`network: { egress }`): `off` leaves them in their
+   * loopback-only namespace; otherwise (as root, with nft) each gets a veth and the node's nftables
+   * rules. `subnet`: where veth addresses come from (default 10.213.0.0/16); `enableIpForward`: turn
+   * net.ipv4.ip_forward on when off (default: report it).
+   */
+  network?: { egress?: 'auto' | 'off'; subnet?: string; enableIpForward?: boolean };
   /** Where the server writes its own operational log lines. Default: stderr. */
   log?: (line: string) => void;
 }

@@ -20,6 +20,8 @@ interface UpOptions extends JsonFlag {
   maxInstances?: number;
   poolSize?: number;
   deploy: string[];
+  egressSubnet: string;
+  ipForward?: boolean;
 }
 
 /** A request that reaches the route: parameters filled with sample values. */
@@ -92,6 +94,8 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
     .option('--pool-size <n>', 'pre-warmed processes kept ready per memory size', parseCount)
     .option('--deploy <dir>', 'deploy the app in dir once started (repeatable)', collect, [])
     .option('--json', 'print one JSON line with the URLs, key file and deploy results instead of the banner')
+    .option('--egress-subnet <cidr>', "IPv4 subnet for isolated sandboxes' veths (each node claims a /21 of it)", '10.213.0.0/16')
+    .option('--ip-forward', 'turn net.ipv4.ip_forward on if it is off (sandboxes need it to reach anything outside)')
     .action(async (opts: UpOptions) => {
       // Loaded on demand: the server pulls in SQLite and the sandbox, which no other command needs.
       const { startNimbus } = await import('../../server/index.js');
@@ -103,6 +107,7 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
       };
       if (opts.maxInstances !== undefined) options.maxInstances = opts.maxInstances;
       if (opts.poolSize !== undefined) options.poolSize = opts.poolSize;
+      options.network = { subnet: opts.egressSubnet, enableIpForward: opts.ipForward === true };
       const running = await startNimbus(options).catch((err: unknown) => {
         throw portInUse(err, opts) ?? err;
       });
