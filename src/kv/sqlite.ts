@@ -96,11 +96,13 @@ export class SqliteKvStore implements KvStore {
   }
 
   async deleteNamespace(namespace: string): Promise<number> {
-    return this.db.transaction(() => {
-      const live = this.stmts.dropLive.run(namespace, this.clock.now()).changes;
-      this.stmts.dropAll.run(namespace);
-      return live;
-    })();
+    return this.db
+      .transaction(() => {
+        const live = this.stmts.dropLive.run(namespace, this.clock.now()).changes;
+        this.stmts.dropAll.run(namespace);
+        return live;
+      })
+      .immediate();
   }
 
   /** Delete expired values, a batch at a time; returns how many. */

@@ -46,6 +46,8 @@ export class GroupCommit {
   ) {
     // Called inside the outer transaction, better-sqlite3 turns this into a SAVEPOINT.
     const savepoint = db.transaction((op: Op) => op.run());
+    // IMMEDIATE: an op may read before it writes; a deferred transaction would then fail at once
+    // with SQLITE_BUSY ("database is locked", no busy wait) when another connection committed first.
     this.commit = db.transaction((ops: Op[]) =>
       ops.map((op): Outcome => {
         try {
@@ -54,7 +56,7 @@ export class GroupCommit {
           return { ok: false, error };
         }
       }),
-    );
+    ).immediate;
   }
 
   /** Run `op` in the next shared transaction; resolves with its result after COMMIT. */

@@ -66,12 +66,12 @@ export class ObjectTable {
       s.upsert.run(obj.app, obj.bucket, obj.key, obj.file, obj.size, obj.etag, obj.contentType, obj.uploadedAt);
       queue(events);
       return old?.file;
-    });
+    }).immediate;
     this.purge = db.transaction((app: string, bucket: string) => {
       const files = s.ownedFiles.all(app, bucket);
       s.purge.run(app, bucket);
       return files;
-    });
+    }).immediate;
     this.delete = db.transaction((app: string, bucket: string, key: string, events: (obj: StoredObject) => NewEvent[]) => {
       const row = s.get.get(app, bucket, key);
       if (!row) return undefined;
@@ -79,7 +79,7 @@ export class ObjectTable {
       s.del.run(app, bucket, key);
       queue(events(obj));
       return obj;
-    });
+    }).immediate;
   }
 
   get(app: string, bucket: string, key: string): StoredObject | undefined {

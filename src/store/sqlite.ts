@@ -128,7 +128,7 @@ export class SqliteStore implements Store {
     this.#clock = clock;
     const s = prepare(db);
     this.#s = s;
-    this.#deploy = db.transaction((app: string, functions: readonly DeployFunctionInput[], now: number) => deployTx(s, app, functions, now));
+    this.#deploy = db.transaction((app: string, functions: readonly DeployFunctionInput[], now: number) => deployTx(s, app, functions, now)).immediate;
     this.#insertInvocations = db.transaction((records: readonly InvocationRecord[]) => {
       let i = 0;
       // Repeated ids inside one chunk are fine: SQLite applies the upsert row by row.
@@ -165,19 +165,23 @@ export class SqliteStore implements Store {
   }
 
   async deleteFunction(app: string, name: string): Promise<boolean> {
-    return this.#db.transaction(() => {
-      const deleted = this.#s.deleteFn.run(app, name).changes > 0;
-      if (deleted) this.#s.gcCode.run();
-      return deleted;
-    })();
+    return this.#db
+      .transaction(() => {
+        const deleted = this.#s.deleteFn.run(app, name).changes > 0;
+        if (deleted) this.#s.gcCode.run();
+        return deleted;
+      })
+      .immediate();
   }
 
   async deleteApp(app: string): Promise<boolean> {
-    return this.#db.transaction(() => {
-      const deleted = this.#s.deleteApp.run(app).changes > 0;
-      if (deleted) this.#s.gcCode.run();
-      return deleted;
-    })();
+    return this.#db
+      .transaction(() => {
+        const deleted = this.#s.deleteApp.run(app).changes > 0;
+        if (deleted) this.#s.gcCode.run();
+        return deleted;
+      })
+      .immediate();
   }
 
   async listVersions(app: string, name: string): Promise<FunctionVersion[]> {
@@ -195,16 +199,18 @@ export class SqliteStore implements Store {
 
   async setActiveVersion(app: string, name: string, version: number): Promise<FunctionRecord> {
     const s = this.#s;
-    const row = this.#db.transaction(() => {
-      if (s.fnExists.get(app, name) === undefined) {
-        throw new NimbusError('FUNCTION_NOT_FOUND', `function "${name}" of app "${app}" does not exist`);
-      }
-      if (s.getVersion.get(app, name, version) === undefined) {
-        throw new NimbusError('VERSION_NOT_FOUND', `function "${name}" of app "${app}" has no version ${version}: list its versions to pick one`);
-      }
-      s.setActive.run(version, this.#clock(), app, name);
-      return s.getFn.get(app, name);
-    })();
+    const row = this.#db
+      .transaction(() => {
+        if (s.fnExists.get(app, name) === undefined) {
+          throw new NimbusError('FUNCTION_NOT_FOUND', `function "${name}" of app "${app}" does not exist`);
+        }
+        if (s.getVersion.get(app, name, version) === undefined) {
+          throw new NimbusError('VERSION_NOT_FOUND', `function "${name}" of app "${app}" has no version ${version}: list its versions to pick one`);
+        }
+        s.setActive.run(version, this.#clock(), app, name);
+        return s.getFn.get(app, name);
+      })
+      .immediate();
     if (row === undefined) throw new NimbusError('INTERNAL', `function "${name}" vanished during rollback`);
     return rows.toFunctionRecord(row);
   }
