@@ -22,6 +22,10 @@ export interface NimbusOptions {
    * per group commit). Tests shorten or lengthen the backoff.
    */
   events?: { backoff?: BackoffOptions; synchronous?: 'NORMAL' | 'FULL' };
+  /** KV storage each app may store (keys + values), MB; a put over it fails QUOTA_EXCEEDED. Default 100. */
+  kvQuotaMb?: number;
+  /** Bucket objects each app may store, MB; a put over it fails QUOTA_EXCEEDED. Default 1024. */
+  bucketQuotaMb?: number;
   /** Where the server writes its own operational log lines. Default: stderr. */
   log?: (line: string) => void;
 }

@@ -22,6 +22,7 @@ import type { EventQueue, NewEvent } from '../queue/port.js';
 import { type Clock, systemClock } from '../shared/clock.js';
 import { NimbusError } from '../shared/errors.js';
 import { uuidv7 } from '../shared/ids.js';
+import { DEFAULT_BUCKET_QUOTA_BYTES, quotaExceeded } from '../store/usage.js';
 import { eventFor } from '../triggers/events.js';
 import { ObjectTable, type StoredObject } from './object-table.js';
 import { MAX_OBJECT_BYTES, type ObjectInfo, type ObjectList, type ObjectStore } from './port.js';
@@ -40,6 +41,8 @@ export interface FsObjectStoreOptions {
   queue: Pick<EventQueue, 'enqueue'>;
   clock?: Clock;
   log?: (line: string) => void;
+  /** Bytes of objects each app may store, over all its buckets. Default 1 GB. */
+  quotaBytes?: number;
 }
 
 export const MAX_KEY_BYTES = 1024;
@@ -50,6 +53,7 @@ const RETRY_MS = 1000;
 
 export class FsObjectStore implements ObjectStore {
   private readonly table: ObjectTable;
+  private readonly quota: number;
   private readonly clock: Clock;
   private draining: Promise<void> | null = null;
   private again = false;
@@ -65,7 +69,8 @@ export class FsObjectStore implements ObjectStore {
   }
 
   private constructor(private readonly o: FsObjectStoreOptions) {
-    this.table = new ObjectTable(o.db);
+    this.quota = o.quotaBytes ?? DEFAULT_BUCKET_QUOTA_BYTES;
+    this.table = new ObjectTable(o.db, this.quota);
     this.clock = o.clock ?? systemClock;
     mkdirSync(o.dir, { recursive: true, mode: 0o700 });
   }
@@ -74,6 +79,11 @@ export class FsObjectStore implements ObjectStore {
     const entry = this.mustBucket(bucket);
     checkKey(key);
     if (body.length > MAX_OBJECT_BYTES) throw new NimbusError('VALUE_TOO_LARGE', `an object is at most ${MAX_OBJECT_BYTES / 1024 / 1024} MB; this one is ${body.length} bytes`);
+    // Refuse before writing the bytes when the quota is already known to be too small; the
+    // transaction below checks again, exactly.
+    const used = this.table.usage.get(entry.app);
+    const growth = body.length - (this.table.get(entry.app, bucket, key)?.size ?? 0);
+    if (growth > 0 && used + growth > this.quota) throw quotaExceeded('bucket', entry.app, used, growth, this.quota);
     const dir = join(this.o.dir, bucket);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const file = randomUUID();
@@ -161,6 +171,11 @@ export class FsObjectStore implements ObjectStore {
     // A crash before every unlink leaves orphans, which the next start-up sweeps.
     for (const file of files) await rm(join(this.o.dir, bucket, file), { force: true });
     return files.length;
+  }
+
+  /** Bytes of objects `app` stores, over all its buckets (what its quota counts). */
+  usage(app: string): number {
+    return this.table.usage.get(app);
   }
 
   /** Objects and bytes per bucket, counting its current owner's objects (empty buckets are absent). */
