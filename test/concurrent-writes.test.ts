@@ -50,9 +50,9 @@ describe('concurrent writers on one database', () => {
     const bindings = { STATE: { kv: 'state' }, FILES: { bucket: 'files' } };
     await n.deploy({
       'nimbus.yaml': manifest('busy', {
-        writer: { handler: 'src/writer.ts', bindings, instanceConcurrency: 8, triggers: [{ http: 'GET /write' }] },
-        sub: { handler: 'src/sub.ts', bindings, triggers: [{ topic: 'ticks' }] },
-        logger: { handler: 'src/logger.ts', instanceConcurrency: 4, triggers: [{ http: 'GET /log' }] },
+        writer: { handler: 'src/writer.ts', bindings, instanceConcurrency: 8, timeout: 30, triggers: [{ http: 'GET /write' }] },
+        sub: { handler: 'src/sub.ts', bindings, timeout: 30, triggers: [{ topic: 'ticks' }] },
+        logger: { handler: 'src/logger.ts', instanceConcurrency: 4, timeout: 30, triggers: [{ http: 'GET /log' }] },
       }),
       'src/writer.ts': WRITER,
       'src/sub.ts': SUBSCRIBER,

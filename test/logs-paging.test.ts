@@ -129,6 +129,7 @@ describe('log pages and terminal safety', () => {
     await eventually(async () => (await n.client.logs('logs', 'hostile', { invocation: id })).lines.length >= 4);
     const r = await runCli(['logs', 'logs/hostile'], { cwd: process.cwd(), env: env() });
     assert.equal(r.code, 0, r.stderr);
+    // eslint-disable-next-line no-control-regex
     assert.ok(!/[\x00-\x08\x0b-\x1f\x7f]/.test(r.stdout), `control characters reached the terminal: ${JSON.stringify(r.stdout)}`);
     assert.ok(r.stdout.includes('\\x1b[2K\\x0dclear-line'), r.stdout);
     assert.ok(r.stdout.includes('\\x1b]0;pwned title\\x07'), r.stdout);

@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import type { Clock } from '../shared/clock.js';
 import { systemClock } from '../shared/clock.js';
 import { migrate } from '../store/migrations.js';
+import { immediate } from '../store/immediate.js';
 import { DEFAULT_KV_QUOTA_BYTES, ownerOf, UsageTable } from '../store/usage.js';
 import { decodeCursor, encodeCursor, expiresAt, listLimit } from './cursor.js';
 import type { KvListResult, KvStore } from './port.js';
@@ -65,22 +66,28 @@ export class SqliteKvStore implements KvStore {
     };
     const s = this.stmts;
     // IMMEDIATE: each reads the old size before writing (see usage.ts for the accounting).
-    this.putTx = db.transaction((namespace: string, key: string, value: string, expires: number | null) => {
-      const delta = Buffer.byteLength(key) + Buffer.byteLength(value) - (s.size.get(namespace, key) ?? 0);
-      usage.charge(ownerOf(namespace), delta, quota);
-      s.put.run(namespace, key, value, expires);
-    }).immediate;
-    this.deleteTx = db.transaction((namespace: string, key: string) => {
-      const freed = s.delete.get(namespace, key);
-      if (freed !== undefined) usage.add(ownerOf(namespace), -freed);
-    }).immediate;
-    this.sweepTx = db.transaction((now: number) => {
-      const rows = s.sweep.all(now);
-      const freed = new Map<string, number>();
-      for (const r of rows) freed.set(ownerOf(r.namespace), (freed.get(ownerOf(r.namespace)) ?? 0) + r.bytes);
-      for (const [app, bytes] of freed) usage.add(app, -bytes);
-      return rows.length;
-    }).immediate;
+    this.putTx = immediate(
+      db.transaction((namespace: string, key: string, value: string, expires: number | null) => {
+        const delta = Buffer.byteLength(key) + Buffer.byteLength(value) - (s.size.get(namespace, key) ?? 0);
+        usage.charge(ownerOf(namespace), delta, quota);
+        s.put.run(namespace, key, value, expires);
+      }),
+    );
+    this.deleteTx = immediate(
+      db.transaction((namespace: string, key: string) => {
+        const freed = s.delete.get(namespace, key);
+        if (freed !== undefined) usage.add(ownerOf(namespace), -freed);
+      }),
+    );
+    this.sweepTx = immediate(
+      db.transaction((now: number) => {
+        const rows = s.sweep.all(now);
+        const freed = new Map<string, number>();
+        for (const r of rows) freed.set(ownerOf(r.namespace), (freed.get(ownerOf(r.namespace)) ?? 0) + r.bytes);
+        for (const [app, bytes] of freed) usage.add(app, -bytes);
+        return rows.length;
+      }),
+    );
     if (sweepMs > 0) {
       this.timer = setInterval(() => this.sweep(), sweepMs);
       this.timer.unref();

@@ -5,6 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { NewEvent } from '../queue/port.js';
+import { immediate } from '../store/immediate.js';
 import { UsageTable } from '../store/usage.js';
 import type { ObjectInfo } from './port.js';
 
@@ -68,28 +69,34 @@ export class ObjectTable {
     const queue = (events: NewEvent[]) => {
       for (const e of events) s.outbox.run(JSON.stringify(e));
     };
-    this.put = db.transaction((obj: StoredObject, events: NewEvent[]) => {
-      const old = s.get.get(obj.app, obj.bucket, obj.key);
-      usage.charge(obj.app, obj.size - (old?.size ?? 0), quota);
-      s.upsert.run(obj.app, obj.bucket, obj.key, obj.file, obj.size, obj.etag, obj.contentType, obj.uploadedAt);
-      queue(events);
-      return old?.file;
-    }).immediate;
-    this.purge = db.transaction((app: string, bucket: string) => {
-      const files = s.ownedFiles.all(app, bucket);
-      usage.add(app, -s.ownedBytes.get(app, bucket)!);
-      s.purge.run(app, bucket);
-      return files;
-    }).immediate;
-    this.delete = db.transaction((app: string, bucket: string, key: string, events: (obj: StoredObject) => NewEvent[]) => {
-      const row = s.get.get(app, bucket, key);
-      if (!row) return undefined;
-      const obj = fromRow(row);
-      s.del.run(app, bucket, key);
-      usage.add(app, -obj.size);
-      queue(events(obj));
-      return obj;
-    }).immediate;
+    this.put = immediate(
+      db.transaction((obj: StoredObject, events: NewEvent[]) => {
+        const old = s.get.get(obj.app, obj.bucket, obj.key);
+        usage.charge(obj.app, obj.size - (old?.size ?? 0), quota);
+        s.upsert.run(obj.app, obj.bucket, obj.key, obj.file, obj.size, obj.etag, obj.contentType, obj.uploadedAt);
+        queue(events);
+        return old?.file;
+      }),
+    );
+    this.purge = immediate(
+      db.transaction((app: string, bucket: string) => {
+        const files = s.ownedFiles.all(app, bucket);
+        usage.add(app, -s.ownedBytes.get(app, bucket)!);
+        s.purge.run(app, bucket);
+        return files;
+      }),
+    );
+    this.delete = immediate(
+      db.transaction((app: string, bucket: string, key: string, events: (obj: StoredObject) => NewEvent[]) => {
+        const row = s.get.get(app, bucket, key);
+        if (!row) return undefined;
+        const obj = fromRow(row);
+        s.del.run(app, bucket, key);
+        usage.add(app, -obj.size);
+        queue(events(obj));
+        return obj;
+      }),
+    );
   }
 
   get(app: string, bucket: string, key: string): StoredObject | undefined {

@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import type { FunctionRecord, FunctionVersion, InvocationRecord, LogLine } from '../domain/index.js';
 import { NimbusError } from '../shared/errors.js';
 import { migrate } from './migrations.js';
+import { immediate } from './immediate.js';
 import type { AppSummary, DeployAppResult, DeployFunctionInput, DeployFunctionResult, InvocationQuery, LogPage, LogQuery, Store } from './port.js';
 import { assertUniqueNames, byteLength, clampLimit, INVOCATION_LIMIT, LOG_LIMIT, LOG_LINE_READ_CHARS, takeLogPage } from './rules.js';
 import * as rows from './sqlite-rows.js';
@@ -130,7 +131,7 @@ export class SqliteStore implements Store {
     this.#clock = clock;
     const s = prepare(db);
     this.#s = s;
-    this.#deploy = db.transaction((app: string, functions: readonly DeployFunctionInput[], now: number) => deployTx(s, app, functions, now)).immediate;
+    this.#deploy = immediate(db.transaction((app: string, functions: readonly DeployFunctionInput[], now: number) => deployTx(s, app, functions, now)));
     this.#insertInvocations = db.transaction((records: readonly InvocationRecord[]) => {
       let i = 0;
       // Repeated ids inside one chunk are fine: SQLite applies the upsert row by row.
