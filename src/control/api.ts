@@ -129,20 +129,22 @@ export class ControlApi {
       await this.o.telemetry.flush();
       const invocationId = query.get('invocation') ?? undefined;
       const after = num(query.get('after'));
-      const lines = await this.o.store.queryLogs({ app, function: name, invocationId, afterSeq: after, limit: num(query.get('limit')) });
+      // One bounded page (≤ 1,000 lines, ~1 MB; a larger limit is clamped): indexed and cheap, so
+      // it runs on this thread without stalling the gateway. `more`: ask again with after=next.
+      const { lines, more } = await this.o.store.queryLogs({ app, function: name, invocationId, afterSeq: after, limit: num(query.get('limit')) });
       const next = lines.at(-1)?.seq ?? after ?? 0;
       if (lines.length === 0 && !d.current(app, name)) throw new NimbusError('FUNCTION_NOT_FOUND', `no function ${app}/${name} is deployed and none left logs; see \`nimbus ls\``);
       const out = lines.map((l) => ({ seq: l.seq, invocationId: l.invocationId, ts: l.ts, stream: l.stream, line: l.line, version: l.version }));
       // A silent successful invocation has no stored REPORT line (see TelemetryWriter.record):
       // its log still ends with one, derived from the record.
-      if (invocationId !== undefined && after === undefined && !lines.some((l) => l.stream === 'system' && l.line.startsWith('REPORT '))) {
+      if (invocationId !== undefined && after === undefined && !more && !lines.some((l) => l.stream === 'system' && l.line.startsWith('REPORT '))) {
         const record = await this.o.store.getInvocation(invocationId);
         if (record && record.app === app && record.function === name) {
           const [report] = withReportLines([record], []);
           if (report) out.push({ seq: next, invocationId, ts: report.ts, stream: report.stream, line: report.line, version: report.version });
         }
       }
-      sendJson(res, 200, { lines: out, next });
+      sendJson(res, 200, { lines: out, next, more });
     });
   }
 

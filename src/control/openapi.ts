@@ -291,14 +291,21 @@ const paths = {
   '/v1/apps/{app}/functions/{fn}/logs': {
     parameters: [appParam, fnParam],
     get: {
-      summary: 'log lines, oldest first',
+      summary: 'one page of log lines, oldest first: at most 1000 lines or ~1 MB of text (lines over 64 K characters are cut, with a note)',
       parameters: [
         param('invocation', 'only the lines of this invocation', str, 'query'),
         param('after', 'only lines with a greater seq (pass the previous answer’s next)', int, 'query'),
-        param('limit', 'at most this many (default 1000, max 10000)', { type: 'integer', minimum: 1, maximum: 10000 }, 'query'),
+        param('limit', 'at most this many (default and max 1000; a larger value is clamped)', { type: 'integer', minimum: 1, maximum: 1000 }, 'query'),
       ],
       responses: {
-        '200': ok('lines', obj({ lines: arrayOf(ref('LogLine')), next: { type: 'integer', description: 'pass as after' } })),
+        '200': ok(
+          'lines',
+          obj({
+            lines: arrayOf(ref('LogLine')),
+            next: { type: 'integer', description: 'pass as after' },
+            more: { type: 'boolean', description: 'more lines are stored already: ask again with after=next' },
+          }),
+        ),
         ...errors(),
       },
     },

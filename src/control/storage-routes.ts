@@ -5,17 +5,17 @@
  * '/' and any Unicode.
  */
 import type { ServerResponse } from 'node:http';
-import type { ObjectInfo, ObjectStore } from '../storage/port.js';
-import { MAX_OBJECT_BYTES } from '../storage/port.js';
+import { pipeline } from 'node:stream/promises';
+import type { ObjectInfo, StreamingObjectStore } from '../storage/port.js';
 import type { TopicPublisher } from '../triggers/port.js';
 import type { Resources } from '../triggers/resources.js';
 import { MAX_BODY_BYTES } from '../sandbox/protocol.js';
 import { NimbusError } from '../shared/errors.js';
-import { readBody, sendJson } from '../shared/http.js';
+import { sendJson } from '../shared/http.js';
 import { num, readJson, type RouteModule } from './route-module.js';
 
 export interface StorageRoutesOptions {
-  objects: ObjectStore & { stats?(): Map<string, { objects: number; bytes: number }> };
+  objects: StreamingObjectStore & { stats?(): Map<string, { objects: number; bytes: number }> };
   topics: TopicPublisher;
   resources: Pick<Resources, 'topics' | 'buckets'>;
 }
@@ -62,22 +62,28 @@ export function storageRoutes(o: StorageRoutesOptions): RouteModule {
       });
       sendJson(res, 200, list);
     });
+    // Object bodies stream between the socket and the file (storage/files.ts): a 60 MB upload or
+    // download never sits whole in memory nor blocks this thread while it moves.
     on('PUT', '/v1/buckets/:bucket/objects/*', async ({ req, res, params }) => {
-      let body: Buffer;
-      try {
-        body = await readBody(req, MAX_OBJECT_BYTES);
-      } catch (err) {
-        if (err instanceof NimbusError && err.code === 'PAYLOAD_TOO_LARGE') throw new NimbusError('VALUE_TOO_LARGE', `an object is at most ${MAX_OBJECT_BYTES / 1024 / 1024} MB`);
-        throw err;
-      }
+      const length = req.headers['content-length'];
+      const declared = length === undefined ? (req.headers['transfer-encoding'] === undefined ? 0 : undefined) : Number(length);
+      if (declared !== undefined && !Number.isSafeInteger(declared)) throw new NimbusError('BAD_REQUEST', 'the Content-Length header is not a number');
       const type = req.headers['content-type'];
-      sendJson(res, 200, await o.objects.put(params['bucket']!, params['*']!, body, type || undefined));
+      // destroyOnReturn false: when the store stops early (too large, quota), the rest of the body
+      // is drained below so the error can still be answered on this connection.
+      const body: AsyncIterable<Uint8Array> = { [Symbol.asyncIterator]: () => req.iterator({ destroyOnReturn: false }) as AsyncIterator<Uint8Array> };
+      try {
+        sendJson(res, 200, await o.objects.putStream(params['bucket']!, params['*']!, body, type || undefined, declared));
+      } finally {
+        if (!req.complete) req.resume();
+      }
     });
     on('GET', '/v1/buckets/:bucket/objects/*', async ({ res, params }) => {
-      const found = await o.objects.get(params['bucket']!, params['*']!);
+      const found = await o.objects.openRead(params['bucket']!, params['*']!);
       if (!found) throw notFound(params['bucket']!, params['*']!);
       res.writeHead(200, objectHeaders(found.info));
-      res.end(found.body);
+      // A client that goes away ends the pipeline with an error; the file handle closes either way.
+      await pipeline(found.body, res).catch(() => undefined);
     });
     on('HEAD', '/v1/buckets/:bucket/objects/*', async ({ res, params }) => {
       const info = await o.objects.head(params['bucket']!, params['*']!);

@@ -32,6 +32,8 @@ export interface LogsPage {
   lines: LogLineView[];
   /** The cursor to pass as `after` for the lines that come next. */
   next: number;
+  /** More lines were stored already: a page holds at most 1,000 lines or ~1 MB. */
+  more: boolean;
 }
 
 /** A dead-lettered event as `GET /v1/apps/{app}/functions/{fn}/dlq` lists it. */

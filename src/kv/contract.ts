@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { FakeClock } from '../shared/clock.js';
 import type { KvStore } from './port.js';
 
-export function kvContract(name: string, make: (clock: FakeClock) => KvStore & { sweep(): number }): void {
+export function kvContract(name: string, make: (clock: FakeClock, options?: { quotaBytes?: number }) => KvStore & { sweep(): number }): void {
   describe(`KvStore contract: ${name}`, () => {
     let kv: KvStore & { sweep(): number };
     let clock: FakeClock;
@@ -132,6 +132,43 @@ export function kvContract(name: string, make: (clock: FakeClock) => KvStore & {
       assert.equal(await kv.get('s', 'a'), null);
       assert.equal(await kv.get('t', 'a'), 'kept');
       assert.equal(await kv.deleteNamespace('never'), 0);
+    });
+
+    it("counts each app's bytes (key + value, UTF-8) across its namespaces; overwrites, deletes, drops and sweeps give them back", async () => {
+      await kv.put('shop/a', 'k1', 'é'.repeat(10)); // 2 + 20
+      await kv.put('shop/b', 'k2', 'xyz', { ttlSeconds: 1 }); // 2 + 3
+      await kv.put('blog/a', 'k', 'v');
+      assert.equal(await kv.usage('shop'), 27);
+      assert.equal(await kv.usage('blog'), 2);
+      await kv.put('shop/a', 'k1', 'ab'); // overwrite: 22 → 4
+      assert.equal(await kv.usage('shop'), 9);
+      await kv.delete('shop/a', 'k1');
+      await kv.delete('shop/a', 'k1');
+      assert.equal(await kv.usage('shop'), 5);
+      clock.advance(1_000);
+      assert.equal(kv.sweep(), 1);
+      assert.equal(await kv.usage('shop'), 0);
+      await kv.put('blog/b', 'kk', 'vv');
+      await kv.deleteNamespace('blog/a');
+      assert.equal(await kv.usage('blog'), 4);
+      assert.equal(await kv.usage('nobody'), 0);
+    });
+
+    it('refuses with QUOTA_EXCEEDED a put that takes an app over its quota, and has room again after a delete', async () => {
+      await kv.close();
+      kv = make(clock, { quotaBytes: 100 });
+      await kv.put('shop/a', 'a', 'x'.repeat(49)); // 50
+      await kv.put('shop/b', 'b', 'x'.repeat(49)); // 100: exactly the quota
+      await assert.rejects(kv.put('shop/a', 'c', 'x'), { code: 'QUOTA_EXCEEDED' });
+      await assert.rejects(kv.put('shop/a', 'a', 'x'.repeat(50)), { code: 'QUOTA_EXCEEDED' }, 'an overwrite that grows counts its growth');
+      assert.equal(await kv.get('shop/a', 'c'), null);
+      assert.equal((await kv.get('shop/a', 'a'))?.length, 49, 'a refused overwrite keeps the old value');
+      await kv.put('blog/a', 'a', 'x'.repeat(99)); // other apps have their own quota
+      await kv.put('shop/a', 'a', 'small'); // shrinking is always allowed
+      await kv.put('shop/a', 'c', 'x');
+      await kv.delete('shop/b', 'b');
+      await kv.put('shop/b', 'b', 'x'.repeat(49));
+      assert.equal(await kv.usage('shop'), 6 + 2 + 50);
     });
 
     it('a cursor skips keys deleted or expired since, and still finds later ones', async () => {

@@ -1,4 +1,4 @@
 import { kvContract } from './contract.js';
 import { MemoryKvStore } from './memory.js';
 
-kvContract('MemoryKvStore', (clock) => new MemoryKvStore({ clock }));
+kvContract('MemoryKvStore', (clock, o) => new MemoryKvStore({ clock, ...o }));

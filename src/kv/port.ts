@@ -14,6 +14,11 @@ export interface KvStore {
   delete(namespace: string, key: string): Promise<void>;
   list(namespace: string, options?: { prefix?: string; cursor?: string; limit?: number }): Promise<KvListResult>;
   /**
+   * Bytes `app` stores (UTF-8 key + value of every row of its '<app>/…' namespaces, expired rows
+   * until swept). A put that would take it over the store's quota fails with QUOTA_EXCEEDED.
+   */
+  usage(app: string): Promise<number>;
+  /**
    * Drop a whole namespace; returns how many values it held. For when no app names it any more:
    * the next app to claim the name must not read the old owner's data.
    */

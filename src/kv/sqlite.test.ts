@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { FakeClock } from '../shared/clock.js';
+import { migrate } from '../store/migrations.js';
 import { SqliteStore } from '../store/sqlite.js';
 import { kvContract } from './contract.js';
 import { MAX_KV_KEY_BYTES, MAX_KV_VALUE_BYTES } from './port.js';
@@ -15,8 +16,8 @@ const dir = mkdtempSync(join(tmpdir(), 'nimbus-kv-'));
 let files = 0;
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-kvContract('SqliteKvStore (file)', (clock) => SqliteKvStore.open({ file: join(dir, `kv-${++files}.db`), clock, sweepMs: 0 }));
-kvContract('SqliteKvStore (:memory:)', (clock) => SqliteKvStore.open({ file: ':memory:', clock, sweepMs: 0 }));
+kvContract('SqliteKvStore (file)', (clock, o) => SqliteKvStore.open({ file: join(dir, `kv-${++files}.db`), clock, sweepMs: 0, ...o }));
+kvContract('SqliteKvStore (:memory:)', (clock, o) => SqliteKvStore.open({ file: ':memory:', clock, sweepMs: 0, ...o }));
 
 describe('SqliteKvStore', () => {
   it('shares the node database file with the store, on its own connection, and survives a reopen', async () => {
@@ -30,6 +31,25 @@ describe('SqliteKvStore', () => {
     const again = SqliteKvStore.open({ file, clock, sweepMs: 0 });
     try {
       assert.equal(await again.get('sessions', 'u1'), 'alive');
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('keeps usage across a reopen, counted from the data a pre-quota database already held', async () => {
+    const file = join(dir, 'usage.db');
+    const old = new Database(file);
+    migrate(old, 3);
+    old.prepare("INSERT INTO kv (namespace, key, value) VALUES ('shop/a', 'k', 'hello'), ('shop/b', 'é', 'x'), ('blog/a', 'k', 'v')").run();
+    old.close();
+    const kv = SqliteKvStore.open({ file, sweepMs: 0, quotaBytes: 20 });
+    assert.equal(await kv.usage('shop'), 6 + 3);
+    await kv.put('shop/a', 'k2', 'abc');
+    await kv.close();
+    const again = SqliteKvStore.open({ file, sweepMs: 0, quotaBytes: 20 });
+    try {
+      assert.equal(await again.usage('shop'), 14);
+      await assert.rejects(again.put('shop/a', 'big', 'x'.repeat(10)), { code: 'QUOTA_EXCEEDED' });
     } finally {
       await again.close();
     }

@@ -8,6 +8,8 @@ import Database from 'better-sqlite3';
 import type { Clock } from '../shared/clock.js';
 import { systemClock } from '../shared/clock.js';
 import { migrate } from '../store/migrations.js';
+import { immediate } from '../store/immediate.js';
+import { DEFAULT_KV_QUOTA_BYTES, ownerOf, UsageTable } from '../store/usage.js';
 import { decodeCursor, encodeCursor, expiresAt, listLimit } from './cursor.js';
 import type { KvListResult, KvStore } from './port.js';
 
@@ -17,6 +19,8 @@ export interface SqliteKvStoreOptions {
   clock?: Clock;
   /** How often expired values are deleted, ms; 0 = never (call `sweep()`). Default 60 s. */
   sweepMs?: number;
+  /** Bytes (keys + values) each app may store. Default 100 MB. */
+  quotaBytes?: number;
 }
 
 /** Rows deleted per sweep statement. */
@@ -28,28 +32,62 @@ const SWEEP_BATCH = 1000;
 const MAX_CHAR = '\u{10FFFF}';
 
 type Row = { key: string; expires_at: number | null };
+/** A row's size for quotas: UTF-8 bytes of key and value. */
+const ROW_BYTES = 'length(CAST(key AS BLOB)) + length(CAST(value AS BLOB))';
 
 export class SqliteKvStore implements KvStore {
   private readonly stmts;
   private readonly timer: NodeJS.Timeout | undefined;
+  private readonly usageTable: UsageTable;
+  private readonly putTx: (namespace: string, key: string, value: string, expires: number | null) => void;
+  private readonly deleteTx: (namespace: string, key: string) => void;
+  private readonly sweepTx: (now: number) => number;
 
   private constructor(
     private readonly db: Database.Database,
     private readonly clock: Clock,
     sweepMs: number,
+    quota: number,
   ) {
+    const usage = (this.usageTable = new UsageTable(db, 'kv'));
     this.stmts = {
+      size: db.prepare<[string, string], number>(`SELECT ${ROW_BYTES} FROM kv WHERE namespace = ? AND key = ?`).pluck(),
+      namespaceSize: db.prepare<[string], number>(`SELECT coalesce(sum(${ROW_BYTES}), 0) FROM kv WHERE namespace = ?`).pluck(),
       get: db.prepare<[string, string, number], string>('SELECT value FROM kv WHERE namespace = ? AND key = ? AND (expires_at IS NULL OR expires_at > ?)').pluck(),
       put: db.prepare<[string, string, string, number | null]>(`INSERT INTO kv (namespace, key, value, expires_at) VALUES (?, ?, ?, ?)
         ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`),
-      delete: db.prepare<[string, string]>('DELETE FROM kv WHERE namespace = ? AND key = ?'),
+      delete: db.prepare<[string, string], number>(`DELETE FROM kv WHERE namespace = ? AND key = ? RETURNING ${ROW_BYTES}`).pluck(),
       dropLive: db.prepare<[string, number]>('DELETE FROM kv WHERE namespace = ? AND (expires_at IS NULL OR expires_at > ?)'),
       dropAll: db.prepare<[string]>('DELETE FROM kv WHERE namespace = ?'),
       list: db.prepare<[string, string, string, string, number, number], Row>(`SELECT key, expires_at FROM kv WHERE namespace = ? AND key > ? AND key >= ? AND key <= ?
         AND (expires_at IS NULL OR expires_at > ?) ORDER BY key LIMIT ?`),
-      sweep: db.prepare<[number]>(`DELETE FROM kv WHERE rowid IN
-        (SELECT rowid FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ${SWEEP_BATCH})`),
+      sweep: db.prepare<[number], { namespace: string; bytes: number }>(`DELETE FROM kv WHERE rowid IN
+        (SELECT rowid FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ${SWEEP_BATCH}) RETURNING namespace, ${ROW_BYTES} AS bytes`),
     };
+    const s = this.stmts;
+    // IMMEDIATE: each reads the old size before writing (see usage.ts for the accounting).
+    this.putTx = immediate(
+      db.transaction((namespace: string, key: string, value: string, expires: number | null) => {
+        const delta = Buffer.byteLength(key) + Buffer.byteLength(value) - (s.size.get(namespace, key) ?? 0);
+        usage.charge(ownerOf(namespace), delta, quota);
+        s.put.run(namespace, key, value, expires);
+      }),
+    );
+    this.deleteTx = immediate(
+      db.transaction((namespace: string, key: string) => {
+        const freed = s.delete.get(namespace, key);
+        if (freed !== undefined) usage.add(ownerOf(namespace), -freed);
+      }),
+    );
+    this.sweepTx = immediate(
+      db.transaction((now: number) => {
+        const rows = s.sweep.all(now);
+        const freed = new Map<string, number>();
+        for (const r of rows) freed.set(ownerOf(r.namespace), (freed.get(ownerOf(r.namespace)) ?? 0) + r.bytes);
+        for (const [app, bytes] of freed) usage.add(app, -bytes);
+        return rows.length;
+      }),
+    );
     if (sweepMs > 0) {
       this.timer = setInterval(() => this.sweep(), sweepMs);
       this.timer.unref();
@@ -64,7 +102,7 @@ export class SqliteKvStore implements KvStore {
       db.pragma('synchronous = NORMAL');
       // Idempotent: a no-op when the store opened the file first.
       migrate(db);
-      return new SqliteKvStore(db, options.clock ?? systemClock, options.sweepMs ?? 60_000);
+      return new SqliteKvStore(db, options.clock ?? systemClock, options.sweepMs ?? 60_000, options.quotaBytes ?? DEFAULT_KV_QUOTA_BYTES);
     } catch (err) {
       db.close();
       throw err;
@@ -76,11 +114,15 @@ export class SqliteKvStore implements KvStore {
   }
 
   async put(namespace: string, key: string, value: string, options: { ttlSeconds?: number } = {}): Promise<void> {
-    this.stmts.put.run(namespace, key, value, expiresAt(this.clock.now(), options.ttlSeconds));
+    this.putTx(namespace, key, value, expiresAt(this.clock.now(), options.ttlSeconds));
   }
 
   async delete(namespace: string, key: string): Promise<void> {
-    this.stmts.delete.run(namespace, key);
+    this.deleteTx(namespace, key);
+  }
+
+  async usage(app: string): Promise<number> {
+    return this.usageTable.get(app);
   }
 
   async list(namespace: string, options: { prefix?: string; cursor?: string; limit?: number } = {}): Promise<KvListResult> {
@@ -96,18 +138,21 @@ export class SqliteKvStore implements KvStore {
   }
 
   async deleteNamespace(namespace: string): Promise<number> {
-    return this.db.transaction(() => {
-      const live = this.stmts.dropLive.run(namespace, this.clock.now()).changes;
-      this.stmts.dropAll.run(namespace);
-      return live;
-    })();
+    return this.db
+      .transaction(() => {
+        this.usageTable.add(ownerOf(namespace), -this.stmts.namespaceSize.get(namespace)!);
+        const live = this.stmts.dropLive.run(namespace, this.clock.now()).changes;
+        this.stmts.dropAll.run(namespace);
+        return live;
+      })
+      .immediate();
   }
 
   /** Delete expired values, a batch at a time; returns how many. */
   sweep(maxBatches = 10): number {
     let deleted = 0;
     for (let i = 0; i < maxBatches; i++) {
-      const n = this.stmts.sweep.run(this.clock.now()).changes;
+      const n = this.sweepTx(this.clock.now());
       deleted += n;
       if (n < SWEEP_BATCH) break;
     }

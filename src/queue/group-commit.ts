@@ -15,6 +15,7 @@
  */
 import type Database from 'better-sqlite3';
 import { NimbusError } from '../shared/errors.js';
+import { immediate } from '../store/immediate.js';
 
 interface Op {
   run: () => unknown;
@@ -46,14 +47,18 @@ export class GroupCommit {
   ) {
     // Called inside the outer transaction, better-sqlite3 turns this into a SAVEPOINT.
     const savepoint = db.transaction((op: Op) => op.run());
-    this.commit = db.transaction((ops: Op[]) =>
-      ops.map((op): Outcome => {
-        try {
-          return { ok: true, value: savepoint(op) };
-        } catch (error) {
-          return { ok: false, error };
-        }
-      }),
+    // IMMEDIATE: an op may read before it writes; a deferred transaction would then fail at once
+    // with SQLITE_BUSY ("database is locked", no busy wait) when another connection committed first.
+    this.commit = immediate(
+      db.transaction((ops: Op[]) =>
+        ops.map((op): Outcome => {
+          try {
+            return { ok: true, value: savepoint(op) };
+          } catch (error) {
+            return { ok: false, error };
+          }
+        }),
+      ),
     );
   }
 

@@ -62,11 +62,14 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
       );
     }
   };
-  const objects = FsObjectStore.open({ dir: join(dataDir, 'buckets'), db: triggersDb, buckets: resources, queue: events, log });
+  // Per-app quotas (issue 8): running totals kept in the same transactions as the writes.
+  const MB = 1024 * 1024;
+  const bucketQuota = options.bucketQuotaMb === undefined ? {} : { quotaBytes: options.bucketQuotaMb * MB };
+  const objects = FsObjectStore.open({ dir: join(dataDir, 'buckets'), db: triggersDb, buckets: resources, queue: events, log, ...bucketQuota });
   const topics = new Topics({ queue: events, resources });
   const scheduler = new Scheduler({ queue: events, state: new SqliteScheduleState(triggersDb), log });
   // KV namespaces for bindings: own connection, table of store migration 0003.
-  const kv = SqliteKvStore.open({ file: dbFile });
+  const kv = SqliteKvStore.open({ file: dbFile, ...(options.kvQuotaMb === undefined ? {} : { quotaBytes: options.kvQuotaMb * MB }) });
   const files = prepareSandboxFiles();
   const uids = process.getuid?.() === 0 ? new UidAllocator() : undefined;
   // Finding 1, network half: per-function egress for sandboxes in their own network namespace.

@@ -29,6 +29,10 @@ export interface NimbusOptions {
    * net.ipv4.ip_forward on when off (default: report it).
    */
   network?: { egress?: 'auto' | 'off'; subnet?: string; enableIpForward?: boolean };
+  /** KV storage each app may store (keys + values), MB; a put over it fails QUOTA_EXCEEDED. Default 100. */
+  kvQuotaMb?: number;
+  /** Bucket objects each app may store, MB; a put over it fails QUOTA_EXCEEDED. Default 1024. */
+  bucketQuotaMb?: number;
   /** Where the server writes its own operational log lines. Default: stderr. */
   log?: (line: string) => void;
 }

@@ -78,6 +78,12 @@ export const ERROR_STATUS = {
   BINDING_NOT_GRANTED: 403,
   /** A binding call failed on the host (bad arguments, storage error). */
   BINDING_ERROR: 400,
+  /**
+   * The app's KV or bucket storage quota is full (`--kv-quota`, `--bucket-quota`). 507 Insufficient
+   * Storage, not 413: the same write succeeds once the app deletes data, so it is about the
+   * app's stored state, not this request's size.
+   */
+  QUOTA_EXCEEDED: 507,
 
   /** The CLI could not reach the server. */
   SERVER_UNREACHABLE: 503,

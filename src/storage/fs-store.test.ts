@@ -41,7 +41,7 @@ describe('FsObjectStore', () => {
   let queue: Queue;
   let subs: ReturnType<typeof subscriber>[];
   const buckets: BucketDirectory = { bucket: (name) => (name === 'uploads' ? { app: 'media', subscribers: subs } : undefined) };
-  const open = () => FsObjectStore.open({ dir: join(root, 'buckets'), db, buckets, queue });
+  const open = (quotaBytes?: number) => FsObjectStore.open({ dir: join(root, 'buckets'), db, buckets, queue, ...(quotaBytes === undefined ? {} : { quotaBytes }) });
 
   beforeEach(() => {
     root = mkdtempSync(join(tmpdir(), 'nimbus-fs-store-'));
@@ -149,6 +149,28 @@ describe('FsObjectStore', () => {
       keys,
     );
     await s.close();
+  });
+
+  it("counts each app's object bytes; a put over its quota is QUOTA_EXCEEDED and leaves nothing behind; deletes, replaces and purges give room back; usage survives a reopen", async () => {
+    const s = open(100);
+    await s.put('uploads', 'a', Buffer.alloc(60));
+    await assert.rejects(s.put('uploads', 'b', Buffer.alloc(41)), { code: 'QUOTA_EXCEEDED' });
+    assert.equal(await s.head('uploads', 'b'), undefined);
+    assert.deepEqual(readdirSync(join(root, 'buckets', 'uploads')).length, 1, 'no file of the refused put is left');
+    await s.put('uploads', 'b', Buffer.alloc(40));
+    assert.equal(s.usage('media'), 100);
+    await s.put('uploads', 'a', Buffer.alloc(10)); // replacing counts the difference
+    assert.equal(s.usage('media'), 50);
+    assert.equal(await s.delete('uploads', 'b'), true);
+    assert.equal(s.usage('media'), 10);
+    await s.close();
+    const again = open(100);
+    assert.equal(again.usage('media'), 10);
+    await again.put('uploads', 'c', Buffer.alloc(90));
+    await assert.rejects(again.put('uploads', 'd', Buffer.alloc(1)), { code: 'QUOTA_EXCEEDED' });
+    assert.equal(await again.purge('media', 'uploads'), 2);
+    assert.equal(again.usage('media'), 0);
+    await again.close();
   });
 
   it('upperBound carries past the last code point and skips surrogates', () => {

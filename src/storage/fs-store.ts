@@ -12,9 +12,9 @@
  * Outbox rows carry an idempotency key, so moving one twice (a crash between the enqueue and the
  * outbox delete) is a no-op in the queue.
  */
-import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { BucketEventType, BucketTrigger, FunctionVersion } from '../domain/index.js';
@@ -22,9 +22,11 @@ import type { EventQueue, NewEvent } from '../queue/port.js';
 import { type Clock, systemClock } from '../shared/clock.js';
 import { NimbusError } from '../shared/errors.js';
 import { uuidv7 } from '../shared/ids.js';
+import { DEFAULT_BUCKET_QUOTA_BYTES, quotaExceeded } from '../store/usage.js';
 import { eventFor } from '../triggers/events.js';
+import { slices, writeTempFile } from './files.js';
 import { ObjectTable, type StoredObject } from './object-table.js';
-import { MAX_OBJECT_BYTES, type ObjectInfo, type ObjectList, type ObjectStore, type WriteCause } from './port.js';
+import { MAX_OBJECT_BYTES, type ObjectInfo, type ObjectList, type StreamingObjectStore, type WriteCause } from './port.js';
 
 /** Which buckets exist (a deployed app names them) and who is notified of their changes. */
 export interface BucketDirectory {
@@ -40,6 +42,8 @@ export interface FsObjectStoreOptions {
   queue: Pick<EventQueue, 'enqueue'>;
   clock?: Clock;
   log?: (line: string) => void;
+  /** Bytes of objects each app may store, over all its buckets. Default 1 GB. */
+  quotaBytes?: number;
 }
 
 export const MAX_KEY_BYTES = 1024;
@@ -48,8 +52,9 @@ const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{0,62}$/;
 const OUTBOX_PAGE = 500;
 const RETRY_MS = 1000;
 
-export class FsObjectStore implements ObjectStore {
+export class FsObjectStore implements StreamingObjectStore {
   private readonly table: ObjectTable;
+  private readonly quota: number;
   private readonly clock: Clock;
   private draining: Promise<void> | null = null;
   private again = false;
@@ -65,25 +70,36 @@ export class FsObjectStore implements ObjectStore {
   }
 
   private constructor(private readonly o: FsObjectStoreOptions) {
-    this.table = new ObjectTable(o.db);
+    this.quota = o.quotaBytes ?? DEFAULT_BUCKET_QUOTA_BYTES;
+    this.table = new ObjectTable(o.db, this.quota);
     this.clock = o.clock ?? systemClock;
     mkdirSync(o.dir, { recursive: true, mode: 0o700 });
   }
 
   async put(bucket: string, key: string, body: Buffer, contentType = 'application/octet-stream', cause: WriteCause = {}): Promise<ObjectInfo> {
+    return this.putStream(bucket, key, slices(body), contentType, body.length, cause);
+  }
+
+  /**
+   * Store (replace) an object whose bytes arrive as a stream (a request body), written to disk
+   * as they come. `declaredSize` (Content-Length), when known, lets a too large object or a full
+   * quota be refused before any byte is read.
+   */
+  async putStream(bucket: string, key: string, body: AsyncIterable<Uint8Array>, contentType = 'application/octet-stream', declaredSize?: number, cause: WriteCause = {}): Promise<ObjectInfo> {
     const entry = this.mustBucket(bucket);
     checkKey(key);
-    if (body.length > MAX_OBJECT_BYTES) throw new NimbusError('VALUE_TOO_LARGE', `an object is at most ${MAX_OBJECT_BYTES / 1024 / 1024} MB; this one is ${body.length} bytes`);
+    if (declaredSize !== undefined) {
+      if (declaredSize > MAX_OBJECT_BYTES) throw new NimbusError('VALUE_TOO_LARGE', `an object is at most ${MAX_OBJECT_BYTES / 1024 / 1024} MB; this one is ${declaredSize} bytes`);
+      this.checkQuota(entry.app, bucket, key, declaredSize);
+    }
     const dir = join(this.o.dir, bucket);
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    const file = randomUUID();
-    const tmp = join(dir, `.tmp-${file}`);
-    const fh = await open(tmp, 'wx', 0o600);
+    const { file, tmp, size, etag } = await writeTempFile(dir, body, MAX_OBJECT_BYTES);
     try {
-      await fh.writeFile(body);
-      await fh.sync();
-    } finally {
-      await fh.close();
+      this.checkQuota(entry.app, bucket, key, size);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
     }
     await rename(tmp, join(dir, file));
     const now = this.clock.now();
@@ -92,8 +108,8 @@ export class FsObjectStore implements ObjectStore {
       bucket,
       key,
       file,
-      size: body.length,
-      etag: `"${createHash('md5').update(body).digest('hex')}"`,
+      size,
+      etag,
       contentType: contentType || 'application/octet-stream',
       uploadedAt: now,
     };
@@ -107,6 +123,25 @@ export class FsObjectStore implements ObjectStore {
     if (replaced !== undefined && replaced !== file) await rm(join(dir, replaced), { force: true });
     this.kick();
     return info(obj);
+  }
+
+  /**
+   * The object's bytes as a stream from its file (for HTTP answers): opened before returning, so
+   * a concurrent replace or delete that unlinks the file cannot cut the read short.
+   */
+  async openRead(bucket: string, key: string): Promise<{ info: ObjectInfo; body: Readable } | undefined> {
+    const { app } = this.mustBucket(bucket);
+    checkKey(key);
+    for (let attempt = 0; ; attempt++) {
+      const obj = this.table.get(app, bucket, key);
+      if (!obj) return undefined;
+      try {
+        const fh = await open(join(this.o.dir, bucket, obj.file), 'r');
+        return { info: info(obj), body: fh.createReadStream() };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 3) throw err;
+      }
+    }
   }
 
   async get(bucket: string, key: string): Promise<{ info: ObjectInfo; body: Buffer } | undefined> {
@@ -161,6 +196,18 @@ export class FsObjectStore implements ObjectStore {
     // A crash before every unlink leaves orphans, which the next start-up sweeps.
     for (const file of files) await rm(join(this.o.dir, bucket, file), { force: true });
     return files.length;
+  }
+
+  /** Refuse (QUOTA_EXCEEDED) an object of `size` bytes that would take `app` over its quota. The commit checks again, exactly. */
+  private checkQuota(app: string, bucket: string, key: string, size: number): void {
+    const used = this.table.usage.get(app);
+    const growth = size - (this.table.get(app, bucket, key)?.size ?? 0);
+    if (growth > 0 && used + growth > this.quota) throw quotaExceeded('bucket', app, used, growth, this.quota);
+  }
+
+  /** Bytes of objects `app` stores, over all its buckets (what its quota counts). */
+  usage(app: string): number {
+    return this.table.usage.get(app);
   }
 
   /** Objects and bytes per bucket, counting its current owner's objects (empty buckets are absent). */

@@ -5,6 +5,8 @@
  */
 import type Database from 'better-sqlite3';
 import type { NewEvent } from '../queue/port.js';
+import { immediate } from '../store/immediate.js';
+import { UsageTable } from '../store/usage.js';
 import type { ObjectInfo } from './port.js';
 
 interface ObjectRow {
@@ -36,7 +38,12 @@ export class ObjectTable {
   /** Delete the row and queue the events built from it; undefined when there was none. */
   readonly delete: (app: string, bucket: string, key: string, events: (obj: StoredObject) => NewEvent[]) => StoredObject | undefined;
 
-  constructor(db: Database.Database) {
+  /** Bytes of objects each app stores (a running total, see store/usage.ts). */
+  readonly usage: UsageTable;
+
+  /** `quota`: bytes of objects each app may store; a put over it throws QUOTA_EXCEEDED and changes nothing. */
+  constructor(db: Database.Database, quota: number) {
+    const usage = (this.usage = new UsageTable(db, 'bucket'));
     const s = {
       get: db.prepare<[string, string, string], ObjectRow>(`SELECT ${COLUMNS} FROM objects WHERE app = ? AND bucket = ? AND key = ?`),
       upsert: db.prepare<[string, string, string, string, number, string, string, number]>(`INSERT INTO objects (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -52,6 +59,7 @@ export class ObjectTable {
       files: db.prepare<[string], string>('SELECT file FROM objects WHERE bucket = ?').pluck(),
       ownedFiles: db.prepare<[string, string], string>('SELECT file FROM objects WHERE app = ? AND bucket = ?').pluck(),
       purge: db.prepare<[string, string]>('DELETE FROM objects WHERE app = ? AND bucket = ?'),
+      ownedBytes: db.prepare<[string, string], number>('SELECT coalesce(sum(size), 0) FROM objects WHERE app = ? AND bucket = ?').pluck(),
       stats: db.prepare<[], { app: string; bucket: string; objects: number; bytes: number }>('SELECT app, bucket, count(*) AS objects, sum(size) AS bytes FROM objects GROUP BY app, bucket'),
       outbox: db.prepare<[string]>('INSERT INTO bucket_outbox (event) VALUES (?)'),
       outboxPage: db.prepare<[number], { seq: number; event: string }>('SELECT seq, event FROM bucket_outbox ORDER BY seq LIMIT ?'),
@@ -61,25 +69,34 @@ export class ObjectTable {
     const queue = (events: NewEvent[]) => {
       for (const e of events) s.outbox.run(JSON.stringify(e));
     };
-    this.put = db.transaction((obj: StoredObject, events: NewEvent[]) => {
-      const old = s.get.get(obj.app, obj.bucket, obj.key);
-      s.upsert.run(obj.app, obj.bucket, obj.key, obj.file, obj.size, obj.etag, obj.contentType, obj.uploadedAt);
-      queue(events);
-      return old?.file;
-    });
-    this.purge = db.transaction((app: string, bucket: string) => {
-      const files = s.ownedFiles.all(app, bucket);
-      s.purge.run(app, bucket);
-      return files;
-    });
-    this.delete = db.transaction((app: string, bucket: string, key: string, events: (obj: StoredObject) => NewEvent[]) => {
-      const row = s.get.get(app, bucket, key);
-      if (!row) return undefined;
-      const obj = fromRow(row);
-      s.del.run(app, bucket, key);
-      queue(events(obj));
-      return obj;
-    });
+    this.put = immediate(
+      db.transaction((obj: StoredObject, events: NewEvent[]) => {
+        const old = s.get.get(obj.app, obj.bucket, obj.key);
+        usage.charge(obj.app, obj.size - (old?.size ?? 0), quota);
+        s.upsert.run(obj.app, obj.bucket, obj.key, obj.file, obj.size, obj.etag, obj.contentType, obj.uploadedAt);
+        queue(events);
+        return old?.file;
+      }),
+    );
+    this.purge = immediate(
+      db.transaction((app: string, bucket: string) => {
+        const files = s.ownedFiles.all(app, bucket);
+        usage.add(app, -s.ownedBytes.get(app, bucket)!);
+        s.purge.run(app, bucket);
+        return files;
+      }),
+    );
+    this.delete = immediate(
+      db.transaction((app: string, bucket: string, key: string, events: (obj: StoredObject) => NewEvent[]) => {
+        const row = s.get.get(app, bucket, key);
+        if (!row) return undefined;
+        const obj = fromRow(row);
+        s.del.run(app, bucket, key);
+        usage.add(app, -obj.size);
+        queue(events(obj));
+        return obj;
+      }),
+    );
   }
 
   get(app: string, bucket: string, key: string): StoredObject | undefined {

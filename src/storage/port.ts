@@ -3,6 +3,8 @@
  * `<data-dir>/buckets/` and metadata in SQLite; it commits an object's metadata and its bucket
  * events in ONE transaction (outbox), so no object appears without its notification.
  */
+import type { Readable } from 'node:stream';
+
 export interface ObjectInfo {
   bucket: string;
   key: string;
@@ -34,6 +36,17 @@ export interface ObjectStore {
   delete(bucket: string, key: string, cause?: WriteCause): Promise<boolean>;
   list(bucket: string, options?: { prefix?: string; cursor?: string; limit?: number }): Promise<ObjectList>;
   close(): Promise<void>;
+}
+
+/**
+ * An ObjectStore that also moves bytes as streams (the control API's PUT and GET), so a large
+ * object never sits whole in memory nor is hashed or copied in one blocking step.
+ */
+export interface StreamingObjectStore extends ObjectStore {
+  /** Like `put`, reading the body as it arrives; `declaredSize` (Content-Length) lets it refuse early. */
+  putStream(bucket: string, key: string, body: AsyncIterable<Uint8Array>, contentType?: string, declaredSize?: number, cause?: WriteCause): Promise<ObjectInfo>;
+  /** The bytes as a stream (the file is already open when this resolves), or undefined. */
+  openRead(bucket: string, key: string): Promise<{ info: ObjectInfo; body: Readable } | undefined>;
 }
 
 /** Largest object: as a function response, 6 MB would be too small for uploads; this is the cap. */

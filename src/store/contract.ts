@@ -327,7 +327,7 @@ export function storeContract(name: string, make: (clock: () => number) => Promi
       it('assigns increasing seqs and returns one function oldest first', async () => {
         await store.appendLogs([log('one'), log('two', { stream: 'stderr' }), log('elsewhere', { function: 'pay' })]);
         await store.appendLogs([log('three', { invocationId: null, stream: 'system', ts: 1_005 })]);
-        const lines = await store.queryLogs({ app: 'shop', function: 'cart' });
+        const { lines } = await store.queryLogs({ app: 'shop', function: 'cart' });
         assert.deepEqual(
           lines.map((l) => l.line),
           ['one', 'two', 'three'],
@@ -340,22 +340,49 @@ export function storeContract(name: string, make: (clock: () => number) => Promi
       it('filters by afterSeq, invocationId and limit', async () => {
         const other = { invocationId: 'inv-2' };
         await store.appendLogs([log('a1'), log('b1', other), log('a2'), log('b2', other)]);
-        const all = await store.queryLogs({ app: 'shop', function: 'cart' });
+        const { lines: all } = await store.queryLogs({ app: 'shop', function: 'cart' });
         const q = { app: 'shop', function: 'cart' };
-        const text = (lines: LogLine[]) => lines.map((l) => l.line);
+        const text = (page: { lines: LogLine[] }) => page.lines.map((l) => l.line);
         assert.deepEqual(text(await store.queryLogs({ ...q, afterSeq: all[1]!.seq })), ['a2', 'b2']);
         assert.deepEqual(text(await store.queryLogs({ ...q, invocationId: 'inv-2' })), ['b1', 'b2']);
         assert.deepEqual(text(await store.queryLogs({ ...q, invocationId: 'inv-2', afterSeq: all[1]!.seq })), ['b2']);
         assert.deepEqual(text(await store.queryLogs({ ...q, limit: 3 })), ['a1', 'b1', 'a2']);
-        assert.deepEqual(await store.queryLogs({ ...q, afterSeq: all[3]!.seq }), []);
+        assert.deepEqual(await store.queryLogs({ ...q, afterSeq: all[3]!.seq }), { lines: [], more: false });
       });
 
-      it('returns 1000 lines by default and at most 10000', async () => {
-        await store.appendLogs(Array.from({ length: 10_010 }, (_, i) => log(`line ${i}`)));
-        const page = await store.queryLogs({ app: 'shop', function: 'cart' });
-        assert.equal(page.length, 1_000);
-        assert.equal(page[999]?.line, 'line 999');
-        assert.equal((await store.queryLogs({ app: 'shop', function: 'cart', limit: 20_000 })).length, 10_000);
+      it('pages at most 1000 lines (a larger limit is clamped), says whether more follow, and the next page starts after the last seq', async () => {
+        await store.appendLogs(Array.from({ length: 2_010 }, (_, i) => log(`line ${i}`)));
+        const q = { app: 'shop', function: 'cart' };
+        const page = await store.queryLogs(q);
+        assert.equal(page.lines.length, 1_000);
+        assert.equal(page.lines[999]?.line, 'line 999');
+        assert.equal(page.more, true);
+        const big = await store.queryLogs({ ...q, limit: 10_000 });
+        assert.equal(big.lines.length, 1_000);
+        const second = await store.queryLogs({ ...q, afterSeq: page.lines[999]?.seq, limit: 10_000 });
+        assert.equal(second.lines[0]?.line, 'line 1000');
+        const last = await store.queryLogs({ ...q, afterSeq: second.lines.at(-1)!.seq });
+        assert.deepEqual([last.lines.length, last.more, last.lines.at(-1)?.line], [10, false, 'line 2009']);
+        const exact = await store.queryLogs({ ...q, afterSeq: second.lines.at(-1)!.seq, limit: 10 });
+        assert.equal(exact.more, false, 'a page ending exactly at the last line has no more');
+      });
+
+      it('stops a page at ~1 MB of text and cuts a line over 64 K characters, saying so', async () => {
+        const q = { app: 'shop', function: 'cart' };
+        await store.appendLogs([log('x'.repeat(300_000)), ...Array.from({ length: 20 }, (_, i) => log(`${i % 10}`.repeat(60_000)))]);
+        const first = await store.queryLogs(q);
+        assert.match(first.lines[0]!.line, /… \[nimbus: line cut at 65536 of 300000 characters\]$/);
+        assert.equal(first.lines[0]!.line.startsWith('x'.repeat(65_536) + ' '), true);
+        const bytes = first.lines.reduce((n, l) => n + Buffer.byteLength(l.line), 0);
+        assert.ok(bytes <= 1024 * 1024, `${bytes} bytes`);
+        assert.equal(first.more, true);
+        assert.equal(first.lines.length, 17);
+        const rest = await store.queryLogs({ ...q, afterSeq: first.lines.at(-1)!.seq });
+        assert.equal(rest.lines.length, 4);
+        assert.equal(rest.more, false);
+        // One line never fits the byte cap alone when cut; a page always holds at least one line.
+        const inv = await store.queryLogs({ ...q, invocationId: 'inv-1', limit: 2 });
+        assert.equal(inv.lines.length, 2);
       });
     });
 
@@ -366,7 +393,7 @@ export function storeContract(name: string, make: (clock: () => number) => Promi
         assert.equal(await store.pruneBefore(500), 3);
         assert.equal(await store.getInvocation('old'), undefined);
         assert.equal((await store.getInvocation('edge'))?.startedAt, 500);
-        const left = await store.queryLogs({ app: 'shop', function: 'cart' });
+        const { lines: left } = await store.queryLogs({ app: 'shop', function: 'cart' });
         assert.deepEqual(
           left.map((l) => l.line),
           ['edge'],
@@ -376,10 +403,10 @@ export function storeContract(name: string, make: (clock: () => number) => Promi
 
       it('never reuses a seq, even after pruning every line', async () => {
         await store.appendLogs([log('a', { ts: 1 }), log('b', { ts: 2 })]);
-        const last = (await store.queryLogs({ app: 'shop', function: 'cart' }))[1]!.seq;
+        const last = (await store.queryLogs({ app: 'shop', function: 'cart' })).lines[1]!.seq;
         await store.pruneBefore(10);
         await store.appendLogs([log('c', { ts: 20 })]);
-        const after = await store.queryLogs({ app: 'shop', function: 'cart', afterSeq: last });
+        const { lines: after } = await store.queryLogs({ app: 'shop', function: 'cart', afterSeq: last });
         assert.deepEqual(
           after.map((l) => l.line),
           ['c'],

@@ -6,8 +6,8 @@
 import type { FunctionRecord, FunctionVersion, InvocationRecord, LogLine } from '../domain/index.js';
 import { withConfigDefaults } from '../domain/index.js';
 import { NimbusError } from '../shared/errors.js';
-import type { AppSummary, DeployAppResult, DeployFunctionInput, DeployFunctionResult, InvocationQuery, LogQuery, Store } from './port.js';
-import { assertUniqueNames, byteLength, clampLimit, INVOCATION_LIMIT, LOG_LIMIT } from './rules.js';
+import type { AppSummary, DeployAppResult, DeployFunctionInput, DeployFunctionResult, InvocationQuery, LogPage, LogQuery, Store } from './port.js';
+import { assertUniqueNames, byteLength, clampLimit, cutLine, INVOCATION_LIMIT, LOG_LIMIT, LOG_LINE_READ_CHARS, takeLogPage } from './rules.js';
 
 export interface MemoryStoreOptions {
   /** Epoch ms for created/updated stamps; injectable so tests fake time. */
@@ -185,17 +185,22 @@ export class MemoryStore implements Store {
     for (const line of lines) this.#logs.push({ ...line, seq: ++this.#lastSeq });
   }
 
-  async queryLogs(query: LogQuery): Promise<LogLine[]> {
+  async queryLogs(query: LogQuery): Promise<LogPage> {
     const after = query.afterSeq ?? 0;
     const limit = clampLimit(query.limit, LOG_LIMIT);
-    const found: LogLine[] = [];
-    for (const l of this.#logs) {
-      if (found.length >= limit) break;
-      if (l.seq <= after || l.app !== query.app || l.function !== query.function) continue;
-      if (query.invocationId !== undefined && l.invocationId !== query.invocationId) continue;
-      found.push({ ...l });
+    const logs = this.#logs;
+    function* matching(): Generator<LogLine> {
+      for (const l of logs) {
+        if (l.seq <= after || l.app !== query.app || l.function !== query.function) continue;
+        if (query.invocationId !== undefined && l.invocationId !== query.invocationId) continue;
+        if (l.line.length <= LOG_LINE_READ_CHARS) yield { ...l };
+        else {
+          const cps = Array.from(l.line);
+          yield { ...l, line: cutLine(cps.slice(0, LOG_LINE_READ_CHARS).join(''), cps.length) };
+        }
+      }
     }
-    return found;
+    return takeLogPage(matching(), limit);
   }
 
   async pruneBefore(epochMs: number): Promise<number> {

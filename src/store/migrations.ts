@@ -131,14 +131,36 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX kv_expires ON kv(expires_at) WHERE expires_at IS NOT NULL;
   `,
+  // 0004 per-app storage quotas (issue 8) and bounded log reads. storage_usage: bytes each app
+  // stores, per kind ('kv': key + value bytes; 'bucket': object sizes), kept as a running total
+  // updated in the same transaction as every write, so a quota check never sums a table. Filled
+  // from the data already stored. KV namespaces are '<app>/<name>' (see runtime/bindings.ts).
+  // logs_invocation_seq: one invocation's lines in seq order straight from the index (the old
+  // index on invocation_id alone made a page of a chatty invocation sort all its lines first).
+  `
+  CREATE TABLE storage_usage (
+    app   TEXT NOT NULL,
+    kind  TEXT NOT NULL,
+    bytes INTEGER NOT NULL,
+    PRIMARY KEY (app, kind)
+  ) STRICT;
+  INSERT INTO storage_usage (app, kind, bytes)
+    SELECT app, 'bucket', sum(size) FROM objects GROUP BY app;
+  INSERT INTO storage_usage (app, kind, bytes)
+    SELECT CASE WHEN instr(namespace, '/') > 0 THEN substr(namespace, 1, instr(namespace, '/') - 1) ELSE namespace END AS owner, 'kv',
+      sum(length(CAST(key AS BLOB)) + length(CAST(value AS BLOB)))
+    FROM kv GROUP BY owner;
+  CREATE INDEX logs_invocation_seq ON logs(invocation_id, seq);
+  DROP INDEX logs_invocation;
+  `,
 ];
 
 /**
- * Bring the database up to the newest schema; returns the schema version. One IMMEDIATE
+ * Bring the database up to the newest schema (or `target`, for tests of upgrades); returns the schema version. One IMMEDIATE
  * transaction, so two processes opening the same file cannot both migrate, and a failed
  * migration leaves the previous schema (user_version is rolled back with it).
  */
-export function migrate(db: Database.Database): number {
+export function migrate(db: Database.Database, target = MIGRATIONS.length): number {
   const run = db.transaction((): number => {
     const current = db.pragma('user_version', { simple: true }) as number;
     if (current > MIGRATIONS.length) {
@@ -147,9 +169,10 @@ export function migrate(db: Database.Database): number {
         `the state database is at schema version ${current} but this Nimbus knows only ${MIGRATIONS.length}: ` + 'upgrade Nimbus or point it at another data directory',
       );
     }
-    for (const sql of MIGRATIONS.slice(current)) db.exec(sql);
-    db.pragma(`user_version = ${MIGRATIONS.length}`);
-    return MIGRATIONS.length;
+    if (current >= target) return current;
+    for (const sql of MIGRATIONS.slice(current, target)) db.exec(sql);
+    db.pragma(`user_version = ${target}`);
+    return target;
   });
   return run.immediate();
 }

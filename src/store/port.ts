@@ -54,8 +54,15 @@ export interface LogQuery {
   invocationId?: string;
   /** Only lines with seq greater than this (for `--follow`). */
   afterSeq?: number;
-  /** At most this many lines (default 1000, max 10000), oldest first. */
+  /** At most this many lines (default and max 1000; more is clamped), oldest first; a page also stops at ~1 MB of text. */
   limit?: number;
+}
+
+export interface LogPage {
+  /** Oldest first. Lines over 64 K characters are cut, with a note (see rules.ts). */
+  lines: LogLine[];
+  /** More lines follow: ask again with afterSeq = the last line's seq. */
+  more: boolean;
 }
 
 export interface Store {
@@ -91,8 +98,8 @@ export interface Store {
   listInvocations(query: InvocationQuery): Promise<InvocationRecord[]>;
   /** Append a batch of log lines in one transaction (their seq is assigned by the store). */
   appendLogs(lines: LogLine[]): Promise<void>;
-  /** Oldest first. */
-  queryLogs(query: LogQuery): Promise<LogLine[]>;
+  /** One bounded page, oldest first (see LogQuery.limit). */
+  queryLogs(query: LogQuery): Promise<LogPage>;
   /** Delete invocation records and log lines older than this epoch ms. Returns rows deleted. */
   pruneBefore(epochMs: number): Promise<number>;
 

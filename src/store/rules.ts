@@ -2,8 +2,9 @@
  * Rules every Store adapter applies identically, kept in one place so the contract suite can
  * hold them all to the same answers.
  */
+import type { LogLine } from '../domain/index.js';
 import { NimbusError } from '../shared/errors.js';
-import type { DeployFunctionInput } from './port.js';
+import type { DeployFunctionInput, LogPage } from './port.js';
 
 export interface LimitBounds {
   readonly default: number;
@@ -11,7 +12,37 @@ export interface LimitBounds {
 }
 
 export const INVOCATION_LIMIT: LimitBounds = { default: 50, max: 1000 };
-export const LOG_LIMIT: LimitBounds = { default: 1000, max: 10_000 };
+/**
+ * Log pages: at most 1,000 lines and about 1 MB of line text (UTF-8), so a read is bounded
+ * whatever the lines hold; a larger `limit` is clamped. A stored line longer than
+ * LOG_LINE_READ_CHARS is returned cut, with a note saying so (lines are capped when written,
+ * but older data, or a writer that bypassed the cap, may hold megabyte lines).
+ */
+export const LOG_LIMIT: LimitBounds = { default: 1000, max: 1000 };
+export const LOG_PAGE_BYTES = 1024 * 1024;
+export const LOG_LINE_READ_CHARS = 64 * 1024;
+
+/** A line of `chars` characters of which `line` holds at most the first LOG_LINE_READ_CHARS. */
+export function cutLine(line: string, chars: number): string {
+  return chars > LOG_LINE_READ_CHARS ? `${line} … [nimbus: line cut at ${LOG_LINE_READ_CHARS} of ${chars} characters]` : line;
+}
+
+/**
+ * One page from `rows` (oldest first; the caller fetched at most limit + 1): stops at `limit`
+ * lines or before the line that would take the page over LOG_PAGE_BYTES (a page holds at least
+ * one line). `more`: lines after the page exist.
+ */
+export function takeLogPage(rows: Iterable<LogLine>, limit: number): LogPage {
+  const lines: LogLine[] = [];
+  let bytes = 0;
+  for (const l of rows) {
+    const size = Buffer.byteLength(l.line);
+    if (lines.length >= limit || (lines.length > 0 && bytes + size > LOG_PAGE_BYTES)) return { lines, more: true };
+    lines.push(l);
+    bytes += size;
+  }
+  return { lines, more: false };
+}
 
 /**
  * The page size to use: the default when absent, otherwise clamped into 1..max.

@@ -5,6 +5,7 @@
 import type { FunctionConfig, FunctionRecord, FunctionVersion, InvocationRecord, InvocationStatus, LogLine, LogStream, TriggerKind } from '../domain/index.js';
 import { withConfigDefaults } from '../domain/index.js';
 import type { AppSummary } from './port.js';
+import { cutLine } from './rules.js';
 
 export interface AppRow {
   name: string;
@@ -66,7 +67,10 @@ export interface LogRow {
   version: number;
   ts: number;
   stream: string;
+  /** At most LOG_LINE_READ_CHARS characters of the line (see sqlite.ts). */
   line: string;
+  /** The stored line's length in characters. */
+  chars: number;
 }
 
 export function toAppSummary(row: AppRow): AppSummary {
@@ -161,6 +165,6 @@ export function toLogLine(row: LogRow): LogLine {
     version: row.version,
     ts: row.ts,
     stream: row.stream as LogStream,
-    line: row.line,
+    line: cutLine(row.line, row.chars),
   };
 }

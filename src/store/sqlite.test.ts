@@ -55,7 +55,7 @@ describe('SqliteStore', () => {
         (await second.listFunctions('shop')).map((f) => f.name),
         ['cart', 'pay'],
       );
-      const lines = await second.queryLogs({ app: 'shop', function: 'cart' });
+      const { lines } = await second.queryLogs({ app: 'shop', function: 'cart' });
       assert.deepEqual(
         lines.map((l) => [l.seq, l.line]),
         [[1, 'hi']],

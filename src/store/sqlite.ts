@@ -6,8 +6,9 @@ import Database from 'better-sqlite3';
 import type { FunctionRecord, FunctionVersion, InvocationRecord, LogLine } from '../domain/index.js';
 import { NimbusError } from '../shared/errors.js';
 import { migrate } from './migrations.js';
-import type { AppSummary, DeployAppResult, DeployFunctionInput, DeployFunctionResult, InvocationQuery, LogQuery, Store } from './port.js';
-import { assertUniqueNames, byteLength, clampLimit, INVOCATION_LIMIT, LOG_LIMIT } from './rules.js';
+import { immediate } from './immediate.js';
+import type { AppSummary, DeployAppResult, DeployFunctionInput, DeployFunctionResult, InvocationQuery, LogPage, LogQuery, Store } from './port.js';
+import { assertUniqueNames, byteLength, clampLimit, INVOCATION_LIMIT, LOG_LIMIT, LOG_LINE_READ_CHARS, takeLogPage } from './rules.js';
 import * as rows from './sqlite-rows.js';
 
 export interface SqliteStoreOptions {
@@ -43,7 +44,8 @@ function prepare(db: Database.Database) {
       v.hash, v.code_hash, v.code_size, v.config, v.created_at AS v_created_at
     FROM functions f JOIN versions v
       ON v.app = f.app AND v.name = f.name AND v.version = f.active_version`;
-  const logSelect = 'SELECT seq, invocation_id, app, function, version, ts, stream, line FROM logs';
+  // Only a line's first LOG_LINE_READ_CHARS are read out, so a page of megabyte lines stays small.
+  const logSelect = `SELECT seq, invocation_id, app, function, version, ts, stream, substr(line, 1, ${LOG_LINE_READ_CHARS}) AS line, length(line) AS chars FROM logs`;
   return {
     upsertApp: db.prepare<[string, number, number]>(`INSERT INTO apps (name, created_at, updated_at) VALUES (?, ?, ?)
       ON CONFLICT (name) DO UPDATE SET updated_at = excluded.updated_at`),
@@ -83,7 +85,8 @@ function prepare(db: Database.Database) {
       VALUES (?, ?, ?, ?, ?, ?, ?)`) as Stmt,
     queryLogs: db.prepare<[string, string, number, number], rows.LogRow>(`${logSelect} WHERE app = ? AND function = ? AND seq > ?
       ORDER BY seq LIMIT ?`),
-    queryInvocationLogs: db.prepare<[string, string, string, number, number], rows.LogRow>(`${logSelect} WHERE invocation_id = ? AND app = ? AND function = ? AND seq > ?
+    // INDEXED BY: without it the planner may prefer (app, function, seq) and walk every line of the function.
+    queryInvocationLogs: db.prepare<[string, string, string, number, number], rows.LogRow>(`${logSelect} INDEXED BY logs_invocation_seq WHERE invocation_id = ? AND app = ? AND function = ? AND seq > ?
       ORDER BY seq LIMIT ?`),
     pruneLogs: db.prepare<[number]>('DELETE FROM logs WHERE ts < ?'),
   };
@@ -128,7 +131,7 @@ export class SqliteStore implements Store {
     this.#clock = clock;
     const s = prepare(db);
     this.#s = s;
-    this.#deploy = db.transaction((app: string, functions: readonly DeployFunctionInput[], now: number) => deployTx(s, app, functions, now));
+    this.#deploy = immediate(db.transaction((app: string, functions: readonly DeployFunctionInput[], now: number) => deployTx(s, app, functions, now)));
     this.#insertInvocations = db.transaction((records: readonly InvocationRecord[]) => {
       let i = 0;
       // Repeated ids inside one chunk are fine: SQLite applies the upsert row by row.
@@ -165,19 +168,23 @@ export class SqliteStore implements Store {
   }
 
   async deleteFunction(app: string, name: string): Promise<boolean> {
-    return this.#db.transaction(() => {
-      const deleted = this.#s.deleteFn.run(app, name).changes > 0;
-      if (deleted) this.#s.gcCode.run();
-      return deleted;
-    })();
+    return this.#db
+      .transaction(() => {
+        const deleted = this.#s.deleteFn.run(app, name).changes > 0;
+        if (deleted) this.#s.gcCode.run();
+        return deleted;
+      })
+      .immediate();
   }
 
   async deleteApp(app: string): Promise<boolean> {
-    return this.#db.transaction(() => {
-      const deleted = this.#s.deleteApp.run(app).changes > 0;
-      if (deleted) this.#s.gcCode.run();
-      return deleted;
-    })();
+    return this.#db
+      .transaction(() => {
+        const deleted = this.#s.deleteApp.run(app).changes > 0;
+        if (deleted) this.#s.gcCode.run();
+        return deleted;
+      })
+      .immediate();
   }
 
   async listVersions(app: string, name: string): Promise<FunctionVersion[]> {
@@ -195,16 +202,18 @@ export class SqliteStore implements Store {
 
   async setActiveVersion(app: string, name: string, version: number): Promise<FunctionRecord> {
     const s = this.#s;
-    const row = this.#db.transaction(() => {
-      if (s.fnExists.get(app, name) === undefined) {
-        throw new NimbusError('FUNCTION_NOT_FOUND', `function "${name}" of app "${app}" does not exist`);
-      }
-      if (s.getVersion.get(app, name, version) === undefined) {
-        throw new NimbusError('VERSION_NOT_FOUND', `function "${name}" of app "${app}" has no version ${version}: list its versions to pick one`);
-      }
-      s.setActive.run(version, this.#clock(), app, name);
-      return s.getFn.get(app, name);
-    })();
+    const row = this.#db
+      .transaction(() => {
+        if (s.fnExists.get(app, name) === undefined) {
+          throw new NimbusError('FUNCTION_NOT_FOUND', `function "${name}" of app "${app}" does not exist`);
+        }
+        if (s.getVersion.get(app, name, version) === undefined) {
+          throw new NimbusError('VERSION_NOT_FOUND', `function "${name}" of app "${app}" has no version ${version}: list its versions to pick one`);
+        }
+        s.setActive.run(version, this.#clock(), app, name);
+        return s.getFn.get(app, name);
+      })
+      .immediate();
     if (row === undefined) throw new NimbusError('INTERNAL', `function "${name}" vanished during rollback`);
     return rows.toFunctionRecord(row);
   }
@@ -228,12 +237,21 @@ export class SqliteStore implements Store {
     if (lines.length > 0) this.#appendLogs(lines);
   }
 
-  async queryLogs(query: LogQuery): Promise<LogLine[]> {
+  /**
+   * Bounded whatever the data: both queries walk an index in seq order ((app, function, seq) or
+   * (invocation_id, seq)), rows are read lazily and the walk stops at the page's line or byte cap.
+   */
+  async queryLogs(query: LogQuery): Promise<LogPage> {
     const after = query.afterSeq ?? 0;
     const limit = clampLimit(query.limit, LOG_LIMIT);
     const found =
-      query.invocationId === undefined ? this.#s.queryLogs.all(query.app, query.function, after, limit) : this.#s.queryInvocationLogs.all(query.invocationId, query.app, query.function, after, limit);
-    return found.map(rows.toLogLine);
+      query.invocationId === undefined
+        ? this.#s.queryLogs.iterate(query.app, query.function, after, limit + 1)
+        : this.#s.queryInvocationLogs.iterate(query.invocationId, query.app, query.function, after, limit + 1);
+    function* lines(): Generator<LogLine> {
+      for (const row of found) yield rows.toLogLine(row);
+    }
+    return takeLogPage(lines(), limit);
   }
 
   async pruneBefore(epochMs: number): Promise<number> {

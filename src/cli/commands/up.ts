@@ -19,6 +19,8 @@ interface UpOptions extends JsonFlag {
   adminPort: number;
   maxInstances?: number;
   poolSize?: number;
+  kvQuota?: number;
+  bucketQuota?: number;
   deploy: string[];
   egressSubnet: string;
   ipForward?: boolean;
@@ -92,6 +94,8 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
     .option('--admin-port <port>', 'control API port (0 = any free port)', parsePort, 8081)
     .option('--max-instances <n>', 'node-wide cap on live function instances', parseCount)
     .option('--pool-size <n>', 'pre-warmed processes kept ready per memory size', parseCount)
+    .option('--kv-quota <MB>', 'KV values (keys + values) each app may store, MB (default 100)', parseCount)
+    .option('--bucket-quota <MB>', 'bucket objects each app may store, MB (default 1024)', parseCount)
     .option('--deploy <dir>', 'deploy the app in dir once started (repeatable)', collect, [])
     .option('--json', 'print one JSON line with the URLs, key file and deploy results instead of the banner')
     .option('--egress-subnet <cidr>', "IPv4 subnet for isolated sandboxes' veths (each node claims a /21 of it)", '10.213.0.0/16')
@@ -108,6 +112,8 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
       if (opts.maxInstances !== undefined) options.maxInstances = opts.maxInstances;
       if (opts.poolSize !== undefined) options.poolSize = opts.poolSize;
       options.network = { subnet: opts.egressSubnet, enableIpForward: opts.ipForward === true };
+      if (opts.kvQuota !== undefined) options.kvQuotaMb = opts.kvQuota;
+      if (opts.bucketQuota !== undefined) options.bucketQuotaMb = opts.bucketQuota;
       const running = await startNimbus(options).catch((err: unknown) => {
         throw portInUse(err, opts) ?? err;
       });

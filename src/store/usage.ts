@@ -1,0 +1,71 @@
+/**
+ * Per-app storage quotas (issue 8): the bytes each app stores, per kind, as a running total in
+ * `storage_usage` (migration 0004). Every write adds its delta inside the SAME transaction as the
+ * data row, so the total survives restarts and crashes exactly, and a quota check is one primary
+ * key lookup instead of a SUM over the data. Overwrites count the difference; deletes, purges and
+ * TTL sweeps give their bytes back.
+ */
+import type Database from 'better-sqlite3';
+import { NimbusError } from '../shared/errors.js';
+
+export type UsageKind = 'kv' | 'bucket';
+
+/** Default quotas: 100 MB of KV values and 1 GB of bucket objects per app. */
+export const DEFAULT_KV_QUOTA_BYTES = 100 * 1024 * 1024;
+export const DEFAULT_BUCKET_QUOTA_BYTES = 1024 * 1024 * 1024;
+
+export class UsageTable {
+  private readonly s;
+
+  constructor(
+    db: Database.Database,
+    private readonly kind: UsageKind,
+  ) {
+    this.s = {
+      get: db.prepare<[string, string], number>('SELECT bytes FROM storage_usage WHERE app = ? AND kind = ?').pluck(),
+      add: db.prepare<[{ app: string; kind: string; delta: number }]>(`INSERT INTO storage_usage (app, kind, bytes) VALUES (@app, @kind, max(0, @delta))
+        ON CONFLICT (app, kind) DO UPDATE SET bytes = max(0, bytes + @delta)`),
+    };
+  }
+
+  /** Bytes `app` stores of this kind. */
+  get(app: string): number {
+    return this.s.get.get(app, this.kind) ?? 0;
+  }
+
+  /** Call inside the write's transaction. */
+  add(app: string, delta: number): void {
+    if (delta !== 0) this.s.add.run({ app, kind: this.kind, delta });
+  }
+
+  /**
+   * Inside the write's transaction: refuse (QUOTA_EXCEEDED) a write that grows `app` by `delta`
+   * past `quota`, else count it. A write that shrinks usage is always allowed, even over the quota
+   * (after the quota was lowered), so an app can always clean up.
+   */
+  charge(app: string, delta: number, quota: number): void {
+    const used = this.get(app);
+    if (delta > 0 && used + delta > quota) throw quotaExceeded(this.kind, app, used, delta, quota);
+    this.add(app, delta);
+  }
+}
+
+/** KV namespaces are stored as '<app>/<name>'; the quota belongs to the app. */
+export function ownerOf(namespace: string): string {
+  const slash = namespace.indexOf('/');
+  return slash < 0 ? namespace : namespace.slice(0, slash);
+}
+
+export function quotaExceeded(kind: UsageKind, app: string, used: number, adding: number, quota: number): NimbusError {
+  const what = kind === 'kv' ? 'KV values' : 'bucket objects';
+  const flag = kind === 'kv' ? '--kv-quota' : '--bucket-quota';
+  return new NimbusError(
+    'QUOTA_EXCEEDED',
+    `app "${app}" stores ${mb(used)} of ${what} and this write adds ${mb(adding)}, over its quota of ${mb(quota)}: delete some data, or start the node with a larger \`nimbus up ${flag} <MB>\``,
+    { details: { app, kind, used, adding, quota } },
+  );
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(bytes < 1024 * 1024 ? 3 : 1)} MB`;
+}
