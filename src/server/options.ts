@@ -1,3 +1,4 @@
+import type { GatewayLimits } from '../gateway/index.js';
 import type { BackoffOptions } from '../queue/index.js';
 
 /** What `nimbus up` (or a test harness) chooses when it starts a node. */
@@ -22,6 +23,12 @@ export interface NimbusOptions {
    * per group commit). Tests shorten or lengthen the backoff.
    */
   events?: { backoff?: BackoffOptions; synchronous?: 'NORMAL' | 'FULL' };
+  /**
+   * What the public gateway admits: connections in total (default from the open-file limit, leaving
+   * room for instances and databases) and per client address (256), header and body timeouts
+   * (10 s, 30 s), request-body bytes held node-wide (1/16 of memory, 64 MB–1 GB).
+   */
+  gateway?: Partial<GatewayLimits>;
   /** Where the server writes its own operational log lines. Default: stderr. */
   log?: (line: string) => void;
 }
