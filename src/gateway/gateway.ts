@@ -149,7 +149,18 @@ export class Gateway {
     }
     // Webhook paths come before HTTP routes: a signed POST is queued, never run inline.
     const hook = method === 'POST' && this.options.events ? this.webhooks.get(path) : undefined;
-    if (hook) return handleWebhook(req, res, path, hook, { queue: this.options.events!, headers: flatHeaders, log: this.options.log });
+    if (hook) {
+      // Webhook bodies are read by webhooks.ts; their declared length counts against the same budget.
+      const declared = Math.min(Number(req.headers['content-length'] ?? 0) || 0, MAX_BODY_BYTES + 1);
+      if (!this.budget.reserve(declared)) {
+        req.resume();
+        res.shouldKeepAlive = false;
+        sendError(res, new NimbusError('OVERLOADED', 'the gateway holds as many request bodies as it may; retry later', { details: { retryAfter: 1 } }));
+        return;
+      }
+      res.once('close', () => this.budget.release(declared));
+      return handleWebhook(req, res, path, hook, { queue: this.options.events!, headers: flatHeaders, log: this.options.log });
+    }
     const match = this.routes.find(method, path);
     if (!match) {
       req.resume();
