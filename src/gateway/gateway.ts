@@ -1,16 +1,24 @@
 /**
  * The gateway: public HTTP traffic → route → function → runtime → response.
  *
- *   accept → match route (404 ROUTE_NOT_FOUND) → read body (413 over 6 MB) → runtime.invoke
- *   (an instance is reused, started, or the call is THROTTLED) → write the function's response,
- *   or the error as JSON, always with X-Nimbus-Invocation-Id once a function was involved.
+ *   accept (over the total or per-address connection limit: 503 and closed, limits.ts) → headers
+ *   within `headersTimeoutMs` → path and Host checked (400 BAD_REQUEST for dot segments, backslashes
+ *   or a Host that is not host[:port], request-check.ts) → match route (HEAD falls back to GET;
+ *   404 ROUTE_NOT_FOUND) → body admitted against the node's byte budget before it is read (413 over
+ *   6 MB, 503 OVERLOADED over the budget, 408 past `bodyTimeoutMs`, body.ts) → runtime.invoke (an
+ *   instance is reused, started, or the call is THROTTLED) → the function's response written under
+ *   the gateway's rules (respond.ts), or the error as JSON, always with X-Nimbus-Invocation-Id once a
+ *   function was involved.
+ *
+ * The function's URL is built from the gateway's origin (`http://` + the checked Host, or the
+ * listening address when there is none) and the path the router matched, never from raw header text.
  *
  * The route table is replaced whole on every deploy (`setFunctions`), so requests see either the
  * old or the new set of routes, never a mix.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isUtf8 } from 'node:buffer';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { FunctionVersion } from '../domain/index.js';
 import type { EventQueue } from '../queue/port.js';
 import type { Cancellation, Runtime } from '../runtime/index.js';
@@ -18,7 +26,11 @@ import type { WireRequest } from '../sandbox/protocol.js';
 import { MAX_BODY_BYTES } from '../sandbox/protocol.js';
 import { NimbusError, toNimbusError } from '../shared/errors.js';
 import { uuidv7 } from '../shared/ids.js';
-import { readBody, sendError } from '../shared/http.js';
+import { sendError } from '../shared/http.js';
+import { readAdmittedBody } from './body.js';
+import { ByteBudget, ConnectionLimiter, DEFAULT_MAX_CONNECTIONS_PER_CLIENT, defaultBodyBudget, defaultMaxConnections, openFileLimit } from './limits.js';
+import { pathProblem, validHost } from './request-check.js';
+import { sendFunctionResponse } from './respond.js';
 import { RouteTable } from './router.js';
 import { handleWebhook, WebhookTable } from './webhooks.js';
 
@@ -27,15 +39,64 @@ export interface GatewayOptions {
   /** Where verified webhook requests are queued; without it webhook paths are not served. */
   events?: Pick<EventQueue, 'enqueue'>;
   log?: (line: string) => void;
+  limits?: Partial<GatewayLimits>;
+}
+
+/** What a public endpoint needs bounded (defaults in `resolveLimits`). */
+export interface GatewayLimits {
+  /** Open connections at most (default from the open-file limit, limits.ts). */
+  maxConnections: number;
+  /** Open connections per remote address at most. Default 256. */
+  maxConnectionsPerClient: number;
+  /** Time to receive a request's headers, ms. Default 10 s. */
+  headersTimeoutMs: number;
+  /** Time to receive a request's whole body, ms. Default 30 s. */
+  bodyTimeoutMs: number;
+  /** Request-body bytes held at once, node-wide. Default 1/16 of memory, between 64 MB and 1 GB. */
+  maxBodyBytesInFlight: number;
+}
+
+export function resolveLimits(given: Partial<GatewayLimits> = {}, maxInstances = 64): GatewayLimits {
+  const maxConnections = given.maxConnections ?? defaultMaxConnections(openFileLimit(), maxInstances);
+  return {
+    maxConnections,
+    maxConnectionsPerClient: given.maxConnectionsPerClient ?? Math.min(DEFAULT_MAX_CONNECTIONS_PER_CLIENT, maxConnections),
+    headersTimeoutMs: given.headersTimeoutMs ?? 10_000,
+    bodyTimeoutMs: given.bodyTimeoutMs ?? 30_000,
+    maxBodyBytesInFlight: given.maxBodyBytesInFlight ?? defaultBodyBudget(),
+  };
 }
 
 export class Gateway {
   private routes = new RouteTable([]);
   private webhooks = new WebhookTable([]);
   private readonly server: Server;
+  readonly limits: GatewayLimits;
+  private readonly budget: ByteBudget;
+  private readonly connections: ConnectionLimiter;
+  /** `http://<listening address>`: the origin a function sees when the request named no host. */
+  private origin = 'http://localhost';
 
   constructor(private readonly options: GatewayOptions) {
-    this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => void this.handle(req, res));
+    const limits = (this.limits = resolveLimits(options.limits));
+    this.budget = new ByteBudget(limits.maxBodyBytesInFlight);
+    this.connections = new ConnectionLimiter(limits);
+    this.server = createServer(
+      {
+        keepAliveTimeout: 65_000,
+        headersTimeout: limits.headersTimeoutMs,
+        // node:http's own bound on a whole request (the body reader has the tighter one); checked each second.
+        requestTimeout: limits.headersTimeoutMs + limits.bodyTimeoutMs,
+        connectionsCheckingInterval: 1000,
+      },
+      (req, res) => void this.handle(req, res).catch((err: unknown) => sendError(res, toNimbusError(err))),
+    );
+    this.server.on('connection', (socket: Socket) => this.connections.admit(socket));
+  }
+
+  /** Connections open now and request-body bytes held now. */
+  load(): { connections: number; bodyBytes: number } {
+    return { connections: this.connections.open, bodyBytes: this.budget.inFlight };
   }
 
   /** Swap in the routes of this set of active function versions. */
@@ -48,7 +109,14 @@ export class Gateway {
   listen(port: number, host: string): Promise<number> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(port, host, () => resolve((this.server.address() as AddressInfo).port));
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        // Out of descriptors, accept() fails (EMFILE): libuv sheds the connection; the node must not die of it.
+        this.server.on('error', (err) => this.options.log?.(`gateway: ${err.message}`));
+        const address = this.server.address() as AddressInfo;
+        this.origin = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+        resolve(address.port);
+      });
     });
   }
 
@@ -72,9 +140,27 @@ export class Gateway {
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     const method = req.method ?? 'GET';
+    const host = req.headers.host;
+    const problem = pathProblem(path) ?? (host === undefined || validHost(host) ? undefined : 'the Host header must be a host name or address with an optional port');
+    if (problem !== undefined) {
+      req.resume();
+      sendError(res, new NimbusError('BAD_REQUEST', `bad request: ${problem}`));
+      return;
+    }
     // Webhook paths come before HTTP routes: a signed POST is queued, never run inline.
     const hook = method === 'POST' && this.options.events ? this.webhooks.get(path) : undefined;
-    if (hook) return handleWebhook(req, res, path, hook, { queue: this.options.events!, headers: flatHeaders, log: this.options.log });
+    if (hook) {
+      // Webhook bodies are read by webhooks.ts; their declared length counts against the same budget.
+      const declared = Math.min(Number(req.headers['content-length'] ?? 0) || 0, MAX_BODY_BYTES + 1);
+      if (!this.budget.reserve(declared)) {
+        req.resume();
+        res.shouldKeepAlive = false;
+        sendError(res, new NimbusError('OVERLOADED', 'the gateway holds as many request bodies as it may; retry later', { details: { retryAfter: 1 } }));
+        return;
+      }
+      res.once('close', () => this.budget.release(declared));
+      return handleWebhook(req, res, path, hook, { queue: this.options.events!, headers: flatHeaders, log: this.options.log });
+    }
     const match = this.routes.find(method, path);
     if (!match) {
       req.resume();
@@ -84,7 +170,7 @@ export class Gateway {
     const id = uuidv7();
     let body: Buffer;
     try {
-      body = await readBody(req, MAX_BODY_BYTES);
+      body = await readAdmittedBody(req, res, { maxBytes: MAX_BODY_BYTES, budget: this.budget, timeoutMs: this.limits.bodyTimeoutMs });
     } catch (err) {
       sendError(res, toNimbusError(err), id);
       return;
@@ -100,6 +186,7 @@ export class Gateway {
       params: match.params,
       route: match.target.route,
       ip: req.socket.remoteAddress ?? '',
+      origin: host === undefined ? this.origin : `http://${host}`,
     };
     // A client that goes away is dropped from the instance queue, and its record says so (499).
     const cancel: Cancellation = {
@@ -125,20 +212,7 @@ export class Gateway {
       sendError(res, new NimbusError('INVALID_RESPONSE', 'the function returned no HTTP response'), id);
       return;
     }
-    const payload = out.b64 ? Buffer.from(out.body, 'base64') : out.body;
-    const headers: string[] = [];
-    for (const [k, v] of out.headers) {
-      if (k === 'content-length' || k === 'transfer-encoding' || k === 'connection') continue;
-      headers.push(k, v);
-    }
-    headers.push('content-length', String(typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length), 'x-nimbus-invocation-id', id);
-    try {
-      res.writeHead(out.status, headers);
-      res.end(method === 'HEAD' ? undefined : payload);
-    } catch (err) {
-      // A header the function set that node:http refuses (bad characters) is the function's fault.
-      sendError(res, new NimbusError('INVALID_RESPONSE', `the function's response cannot be sent: ${(err as Error).message}`), id);
-    }
+    sendFunctionResponse(res, out, method, id);
   }
 }
 

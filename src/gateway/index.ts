@@ -1,2 +1,2 @@
-export { Gateway, type GatewayOptions } from './gateway.js';
+export { Gateway, resolveLimits, type GatewayLimits, type GatewayOptions } from './gateway.js';
 export { RouteTable, type RouteMatch, type RouteTarget } from './router.js';

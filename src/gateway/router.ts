@@ -43,8 +43,9 @@ export class RouteTable {
     this.size = size;
   }
 
+  /** The route for this request; HEAD is served by the GET route when there is no HEAD route (the body is dropped). */
   find(method: string, path: string): RouteMatch | undefined {
-    const found = this.router.find(method as FindMyWay.HTTPMethod, path);
+    const found = this.router.find(method as FindMyWay.HTTPMethod, path) ?? (method === 'HEAD' ? this.router.find('GET', path) : null);
     if (!found) return undefined;
     const target = found.store as RouteTarget;
     const params: Record<string, string> = {};

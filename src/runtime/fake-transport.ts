@@ -109,7 +109,7 @@ export class FakeSandboxes implements Pick<WarmPool, 'take' | 'acquire' | 'want'
   /** Processes a take gets at once (then the pool is "dry"). */
   ready = 0;
   readonly all: FakeTransport[] = [];
-  readonly waiting: { resolve(p: FakeTransport | undefined): void; cancelled: boolean }[] = [];
+  readonly waiting: { resolve(p: FakeTransport | undefined): void; cancelled: boolean; error?: Error }[] = [];
   cancelled = 0;
 
   take(memoryMb: number): SandboxTransport | undefined {
@@ -121,10 +121,13 @@ export class FakeSandboxes implements Pick<WarmPool, 'take' | 'acquire' | 'want'
   acquire(memoryMb: number): Acquisition {
     let resolve!: (p: FakeTransport | undefined) => void;
     const process = new Promise<FakeTransport | undefined>((r) => (resolve = r));
-    const entry = { resolve: (p: FakeTransport | undefined) => resolve(p ?? this.make(memoryMb)), cancelled: false };
+    const entry: (typeof this.waiting)[number] = { resolve: (p: FakeTransport | undefined) => resolve(entry.error ? undefined : (p ?? this.make(memoryMb))), cancelled: false };
     this.waiting.push(entry);
     return {
       process,
+      get error() {
+        return entry.error;
+      },
       cancel: () => {
         if (entry.cancelled) return;
         entry.cancelled = true;
@@ -143,6 +146,14 @@ export class FakeSandboxes implements Pick<WarmPool, 'take' | 'acquire' | 'want'
   /** Hand processes to the oldest `n` acquisitions (a spawn finished). */
   deliver(n = 1): void {
     for (const w of this.waiting.splice(0, n)) w.resolve(undefined);
+  }
+
+  /** Fail the oldest `n` acquisitions as a spawn does when out of descriptors. */
+  fail(n = 1, error = new Error('spawn EMFILE')): void {
+    for (const w of this.waiting.splice(0, n)) {
+      w.error = error;
+      w.resolve(undefined);
+    }
   }
 
   want(): void {}

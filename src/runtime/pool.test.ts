@@ -63,4 +63,34 @@ describe('WarmPool', () => {
     assert.equal(budget.queued('instance'), 0, "the acquisition's own spawn request was withdrawn");
     await pool.close();
   });
+
+  it('survives spawns that throw (EMFILE): acquire says why, refills back off and resume', async () => {
+    const s = spawner();
+    let broken = true;
+    let attempts = 0;
+    const spawn = (memoryMb: number) => {
+      attempts++;
+      if (broken) throw new Error('spawn EMFILE');
+      return s.spawn(memoryMb);
+    };
+    const clock = new FakeClock(0);
+    const pool = new WarmPool({ spawn, budget: new SpawnBudget(2), clock, size: 1, refillDelayMs: 0 });
+    pool.want(128);
+    await until(() => attempts >= 1);
+    const acq = pool.acquire(128);
+    assert.equal(await acq.process, undefined);
+    assert.match(acq.error?.message ?? '', /EMFILE/);
+    const tried = attempts;
+    for (let i = 0; i < 20; i++) await flush();
+    pool.tick();
+    for (let i = 0; i < 20; i++) await flush();
+    assert.equal(attempts, tried, 'no retry before the back-off is over');
+    broken = false;
+    clock.advance(60_000);
+    pool.tick();
+    await until(() => s.started.length === 1);
+    s.started[0]!.up();
+    await until(() => pool.stats()[128] === 1);
+    await pool.close();
+  });
 });

@@ -39,11 +39,14 @@ export interface WarmPoolOptions {
 export interface Acquisition {
   /** The process (starting or ready), or undefined when cancelled or the spawn failed. */
   readonly process: Promise<SandboxTransport | undefined>;
+  /** Why no process came, when the spawn failed (set before `process` resolves). */
+  readonly error?: Error | undefined;
   cancel(): void;
 }
 
 interface Waiter {
   memoryMb: number;
+  error?: Error;
   resolve(proc: SandboxTransport | undefined): void;
   request: SpawnRequest;
   done: boolean;
@@ -65,6 +68,8 @@ export class WarmPool {
   private refillTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private consecutiveFailures = 0;
+  /** After a failed spawn, no refill before this (clock ms): 100 ms, doubling to 30 s while spawns keep failing. */
+  private retryAt = 0;
 
   constructor(private readonly options: WarmPoolOptions) {}
 
@@ -83,6 +88,7 @@ export class WarmPool {
       if (dropped !== undefined) for (const p of this.sizes.get(dropped)?.ready.splice(0) ?? []) void p.stop();
     }
     this.consecutiveFailures = 0;
+    this.retryAt = 0;
     this.scheduleRefill(0);
   }
 
@@ -111,10 +117,13 @@ export class WarmPool {
     this.waiters.push(waiter);
     void request.granted.then((permit) => {
       if (waiter.done || this.closed) return permit.release();
-      this.settle(waiter, this.spawnUnder(permit, memoryMb));
+      this.settle(waiter, this.spawnUnder(permit, waiter));
     });
     return {
       process,
+      get error() {
+        return waiter.error;
+      },
       cancel: () => {
         if (waiter.done) return;
         request.cancel();
@@ -138,6 +147,8 @@ export class WarmPool {
   /** Periodic upkeep (the runtime's tick): shrink targets that have not run dry for a while. */
   tick(): void {
     const now = this.options.clock.now();
+    // Spawns failed (out of descriptors, processes, memory): try again once the back-off is over.
+    if (this.consecutiveFailures > 0 && now >= this.retryAt) this.scheduleRefill(0);
     const after = this.options.shrinkAfterMs ?? 30_000;
     for (const s of this.sizes.values()) {
       if (s.target > this.options.size && now - s.lastDryAt >= after) {
@@ -183,13 +194,15 @@ export class WarmPool {
   }
 
   /** Spawn under a permit, released once the process is up or has failed. */
-  private spawnUnder(permit: Permit, memoryMb: number): SandboxTransport | undefined {
+  private spawnUnder(permit: Permit, waiter: Waiter): SandboxTransport | undefined {
     let proc: SandboxTransport;
     try {
-      proc = this.options.spawn(memoryMb);
+      proc = this.options.spawn(waiter.memoryMb);
     } catch (err) {
       permit.release();
-      this.options.log?.(`a sandbox process could not be started: ${(err as Error).message}`);
+      this.failed();
+      waiter.error = err instanceof Error ? err : new Error(String(err));
+      this.options.log?.(`a sandbox process could not be started: ${waiter.error.message}`);
       return undefined;
     }
     const release = () => permit.release();
@@ -208,7 +221,7 @@ export class WarmPool {
 
   /** Ask for as many refills as the targets need; the budget decides how many run at once. */
   private refill(): void {
-    if (this.closed || this.consecutiveFailures >= 3) return;
+    if (this.closed || this.options.clock.now() < this.retryAt) return;
     for (let i = this.wanted.length - 1; i >= 0; i--) {
       const m = this.wanted[i]!;
       const s = this.size(m);
@@ -222,7 +235,7 @@ export class WarmPool {
 
   private async refillOne(memoryMb: number, s: SizeState, permit: Permit): Promise<void> {
     // Still needed? (A size dropped, the node closing, or the target shrank meanwhile.)
-    if (this.closed || !this.wanted.includes(memoryMb) || this.consecutiveFailures >= 3 || s.ready.length >= s.target + this.waitingFor(memoryMb)) {
+    if (this.closed || !this.wanted.includes(memoryMb) || this.options.clock.now() < this.retryAt || s.ready.length >= s.target + this.waitingFor(memoryMb)) {
       s.refilling--;
       permit.release();
       return;
@@ -235,10 +248,9 @@ export class WarmPool {
     } catch (err) {
       s.refilling--;
       permit.release();
-      this.consecutiveFailures++;
+      this.failed();
       this.options.log?.(`warm pool: a sandbox process failed to start: ${(err as Error).message}`);
-      // A broken environment must not become a hot spawn loop: the next want() tries again.
-      if (this.consecutiveFailures < 3) this.scheduleRefill(100);
+      // A broken environment (or one out of descriptors) must not become a hot spawn loop: tick() retries after the back-off.
       return;
     }
     s.refilling--;
@@ -255,6 +267,11 @@ export class WarmPool {
     } else {
       s.ready.push(proc);
     }
+  }
+
+  private failed(): void {
+    this.consecutiveFailures++;
+    this.retryAt = this.options.clock.now() + Math.min(30_000, 100 * 2 ** (this.consecutiveFailures - 1));
   }
 
   private waitingFor(memoryMb: number): number {

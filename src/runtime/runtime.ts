@@ -102,6 +102,9 @@ export class Runtime {
   private readonly floor: number;
   private readonly cpu: { sample(): number; idle(): boolean };
   private closing = false;
+  /** Spawns failed in a row (out of descriptors, processes, memory): new starts wait until `spawnRetryAt` (clock ms). */
+  private spawnFailures = 0;
+  private spawnRetryAt = 0;
 
   constructor(private readonly options: RuntimeOptions) {
     this.code = new CodeCache(options.loadCode);
@@ -278,6 +281,7 @@ export class Runtime {
       return { instance: best, cold };
     }
     if (now < state.backoffUntil) throw state.backoffError(fn, now);
+    if (now < this.spawnRetryAt && state.comingSlots(fn) <= state.queue.length) throw this.spawnError();
     // Exactly the excess over the limits is throttled, at once: a start already under way that
     // will have a slot for this request counts as capacity; busy instances do not.
     if (state.comingSlots(fn) <= state.queue.length && !this.canStart(state, fn)) throw this.limitError(state, fn);
@@ -313,7 +317,7 @@ export class Runtime {
     const fn = state.active ?? state.queue[0]?.fn;
     if (!fn || this.closing || state.queue.length === 0) return;
     const now = this.options.clock.now();
-    if (now < state.backoffUntil) return;
+    if (now < state.backoffUntil || now < this.spawnRetryAt) return;
     const have = state.serving(fn);
     const concurrency = Math.max(state.inFlight() + state.queue.length, state.demand.panic(now));
     const desired = desiredInstances({ concurrency, instanceConcurrency: fn.config.instanceConcurrency, waitRatio: state.demand.waitRatio, floor: this.floor, cpuIdle: this.cpu.idle() });
@@ -364,7 +368,11 @@ export class Runtime {
     void acq.process.then((proc) => {
       state.acquiring.delete(acq);
       this.live--;
-      if (!proc) return;
+      if (!proc) {
+        if (acq.error) this.spawnFailed(state, fn, acq.error);
+        return;
+      }
+      this.spawnFailures = 0;
       if (this.closing || (state.active !== undefined && !sameVersion(state.active, fn))) {
         void proc.stop();
         return;
@@ -426,9 +434,28 @@ export class Runtime {
     );
   }
 
+  /**
+   * No process could be spawned: back off node-wide (100 ms, doubling to 30 s) so that minInstances
+   * restarts and scale-outs do not spin, and answer the waiters no start under way will serve.
+   */
+  private spawnFailed(state: FunctionState, fn: FunctionVersion, err: Error): void {
+    this.spawnFailures++;
+    this.spawnRetryAt = this.options.clock.now() + Math.min(30_000, 100 * 2 ** (this.spawnFailures - 1));
+    this.options.log?.(`${fn.app}/${fn.name}: ${err.message}; new instances wait ${this.spawnRetryAt - this.options.clock.now()} ms`);
+    const covered = state.comingSlots(fn);
+    for (const w of state.queue.splice(covered)) {
+      w.unwatch?.();
+      w.resolve(this.spawnError());
+    }
+  }
+
+  private spawnError(): NimbusError {
+    return new NimbusError('SPAWN_FAILED', 'the node could not start an instance (out of file descriptors, processes or memory); retry later', { details: { retryAfter: 1 } });
+  }
+
   private ensureMinInstances(state: FunctionState): void {
     const fn = state.active;
-    if (!fn || this.closing || fn.config.minInstances === 0) return;
+    if (!fn || this.closing || fn.config.minInstances === 0 || this.options.clock.now() < this.spawnRetryAt) return;
     for (let have = state.serving(fn); have < fn.config.minInstances && this.live < this.options.maxInstances && this.options.clock.now() >= state.backoffUntil; have++)
       this.startInstance(state, fn, true);
   }

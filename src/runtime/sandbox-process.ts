@@ -80,6 +80,10 @@ export class SandboxProcess implements SandboxTransport {
         ...(options.uid !== undefined ? { uid: options.uid, gid: options.uid } : {}),
       },
     );
+    // Out of descriptors (EMFILE) or processes (EAGAIN), spawn reports on the next tick and leaves
+    // no pipes: listen at once, free what was made, and throw here, where the pool and runtime catch.
+    this.child.on('error', () => {});
+    if (!this.child.stdio[3] || !this.child.stdout || !this.child.stderr) this.abandon();
     this.channel = this.child.stdio[3] as Duplex;
     this.channel.setEncoding('utf8');
     const decoder = new FrameDecoder(
@@ -105,6 +109,14 @@ export class SandboxProcess implements SandboxTransport {
         void rm(this.tmpDir, { recursive: true, force: true }).catch(() => {});
       });
     });
+  }
+
+  /** A spawn that left no process or no pipes: free its parts and fail the constructor. */
+  private abandon(): never {
+    if (this.child.pid !== undefined) this.child.kill('SIGKILL');
+    for (const stream of this.child.stdio) (stream as Duplex | null)?.destroy();
+    rmSync(this.tmpDir, { recursive: true, force: true });
+    throw new Error(`a sandbox process could not be started: spawn ${this.child.pid === undefined ? 'failed (out of file descriptors or processes?)' : 'left no channel'}`);
   }
 
   get pid(): number {

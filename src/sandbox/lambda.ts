@@ -63,6 +63,8 @@ export function httpApiEvent(id: string, req: WireRequest, fn: FunctionMeta): Re
   const headers = { ...req.headers };
   const cookieHeader = headers['cookie'];
   delete headers['cookie'];
+  // The domain is the gateway's origin's host (the Host header, checked to be host[:port] before routing).
+  const domain = req.origin ? req.origin.replace(/^https?:\/\//, '') : (headers['host'] ?? 'localhost');
   const event: Record<string, unknown> = {
     version: '2.0',
     routeKey: req.route,
@@ -72,8 +74,8 @@ export function httpApiEvent(id: string, req: WireRequest, fn: FunctionMeta): Re
     requestContext: {
       accountId: 'nimbus',
       apiId: fn.app,
-      domainName: headers['host'] ?? 'localhost',
-      domainPrefix: (headers['host'] ?? 'localhost').split('.')[0],
+      domainName: domain,
+      domainPrefix: domain.split('.')[0],
       http: { method: req.method, path: safeDecode(req.path), protocol: 'HTTP/1.1', sourceIp: req.ip, userAgent: headers['user-agent'] ?? '' },
       requestId: id,
       routeKey: req.route,
@@ -111,7 +113,7 @@ export function lambdaResultToResponse(result: unknown): WireResponse {
   if (result !== null && typeof result === 'object' && 'statusCode' in result) {
     const r = result as { statusCode: unknown; headers?: Record<string, unknown>; multiValueHeaders?: Record<string, unknown[]>; body?: unknown; isBase64Encoded?: boolean; cookies?: unknown[] };
     const status = Number(r.statusCode);
-    if (!Number.isInteger(status) || status < 100 || status > 599) throw new TypeError(`statusCode must be an integer between 100 and 599, got ${String(r.statusCode)}`);
+    if (!Number.isInteger(status) || status < 200 || status > 599) throw new TypeError(`statusCode must be an integer between 200 and 599, got ${String(r.statusCode)}`);
     const headers: [string, string][] = [];
     // eslint-disable-next-line @typescript-eslint/no-base-to-string -- header values are stringified as API Gateway does, objects included.
     for (const [k, v] of Object.entries(r.headers ?? {})) if (v !== undefined && v !== null) headers.push([k.toLowerCase(), String(v)]);

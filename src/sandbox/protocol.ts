@@ -22,6 +22,11 @@ export interface WireRequest {
   /** The matched route, e.g. `GET /hello/{name}`. */
   route: string;
   ip: string;
+  /**
+   * `http://host[:port]` the function's URL starts with: the gateway's origin, its Host checked to be
+   * a host[:port] (absent from older hosts: the Host header is used).
+   */
+  origin?: string;
 }
 
 /** An HTTP response coming out of an instance. */

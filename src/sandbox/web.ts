@@ -19,8 +19,9 @@ export interface WebHandler {
 export type { WebContext };
 
 export function toRequest(req: WireRequest): Request {
-  const host = req.headers['host'] ?? 'localhost';
-  const url = `http://${host}${req.path}${req.query ? `?${req.query}` : ''}`;
+  // The gateway's origin and the routed path: what the router matched is what the function reads.
+  const origin = req.origin ?? `http://${req.headers['host'] ?? 'localhost'}`;
+  const url = `${origin}${req.path}${req.query ? `?${req.query}` : ''}`;
   const body = req.body === null ? null : req.b64 ? Buffer.from(req.body, 'base64') : req.body;
   return new LightRequest({ method: req.method, url, headers: req.headers, body }) as unknown as Request;
 }

@@ -10,7 +10,7 @@ import { ControlApi } from '../control/index.js';
 import { eventRoutes } from '../control/events-routes.js';
 import { storageRoutes } from '../control/storage-routes.js';
 import { Deployments } from '../deploy/index.js';
-import { Gateway } from '../gateway/index.js';
+import { Gateway, resolveLimits } from '../gateway/index.js';
 import { egressHooks } from '../network/index.js';
 import { SqliteKvStore } from '../kv/index.js';
 import { EventDispatcher, EventService, SqliteEventQueue } from '../queue/index.js';
@@ -80,7 +80,14 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
   const processes = new Set<SandboxProcess>();
   const spawn = (memoryMb: number): SandboxProcess => {
     const uid = uids?.acquire();
-    const proc = new SandboxProcess({ shimPath: files.shimPath, tmpRoot: files.root, memoryMb, uid });
+    let proc: SandboxProcess;
+    try {
+      proc = new SandboxProcess({ shimPath: files.shimPath, tmpRoot: files.root, memoryMb, uid });
+    } catch (err) {
+      // Out of descriptors or processes: the pool and the runtime back off; the uid is free again.
+      if (uid !== undefined) uids?.release(uid);
+      throw err;
+    }
     processes.add(proc);
     network?.spawned(proc);
     void proc.exited.then(() => {
@@ -94,12 +101,13 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
   const cores = availableParallelism();
   const budget = new SpawnBudget(options.spawnParallel ?? Math.max(2, cores));
   const pool = new WarmPool({ spawn, budget, clock: systemClock, size: options.poolSize ?? 2, log });
+  const maxInstances = options.maxInstances ?? defaultMaxInstances();
   const runtime = new Runtime({
     pool,
     scaling: { floor: 2 * cores, cpu: new CpuMeter() },
     loadCode: (hash) => store.getCode(hash),
     prepare: network && ((proc, fn) => network.prepare(proc, fn)),
-    maxInstances: options.maxInstances ?? defaultMaxInstances(),
+    maxInstances,
     clock: systemClock,
     onRecord: (r, logged) => telemetry.record(r, logged),
     onLog: (l) => telemetry.log(l),
@@ -107,7 +115,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     bindings: { kv, objects, topics },
     log,
   });
-  const gateway = new Gateway({ runtime, log, events });
+  const gateway = new Gateway({ runtime, log, events, limits: resolveLimits(options.gateway, maxInstances) });
   const deployments = new Deployments(store, {
     activate: (fn) => runtime.activate(fn),
     deactivate: (app, name) => runtime.deactivate(app, name),

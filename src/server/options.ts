@@ -1,3 +1,4 @@
+import type { GatewayLimits } from '../gateway/index.js';
 import type { BackoffOptions } from '../queue/index.js';
 
 /** What `nimbus up` (or a test harness) chooses when it starts a node. */
@@ -33,6 +34,12 @@ export interface NimbusOptions {
   kvQuotaMb?: number;
   /** Bucket objects each app may store, MB; a put over it fails QUOTA_EXCEEDED. Default 1024. */
   bucketQuotaMb?: number;
+  /**
+   * What the public gateway admits: connections in total (default from the open-file limit, leaving
+   * room for instances and databases) and per client address (256), header and body timeouts
+   * (10 s, 30 s), request-body bytes held node-wide (1/16 of memory, 64 MB–1 GB).
+   */
+  gateway?: Partial<GatewayLimits>;
   /** Where the server writes its own operational log lines. Default: stderr. */
   log?: (line: string) => void;
 }

@@ -31,6 +31,12 @@ export const ERROR_STATUS = {
   SHUTTING_DOWN: 503,
   /** The client closed the connection while its request waited for an instance; it never ran (nginx's 499). */
   CLIENT_CLOSED: 499,
+  /** The gateway is at a limit (connections, request bytes in flight): the request was refused before it was read. Retry later. */
+  OVERLOADED: 503,
+  /** The request (its body) did not arrive in time. */
+  REQUEST_TIMEOUT: 408,
+  /** A sandbox process could not be started (out of file descriptors, processes or memory). Retry later. */
+  SPAWN_FAILED: 503,
 
   // --- control API and CLI
   /** Missing or wrong `Authorization: Bearer <key>`. */

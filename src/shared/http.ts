@@ -44,7 +44,7 @@ export function sendError(res: ServerResponse, error: NimbusError, invocationId?
   const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
   if (invocationId !== undefined) headers['x-nimbus-invocation-id'] = invocationId;
   const retryAfter = error.details?.['retryAfter'];
-  if (error.code === 'THROTTLED') headers['retry-after'] = typeof retryAfter === 'number' ? retryAfter : 1;
+  if (error.code === 'THROTTLED' || error.code === 'OVERLOADED' || error.code === 'SPAWN_FAILED') headers['retry-after'] = typeof retryAfter === 'number' ? retryAfter : 1;
   if (res.headersSent) {
     res.destroy();
     return;

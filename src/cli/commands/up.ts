@@ -21,6 +21,11 @@ interface UpOptions extends JsonFlag {
   poolSize?: number;
   kvQuota?: number;
   bucketQuota?: number;
+  maxConnections?: number;
+  maxConnectionsPerClient?: number;
+  headersTimeout?: number;
+  bodyTimeout?: number;
+  bodyBudget?: number;
   deploy: string[];
   egressSubnet: string;
   ipForward?: boolean;
@@ -41,6 +46,17 @@ function portInUse(err: unknown, opts: UpOptions): NimbusError | undefined {
   if (e?.code !== 'EADDRINUSE') return undefined;
   const where = e.port === undefined ? 'a port' : `port ${e.port} on ${e.address ?? opts.host}`;
   return new NimbusError('BAD_REQUEST', `${where} is already in use (another \`nimbus up\`?): stop it, ` + 'or choose other ports with --port and --admin-port (0 = any free port)', { cause: err });
+}
+
+/** The gateway limits given as flags (seconds and MB on the command line). */
+function gatewayLimits(opts: UpOptions): NonNullable<NimbusOptions['gateway']> {
+  const limits: NonNullable<NimbusOptions['gateway']> = {};
+  if (opts.maxConnections !== undefined) limits.maxConnections = Math.max(1, opts.maxConnections);
+  if (opts.maxConnectionsPerClient !== undefined) limits.maxConnectionsPerClient = Math.max(1, opts.maxConnectionsPerClient);
+  if (opts.headersTimeout !== undefined) limits.headersTimeoutMs = Math.max(1, opts.headersTimeout) * 1000;
+  if (opts.bodyTimeout !== undefined) limits.bodyTimeoutMs = Math.max(1, opts.bodyTimeout) * 1000;
+  if (opts.bodyBudget !== undefined) limits.maxBodyBytesInFlight = Math.max(1, opts.bodyBudget) * 1024 * 1024;
+  return limits;
 }
 
 /** Stop gracefully on the first signal; a second one means the user is done waiting. */
@@ -96,6 +112,11 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
     .option('--pool-size <n>', 'pre-warmed processes kept ready per memory size', parseCount)
     .option('--kv-quota <MB>', 'KV values (keys + values) each app may store, MB (default 100)', parseCount)
     .option('--bucket-quota <MB>', 'bucket objects each app may store, MB (default 1024)', parseCount)
+    .option('--max-connections <n>', 'gateway connections open at once (default: from the open-file limit)', parseCount)
+    .option('--max-connections-per-client <n>', 'gateway connections open at once per client address (default 256)', parseCount)
+    .option('--headers-timeout <s>', 'seconds a client has to send its request headers (default 10)', parseCount)
+    .option('--body-timeout <s>', 'seconds a client has to send a whole request body (default 30)', parseCount)
+    .option('--body-budget <MB>', 'request-body megabytes the gateway holds at once, node-wide (default 1/16 of memory, 64–1024)', parseCount)
     .option('--deploy <dir>', 'deploy the app in dir once started (repeatable)', collect, [])
     .option('--json', 'print one JSON line with the URLs, key file and deploy results instead of the banner')
     .option('--egress-subnet <cidr>', "IPv4 subnet for isolated sandboxes' veths (each node claims a /21 of it)", '10.213.0.0/16')
@@ -114,6 +135,7 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
       options.network = { subnet: opts.egressSubnet, enableIpForward: opts.ipForward === true };
       if (opts.kvQuota !== undefined) options.kvQuotaMb = opts.kvQuota;
       if (opts.bucketQuota !== undefined) options.bucketQuotaMb = opts.bucketQuota;
+      options.gateway = gatewayLimits(opts);
       const running = await startNimbus(options).catch((err: unknown) => {
         throw portInUse(err, opts) ?? err;
       });
