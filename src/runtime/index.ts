@@ -1,4 +1,4 @@
-export { Runtime, type RuntimeOptions, type InvokeMeta, type InvocationOutcome, type Cancellation, type ScalingOptions } from './runtime.js';
+export { Runtime, defaultMinInstancesPerApp, type RuntimeOptions, type InvokeMeta, type InvocationOutcome, type Cancellation, type ScalingOptions } from './runtime.js';
 export { WarmPool, type WarmPoolOptions } from './pool.js';
 export { SpawnBudget } from './spawn-budget.js';
 export { CpuMeter } from './cpu-meter.js';

@@ -10,7 +10,7 @@ import { DEFAULT_KEY_FILE, DEFAULT_URL } from '../config.js';
 import type { CliContext } from '../context.js';
 import { formatError, printLine, reportError } from '../output.js';
 import { deploySummary, routesOf } from './deploy.js';
-import { type JsonFlag, collect, parseCount, parsePort } from './options.js';
+import { type JsonFlag, collect, parseBytes, parseCount, parsePort } from './options.js';
 
 interface UpOptions extends JsonFlag {
   dataDir: string;
@@ -19,6 +19,9 @@ interface UpOptions extends JsonFlag {
   adminPort: number;
   maxInstances?: number;
   poolSize?: number;
+  logQuota?: number;
+  logRate?: number;
+  minInstancesPerApp?: number;
   deploy: string[];
 }
 
@@ -90,6 +93,9 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
     .option('--admin-port <port>', 'control API port (0 = any free port)', parsePort, 8081)
     .option('--max-instances <n>', 'node-wide cap on live function instances', parseCount)
     .option('--pool-size <n>', 'pre-warmed processes kept ready per memory size', parseCount)
+    .option('--log-quota <size>', 'log output one invocation keeps, e.g. 1mb, 256kb (default 1mb); the rest is dropped', parseBytes)
+    .option('--log-rate <lines>', 'log lines one instance keeps per second (default 100)', parseCount)
+    .option('--min-instances-per-app <n>', 'instances one app may keep warm with minInstances (default a quarter of --max-instances)', parseCount)
     .option('--deploy <dir>', 'deploy the app in dir once started (repeatable)', collect, [])
     .option('--json', 'print one JSON line with the URLs, key file and deploy results instead of the banner')
     .action(async (opts: UpOptions) => {
@@ -103,6 +109,9 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
       };
       if (opts.maxInstances !== undefined) options.maxInstances = opts.maxInstances;
       if (opts.poolSize !== undefined) options.poolSize = opts.poolSize;
+      if (opts.minInstancesPerApp !== undefined) options.minInstancesPerApp = opts.minInstancesPerApp;
+      if (opts.logQuota !== undefined || opts.logRate !== undefined)
+        options.logQuota = { ...(opts.logQuota !== undefined ? { bytesPerInvocation: opts.logQuota } : {}), ...(opts.logRate !== undefined ? { linesPerSecond: opts.logRate } : {}) };
       const running = await startNimbus(options).catch((err: unknown) => {
         throw portInUse(err, opts) ?? err;
       });
