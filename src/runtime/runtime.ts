@@ -32,7 +32,7 @@ import { NimbusError } from '../shared/errors.js';
 import type { Clock } from '../shared/clock.js';
 import { BindingHost, type BindingServices } from './bindings.js';
 import { LogGate, type LogQuota } from './log-gate.js';
-import { grantMinInstances } from './min-instances.js';
+import { applyMinInstanceCaps, defaultMinInstancesPerApp } from './min-instances.js';
 import { CodeCache } from './code-cache.js';
 import { desiredInstances, SEND_AHEAD, type DemandWindows } from './demand.js';
 import { FunctionState, sameVersion, type Assignment, type Cancellation, type Waiter } from './function-state.js';
@@ -449,7 +449,8 @@ export class Runtime {
     if (rss === undefined) return;
     if (rss > inst.peakRss) inst.peakRss = rss;
     if (rss - inst.proc.baselineRss <= inst.fn.config.memory * MB) return;
-    if (inst.state === 'idle' || inst.state === 'draining') {
+    // With an invocation running, its record says FUNCTION_OOM; with none, only the log can.
+    if (inst.slots === 0) {
       const { app, name, version, config } = inst.fn;
       this.log(
         { app, function: name, version, id: null },
@@ -463,20 +464,7 @@ export class Runtime {
   /** Re-divide minInstances within the caps whenever the set of active versions changes. */
   private grantMinInstances(): void {
     const perApp = this.options.minInstancesPerApp ?? defaultMinInstancesPerApp(this.options.maxInstances);
-    const nodeCap = Math.max(perApp, Math.floor(this.options.maxInstances / 2));
-    const states = [...this.functions.values()];
-    const granted = grantMinInstances(
-      states.map((s) => s.active),
-      perApp,
-      nodeCap,
-    );
-    states.forEach((s, i) => {
-      const fn = s.active;
-      const grant = granted[i] ?? 0;
-      if (fn && grant < fn.config.minInstances && s.minKeep !== grant)
-        this.options.log?.(`minInstances of ${fn.app}/${fn.name}: ${grant} of ${fn.config.minInstances} kept warm (at most ${perApp} per app, ${nodeCap} on the node)`);
-      s.minKeep = grant;
-    });
+    applyMinInstanceCaps([...this.functions.values()], perApp, this.options.maxInstances, this.options.log);
   }
 
   private state(k: string): FunctionState {
@@ -487,11 +475,6 @@ export class Runtime {
     }
     return s;
   }
-}
-
-/** The default per-app cap on minInstances: a quarter of the node, at least 1. */
-export function defaultMinInstancesPerApp(maxInstances: number): number {
-  return Math.max(1, Math.floor(maxInstances / 4));
 }
 
 function key(app: string, name: string): string {
