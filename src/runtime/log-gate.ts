@@ -68,6 +68,11 @@ export class LogGate {
     if (this.recent.length > RECENT) this.recent.shift();
   }
 
+  /** The invocation is in flight here (a line for one that ended comes after its record). */
+  isRunning(id: string): boolean {
+    return this.running.has(id);
+  }
+
   write(id: string | null, stream: LogStream, line: string): void {
     if (stream === 'system') return this.emit(id, stream, line);
     // An id this instance was never sent is forged: the line is the instance's, not that invocation's.

@@ -386,7 +386,10 @@ export class Runtime {
   private createInstance(state: FunctionState, fn: FunctionVersion, proc: SandboxTransport, forMin: boolean): Instance {
     this.live++;
     const name = { app: fn.app, function: fn.name, version: fn.version };
-    const gate = new LogGate(this.options.logQuota, this.options.clock, (id, stream, line) => this.log({ ...name, id }, stream, line));
+    const gate: LogGate = new LogGate(this.options.logQuota, this.options.clock, (id, stream, line) =>
+      // A late line of an answered invocation must not mark it as logged again: its record is out, the mark would stay forever.
+      id !== null && !gate.isRunning(id) ? this.options.onLog({ seq: 0, invocationId: id, ...name, ts: Date.now(), stream, line }) : this.log({ ...name, id }, stream, line),
+    );
     const binding = this.bindings.session(
       fn,
       (reply) => proc.send(reply),
