@@ -34,7 +34,8 @@ describe('durability of async invocations', () => {
   });
 
   it('processes every accepted event at least once across a kill -9 and a restart', async (t) => {
-    const first = await startUp(tmp, ['--data-dir', 'data', '--deploy', 'app']);
+    // Each run's log line is the proof it ran: no log rate quota may drop one (`--log-rate`).
+    const first = await startUp(tmp, ['--data-dir', 'data', '--log-rate', '1000000', '--deploy', 'app']);
     running.push(first);
     const accepted = new Map<string, number>();
     const todo = Array.from({ length: TOTAL }, (_, n) => n);
@@ -72,7 +73,7 @@ describe('durability of async invocations', () => {
     await exited(first.child);
     assert.equal(first.child.signalCode, 'SIGKILL');
 
-    const second = await startUp(tmp, ['--data-dir', 'data']);
+    const second = await startUp(tmp, ['--data-dir', 'data', '--log-rate', '1000000']);
     running.push(second);
     await Promise.all(Array.from({ length: CLIENTS }, () => send(second, Infinity)));
     assert.equal(new Set(accepted.values()).size, TOTAL, 'every event was accepted by one server or the other');

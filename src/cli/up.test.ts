@@ -39,7 +39,7 @@ describe('nimbus up', () => {
   before(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'nimbus-up-'));
     assert.equal((await runCli(['init', 'demo'], { cwd: tmp })).code, 0);
-    const ports = ['--port', '0', '--admin-port', '0', '--pool-size', '1'];
+    const ports = ['--port', '0', '--admin-port', '0', '--pool-size', '1', '--log-quota', '512kb', '--log-rate', '50', '--min-instances-per-app', '2'];
     const args = ['up', ...ports, '--json', '--deploy', 'demo', '--deploy', 'nowhere'];
     const c = spawn(process.execPath, [MAIN, ...args], { cwd: tmp, env: {}, stdio: ['ignore', 'pipe', 'pipe'] });
     child = c;
@@ -69,6 +69,12 @@ describe('nimbus up', () => {
     const r = await runCli(['invoke', 'demo/api', '--data', '{"a":1}'], { cwd: tmp, env: { NIMBUS_URL: up.adminUrl } });
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual((JSON.parse(r.stdout) as { received: unknown }).received, { a: 1 });
+  });
+
+  it('refuses a log quota that is not a size', async () => {
+    const run = await runCli(['up', '--log-quota', 'lots'], { cwd: tmp });
+    assert.notEqual(run.code, 0);
+    assert.match(run.stderr, /--log-quota.*expected a size, e\.g\. 1mb/s);
   });
 
   it('stops cleanly on SIGTERM', async () => {

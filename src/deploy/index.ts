@@ -1,2 +1,2 @@
-export { Deployments, deployRequestSchema, type DeployRequest, type DeploymentListener } from './service.js';
+export { Deployments, deployRequestSchema, type DeployRequest, type DeploymentListener, type DeployLimits } from './service.js';
 export { sha256, canonicalJson, versionHash } from './hash.js';

@@ -32,6 +32,12 @@ export interface DeploymentListener {
   appDeleted?(app: string, last: FunctionVersion[]): void;
 }
 
+/** What a node allows an app to ask for. */
+export interface DeployLimits {
+  /** Instances one app may keep warm with minInstances, all its functions together (none: no cap). */
+  minInstancesPerApp?: number;
+}
+
 export class Deployments {
   private readonly active = new Map<string, FunctionVersion>();
   private queue: Promise<unknown> = Promise.resolve();
@@ -39,6 +45,7 @@ export class Deployments {
   constructor(
     private readonly store: Store,
     private readonly listener: DeploymentListener,
+    private readonly limits: DeployLimits = {},
   ) {}
 
   /** Load what the store says is deployed (server start). */
@@ -75,6 +82,7 @@ export class Deployments {
     for (const name of Object.keys(parsed.data.bundles)) {
       if (!(name in spec.functions)) throw new NimbusError('BAD_REQUEST', `a bundle was sent for "${name}", which the manifest does not define`);
     }
+    this.checkMinInstances(inputs);
     return this.serial(async () => {
       this.checkRouteConflicts(app, inputs);
       checkResourceConflicts(app, inputs, this.active.values());
@@ -124,6 +132,20 @@ export class Deployments {
     const fn = await this.store.getFunction(app, name);
     if (!fn) throw notFound(app, name);
     return fn;
+  }
+
+  /** The app's minInstances, all functions together, within the node's per-app cap. */
+  private checkMinInstances(inputs: { name: string; config: { minInstances: number } }[]): void {
+    const cap = this.limits.minInstancesPerApp;
+    const total = inputs.reduce((sum, i) => sum + i.config.minInstances, 0);
+    if (cap === undefined || total <= cap) return;
+    const issues = inputs.filter((i) => i.config.minInstances > 0).map((i) => ({ path: `functions.${i.name}.minInstances`, message: `${i.config.minInstances}` }));
+    throw new NimbusError(
+      'MANIFEST_INVALID',
+      `the app asks for ${total} instances kept warm (minInstances of ${issues.map((i) => i.path).join(', ')}), more than the ${cap} one app may keep on this node: ` +
+        'lower minInstances, or raise the cap with `nimbus up --min-instances-per-app` (default a quarter of --max-instances)',
+      { details: { issues: issues.map((i) => ({ path: i.path, message: `minInstances ${i.message}: the app may keep at most ${cap} instances warm` })), limit: cap } },
+    );
   }
 
   private checkRouteConflicts(app: string, inputs: { name: string; config: { triggers: Trigger[] } }[]): void {

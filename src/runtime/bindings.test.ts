@@ -195,6 +195,32 @@ describe('BindingHost', () => {
     assert.equal(code(replies[0]!), 'VALUE_TOO_LARGE');
   });
 
+  it('parts of calls that never come are bounded per instance and node-wide, and released when the instance is gone', async () => {
+    const host = new BindingHost({ objects: objects() }, 3 * MAX_PART_CHARS);
+    const a: BindingReply[] = [];
+    const b: BindingReply[] = [];
+    const sa = host.session(fn, (r) => a.push(r));
+    const sb = host.session(fn, (r) => b.push(r));
+    const chunk = 'A'.repeat(MAX_PART_CHARS);
+    // Instance A opens call after call and never makes one: only the newest call's parts are held.
+    for (let i = 0; i < 10; i++) sa({ t: 'part', cid: 1000 + i, data: chunk });
+    assert.equal(host.bufferedChars, MAX_PART_CHARS);
+    sa({ t: 'part', cid: 1009, data: chunk });
+    // Instance B is refused at the node's budget: its call fails with a binding error, nothing stays buffered for it.
+    sb({ t: 'part', cid: 1, data: chunk });
+    assert.equal(host.bufferedChars, 3 * MAX_PART_CHARS);
+    sb({ t: 'part', cid: 1, data: chunk });
+    assert.equal(host.bufferedChars, 2 * MAX_PART_CHARS);
+    sb({ t: 'call', cid: 1, inv: null, binding: 'FILES', op: 'put', args: ['big', null, null] });
+    assert.equal(code(b[0]!), 'BINDING_ERROR');
+    assert.match((b[0] as { error: { message: string } }).error.message, /limit of \d+ MB of object uploads in flight/);
+    assert.equal(host.bufferedChars, 2 * MAX_PART_CHARS);
+    // A dies: what it held is the node's again.
+    sa.close();
+    assert.equal(host.bufferedChars, 0);
+    assert.equal(a.length, 0);
+  });
+
   it('a session runs at most two object transfers at once; the rest wait their turn', async () => {
     const store = objects();
     let running = 0;

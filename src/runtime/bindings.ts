@@ -43,6 +43,15 @@ const MAX_IN_FLIGHT = 64;
 const MAX_TRANSFERS = 2;
 /** Base64 characters of `part`s an instance may have buffered: one largest object. */
 const MAX_PART_CHARS_BUFFERED = Math.ceil(MAX_OBJECT_BYTES / 3) * 4;
+/**
+ * Base64 characters of `part`s all instances of the node may have buffered at once, by default:
+ * two largest objects. A function that sends parts and never their call (issue 8, finding 5) pins
+ * at most this much of the node together with every other one doing so.
+ */
+export const DEFAULT_TRANSFER_BUDGET = 2 * MAX_PART_CHARS_BUFFERED;
+
+/** One instance's end of the binding calls (`close` once the instance is gone). */
+export type BindingSession = ((message: BindingCall | BindingPart) => void) & { close(): void };
 
 const key = z.string().min(1);
 const listOptions = z.strictObject({
@@ -79,7 +88,19 @@ const OPS = {
 const BUCKET_WRITES = new Set(['put', 'delete']);
 
 export class BindingHost {
-  constructor(private readonly services: BindingServices) {}
+  /** Base64 characters of parts buffered by all sessions. */
+  private buffered = 0;
+
+  /** `transferBudget`: base64 characters of parts all sessions may buffer at once (DEFAULT_TRANSFER_BUDGET). */
+  constructor(
+    private readonly services: BindingServices,
+    private readonly transferBudget = DEFAULT_TRANSFER_BUDGET,
+  ) {}
+
+  /** Base64 characters of `part`s held for calls not made yet, node-wide. */
+  get bufferedChars(): number {
+    return this.buffered;
+  }
 
   /**
    * One instance's end of the calls: buffers `part`s, caps calls in flight, sends each reply.
@@ -87,37 +108,39 @@ export class BindingHost {
    * `causeHop`: the hop of the invocation(s) the instance runs when a call arrives (runtime/hops.ts);
    * events the call causes (topic messages, bucket notifications) carry it + 1.
    */
-  session(
-    fn: FunctionVersion,
-    reply: (message: BindingReply) => void,
-    onRefused?: (inv: string | null, message: string) => void,
-    causeHop: () => number = () => 0,
-  ): (message: BindingCall | BindingPart) => void {
-    const parts = new Map<number, { slices: string[]; chars: number; overflow: boolean }>();
-    let buffered = 0;
+  session(fn: FunctionVersion, reply: (message: BindingReply) => void, onRefused?: (inv: string | null, message: string) => void, causeHop: () => number = () => 0): BindingSession {
+    // The shim sends a call's parts and then the call at once: one call's parts are open at a
+    // time (the transport kills a sandbox that interleaves them; a newer call's parts replace older ones here).
+    let open: { cid: number; slices: string[]; chars: number; overflow: 'size' | 'budget' | undefined } | undefined;
     let inFlight = 0;
     let transfers = 0;
     const waiting: Array<() => void> = [];
+    const drop = (entry: NonNullable<typeof open>, why: 'size' | 'budget') => {
+      this.buffered -= entry.chars;
+      Object.assign(entry, { slices: [], chars: 0, overflow: why });
+    };
     const isTransfer = (m: BindingCall) => (m.op === 'get' || m.op === 'put') && fn.config.bindings?.[m.binding]?.type === 'bucket' && Object.hasOwn(fn.config.bindings, m.binding);
-    return (m) => {
+    const handle = (m: BindingCall | BindingPart): void => {
       if (m.t === 'part') {
-        const entry = parts.get(m.cid) ?? { slices: [], chars: 0, overflow: false };
-        parts.set(m.cid, entry);
-        if (buffered + m.data.length > MAX_PART_CHARS_BUFFERED) {
-          // Dropped: the call it belongs to fails VALUE_TOO_LARGE.
-          buffered -= entry.chars;
-          Object.assign(entry, { slices: [], chars: 0, overflow: true });
-        } else if (!entry.overflow) {
-          entry.slices.push(m.data);
-          entry.chars += m.data.length;
-          buffered += m.data.length;
+        if (open && open.cid !== m.cid) drop(open, 'size');
+        if (!open || open.cid !== m.cid) open = { cid: m.cid, slices: [], chars: 0, overflow: undefined };
+        if (open.overflow) return;
+        // Dropped when over a limit: the call it belongs to fails (VALUE_TOO_LARGE, or BINDING_ERROR for the node's budget).
+        if (open.chars + m.data.length > MAX_PART_CHARS_BUFFERED) drop(open, 'size');
+        else if (this.buffered + m.data.length > this.transferBudget) drop(open, 'budget');
+        else {
+          open.slices.push(m.data);
+          open.chars += m.data.length;
+          this.buffered += m.data.length;
         }
         return;
       }
-      const entry = parts.get(m.cid);
-      parts.delete(m.cid);
-      if (entry) buffered -= entry.chars;
-      if (entry?.overflow) return reply(failure(m.cid, 'VALUE_TOO_LARGE', `the object is larger than ${MAX_OBJECT_BYTES} bytes, the most an object may be`));
+      const entry = open?.cid === m.cid ? open : undefined;
+      open = undefined;
+      if (entry) this.buffered -= entry.chars;
+      if (entry?.overflow === 'size') return reply(failure(m.cid, 'VALUE_TOO_LARGE', `the object is larger than ${MAX_OBJECT_BYTES} bytes, the most an object may be`));
+      if (entry?.overflow === 'budget')
+        return reply(failure(m.cid, 'BINDING_ERROR', `the node is holding its limit of ${Math.round(this.transferBudget / 1048576)} MB of object uploads in flight; retry in a moment`));
       if (inFlight >= MAX_IN_FLIGHT) return reply(failure(m.cid, 'BINDING_ERROR', `more than ${MAX_IN_FLIGHT} binding calls in flight at once; await some before starting more`));
       inFlight++;
       // Read when the call arrives, not when its turn comes: the instance may have moved on by then.
@@ -138,6 +161,12 @@ export class BindingHost {
           reply(r);
         });
     };
+    return Object.assign(handle, {
+      close: () => {
+        if (open) drop(open, 'size');
+        open = undefined;
+      },
+    });
   }
 
   /**

@@ -97,6 +97,13 @@ export class FakeTransport implements SandboxTransport {
     this.deprioritized = false;
   }
 
+  /** Killed by the host for breaking the protocol (what SandboxProcess reports). */
+  exitWith(info: { violation: string }): void {
+    if (!this.isAlive) return;
+    this.isAlive = false;
+    this.resolveExit({ code: null, signal: 'SIGKILL', killedFor: 'protocol', oom: false, stderrTail: '', violation: info.violation });
+  }
+
   private exit(reason: KillReason): void {
     if (!this.isAlive) return;
     this.isAlive = false;

@@ -42,6 +42,8 @@ export class FunctionState {
   initFailures = 0;
   backoffUntil = 0;
   lastInitError = '';
+  /** Instances kept warm: the active version's minInstances as the runtime granted it within its caps. */
+  minKeep = 0;
   queue: Waiter[] = [];
   /** Processes on their way from the pool for new instances of `active`. */
   readonly acquiring = new Set<Acquisition>();
@@ -146,7 +148,7 @@ export class FunctionState {
     for (const inst of this.instances) if (inst.state !== 'draining' && inst.state !== 'dead') live++;
     const needed = active
       ? Math.max(
-          active.config.minInstances,
+          this.minKeep,
           1,
           desiredInstances({ concurrency: this.demand.stablePeak(now), instanceConcurrency: active.config.instanceConcurrency, waitRatio: this.demand.waitRatio, floor, cpuIdle: true }),
         )
@@ -177,7 +179,7 @@ export class FunctionState {
    */
   idleExtras(): Instance[] {
     const idle = [...this.instances].filter((i) => i.state === 'idle').sort((a, b) => b.lastUsedAt - a.lastUsedAt);
-    let keep = this.active?.config.minInstances ?? 0;
+    let keep = this.active ? this.minKeep : 0;
     return idle.filter((inst) => {
       if (keep > 0 && this.active !== undefined && sameVersion(inst.fn, this.active)) {
         keep--;

@@ -6,3 +6,4 @@ export { SandboxProcess, type SandboxSpawnOptions } from './sandbox-process.js';
 export type { SandboxTransport, SpawnSandbox, ExitInfo, KillReason } from './transport.js';
 export { UidAllocator } from './uids.js';
 export type { InvocationInput, InvokeResult } from './instance.js';
+export { defaultMinInstancesPerApp } from './min-instances.js';

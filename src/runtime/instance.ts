@@ -124,7 +124,8 @@ export class Instance {
       };
       void proc.exited.then((exit) => {
         clearTimeout(initTimer);
-        if (this.state === 'starting' && !exit.oom) this.initError ??= `the process exited during init (code ${exit.code}, signal ${exit.signal})`;
+        if (this.state === 'starting' && !exit.oom)
+          this.initError ??= exit.violation !== undefined ? `it broke the sandbox protocol: ${exit.violation}` : `the process exited during init (code ${exit.code}, signal ${exit.signal})`;
         reject(new Error(exit.oom ? 'ran out of memory during init' : (this.initError ?? 'the process exited')));
       });
     });
@@ -247,7 +248,8 @@ export class Instance {
       case 'done':
         this.notePeak(m.rss);
         this.timing(m.id, m.ms, m.cpu);
-        if (m.pending) this.settling.add(m.id);
+        // Only for an invocation in flight here: forged ids must not grow the set (or hold slots).
+        if (m.pending && this.pending.has(m.id)) this.settling.add(m.id);
         this.finish(m.id, { ok: true, res: m.res, value: m.value, rss: m.rss, retry: m.retry }, m.pending === true);
         return;
       case 'error':
@@ -314,9 +316,11 @@ export class Instance {
         ? `the function failed to initialise: ${this.initError}`
         : exit.oom
           ? `the function exceeded its memory limit of ${this.fn.config.memory} MB; the instance was stopped`
-          : exit.killedFor === 'timeout'
-            ? 'the instance was stopped because another invocation on it timed out'
-            : `the instance process died (${exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`})`;
+          : exit.violation !== undefined
+            ? `the instance broke the sandbox protocol and was stopped: ${exit.violation}`
+            : exit.killedFor === 'timeout'
+              ? 'the instance was stopped because another invocation on it timed out'
+              : `the instance process died (${exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`})`;
     const loaded = this.readyAt !== undefined && this.initError === undefined;
     for (const [id, entry] of [...this.pending]) this.finish(id, { ok: false, code, message, rss: null, ...(loaded && !entry.armed ? { notStarted: true } : {}) });
     this.settling.clear();

@@ -19,14 +19,20 @@
  * 429 THROTTLED; one whose client has gone is dropped from the queue (CLIENT_CLOSED, never run).
  *
  * Housekeeping on one timer: demand samples, scale-out for queued work, scale-in of idle extras
- * (the stable window's demand, minInstances and idleTimeout), queue deadlines, and for busy
- * instances the memory watch (FUNCTION_OOM) and a lower CPU priority once an invocation runs long.
+ * (the stable window's demand, minInstances and idleTimeout), queue deadlines, the memory watch of
+ * every live instance, idle ones too (FUNCTION_OOM while busy; an idle one is stopped and its log
+ * says why), and a lower CPU priority once an invocation runs long.
+ *
+ * minInstances are granted within caps (min-instances.ts): an app never keeps more than
+ * `minInstancesPerApp` warm, all apps together never more than half the node.
  * Activating a version retires the others' instances (they drain) and moves queued requests to it.
  */
 import type { FunctionVersion, InvocationRecord, LogLine, LogStream, TriggerKind } from '../domain/index.js';
 import { NimbusError } from '../shared/errors.js';
 import type { Clock } from '../shared/clock.js';
 import { BindingHost, type BindingServices } from './bindings.js';
+import { LogGate, type LogQuota } from './log-gate.js';
+import { applyMinInstanceCaps, defaultMinInstancesPerApp } from './min-instances.js';
 import { CodeCache } from './code-cache.js';
 import { desiredInstances, SEND_AHEAD, type DemandWindows } from './demand.js';
 import { HopContext } from './hops.js';
@@ -34,7 +40,7 @@ import { FunctionState, sameVersion, type Assignment, type Cancellation, type Wa
 import { Instance, type InvocationInput, type InvokeResult } from './instance.js';
 import type { WarmPool } from './pool.js';
 import { buildRecord } from './records.js';
-import type { SandboxTransport } from './transport.js';
+import type { ExitInfo, SandboxTransport } from './transport.js';
 
 export type { Cancellation } from './function-state.js';
 
@@ -67,6 +73,12 @@ export interface RuntimeOptions {
   scaling?: ScalingOptions;
   /** What functions' bindings reach (KV, buckets, topics); read at call time. None: every call fails "not available". */
   bindings?: BindingServices;
+  /** Base64 characters of binding `part`s all instances may buffer at once (default: two largest objects). */
+  transferBudget?: number;
+  /** Log quotas per invocation and instance (log-gate.ts; defaults 1 MB, 100 lines/s, 16 KB lines). */
+  logQuota?: Partial<LogQuota>;
+  /** Instances one app may keep warm with minInstances. Default a quarter of maxInstances (at least 1). */
+  minInstancesPerApp?: number;
   log?: (line: string) => void;
 }
 
@@ -92,6 +104,8 @@ export class Runtime {
   private readonly functions = new Map<string, FunctionState>();
   /** Invocations in flight that have written output. */
   private readonly logged = new Set<string>();
+  /** Each live instance's log quotas. */
+  private readonly gates = new WeakMap<Instance, LogGate>();
   /** Instances counted against maxInstances, plus processes being acquired for new ones. */
   private live = 0;
   private readonly timer: NodeJS.Timeout | undefined;
@@ -108,7 +122,7 @@ export class Runtime {
 
   constructor(private readonly options: RuntimeOptions) {
     this.code = new CodeCache(options.loadCode);
-    this.bindings = new BindingHost(options.bindings ?? {});
+    this.bindings = new BindingHost(options.bindings ?? {}, options.transferBudget);
     this.floor = Math.max(1, options.scaling?.floor ?? 4);
     this.cpu = options.scaling?.cpu ?? { sample: () => 1, idle: () => true };
     const tickMs = options.tickMs ?? 100;
@@ -127,6 +141,7 @@ export class Runtime {
       for (const a of state.acquiring) a.cancel();
     }
     state.active = fn;
+    this.grantMinInstances();
     for (const inst of state.instances) if (!sameVersion(inst.fn, fn)) inst.retire();
     // Requests already queued go to the new version, as new requests do (zero downtime).
     for (const w of state.queue) w.fn = fn;
@@ -140,6 +155,7 @@ export class Runtime {
     const state = this.functions.get(key(app, name));
     if (!state) return;
     state.active = undefined;
+    this.grantMinInstances();
     for (const a of state.acquiring) a.cancel();
     for (const inst of state.instances) inst.retire();
     if (state.instances.size === 0 && state.queue.length === 0) this.functions.delete(key(app, name));
@@ -182,12 +198,15 @@ export class Runtime {
         const got = a instanceof Promise ? await a : a;
         if (got instanceof NimbusError) throw got;
         assigned = got;
+        const gate = this.gates.get(got.instance);
+        gate?.begin(meta.id);
         const leave = this.hops.get(got.instance)?.enter(meta.hop ?? 0);
         try {
           result = await got.instance.invoke(meta.id, input, got.instance.fn.config.timeout * 1000);
         } finally {
           leave?.();
         }
+        gate?.end(meta.id);
         // Sent ahead to an instance that died before it started: it never ran, so it runs elsewhere.
         if (result.ok || !result.notStarted || attempt >= 3 || meta.cancel?.aborted) break;
       }
@@ -258,8 +277,9 @@ export class Runtime {
       this.scale(state);
       state.scaleIn(now, this.floor);
       for (const inst of state.instances) {
+        // Idle too: work a function leaves in timers after its response grows memory as well.
+        if (inst.state !== 'dead') this.watchMemory(inst);
         if (inst.state !== 'busy' && inst.state !== 'starting') continue;
-        this.watchMemory(inst);
         // A long-running (likely CPU-bound) invocation must not slow everyone else's requests.
         if (inst.longestRunningMs() > LONG_RUNNING_MS) inst.proc.deprioritize();
       }
@@ -385,9 +405,21 @@ export class Runtime {
     this.live++;
     const name = { app: fn.app, function: fn.name, version: fn.version };
     const hops = new HopContext();
+    const gate: LogGate = new LogGate(this.options.logQuota, this.options.clock, (id, stream, line) =>
+      // A late line of an answered invocation must not mark it as logged again: its record is out, the mark would stay forever.
+      id !== null && !gate.isRunning(id) ? this.options.onLog({ seq: 0, invocationId: id, ...name, ts: Date.now(), stream, line }) : this.log({ ...name, id }, stream, line),
+    );
+    const binding = this.bindings.session(
+      fn,
+      (reply) => proc.send(reply),
+      (id, line) => this.log({ ...name, id }, 'system', line),
+      () => hops.current,
+    );
     const hooks = {
-      onLog: (id: string | null, stream: LogStream, line: string) => this.log({ ...name, id }, stream, line),
-      onDead: (inst: Instance) => {
+      onLog: (id: string | null, stream: LogStream, line: string) => gate.write(id, stream, line),
+      onDead: (inst: Instance, exit: ExitInfo) => {
+        binding.close();
+        if (exit.violation !== undefined) this.log({ ...name, id: null }, 'system', `[nimbus] instance stopped: it broke the sandbox protocol: ${exit.violation}`);
         state.instances.delete(inst);
         if (!inst.releasedFromLimit) this.live--;
         if (state.instances.size === 0 && state.active === undefined && state.queue.length === 0) this.functions.delete(key(fn.app, fn.name));
@@ -400,18 +432,14 @@ export class Runtime {
       },
       onSlotFree: (inst: Instance) => state.dispatch(inst, this.options.scaling?.sendAhead ?? SEND_AHEAD, this.options.clock.now()),
       onTiming: (hostMs: number, ms: number | undefined, cpu: number | undefined) => state.demand.observe(hostMs, ms, cpu),
-      onBinding: this.bindings.session(
-        fn,
-        (reply) => proc.send(reply),
-        (id, line) => this.log({ ...name, id }, 'system', line),
-        () => hops.current,
-      ),
+      onBinding: binding,
     };
     // The code is usually cached; when it is not, the instance loads it once it arrives.
     const prepare = this.options.prepare;
     const code = prepare ? Promise.all([this.code.get(fn.codeHash), prepare(proc, fn)]).then(([text]) => text) : this.code.get(fn.codeHash);
     const instance = new Instance(proc, fn, code, hooks, this.options.clock);
     this.hops.set(instance, hops);
+    this.gates.set(instance, gate);
     state.instances.add(instance);
     this.watchStart(state, instance);
     if (forMin) instance.started.catch((err: Error) => this.options.log?.(`minInstances of ${fn.app}/${fn.name}: start failed: ${err.message}`));
@@ -455,16 +483,31 @@ export class Runtime {
 
   private ensureMinInstances(state: FunctionState): void {
     const fn = state.active;
-    if (!fn || this.closing || fn.config.minInstances === 0 || this.options.clock.now() < this.spawnRetryAt) return;
-    for (let have = state.serving(fn); have < fn.config.minInstances && this.live < this.options.maxInstances && this.options.clock.now() >= state.backoffUntil; have++)
-      this.startInstance(state, fn, true);
+    if (!fn || this.closing || state.minKeep === 0 || this.options.clock.now() < this.spawnRetryAt) return;
+    for (let have = state.serving(fn); have < state.minKeep && this.live < this.options.maxInstances && this.options.clock.now() >= state.backoffUntil; have++) this.startInstance(state, fn, true);
   }
 
   private watchMemory(inst: Instance): void {
     const rss = inst.proc.rss();
     if (rss === undefined) return;
     if (rss > inst.peakRss) inst.peakRss = rss;
-    if (rss - inst.proc.baselineRss > inst.fn.config.memory * MB) inst.proc.kill('oom');
+    if (rss - inst.proc.baselineRss <= inst.fn.config.memory * MB) return;
+    // With an invocation running, its record says FUNCTION_OOM; with none, only the log can.
+    if (inst.slots === 0) {
+      const { app, name, version, config } = inst.fn;
+      this.log(
+        { app, function: name, version, id: null },
+        'system',
+        `[nimbus] instance stopped: it grew to ${Math.round(rss / MB)} MB with no invocation running, over its memory of ${config.memory} MB (FUNCTION_OOM)`,
+      );
+    }
+    inst.proc.kill('oom');
+  }
+
+  /** Re-divide minInstances within the caps whenever the set of active versions changes. */
+  private grantMinInstances(): void {
+    const perApp = this.options.minInstancesPerApp ?? defaultMinInstancesPerApp(this.options.maxInstances);
+    applyMinInstanceCaps([...this.functions.values()], perApp, this.options.maxInstances, this.options.log);
   }
 
   private state(k: string): FunctionState {

@@ -20,6 +20,7 @@ import type { Duplex } from 'node:stream';
 import type { HostMessage, SandboxMessage } from '../sandbox/protocol.js';
 import { FrameDecoder } from './frames.js';
 import { parseSandboxMessage } from './messages.js';
+import { ProtocolGuard } from './protocol-guard.js';
 import type { ExitInfo, KillReason, SandboxTransport } from './transport.js';
 
 export type { ExitInfo, KillReason } from './transport.js';
@@ -50,6 +51,9 @@ export class SandboxProcess implements SandboxTransport {
   private readonly child: ChildProcess;
   private readonly channel: Duplex;
   private killedFor: KillReason | null = null;
+  /** The first protocol violation, if the process was killed for one. */
+  private violated: string | undefined;
+  private readonly guard = new ProtocolGuard();
   private stderrTail = '';
   private alive = true;
   private deprioritized = false;
@@ -105,7 +109,7 @@ export class SandboxProcess implements SandboxTransport {
         this.alive = false;
         rejectReady(new Error(`sandbox process exited during start-up (code ${code}, signal ${signal}): ${this.stderrTail.trim().slice(-500)}`));
         const oom = this.killedFor === 'oom' || signal === 'SIGABRT' || code === 134 || /heap out of memory|Reached heap limit/.test(this.stderrTail);
-        resolve({ code, signal, killedFor: this.killedFor, oom, stderrTail: this.stderrTail });
+        resolve({ code, signal, killedFor: this.killedFor, oom, stderrTail: this.stderrTail, ...(this.violated !== undefined ? { violation: this.violated } : {}) });
         void rm(this.tmpDir, { recursive: true, force: true }).catch(() => {});
       });
     });
@@ -211,8 +215,11 @@ export class SandboxProcess implements SandboxTransport {
   private receive(value: unknown): void {
     const message = parseSandboxMessage(value);
     if (message === undefined) return this.violation('the sandbox sent a message of an unknown shape');
+    const wrong = this.guard.check(message);
+    if (wrong !== undefined) return this.violation(`the sandbox sent ${wrong}`);
     if (message.t === 'ready') {
-      this.baselineRss = message.rss;
+      // What the process says, but never more than what it measures now: the watch's baseline.
+      this.baselineRss = Math.min(message.rss, this.rss() ?? message.rss);
       this.resolveReady();
       return;
     }
@@ -220,6 +227,8 @@ export class SandboxProcess implements SandboxTransport {
   }
 
   private violation(reason: string): void {
+    if (!this.alive) return;
+    this.violated ??= reason;
     this.stderrTail += `\n[nimbus] protocol violation: ${reason}\n`;
     this.kill('protocol');
   }

@@ -16,6 +16,8 @@ export interface ExitInfo {
   /** V8 reported heap exhaustion, or the host's RSS watch killed it. */
   oom: boolean;
   stderrTail: string;
+  /** Killed for breaking the sandbox protocol: what it sent (the first violation). */
+  violation?: string;
 }
 
 export interface SandboxTransport {

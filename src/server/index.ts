@@ -14,7 +14,7 @@ import { Gateway, resolveLimits } from '../gateway/index.js';
 import { egressHooks } from '../network/index.js';
 import { SqliteKvStore } from '../kv/index.js';
 import { EventDispatcher, EventService, SqliteEventQueue } from '../queue/index.js';
-import { CpuMeter, Runtime, SandboxProcess, SpawnBudget, UidAllocator, WarmPool } from '../runtime/index.js';
+import { CpuMeter, defaultMinInstancesPerApp, Runtime, SandboxProcess, SpawnBudget, UidAllocator, WarmPool } from '../runtime/index.js';
 import { systemClock } from '../shared/clock.js';
 import { FsObjectStore, openDatabase } from '../storage/index.js';
 import { SqliteStore } from '../store/index.js';
@@ -102,12 +102,16 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
   const budget = new SpawnBudget(options.spawnParallel ?? Math.max(2, cores));
   const pool = new WarmPool({ spawn, budget, clock: systemClock, size: options.poolSize ?? 2, log });
   const maxInstances = options.maxInstances ?? defaultMaxInstances();
+  const minInstancesPerApp = options.minInstancesPerApp ?? defaultMinInstancesPerApp(maxInstances);
   const runtime = new Runtime({
     pool,
     scaling: { floor: 2 * cores, cpu: new CpuMeter() },
     loadCode: (hash) => store.getCode(hash),
     prepare: network && ((proc, fn) => network.prepare(proc, fn)),
     maxInstances,
+    minInstancesPerApp,
+    ...(options.logQuota ? { logQuota: options.logQuota } : {}),
+    ...(options.transferBudgetMb !== undefined ? { transferBudget: options.transferBudgetMb * 1024 * 1024 } : {}),
     clock: systemClock,
     onRecord: (r, logged) => telemetry.record(r, logged),
     onLog: (l) => telemetry.log(l),
@@ -116,17 +120,21 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     log,
   });
   const gateway = new Gateway({ runtime, log, events, limits: resolveLimits(options.gateway, maxInstances) });
-  const deployments = new Deployments(store, {
-    activate: (fn) => runtime.activate(fn),
-    deactivate: (app, name) => runtime.deactivate(app, name),
-    changed: (active) => {
-      const list = [...active];
-      gateway.setFunctions(list);
-      resources.setFunctions(list);
-      scheduler.setFunctions(list);
+  const deployments = new Deployments(
+    store,
+    {
+      activate: (fn) => runtime.activate(fn),
+      deactivate: (app, name) => runtime.deactivate(app, name),
+      changed: (active) => {
+        const list = [...active];
+        gateway.setFunctions(list);
+        resources.setFunctions(list);
+        scheduler.setFunctions(list);
+      },
+      appDeleted: (app, last) => purgeAppData(app, last),
     },
-    appDeleted: (app, last) => purgeAppData(app, last),
-  });
+    { minInstancesPerApp },
+  );
   // Records of finished attempts are made durable before their events are settled (flushRecords).
   const dispatcher = new EventDispatcher({
     queue,

@@ -40,6 +40,12 @@ export interface NimbusOptions {
    * (10 s, 30 s), request-body bytes held node-wide (1/16 of memory, 64 MB–1 GB).
    */
   gateway?: Partial<GatewayLimits>;
+  /** Log quotas: bytes one invocation keeps (default 1 MB), lines one instance keeps per second (default 100). */
+  logQuota?: { bytesPerInvocation?: number; linesPerSecond?: number };
+  /** Instances one app may keep warm with minInstances (deploy refuses more). Default a quarter of maxInstances. */
+  minInstancesPerApp?: number;
+  /** MB of binding uploads (base64 `part`s) all instances may hold at once. Default ~170 (two 64 MB objects). */
+  transferBudgetMb?: number;
   /** Where the server writes its own operational log lines. Default: stderr. */
   log?: (line: string) => void;
 }

@@ -7,6 +7,15 @@ export function parseCount(value: string): number {
   return n;
 }
 
+/** A size in bytes: `1048576`, `512kb`, `1mb` (binary units). */
+export function parseBytes(value: string): number {
+  const m = /^(\d+)\s*(b|kb|k|mb|m)?$/i.exec(value.trim());
+  const unit = { b: 1, k: 1024, kb: 1024, m: 1024 * 1024, mb: 1024 * 1024 }[(m?.[2] ?? 'b').toLowerCase() as 'b'];
+  const n = m ? Number(m[1]) * unit : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a size, e.g. 1mb, 256kb or 1048576');
+  return n;
+}
+
 export function parsePort(value: string): number {
   const n = parseCount(value);
   if (n > 65535) throw new InvalidArgumentError('expected a port number from 0 to 65535 (0 = any free port)');

@@ -10,7 +10,7 @@ import { DEFAULT_KEY_FILE, DEFAULT_URL } from '../config.js';
 import type { CliContext } from '../context.js';
 import { formatError, printLine, reportError } from '../output.js';
 import { deploySummary, routesOf } from './deploy.js';
-import { type JsonFlag, collect, parseCount, parsePort } from './options.js';
+import { type JsonFlag, collect, parseBytes, parseCount, parsePort } from './options.js';
 
 interface UpOptions extends JsonFlag {
   dataDir: string;
@@ -26,6 +26,9 @@ interface UpOptions extends JsonFlag {
   headersTimeout?: number;
   bodyTimeout?: number;
   bodyBudget?: number;
+  logQuota?: number;
+  logRate?: number;
+  minInstancesPerApp?: number;
   deploy: string[];
   egressSubnet: string;
   ipForward?: boolean;
@@ -117,6 +120,9 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
     .option('--headers-timeout <s>', 'seconds a client has to send its request headers (default 10)', parseCount)
     .option('--body-timeout <s>', 'seconds a client has to send a whole request body (default 30)', parseCount)
     .option('--body-budget <MB>', 'request-body megabytes the gateway holds at once, node-wide (default 1/16 of memory, 64–1024)', parseCount)
+    .option('--log-quota <size>', 'log output one invocation keeps, e.g. 1mb, 256kb (default 1mb); the rest is dropped', parseBytes)
+    .option('--log-rate <lines>', 'log lines one instance keeps per second (default 100)', parseCount)
+    .option('--min-instances-per-app <n>', 'instances one app may keep warm with minInstances (default a quarter of --max-instances)', parseCount)
     .option('--deploy <dir>', 'deploy the app in dir once started (repeatable)', collect, [])
     .option('--json', 'print one JSON line with the URLs, key file and deploy results instead of the banner')
     .option('--egress-subnet <cidr>', "IPv4 subnet for isolated sandboxes' veths (each node claims a /21 of it)", '10.213.0.0/16')
@@ -136,6 +142,9 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
       if (opts.kvQuota !== undefined) options.kvQuotaMb = opts.kvQuota;
       if (opts.bucketQuota !== undefined) options.bucketQuotaMb = opts.bucketQuota;
       options.gateway = gatewayLimits(opts);
+      if (opts.minInstancesPerApp !== undefined) options.minInstancesPerApp = opts.minInstancesPerApp;
+      if (opts.logQuota !== undefined || opts.logRate !== undefined)
+        options.logQuota = { ...(opts.logQuota !== undefined ? { bytesPerInvocation: opts.logQuota } : {}), ...(opts.logRate !== undefined ? { linesPerSecond: opts.logRate } : {}) };
       const running = await startNimbus(options).catch((err: unknown) => {
         throw portInUse(err, opts) ?? err;
       });
