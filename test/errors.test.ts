@@ -27,14 +27,14 @@ const FILES: Record<string, string> = {
   }),
   'boom.js': `function explodeDeep() { throw new Error('boom-marker'); }\n${web('explodeDeep();')}`,
   // Ignores SIGTERM and never yields: only a SIGKILL ends it.
-  'hang.js': web(`if (!request.url.includes('spin')) return new Response(String(process.pid));
+  'hang.js': web(`if (!request.url.includes('spin')) return new Response(String(globalThis.__instanceId ??= Math.random()));
     process.on('SIGTERM', () => {}); for (;;) {}`),
   'coldhang.js': web('for (;;) {}'),
   'heap.js': web(`const keep = []; for (let i = 0; ; i++) keep.push({ i, s: 'item-' + i, o: { a: [i, i + 1] } });`),
   // Filled, so every page is resident; pauses between allocations so only the host's RSS watch can stop it.
   'buf.js': web(`const keep = []; for (let i = 0; i < 512; i++) { keep.push(Buffer.alloc(4 * 1024 * 1024, 1)); await new Promise((r) => setTimeout(r, 5)); }
     return new Response('survived holding ' + keep.length * 4 + ' MB');`),
-  'exit.js': web(`if (request.url.includes('die')) process.exit(1); return new Response(String(process.pid));`),
+  'exit.js': web(`if (request.url.includes('die')) process.exit(1); return new Response(String(globalThis.__instanceId ??= Math.random()));`),
   'echo.js': web(`return new Response(String((await request.arrayBuffer()).byteLength));`),
   'bigweb.js': web(`const kind = new URL(request.url).pathname.split('/').pop(); const n = ${LIMIT} + (kind.startsWith('exact') ? 0 : 1);
     return kind.endsWith('bytes') ? new Response(new Uint8Array(n).fill(120)) : new Response('x'.repeat(n));`),

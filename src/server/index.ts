@@ -3,7 +3,7 @@
  * warm pool of sandboxed processes) and wires subsystems together.
  */
 import { mkdirSync, rmSync } from 'node:fs';
-import type { FunctionVersion } from '../domain/index.js';
+import { sandboxShape, type FunctionVersion } from '../domain/index.js';
 import { availableParallelism, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ControlApi } from '../control/index.js';
@@ -13,7 +13,8 @@ import { Deployments } from '../deploy/index.js';
 import { Gateway } from '../gateway/index.js';
 import { SqliteKvStore } from '../kv/index.js';
 import { EventDispatcher, EventService, SqliteEventQueue } from '../queue/index.js';
-import { CpuMeter, Runtime, SandboxProcess, SpawnBudget, UidAllocator, WarmPool } from '../runtime/index.js';
+import { setupIsolation } from '../isolation/index.js';
+import { CpuMeter, Runtime, SandboxProcess, SpawnBudget, WarmPool } from '../runtime/index.js';
 import { systemClock } from '../shared/clock.js';
 import { FsObjectStore, openDatabase } from '../storage/index.js';
 import { SqliteStore } from '../store/index.js';
@@ -32,6 +33,15 @@ export function defaultMaxInstances(): number {
 
 export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  // Isolation first: `--isolation strict` refuses to start before anything is opened.
+  const files = prepareSandboxFiles();
+  let isolation: ReturnType<typeof setupIsolation>;
+  try {
+    isolation = setupIsolation({ mode: options.isolation ?? 'auto', runRoot: files.root, clock: systemClock, log });
+  } catch (err) {
+    rmSync(files.root, { recursive: true, force: true });
+    throw err;
+  }
   const dataDir = resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const adminKeyFile = join(dataDir, 'admin.key');
@@ -66,15 +76,16 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
   const scheduler = new Scheduler({ queue: events, state: new SqliteScheduleState(triggersDb), log });
   // KV namespaces for bindings: own connection, table of store migration 0003.
   const kv = SqliteKvStore.open({ file: dbFile });
-  const files = prepareSandboxFiles();
-  const uids = process.getuid?.() === 0 ? new UidAllocator() : undefined;
+  // Uids from this node's own range; one goes back only once its process can no longer run (`exited` waits for that).
+  const uids = isolation.uids;
 
   // Every sandbox process, whoever holds it (pool, instance, a refill under way), so that none can
   // outlive the node.
   const processes = new Set<SandboxProcess>();
-  const spawn = (memoryMb: number): SandboxProcess => {
+  const spawn = (size: number): SandboxProcess => {
     const uid = uids?.acquire();
-    const proc = new SandboxProcess({ shimPath: files.shimPath, tmpRoot: files.root, memoryMb, uid });
+    const { memoryMb, ephemeralMb } = sandboxShape(size);
+    const proc = new SandboxProcess({ shimPath: files.shimPath, tmpRoot: files.root, memoryMb, ephemeralMb, uid, confine: isolation.confine });
     processes.add(proc);
     void proc.exited.then(() => {
       processes.delete(proc);
@@ -124,11 +135,22 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     log,
   });
   const eventModule = eventRoutes({ events, exists: (app, name) => deployments.current(app, name) !== undefined });
-  const control = new ControlApi({ adminKey, deployments, runtime, store, telemetry, log, events, modules: [storageRoutes({ objects, topics, resources }), eventModule] });
+  const control = new ControlApi({
+    adminKey,
+    deployments,
+    runtime,
+    store,
+    telemetry,
+    log,
+    events,
+    health: () => ({ isolation: isolation.report }),
+    modules: [storageRoutes({ objects, topics, resources }), eventModule],
+  });
 
   // If the host dies without close(), no sandbox may outlive it.
   const onExit = () => {
     for (const proc of processes) proc.killSync();
+    isolation.close();
     rmSync(files.root, { recursive: true, force: true });
   };
   process.on('exit', onExit);
@@ -150,6 +172,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
       adminUrl: `http://${urlHost}:${adminPort}`,
       adminKey,
       adminKeyFile,
+      isolation: isolation.report,
       close: () =>
         (closing ??= (async () => {
           await Promise.all([gateway.close(), control.close()]);
@@ -163,6 +186,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
           await queue.close();
           triggersDb.close();
           await store.close();
+          isolation.close();
           rmSync(files.root, { recursive: true, force: true });
           process.off('exit', onExit);
         })()),
