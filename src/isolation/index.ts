@@ -11,14 +11,14 @@ import { NimbusError } from '../shared/errors.js';
 import { Cgroups, type NodeCgroup } from './cgroups.js';
 import { IdleGovernor } from './idle.js';
 import { BwrapConfinement, nodeBinds } from './launcher.js';
-import { ownerAlive, ownerId } from './owner.js';
+import { newNodeId, ownerAlive } from './owner.js';
 import { probeBwrap, probeCgroups, findExecutable } from './probe.js';
 import { UidRange } from './uid-range.js';
 
 export { Cgroups, NodeCgroup, SandboxCgroup, IDLE_QUOTA_US, CPU_PERIOD_US, type CgroupLimits, type CgroupVersion } from './cgroups.js';
 export { IdleGovernor } from './idle.js';
 export { UidRange } from './uid-range.js';
-export { ownerAlive, ownerId } from './owner.js';
+export { newNodeId, ownerAlive, ownerId } from './owner.js';
 
 export type IsolationMode = 'auto' | 'strict' | 'off';
 
@@ -34,6 +34,8 @@ export interface IsolationLayer {
 export interface IsolationReport {
   mode: IsolationMode;
   root: boolean;
+  /** This node's id: its cgroups are `nimbus/<nodeId>/sbx-N`. */
+  nodeId: string;
   layers: IsolationLayer[];
 }
 
@@ -69,9 +71,9 @@ export const DEFAULT_EPHEMERAL_MB = 512;
 /** Check which layers this host allows, apply them, and say so (strict: refuse without all of them). */
 export function setupIsolation(o: IsolationOptions): Isolation {
   const root = process.getuid?.() === 0;
-  const nodeId = ownerId();
+  const nodeId = newNodeId();
   const layers: IsolationLayer[] = [];
-  const report: IsolationReport = { mode: o.mode, root, layers };
+  const report: IsolationReport = { mode: o.mode, root, nodeId, layers };
   let uids: UidRange | undefined;
   if (root) {
     try {

@@ -4,14 +4,20 @@
  */
 import { readFileSync } from 'node:fs';
 
-/** This node's owner id. */
+/** A process's owner id. */
 export function ownerId(pid = process.pid): string {
   return `${pid}-${startTime(pid) ?? 0}`;
 }
 
+let nodes = 0;
+/** A new node's id: its process's owner id plus a sequence number (tests run several nodes in one process). */
+export function newNodeId(): string {
+  return `${ownerId()}-${++nodes}`;
+}
+
 /** Whether the node that wrote `id` still runs. */
 export function ownerAlive(id: string): boolean {
-  const m = /^(\d+)-(\d+)$/.exec(id.trim());
+  const m = /^(\d+)-(\d+)(?:-\d+)?$/.exec(id.trim());
   if (!m) return false;
   const start = startTime(Number(m[1]));
   return start !== undefined && String(start) === m[2];
