@@ -60,7 +60,7 @@ const actions = {
   spin: async () => { const loop = () => setImmediate(loop); setTimeout(loop, 10); return { id: ID }; },
   natives: async () => {
     try { v8.setFlagsFromString('--allow-natives-syntax'); } catch (e) { return { ok: false, code: e.code ?? null, message: e.message }; }
-    try { return { ok: true, value: String(new Function('return %GetHeapUsage()')()) }; } catch (e) { return { ok: false, code: 'SYNTAX', message: e.message }; }
+    try { return { ok: true, value: String(new Function('return %IsSmi(1)')()) }; } catch (e) { return { ok: false, code: 'SYNTAX', message: e.message }; }
   },
 };
 export default {
@@ -259,7 +259,12 @@ describe('isolation', () => {
         dirs.flatMap((d) =>
           (existsSync(d) ? readdirSync(d) : [])
             .filter((x) => x.startsWith('sbx-'))
-            .flatMap((x) => readFileSync(join(d, x, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number)),
+            .flatMap((x) =>
+              readFileSync(join(d, x, 'cgroup.procs'), 'utf8')
+                .split('\n')
+                .filter(Boolean)
+                .map(Number),
+            ),
         );
       const before = [...new Set(pids())];
       assert.ok(before.length > 0, 'the node has sandbox processes');

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Confine } from '../runtime/confinement.js';
 import type { Clock } from '../shared/clock.js';
 import { NimbusError } from '../shared/errors.js';
-import { Cgroups, type NodeCgroup } from './cgroups.js';
+import type { NodeCgroup } from './cgroups.js';
 import { IdleGovernor } from './idle.js';
 import { BwrapConfinement, nodeBinds } from './launcher.js';
 import { newNodeId, ownerAlive } from './owner.js';

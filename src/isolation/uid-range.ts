@@ -75,11 +75,12 @@ export class UidRange {
     throw new NimbusError('ISOLATION_UNAVAILABLE', `no free sandbox uid range left in ${dir}: every range belongs to a live node`);
   }
 
+  /** A never-used uid of the range first, then the one released longest ago. */
   acquire(): number {
+    if (this.next < this.first + this.size) return this.next++;
     const reused = this.free.shift();
     if (reused !== undefined) return reused;
-    if (this.next >= this.first + this.size) throw new NimbusError('ISOLATION_UNAVAILABLE', `no free sandbox uid left in ${this.first}..${this.first + this.size - 1}`);
-    return this.next++;
+    throw new NimbusError('ISOLATION_UNAVAILABLE', `no free sandbox uid left in ${this.first}..${this.first + this.size - 1}`);
   }
 
   /** Only once nothing may still run as `uid`. Oldest released first, so a uid rests as long as it can. */

@@ -278,6 +278,9 @@ export class SandboxProcess implements SandboxTransport {
       case 'settled':
         if (this.pendingSettle.delete(message.id)) this.work(-1);
         return;
+      default:
+        // Logs, binding calls: work of something already counted.
+        return;
     }
   }
 
