@@ -45,13 +45,13 @@ const rawEnv = z
 /** Per-function settings that `defaults` may also set. */
 const settingsShape = {
   memory: memory.optional(),
-  ephemeralStorage: ephemeralStorage.optional(),
   timeout: timeout.optional(),
   concurrency: concurrency.optional(),
   instanceConcurrency: instanceConcurrency.optional(),
   minInstances: minInstances.optional(),
   idleTimeout: idleTimeout.optional(),
   maxQueueWait: maxQueueWait.optional(),
+  ephemeralStorage: ephemeralStorage.optional(),
   env: rawEnv.optional(),
   retries: retries.optional(),
   maxEventAge: maxEventAge.optional(),
