@@ -88,7 +88,13 @@ export class Cgroups {
   }
 
   /** The node's parent cgroup; v2 enables the controllers for its children on the way down. */
-  nodeGroup(nodeId: string): NodeCgroup {
+  /**
+   * The node's parent cgroup; v2 enables the controllers for its children on the way down.
+   * `cpuWeight` of the parents: all of a node's sandboxes compete with the host's other tasks as
+   * one group, so the group weighs as much as `cores` ordinary tasks (enough to fill every core
+   * when the host is otherwise idle, no more than that many busy processes under contention).
+   */
+  nodeGroup(nodeId: string, cpuWeight = 100): NodeCgroup {
     for (const h of this.hierarchies()) {
       mkdirSync(join(h, 'nimbus', nodeId), { recursive: true });
       if (this.version === 2) {
@@ -97,6 +103,10 @@ export class Cgroups {
           .join(' ');
         for (const dir of [h, join(h, 'nimbus'), join(h, 'nimbus', nodeId)]) tryWrite(join(dir, 'cgroup.subtree_control'), enable);
       }
+    }
+    for (const dir of this.dirsOf('nimbus').concat(this.dirsOf(`nimbus/${nodeId}`))) {
+      if (this.version === 2) tryWrite(join(dir, 'cpu.weight'), String(Math.min(10_000, cpuWeight)));
+      else if (existsSync(join(dir, 'cpu.shares')) || dir.startsWith(join(this.root, 'cpu') + '/')) tryWrite(join(dir, 'cpu.shares'), String(Math.round((cpuWeight * 1024) / 100)));
     }
     return new NodeCgroup(this, nodeId);
   }

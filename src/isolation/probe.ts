@@ -5,6 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Cgroups, type NodeCgroup } from './cgroups.js';
 
@@ -41,7 +42,7 @@ export function probeCgroups(root: string | undefined, nodeId: string): CgroupPr
   try {
     const cgroups = new Cgroups({ root });
     if (cgroups.hierarchies().length === 0) return { ok: false, detail: 'no cgroup hierarchy found' };
-    const nodeGroup = cgroups.nodeGroup(nodeId);
+    const nodeGroup = cgroups.nodeGroup(nodeId, 100 * Math.max(1, availableParallelism()));
     const test = nodeGroup.create({ memoryBytes: 64 * 1024 * 1024, pids: 8, cpuWeight: 100 });
     test.setIdle(true);
     test.remove();
