@@ -273,8 +273,13 @@ describe('isolation', () => {
     } finally {
       child.kill('SIGKILL');
       rmSync(root, { recursive: true, force: true });
-      // Its leftover (empty) cgroups: what the next node start would reap.
+      // Its leftovers, as the next node start would reap them: (empty) cgroups and its uid range's lock file.
       cgroups.reapDead(ownerAlive);
+      const owner = `${child.pid}-`;
+      for (const f of existsSync('/run/nimbus/uids') ? readdirSync('/run/nimbus/uids') : []) {
+        const file = join('/run/nimbus/uids', f);
+        if (readFileSync(file, 'utf8').startsWith(owner) && !ownerAlive(readFileSync(file, 'utf8'))) rmSync(file, { force: true });
+      }
     }
   });
 });
