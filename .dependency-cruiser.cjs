@@ -45,6 +45,21 @@ module.exports = {
       to: { pathNot: ['^src/sandbox/', '^src/types/events\\.ts$'], dependencyTypesNot: ['core'] },
     },
     {
+      name: 'isolation-builds-on-the-confinement-port',
+      comment:
+        "src/isolation (bubblewrap, cgroups, uid ranges) implements the runtime's Confinement port and uses shared code only; " + 'the composition root wires it, so the runtime never imports it.',
+      severity: 'error',
+      from: { path: '^src/isolation/' },
+      to: { path: '^src/', pathNot: ['^src/(isolation|shared|domain)/', '^src/runtime/confinement\\.ts$'] },
+    },
+    {
+      name: 'runtime-does-not-know-isolation',
+      comment: "SandboxProcess talks to the Confinement port (src/runtime/confinement.ts); which implementation runs is the composition root's choice.",
+      severity: 'error',
+      from: { path: '^src/runtime/' },
+      to: { path: '^src/isolation/' },
+    },
+    {
       name: 'types-are-type-only',
       comment: 'src/types is the `nimbus/types` declaration entry: import it with `import type` only.',
       severity: 'error',

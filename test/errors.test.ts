@@ -27,14 +27,14 @@ const FILES: Record<string, string> = {
   }),
   'boom.js': `function explodeDeep() { throw new Error('boom-marker'); }\n${web('explodeDeep();')}`,
   // Ignores SIGTERM and never yields: only a SIGKILL ends it.
-  'hang.js': web(`if (!request.url.includes('spin')) return new Response(String(process.pid));
+  'hang.js': web(`if (!request.url.includes('spin')) return new Response(String(globalThis.__instanceId ??= Math.random()));
     process.on('SIGTERM', () => {}); for (;;) {}`),
   'coldhang.js': web('for (;;) {}'),
   'heap.js': web(`const keep = []; for (let i = 0; ; i++) keep.push({ i, s: 'item-' + i, o: { a: [i, i + 1] } });`),
   // Filled, so every page is resident; pauses between allocations so only the host's RSS watch can stop it.
   'buf.js': web(`const keep = []; for (let i = 0; i < 512; i++) { keep.push(Buffer.alloc(4 * 1024 * 1024, 1)); await new Promise((r) => setTimeout(r, 5)); }
     return new Response('survived holding ' + keep.length * 4 + ' MB');`),
-  'exit.js': web(`if (request.url.includes('die')) process.exit(1); return new Response(String(process.pid));`),
+  'exit.js': web(`if (request.url.includes('die')) process.exit(1); return new Response(String(globalThis.__instanceId ??= Math.random()));`),
   'echo.js': web(`return new Response(String((await request.arrayBuffer()).byteLength));`),
   'bigweb.js': web(`const kind = new URL(request.url).pathname.split('/').pop(); const n = ${LIMIT} + (kind.startsWith('exact') ? 0 : 1);
     return kind.endsWith('bytes') ? new Response(new Uint8Array(n).fill(120)) : new Response('x'.repeat(n));`),
@@ -101,12 +101,13 @@ describe('gateway errors', () => {
   });
 
   it('answers a timeout with 504 FUNCTION_TIMEOUT, SIGKILLs the instance and replaces it', async () => {
+    // An instance id, not process.pid: in its own pid namespace every instance is pid 2.
     const pid = Number(await text200('/hang'));
     assert.ok(pid > 0);
     const { id } = await expectError(await n.fetch('/hang?spin'), 504, 'FUNCTION_TIMEOUT');
     await expectRecord(id!, 'timeout', 'FUNCTION_TIMEOUT');
     // The instance ignores SIGTERM and never yields, so only a SIGKILL makes it go away.
-    await eventually(() => !processExists(pid), 5000, `instance process ${pid} to be gone`);
+    await eventually(async () => (await n.client.getFunction('errs', 'hang')).instances.total === 0, 5000, 'the timed-out instance to be gone');
     const next = Number(await text200('/hang'));
     assert.notEqual(next, pid, 'a fresh instance serves the next request');
   });
@@ -185,12 +186,3 @@ describe('gateway errors', () => {
     assert.equal(await attempts(), 3, 'no instance loaded the module while backing off');
   });
 });
-
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

@@ -226,6 +226,13 @@ describe('handlers', () => {
     assert.equal(redirect.status, 302, await redirect.clone().text());
     assert.equal(redirect.headers.get('location'), 'http://example.com/next');
     const proxied = await n.fetch(`/native?to=${encodeURIComponent(`${n.gatewayUrl}/dep`)}`);
+    if (n.isolation.layers.some((l) => l.name === 'namespaces' && l.ok)) {
+      // In its own network namespace, the node's gateway on the host's 127.0.0.1 is out of reach
+      // (issue 8, finding 1): the fetch fails at once, the function's error is answered.
+      assert.equal(proxied.status, 502, await proxied.clone().text());
+      assert.match(await proxied.text(), /FUNCTION_ERROR/);
+      return;
+    }
     assert.equal(proxied.status, 200, await proxied.clone().text());
     assert.equal(await proxied.text(), 'BUNDLED!');
   });

@@ -32,6 +32,8 @@ export interface ControlApiOptions {
   store: Store;
   telemetry: TelemetryWriter;
   log?: (line: string) => void;
+  /** More facts for the unauthenticated `/healthz` (e.g. `{ isolation }`: the layers this node applies). */
+  health?: () => Record<string, unknown>;
 }
 
 type Handler = RouteHandler;
@@ -173,7 +175,7 @@ export class ControlApi {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const url = new URL(req.url ?? '/', 'http://control');
-      if (url.pathname === '/healthz') return sendJson(res, 200, { ok: true });
+      if (url.pathname === '/healthz') return sendJson(res, 200, { ok: true, ...this.o.health?.() });
       if (!this.authorized(req)) {
         req.resume();
         throw new NimbusError('UNAUTHORIZED', 'send the admin key as `Authorization: Bearer <key>`; it is in <data-dir>/admin.key');

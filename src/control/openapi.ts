@@ -148,7 +148,26 @@ const deleted = ok('deleted', obj({ deleted: { const: true } }));
 
 const paths = {
   '/healthz': {
-    get: { summary: 'liveness', security: [], responses: { '200': ok('up', obj({ ok: { const: true } })) } },
+    get: {
+      summary: 'liveness, and the isolation layers this node applies',
+      security: [],
+      responses: {
+        '200': ok(
+          'up',
+          obj(
+            {
+              ok: { const: true },
+              isolation: {
+                type: 'object',
+                description: 'mode (auto, strict, off), root, and one entry per layer: name, ok, detail',
+                properties: { mode: { type: 'string' }, root: { type: 'boolean' }, layers: { type: 'array', items: { type: 'object' } } },
+              },
+            },
+            ['isolation'],
+          ),
+        ),
+      },
+    },
   },
   '/v1/openapi.json': {
     get: { summary: 'this document', responses: { '200': ok('OpenAPI 3.1 document', { type: 'object' }), ...errors() } },

@@ -35,6 +35,7 @@ export function withConfigDefaults(config: Partial<FunctionConfig> & Pick<Functi
   return {
     handler: config.handler,
     memory: config.memory ?? d.memory,
+    ...(config.ephemeralStorage === undefined ? {} : { ephemeralStorage: config.ephemeralStorage }),
     timeout: config.timeout ?? d.timeout,
     // null is a real value here ("no limit"), so only a missing key takes the default.
     concurrency: config.concurrency === undefined ? d.concurrency : config.concurrency,
@@ -54,4 +55,23 @@ export function withConfigDefaults(config: Partial<FunctionConfig> & Pick<Functi
     // Only when set, so configs without it keep their version hash.
     ...(config.network ? { network: config.network } : {}),
   };
+}
+
+/** Size of a function's private /tmp when its config does not say, MB (as Lambda's /tmp). */
+export const DEFAULT_EPHEMERAL_MB = 512;
+
+/**
+ * The warm pool's key for a function: sandbox processes differ by V8 heap (memory) and /tmp size,
+ * both fixed at spawn. The default /tmp keeps the key equal to the memory size; another size gets
+ * its own key (`memory + ephemeralStorage × 8192`), decoded by `sandboxShape`.
+ */
+export function sandboxSize(config: Pick<FunctionConfig, 'memory' | 'ephemeralStorage'>): number {
+  const tmp = config.ephemeralStorage ?? DEFAULT_EPHEMERAL_MB;
+  return tmp === DEFAULT_EPHEMERAL_MB ? config.memory : config.memory + tmp * 8192;
+}
+
+/** The memory and /tmp sizes of a pool key (see sandboxSize). */
+export function sandboxShape(size: number): { memoryMb: number; ephemeralMb: number } {
+  const tmp = Math.floor(size / 8192);
+  return { memoryMb: size % 8192, ephemeralMb: tmp === 0 ? DEFAULT_EPHEMERAL_MB : tmp };
 }

@@ -1,3 +1,3 @@
 export type * from './types.js';
 export type * from './views.js';
-export { FUNCTION_DEFAULTS, WEBHOOK_DEFAULTS, withConfigDefaults } from './config.js';
+export { DEFAULT_EPHEMERAL_MB, FUNCTION_DEFAULTS, sandboxShape, sandboxSize, WEBHOOK_DEFAULTS, withConfigDefaults } from './config.js';

@@ -91,6 +91,8 @@ export interface FunctionConfig {
   handler: HandlerRef;
   /** MB, 64..4096. */
   memory: number;
+  /** MB of private /tmp, 64..10240; absent = 512 (`sandboxSize`). */
+  ephemeralStorage?: number;
   /** Seconds, up to 900. */
   timeout: number;
   /** Max concurrent instances of this function; null = only the node-wide limit. */

@@ -97,6 +97,8 @@ function applyDefaults(fn: ParsedFunction, defaults: ParsedDefaults): FunctionCo
   return {
     handler: fn.handler,
     memory: pick('memory'),
+    // Only when set: configs without it read as the default (DEFAULT_EPHEMERAL_MB of the domain).
+    ...ephemeral(fn.ephemeralStorage ?? defaults.ephemeralStorage),
     timeout: pick('timeout'),
     // null in the file means "no limit" and must override a default, so `??` would be wrong here.
     concurrency: fn.concurrency !== undefined ? fn.concurrency : (defaults.concurrency ?? null),
@@ -117,6 +119,10 @@ function applyDefaults(fn: ParsedFunction, defaults: ParsedDefaults): FunctionCo
     // Only when set, so functions that do not use it keep their version hash.
     ...((fn.network ?? defaults.network) ? { network: fn.network ?? defaults.network } : {}),
   };
+}
+
+function ephemeral(mb: number | undefined): { ephemeralStorage?: number } {
+  return mb === undefined ? {} : { ephemeralStorage: mb };
 }
 
 function destination(own: Destination | null | undefined, fallback: Destination | null | undefined): Destination | null {

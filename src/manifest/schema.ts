@@ -20,6 +20,11 @@ const timeout = z.number().positive().max(900).describe('Seconds an invocation m
 const concurrency = z.int().min(1).nullable().describe('Most instances of this function running at once. null or unset: only the server-wide limit applies.');
 const instanceConcurrency = z.int().min(1).max(1000).describe('Requests one instance serves at the same time, 1 to 1000. Default 1.');
 const minInstances = z.int().min(0).describe('Instances kept warm even without traffic; at most `concurrency`. Default 0.');
+const ephemeralStorage = z
+  .int()
+  .min(64)
+  .max(10240)
+  .describe("Size of the function's private /tmp in MB, 64 to 10240 (as Lambda's). Default 512. Its pages count against `memory` plus the runtime allowance where cgroups apply.");
 const idleTimeout = z.int().min(1).max(86400).describe('Seconds an idle instance is kept before it is stopped, up to 86400. Default 300.');
 
 const maxQueueWait = z
@@ -47,6 +52,7 @@ const settingsShape = {
   minInstances: minInstances.optional(),
   idleTimeout: idleTimeout.optional(),
   maxQueueWait: maxQueueWait.optional(),
+  ephemeralStorage: ephemeralStorage.optional(),
   env: rawEnv.optional(),
   retries: retries.optional(),
   maxEventAge: maxEventAge.optional(),
@@ -112,6 +118,7 @@ const handlerRefSchema = z.strictObject({
 export const functionConfigSchema = z.strictObject({
   handler: handlerRefSchema,
   memory,
+  ephemeralStorage: ephemeralStorage.optional(),
   timeout,
   concurrency,
   instanceConcurrency,

@@ -4,6 +4,6 @@ export { SpawnBudget } from './spawn-budget.js';
 export { CpuMeter } from './cpu-meter.js';
 export { SandboxProcess, type SandboxSpawnOptions } from './sandbox-process.js';
 export type { SandboxTransport, SpawnSandbox, ExitInfo, KillReason } from './transport.js';
-export { UidAllocator } from './uids.js';
 export type { InvocationInput, InvokeResult } from './instance.js';
 export { defaultMinInstancesPerApp } from './min-instances.js';
+export type { Confine, Confinement, ConfineRequest, NodeCommandPaths } from './confinement.js';

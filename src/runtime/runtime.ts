@@ -27,7 +27,7 @@
  * `minInstancesPerApp` warm, all apps together never more than half the node.
  * Activating a version retires the others' instances (they drain) and moves queued requests to it.
  */
-import type { FunctionVersion, InvocationRecord, LogLine, LogStream, TriggerKind } from '../domain/index.js';
+import { sandboxSize, type FunctionVersion, type InvocationRecord, type LogLine, type LogStream, type TriggerKind } from '../domain/index.js';
 import { NimbusError } from '../shared/errors.js';
 import type { Clock } from '../shared/clock.js';
 import { BindingHost, type BindingServices } from './bindings.js';
@@ -145,7 +145,7 @@ export class Runtime {
     for (const inst of state.instances) if (!sameVersion(inst.fn, fn)) inst.retire();
     // Requests already queued go to the new version, as new requests do (zero downtime).
     for (const w of state.queue) w.fn = fn;
-    this.options.pool.want(fn.config.memory);
+    this.options.pool.want(sandboxSize(fn.config));
     this.ensureMinInstances(state);
     this.scale(state);
   }
@@ -377,12 +377,12 @@ export class Runtime {
 
   /** A new instance from a pool process now, or once the pool has one (counted against the limits meanwhile). */
   private startInstance(state: FunctionState, fn: FunctionVersion, forMin = false): void {
-    const ready = this.options.pool.take(fn.config.memory);
+    const ready = this.options.pool.take(sandboxSize(fn.config));
     if (ready) {
       this.createInstance(state, fn, ready, forMin);
       return;
     }
-    const acq = this.options.pool.acquire(fn.config.memory);
+    const acq = this.options.pool.acquire(sandboxSize(fn.config));
     state.acquiring.add(acq);
     this.live++;
     void acq.process.then((proc) => {

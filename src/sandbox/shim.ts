@@ -11,6 +11,8 @@
  *
  * Only this folder's files and node builtins may be imported here.
  */
+import { syncBuiltinESMExports } from 'node:module';
+import * as v8ns from 'node:v8';
 import { openChannel } from './channel.js';
 import { captureOutput, currentInvocation } from './capture.js';
 import { startForwards } from './forward.js';
@@ -129,6 +131,26 @@ function lockDownProcess(): void {
   };
   for (const name of ['kill', '_kill', 'setuid', 'setgid', 'seteuid', 'setegid', 'setgroups', 'initgroups'] as const) {
     Object.defineProperty(process, name, { value: denied, writable: false, configurable: false });
+  }
+  // V8 flags change the engine under every later check (`--allow-natives-syntax` opens %-intrinsics
+  // that read and write raw memory): a function has no reason to set any (issue 8, finding 10).
+  const noFlags = () => {
+    throw Object.assign(new Error('v8.setFlagsFromString is not allowed in a Nimbus sandbox'), { code: 'ERR_ACCESS_DENIED' });
+  };
+  // The module object behind `require('v8')` (the namespace's default export) is the one to patch.
+  const v8 = (v8ns as unknown as { default: object }).default;
+  Object.defineProperty(v8, 'setFlagsFromString', { value: noFlags, writable: false, configurable: false });
+  // `import { setFlagsFromString } from 'node:v8'` reads the ESM facade: bring it in line.
+  syncBuiltinESMExports();
+  // The raw bindings would give it back; the permission model already refuses process.binding, and these make sure.
+  for (const name of ['binding', '_linkedBinding'] as const) {
+    Object.defineProperty(process, name, {
+      value: () => {
+        throw Object.assign(new Error(`process.${name} is not allowed in a Nimbus sandbox`), { code: 'ERR_ACCESS_DENIED' });
+      },
+      writable: false,
+      configurable: false,
+    });
   }
 }
 

@@ -3,7 +3,7 @@
  * warm pool of sandboxed processes) and wires subsystems together.
  */
 import { mkdirSync, rmSync } from 'node:fs';
-import type { FunctionVersion } from '../domain/index.js';
+import { sandboxShape, type FunctionVersion } from '../domain/index.js';
 import { availableParallelism, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ControlApi } from '../control/index.js';
@@ -14,8 +14,10 @@ import { Gateway, resolveLimits } from '../gateway/index.js';
 import { egressHooks } from '../network/index.js';
 import { SqliteKvStore } from '../kv/index.js';
 import { EventDispatcher, EventService, SqliteEventQueue } from '../queue/index.js';
-import { CpuMeter, defaultMinInstancesPerApp, Runtime, SandboxProcess, SpawnBudget, UidAllocator, WarmPool } from '../runtime/index.js';
+import { setupIsolation } from '../isolation/index.js';
+import { CpuMeter, defaultMinInstancesPerApp, Runtime, SandboxProcess, SpawnBudget, WarmPool } from '../runtime/index.js';
 import { systemClock } from '../shared/clock.js';
+import { NimbusError } from '../shared/errors.js';
 import { FsObjectStore, openDatabase } from '../storage/index.js';
 import { SqliteStore } from '../store/index.js';
 import { SqliteWorkerSink, TelemetryWriter } from '../telemetry/index.js';
@@ -33,6 +35,15 @@ export function defaultMaxInstances(): number {
 
 export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  // Isolation first: `--isolation strict` refuses to start before anything is opened.
+  const files = prepareSandboxFiles();
+  let isolation: ReturnType<typeof setupIsolation>;
+  try {
+    isolation = setupIsolation({ mode: options.isolation ?? 'auto', runRoot: files.root, clock: systemClock, log });
+  } catch (err) {
+    rmSync(files.root, { recursive: true, force: true });
+    throw err;
+  }
   const dataDir = resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const adminKeyFile = join(dataDir, 'admin.key');
@@ -70,19 +81,20 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
   const scheduler = new Scheduler({ queue: events, state: new SqliteScheduleState(triggersDb), log });
   // KV namespaces for bindings: own connection, table of store migration 0003.
   const kv = SqliteKvStore.open({ file: dbFile, ...(options.kvQuotaMb === undefined ? {} : { quotaBytes: options.kvQuotaMb * MB }) });
-  const files = prepareSandboxFiles();
-  const uids = process.getuid?.() === 0 ? new UidAllocator() : undefined;
+  // Uids from this node's own range; one goes back only once its process can no longer run (`exited` waits for that).
+  const uids = isolation.uids;
   // Finding 1, network half: per-function egress for sandboxes in their own network namespace.
   const network = options.network?.egress === 'off' ? undefined : egressHooks({ subnet: options.network?.subnet, enableIpForward: options.network?.enableIpForward, log });
 
   // Every sandbox process, whoever holds it (pool, instance, a refill under way), so that none can
   // outlive the node.
   const processes = new Set<SandboxProcess>();
-  const spawn = (memoryMb: number): SandboxProcess => {
+  const spawn = (size: number): SandboxProcess => {
     const uid = uids?.acquire();
+    const { memoryMb, ephemeralMb } = sandboxShape(size);
     let proc: SandboxProcess;
     try {
-      proc = new SandboxProcess({ shimPath: files.shimPath, tmpRoot: files.root, memoryMb, uid });
+      proc = new SandboxProcess({ shimPath: files.shimPath, tmpRoot: files.root, memoryMb, ephemeralMb, uid, confine: isolation.confine });
     } catch (err) {
       // Out of descriptors or processes: the pool and the runtime back off; the uid is free again.
       if (uid !== undefined) uids?.release(uid);
@@ -148,17 +160,34 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     log,
   });
   const eventModule = eventRoutes({ events, exists: (app, name) => deployments.current(app, name) !== undefined });
-  const control = new ControlApi({ adminKey, deployments, runtime, store, telemetry, log, events, modules: [storageRoutes({ objects, topics, resources }), eventModule] });
+  const control = new ControlApi({
+    adminKey,
+    deployments,
+    runtime,
+    store,
+    telemetry,
+    log,
+    events,
+    health: () => ({ isolation: isolation.report }),
+    modules: [storageRoutes({ objects, topics, resources }), eventModule],
+  });
 
   // If the host dies without close(), no sandbox may outlive it.
   const onExit = () => {
     for (const proc of processes) proc.killSync();
+    isolation.close();
     rmSync(files.root, { recursive: true, force: true });
   };
   process.on('exit', onExit);
 
   const host = options.host ?? '127.0.0.1';
   try {
+    // The egress layer joins the report once namespaces are on; strict needs it too.
+    if (network && isolation.confine) {
+      const egress = await network.probe();
+      isolation.report.layers.push({ name: 'network egress', ok: egress.ok, detail: egress.detail });
+      if (!egress.ok && options.isolation === 'strict') throw new NimbusError('ISOLATION_UNAVAILABLE', `--isolation strict: cannot apply network egress: ${egress.detail}`);
+    }
     pool.want(128);
     // Events that were being delivered when the last run of this node died are due again.
     const recovered = await queue.recover(Date.now());
@@ -174,6 +203,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
       adminUrl: `http://${urlHost}:${adminPort}`,
       adminKey,
       adminKeyFile,
+      isolation: isolation.report,
       close: () =>
         (closing ??= (async () => {
           await Promise.all([gateway.close(), control.close()]);
@@ -188,6 +218,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
           await queue.close();
           triggersDb.close();
           await store.close();
+          isolation.close();
           rmSync(files.root, { recursive: true, force: true });
           process.off('exit', onExit);
         })()),

@@ -1,4 +1,5 @@
 import type { GatewayLimits } from '../gateway/index.js';
+import type { IsolationMode, IsolationReport } from '../isolation/index.js';
 import type { BackoffOptions } from '../queue/index.js';
 
 /** What `nimbus up` (or a test harness) chooses when it starts a node. */
@@ -46,6 +47,12 @@ export interface NimbusOptions {
   minInstancesPerApp?: number;
   /** MB of binding uploads (base64 `part`s) all instances may hold at once. Default ~170 (two 64 MB objects). */
   transferBudgetMb?: number;
+  /**
+   * OS isolation of sandbox processes (namespaces, cgroups, uid ranges: ARCHITECTURE.md, "Isolation").
+   * auto (default): every layer the host allows, with a warning for the rest; strict: refuse to
+   * start (ISOLATION_UNAVAILABLE) without all of them; off: the permission model and uid only.
+   */
+  isolation?: IsolationMode;
   /** Where the server writes its own operational log lines. Default: stderr. */
   log?: (line: string) => void;
 }
@@ -58,6 +65,8 @@ export interface RunningNimbus {
   adminKey: string;
   /** `<dataDir>/admin.key` */
   adminKeyFile: string;
+  /** Which isolation layers this node applies (also in the control API's /healthz). */
+  isolation: IsolationReport;
   /** Graceful stop: stop accepting, let in-flight requests finish, stop instances, close the store. */
   close(): Promise<void>;
 }

@@ -93,6 +93,8 @@ export const ERROR_STATUS = {
 
   /** The CLI could not reach the server. */
   SERVER_UNREACHABLE: 503,
+  /** `--isolation strict` and a layer of sandbox isolation (namespaces, cgroups, uid switch) cannot be applied on this host. */
+  ISOLATION_UNAVAILABLE: 500,
   /** A bug or an unexpected condition inside Nimbus. */
   INTERNAL: 500,
 } as const satisfies Record<string, number>;

@@ -29,9 +29,25 @@ interface UpOptions extends JsonFlag {
   logQuota?: number;
   logRate?: number;
   minInstancesPerApp?: number;
+  isolation: string;
   deploy: string[];
   egressSubnet: string;
   ipForward?: boolean;
+}
+
+const ISOLATION_MODES = ['auto', 'strict', 'off'] as const;
+
+function parseIsolation(value: string): (typeof ISOLATION_MODES)[number] {
+  const mode = ISOLATION_MODES.find((m) => m === value);
+  if (mode === undefined) throw new NimbusError('BAD_REQUEST', `--isolation must be one of ${ISOLATION_MODES.join(', ')} (got "${value}")`);
+  return mode;
+}
+
+/** One line per isolation layer, so the operator sees what protects the node and what does not. */
+export function isolationLines(report: RunningNimbus['isolation']): string[] {
+  const lines = [`Isolation (${report.mode}${report.root ? '' : ', not root'}):`];
+  for (const l of report.layers) lines.push(`  ${l.ok ? 'on ' : 'OFF'}  ${l.name.padEnd(14)} ${l.detail}`);
+  return lines;
 }
 
 /** A request that reaches the route: parameters filled with sample values. */
@@ -89,6 +105,7 @@ function displayPath(cwd: string, file: string): string {
 function banner(ctx: CliContext, running: RunningNimbus, deployed: DeployDirResult[], fmt: (t: HttpTrigger) => string): string[] {
   const keyPath = displayPath(ctx.cwd, running.adminKeyFile);
   const lines = ['Nimbus is up.', `  gateway      ${running.gatewayUrl}`, `  control API  ${running.adminUrl}`, `  admin key    ${keyPath}`, ''];
+  lines.push(...isolationLines(running.isolation), '');
   for (const d of deployed) lines.push(...deploySummary(d, fmt), '');
   const first = deployed.flatMap(routesOf)[0];
   if (first !== undefined) lines.push('Try it:', `  ${curlLine(running.gatewayUrl, first.trigger)}`, '');
@@ -123,6 +140,7 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
     .option('--log-quota <size>', 'log output one invocation keeps, e.g. 1mb, 256kb (default 1mb); the rest is dropped', parseBytes)
     .option('--log-rate <lines>', 'log lines one instance keeps per second (default 100)', parseCount)
     .option('--min-instances-per-app <n>', 'instances one app may keep warm with minInstances (default a quarter of --max-instances)', parseCount)
+    .option('--isolation <mode>', 'sandbox isolation: auto (what the host allows, with a warning), strict (refuse to start without every layer), off', 'auto')
     .option('--deploy <dir>', 'deploy the app in dir once started (repeatable)', collect, [])
     .option('--json', 'print one JSON line with the URLs, key file and deploy results instead of the banner')
     .option('--egress-subnet <cidr>', "IPv4 subnet for isolated sandboxes' veths (each node claims a /21 of it)", '10.213.0.0/16')
@@ -135,6 +153,7 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
         host: opts.host,
         port: opts.port,
         adminPort: opts.adminPort,
+        isolation: parseIsolation(opts.isolation),
       };
       if (opts.maxInstances !== undefined) options.maxInstances = opts.maxInstances;
       if (opts.poolSize !== undefined) options.poolSize = opts.poolSize;
@@ -168,9 +187,9 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
       }
       if (opts.json) {
         const apps = deployed.map(({ spec: _spec, ...answer }) => answer);
-        const { gatewayUrl, adminUrl, adminKeyFile } = running;
+        const { gatewayUrl, adminUrl, adminKeyFile, isolation } = running;
         // One line, so a harness that spawned `nimbus up --port 0` can read the ports it got.
-        return printLine(JSON.stringify({ gatewayUrl, adminUrl, adminKeyFile, deployed: apps, failed }));
+        return printLine(JSON.stringify({ gatewayUrl, adminUrl, adminKeyFile, isolation, deployed: apps, failed }));
       }
       const { formatRoute } = await import('../../manifest/index.js');
       for (const line of banner(ctx, running, deployed, formatRoute)) printLine(line);
