@@ -10,7 +10,7 @@
  * the root and /dev included, is read-only, so socket files can be made only in /tmp.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Confinement, ConfineRequest } from '../runtime/confinement.js';
 import type { NodeCgroup, SandboxCgroup } from './cgroups.js';
@@ -95,7 +95,14 @@ export class BwrapConfinement implements Confinement {
     bwrap.push('--remount-ro', '/dev', '--remount-ro', '/', '--chdir', '/tmp', '--');
     const asUser = request.uid !== undefined && o.setpriv ? [o.setpriv, `--reuid=${request.uid}`, `--regid=${request.uid}`, '--clear-groups', '--inh-caps=-all'] : [];
     const join_ = (this.cgroup?.procsFiles ?? []).map((f) => `echo $$ > ${quote(f)} || exit 97; `).join('');
-    this.args = ['-c', `${join_}ulimit -n ${o.nofile} || exit 97; exec "$@"`, 'nimbus-sandbox', ...asUser, ...bwrap, ...node];
+    this.args = [
+      '-c',
+      `${join_}n=$(ulimit -Hn); [ "$n" = unlimited ] || [ "$n" -gt ${o.nofile} ] && n=${o.nofile}; ulimit -n "$n" || exit 97; exec "$@"`,
+      'nimbus-sandbox',
+      ...asUser,
+      ...bwrap,
+      ...node,
+    ];
   }
 
   started(pid: number): void {
@@ -104,7 +111,12 @@ export class BwrapConfinement implements Confinement {
 
   /** bwrap's child (pid 1 inside): it lives in the new network namespace. */
   netnsPid(): number | undefined {
-    this.init ??= this.pid === undefined ? undefined : firstChild(this.pid);
+    // Early on the launcher shell's child may be a subshell (`$(ulimit -Hn)`) in the host's
+    // namespace: only a child in another network namespace is bubblewrap's.
+    if (this.init === undefined && this.pid !== undefined) {
+      const child = firstChild(this.pid);
+      if (child !== undefined && ownNetns(child)) this.init = child;
+    }
     return this.init;
   }
 
@@ -164,6 +176,15 @@ export class BwrapConfinement implements Confinement {
       for (let i = 0; pid !== undefined && i < 100 && existsSync(`/proc/${pid}`); i++) await new Promise((r) => setTimeout(r, 20));
     }
     rmSync(this.runDir, { recursive: true, force: true });
+  }
+}
+
+/** Whether `pid` lives in a network namespace other than the node's. */
+function ownNetns(pid: number): boolean {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/net`) !== readlinkSync('/proc/self/ns/net');
+  } catch {
+    return false;
   }
 }
 

@@ -43,7 +43,8 @@ interface Attachment {
   address: SandboxAddress;
   index: number;
   /** The nft elements this sandbox's policy added (to delete them on change or detach). */
-  publicMember: boolean;
+  /** In the `restricted` set: its function may not reach the public internet. */
+  restricted: boolean;
   allow: string[];
   forwarders: Forwarder[];
 }
@@ -52,6 +53,8 @@ let instances = 0;
 
 export class NetworkEgress {
   private readonly attachments = new Map<number, Promise<Attachment>>();
+  /** Veths are made one at a time: concurrent `ip` runs only contend for the kernel's RTNL lock. */
+  private creating: Promise<unknown> = Promise.resolve();
   private readonly free: number[] = [];
   private next = 0;
   private closed = false;
@@ -88,7 +91,7 @@ export class NetworkEgress {
       if (!(await claimBlock(net))) continue;
       const table = `nimbus_${tag}_${block}`;
       try {
-        await nft(tableScript(table, `nimbus node pid ${process.pid}, sandboxes ${net}/${BLOCK_BITS}`));
+        await nft(tableScript(table, `nb${tag}.`, `nimbus node pid ${process.pid}, sandboxes ${net}/${BLOCK_BITS}`));
       } catch (err) {
         await releaseBlock(net);
         throw err;
@@ -122,7 +125,8 @@ export class NetworkEgress {
   attach(pid: number): Promise<Attachment> {
     let attached = this.attachments.get(pid);
     if (!attached) {
-      attached = this.createAttachment(pid);
+      attached = this.creating.then(() => this.createAttachment(pid));
+      this.creating = attached.catch(() => undefined);
       this.attachments.set(pid, attached);
       attached.catch(() => this.attachments.delete(pid));
     }
@@ -147,12 +151,12 @@ export class NetworkEgress {
     const wantPublic = egress === 'public';
     const lines: string[] = [];
     const set = (name: string, elements: string[], verb: 'add' | 'delete') => elements.length > 0 && lines.push(`${verb} element inet ${this.table} ${name} { ${elements.join(', ')} }`);
-    if (att.publicMember && !wantPublic) set('public', [ifLiteral(att.address.ifname)], 'delete');
-    if (!att.publicMember && wantPublic) set('public', [ifLiteral(att.address.ifname)], 'add');
+    if (att.restricted && wantPublic) set('restricted', [ifLiteral(att.address.ifname)], 'delete');
+    if (!att.restricted && !wantPublic) set('restricted', [ifLiteral(att.address.ifname)], 'add');
     set('allow4', att.allow, 'delete');
     set('allow4', allow, 'add');
     if (lines.length > 0) await nft(`${lines.join('\n')}\n`);
-    att.publicMember = wantPublic;
+    att.restricted = !wantPublic;
     att.allow = allow;
     await Promise.all(att.forwarders.splice(0).map((f) => f.close()));
     const forwards: Forward[] = [];
@@ -173,11 +177,11 @@ export class NetworkEgress {
     if (!att) return;
     await Promise.all(att.forwarders.map((f) => f.close()));
     const name = ifLiteral(att.address.ifname);
-    const lines = [`delete element inet ${this.table} sandboxes { ${name} }`];
-    if (att.publicMember) lines.push(`delete element inet ${this.table} public { ${name} }`);
+    const lines: string[] = [];
+    if (att.restricted) lines.push(`delete element inet ${this.table} restricted { ${name} }`);
     if (att.allow.length > 0) lines.push(`delete element inet ${this.table} allow4 { ${att.allow.join(', ')} }`);
     await deleteLink(att.address.ifname);
-    if (!this.closed) await nft(`${lines.join('\n')}\n`).catch((err: Error) => this.options.log?.(`network: ${err.message}`));
+    if (!this.closed && lines.length > 0) await nft(`${lines.join('\n')}\n`).catch((err: Error) => this.options.log?.(`network: ${err.message}`));
     this.free.push(att.index);
   }
 
@@ -196,17 +200,14 @@ export class NetworkEgress {
     const index = this.free.shift() ?? this.next++;
     if (index >= SANDBOXES_PER_BLOCK) throw new Error(`network: more than ${SANDBOXES_PER_BLOCK} sandboxes on this node`);
     const address = addressOf(this.blockNet, this.tag, index);
-    const name = ifLiteral(address.ifname);
-    // Into the sets before the link exists: it is never up without the node's rules.
-    await nft(`add element inet ${this.table} sandboxes { ${name} }\nadd element inet ${this.table} public { ${name} }\n`);
+    // Matched by name (nb<tag>.*) from the moment it exists: never up without the node's rules.
     try {
       await createVeth(pid, address);
     } catch (err) {
-      await nft(`delete element inet ${this.table} sandboxes { ${name} }\ndelete element inet ${this.table} public { ${name} }\n`).catch(() => undefined);
       this.free.push(index);
       throw err;
     }
-    return { pid, address, index, publicMember: true, allow: [], forwarders: [] };
+    return { pid, address, index, restricted: false, allow: [], forwarders: [] };
   }
 
   private async resolve(host: string): Promise<string[]> {

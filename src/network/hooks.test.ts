@@ -18,10 +18,15 @@ const skip = process.getuid?.() !== 0 ? 'needs root: network namespaces, veths a
 
 class IsolatedTransport extends FakeTransport {
   constructor(
-    readonly netnsPid: number | undefined,
+    private readonly nsPid: number | undefined,
     readonly runDir: string | undefined,
   ) {
     super();
+  }
+
+  /** As SandboxProcess: known only while the process lives. */
+  get netnsPid(): number | undefined {
+    return this.isAlive ? this.nsPid : undefined;
   }
 }
 

@@ -19,6 +19,8 @@ export interface EgressHooks {
   prepare(proc: SandboxTransport, fn: FunctionVersion): Promise<void>;
   /** The "network egress" layer for the node's start-up report. */
   probe(): Promise<LayerReport>;
+  /** Set up the node's table and address block now (node start-up), not on the first cold start. */
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -32,13 +34,21 @@ export function egressHooks(options: EgressOptions & { log: (line: string) => vo
     }));
   return {
     spawned(proc) {
-      void proc.ready
-        .then(async () => {
-          if (proc.netnsPid !== undefined && !closed) await (await egress())?.attach(proc.netnsPid);
-        })
-        .catch((err: unknown) => proc.isAlive && options.log(`network: sandbox ${proc.pid}: ${(err as Error).message}`));
+      // The namespace's pid is known only while the process lives: keep it for the detach.
+      let netnsPid: number | undefined;
+      // As soon as the namespace exists (a few ms after the spawn), not once the process is warm:
+      // the veth is then made while node boots (~100 ms), so a cold start rarely waits for it.
+      const attach = async (): Promise<void> => {
+        for (let i = 0; i < 200 && proc.isAlive && netnsPid === undefined; i++) {
+          netnsPid = proc.netnsPid;
+          if (netnsPid === undefined) await new Promise((r) => setTimeout(r, 5));
+        }
+        netnsPid ??= proc.isAlive ? proc.netnsPid : undefined;
+        if (netnsPid !== undefined && !closed) await (await egress())?.attach(netnsPid);
+      };
+      void attach().catch((err: unknown) => proc.isAlive && options.log(`network: sandbox ${proc.pid}: ${(err as Error).message}`));
       void proc.exited.then(async () => {
-        if (proc.netnsPid !== undefined && started) await (await started)?.detach(proc.netnsPid);
+        if (netnsPid !== undefined && started) await (await started)?.detach(netnsPid);
       });
     },
     async prepare(proc, fn) {
@@ -61,6 +71,9 @@ export function egressHooks(options: EgressOptions & { log: (line: string) => vo
       ] as const)
         if (!(await available(tool, args))) return { layer: 'egress', ok: false, detail: `needs \`${tool}\`` };
       return { layer: 'egress', ok: true, detail: 'per-function egress policy (veth + nftables), set up with the first isolated sandbox' };
+    },
+    async start() {
+      await egress();
     },
     async close() {
       closed = true;

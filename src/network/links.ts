@@ -52,12 +52,14 @@ export async function releaseBlock(blockNet: string): Promise<void> {
 
 /** Create the pair with the sandbox end already inside the namespace of `pid`, and configure both ends. */
 export async function createVeth(pid: number, a: SandboxAddress): Promise<void> {
-  await run('ip', ['link', 'add', a.ifname, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', String(pid)]);
+  // One spawn from the node per sandbox (it runs for every pooled process): forking the node is the
+  // costly part, so a small shell runs both batches, the host side and then the inside (lo, eth0,
+  // the default route; unshare does not bring lo up, bubblewrap does). IPv4 only: no IPv6
+  // link-local addresses, so no duplicate-address detection or router solicitations per link.
+  const host = `link add ${a.ifname} type veth peer name eth0 netns ${pid}\nlink set ${a.ifname} addrgenmode none\naddr add ${a.host}/30 dev ${a.ifname}\nlink set ${a.ifname} up\n`;
+  const inside = `link set lo up\nlink set eth0 addrgenmode none\naddr add ${a.sandbox}/30 dev eth0\nlink set eth0 up\nroute add default via ${a.host} dev eth0\n`;
   try {
-    await run('ip', ['-batch', '-'], `addr add ${a.host}/30 dev ${a.ifname}\nlink set ${a.ifname} up\n`);
-    // Inside: lo (unshare does not bring it up; bubblewrap does), eth0, the default route.
-    const inside = `link set lo up\naddr add ${a.sandbox}/30 dev eth0\nlink set eth0 up\nroute add default via ${a.host} dev eth0\n`;
-    await run('nsenter', ['-t', String(pid), '-n', 'ip', '-batch', '-'], inside);
+    await run('sh', ['-c', 'printf %s "$1" | ip -batch - && printf %s "$2" | nsenter -t "$3" -n ip -batch -', 'nimbus-veth', host, inside, String(pid)]);
   } catch (err) {
     await deleteLink(a.ifname);
     throw err;

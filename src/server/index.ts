@@ -184,6 +184,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
   try {
     // The egress layer joins the report once namespaces are on; strict needs it too.
     if (network && isolation.confine) {
+      await network.start();
       const egress = await network.probe();
       isolation.report.layers.push({ name: 'network egress', ok: egress.ok, detail: egress.detail });
       if (!egress.ok && options.isolation === 'strict') throw new NimbusError('ISOLATION_UNAVAILABLE', `--isolation strict: cannot apply network egress: ${egress.detail}`);
