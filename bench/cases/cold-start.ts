@@ -179,6 +179,19 @@ export const coldStart: BenchCase = {
       await digest(out, np, nopool);
     });
 
+    // Comparison row (issue 8): the same first requests on a node started with --isolation off.
+    const isoOff: Series = { key: 'isolationoff', label: `isolation off, gap ${nopoolGap} ms`, gapMs: nopoolGap, pairs: [] };
+    await withScope(async (inner) => {
+      const np = await startNimbus(ctx, inner, { name: 'cold-isolation-off', isolation: 'off' });
+      await np.deploy(app.dir);
+      await sleep(1000);
+      const a = keepAliveAgent();
+      inner.defer(() => a.destroy());
+      for (const style of ['lambda', 'web'] as const) for (let i = 0; i < 5; i++) await timedGet(`${np.gatewayUrl}/warm/${style}`, a);
+      isoOff.pairs = await measure(np, a, fresh(), nopoolGap, nopoolPairs, WARMUP_PAIRS, ctx.log);
+      await digest(out, np, isoOff);
+    });
+
     const m = (k: string): Summary | undefined => out.metrics[k];
     const p50 = (k: string) => m(k)?.median ?? Number.NaN;
     const diff = (s: Series) => {
@@ -190,7 +203,7 @@ export const coldStart: BenchCase = {
     }
     const first = series[0];
     if (first !== undefined) out.targets.push(target(`cold p99, ${first.label}`, m(`${first.key}.cold`)?.p99 ?? null, '<=', 15, 'ms'));
-    for (const s of [...series, nopool]) {
+    for (const s of [...series, nopool, isoOff]) {
       out.ratios.push({
         name: `cold − warm at p50, ${s.label} (ms)`,
         value: diff(s),
@@ -207,12 +220,21 @@ export const coldStart: BenchCase = {
       value: ratio(p50('nopool.cold'), p50(`gap${nopoolGap}.cold`)),
       definition: 'median first-request latency, pool size 0 divided by the default pool, same gap',
     });
+    out.ratios.push({
+      name: `cold − warm at p50, isolation on − off (gap ${nopoolGap} ms, ms)`,
+      value: (() => {
+        const d = p50(`gap${nopoolGap}.cold`) - p50(`gap${nopoolGap}.warm`) - (p50('isolationoff.cold') - p50('isolationoff.warm'));
+        return Number.isFinite(d) ? d : null;
+      })(),
+      definition:
+        'what the isolation layers (namespaces, cgroups, egress) add to a cold start: (cold − warm) on the default node minus (cold − warm) on a node started with --isolation off, same gap (ms)',
+    });
 
     out.tables.push({
       title: 'First request to a never-called function (cold) vs a request to a warm function, each after the same idle gap, same client',
       columns: ['idle gap', 'pairs', 'cold p50 ms', 'warm p50 ms', 'cold − warm p50 ms', 'cold p99 ms', 'warm p99 ms', 'cold initMs p50'],
-      rows: [...series, nopool].map((s) => [
-        s === nopool ? `${s.label} (extra: every cold start a process start)` : s.label,
+      rows: [...series, nopool, isoOff].map((s) => [
+        s === nopool ? `${s.label} (extra: every cold start a process start)` : s === isoOff ? `${s.label} (comparison: no namespaces, cgroups or egress)` : s.label,
         s.pairs.length,
         p50(`${s.key}.cold`),
         p50(`${s.key}.warm`),

@@ -30,6 +30,8 @@ interface NimbusSystem {
   app: string;
   fn: string;
   path: string;
+  /** `--isolation off` for this system's node (the comparison row for issue 8's isolation layers). */
+  isolationOff?: boolean;
 }
 
 /**
@@ -49,6 +51,16 @@ const NIMBUS: NimbusSystem[] = [
     path: '/lambda',
   },
   { name: 'nimbus-web-ic100', label: 'nimbus web style, instanceConcurrency 100 (favourable)', short: 'web, ic100 (fav.)', node: 'warm-ic100', app: 'warm-ic100', fn: 'web', path: '/web' },
+  {
+    name: 'nimbus-web-isolation-off',
+    label: 'nimbus web style, default settings, node started with --isolation off (comparison)',
+    short: 'web, isolation off',
+    node: 'warm-web-isolation-off',
+    app: 'warm',
+    fn: 'web',
+    path: '/web',
+    isolationOff: true,
+  },
 ];
 
 export const warmHttp: BenchCase = {
@@ -75,7 +87,9 @@ export const warmHttp: BenchCase = {
     const nodes = new Map<string, NimbusNode>();
     try {
       // Nimbus failing should not cost the baselines: they are still measured and reported.
-      const started = await Promise.all([...new Set(NIMBUS.map((s) => s.node))].map((name) => startNimbus(ctx, scope, { name })));
+      const started = await Promise.all(
+        [...new Set(NIMBUS.map((s) => s.node))].map((name) => startNimbus(ctx, scope, { name, ...(NIMBUS.some((s) => s.node === name && s.isolationOff) ? { isolation: 'off' as const } : {}) })),
+      );
       for (const n of started) nodes.set(n.name, n);
       const nodeNamed = (name: string) => nodes.get(name) as NimbusNode;
       await nodeNamed('warm-lambda').deploy(writeApp(ctx.tmpDir, { app: 'warm', functions: { lambda: { source: handlers.lambda(), routes: ['GET /lambda'] } } }));

@@ -37,6 +37,8 @@ export interface NimbusStartOptions {
   name: string;
   poolSize?: number;
   maxInstances?: number;
+  /** `nimbus up --isolation` (default: the default, auto). */
+  isolation?: 'auto' | 'off';
 }
 
 /** Start `nimbus up` on free ports and wait until its control API answers /healthz. */
@@ -54,6 +56,7 @@ export async function startNimbus(ctx: BenchContext, scope: Scope, opts: NimbusS
   const args = [...nodeArgs, nimbusCli, 'up', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', String(port), '--admin-port', String(adminPort)];
   if (opts.poolSize !== undefined) args.push('--pool-size', String(opts.poolSize));
   if (opts.maxInstances !== undefined) args.push('--max-instances', String(opts.maxInstances));
+  if (opts.isolation !== undefined) args.push('--isolation', opts.isolation);
   const proc = startProcess(scope, {
     name: `nimbus(${opts.name})`,
     command: process.execPath,
