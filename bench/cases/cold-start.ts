@@ -13,7 +13,7 @@ import type { InvocationRecord } from '../../src/client/index.js';
 import { fnName, handlers, writeApp, type BenchFunction } from '../lib/apps.js';
 import { emptyOutput, failIf, target, type BenchCase, type CaseOutput } from '../lib/context.js';
 import { keepAliveAgent, timedGet, type Timed } from '../lib/http.js';
-import { startNimbus, type NimbusNode } from '../lib/nimbus.js';
+import { startNimbus, type NimbusNode, type NimbusStartOptions } from '../lib/nimbus.js';
 import { sleep } from '../lib/proc.js';
 import { fetchRecords } from '../lib/records.js';
 import { withScope } from '../lib/scope.js';
@@ -164,33 +164,25 @@ export const coldStart: BenchCase = {
     }
     for (const s of series) await digest(out, node, s);
 
-    // Extra row: no pre-warmed pool, so every cold start is a process start. Its own node, started
-    // only now so that it is not running beside the measurement above.
+    // Extra rows, each on a node of its own started only now, so that it is not running beside the
+    // measurement above: no pre-warmed pool (every cold start is a process start), and (issue 8) a
+    // node started with --isolation off, for what the isolation layers cost.
     const nopoolGap = gaps[0]?.gapMs ?? 150;
-    const nopool: Series = { key: 'nopool', label: `pool size 0, gap ${nopoolGap} ms`, gapMs: nopoolGap, pairs: [] };
-    await withScope(async (inner) => {
-      const np = await startNimbus(ctx, inner, { name: 'cold-nopool', poolSize: 0 });
-      await np.deploy(app.dir);
-      await sleep(1000);
-      const a = keepAliveAgent();
-      inner.defer(() => a.destroy());
-      for (const style of ['lambda', 'web'] as const) for (let i = 0; i < 5; i++) await timedGet(`${np.gatewayUrl}/warm/${style}`, a);
-      nopool.pairs = await measure(np, a, fresh(), nopoolGap, nopoolPairs, WARMUP_PAIRS, ctx.log);
-      await digest(out, np, nopool);
-    });
-
-    // Comparison row (issue 8): the same first requests on a node started with --isolation off.
-    const isoOff: Series = { key: 'isolationoff', label: `isolation off, gap ${nopoolGap} ms`, gapMs: nopoolGap, pairs: [] };
-    await withScope(async (inner) => {
-      const np = await startNimbus(ctx, inner, { name: 'cold-isolation-off', isolation: 'off' });
-      await np.deploy(app.dir);
-      await sleep(1000);
-      const a = keepAliveAgent();
-      inner.defer(() => a.destroy());
-      for (const style of ['lambda', 'web'] as const) for (let i = 0; i < 5; i++) await timedGet(`${np.gatewayUrl}/warm/${style}`, a);
-      isoOff.pairs = await measure(np, a, fresh(), nopoolGap, nopoolPairs, WARMUP_PAIRS, ctx.log);
-      await digest(out, np, isoOff);
-    });
+    const extraRow = async (series: Series, start: NimbusStartOptions): Promise<Series> => {
+      await withScope(async (inner) => {
+        const np = await startNimbus(ctx, inner, start);
+        await np.deploy(app.dir);
+        await sleep(1000);
+        const a = keepAliveAgent();
+        inner.defer(() => a.destroy());
+        for (const style of ['lambda', 'web'] as const) for (let i = 0; i < 5; i++) await timedGet(`${np.gatewayUrl}/warm/${style}`, a);
+        series.pairs = await measure(np, a, fresh(), nopoolGap, nopoolPairs, WARMUP_PAIRS, ctx.log);
+        await digest(out, np, series);
+      });
+      return series;
+    };
+    const nopool = await extraRow({ key: 'nopool', label: `pool size 0, gap ${nopoolGap} ms`, gapMs: nopoolGap, pairs: [] }, { name: 'cold-nopool', poolSize: 0 });
+    const isoOff = await extraRow({ key: 'isolationoff', label: `isolation off, gap ${nopoolGap} ms`, gapMs: nopoolGap, pairs: [] }, { name: 'cold-isolation-off', isolation: 'off' });
 
     const m = (k: string): Summary | undefined => out.metrics[k];
     const p50 = (k: string) => m(k)?.median ?? Number.NaN;

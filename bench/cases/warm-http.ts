@@ -93,7 +93,9 @@ export const warmHttp: BenchCase = {
       for (const n of started) nodes.set(n.name, n);
       const nodeNamed = (name: string) => nodes.get(name) as NimbusNode;
       await nodeNamed('warm-lambda').deploy(writeApp(ctx.tmpDir, { app: 'warm', functions: { lambda: { source: handlers.lambda(), routes: ['GET /lambda'] } } }));
-      await nodeNamed('warm-web').deploy(writeApp(ctx.tmpDir, { app: 'warm', functions: { web: { source: handlers.web(), routes: ['GET /web'] } } }));
+      const webApp = writeApp(ctx.tmpDir, { app: 'warm', functions: { web: { source: handlers.web(), routes: ['GET /web'] } } });
+      await nodeNamed('warm-web').deploy(webApp);
+      await nodeNamed('warm-web-isolation-off').deploy(webApp);
       await nodeNamed('warm-ic100').deploy(
         writeApp(ctx.tmpDir, {
           app: 'warm-ic100',
