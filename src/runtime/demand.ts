@@ -26,7 +26,7 @@
  *   correct the estimate.
  *
  * CPU contention also stretches `ms − cpu` (a runnable process waiting for a core looks like it is
- * waiting), so when the node has no idle CPU only a very high ratio (≥ 0.9, a function that
+ * waiting), so when the node has no idle CPU only a high ratio (≥ 0.8, a function that
  * mostly sleeps) still scales out.
  */
 
@@ -42,7 +42,7 @@ export const DEFAULT_WINDOWS: DemandWindows = { stableMs: 10_000, panicMs: 1_000
 /** Wait ratios at or above this mean "instances are waiting": scale to the demand. */
 export const WAITING = 0.5;
 /** With no idle CPU on the node, only a ratio this high still scales out. */
-export const WAITING_ON_BUSY_NODE = 0.9;
+export const WAITING_ON_BUSY_NODE = 0.8;
 /** Below this wait ratio and slot time, the next invocation may wait inside a busy instance. */
 export const SEND_AHEAD_RATIO = 0.2;
 export const SEND_AHEAD_MS = 5;
