@@ -130,29 +130,25 @@ export class FsObjectStore implements StreamingObjectStore {
    * a concurrent replace or delete that unlinks the file cannot cut the read short.
    */
   async openRead(bucket: string, key: string): Promise<{ info: ObjectInfo; body: Readable } | undefined> {
-    const { app } = this.mustBucket(bucket);
-    checkKey(key);
-    for (let attempt = 0; ; attempt++) {
-      const obj = this.table.get(app, bucket, key);
-      if (!obj) return undefined;
-      try {
-        const fh = await open(join(this.o.dir, bucket, obj.file), 'r');
-        return { info: info(obj), body: fh.createReadStream() };
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 3) throw err;
-      }
-    }
+    return this.readObject(bucket, key, async (path) => (await open(path, 'r')).createReadStream());
   }
 
   async get(bucket: string, key: string): Promise<{ info: ObjectInfo; body: Buffer } | undefined> {
+    return this.readObject(bucket, key, (path) => readFile(path));
+  }
+
+  /**
+   * Read an object's file with `read`. A concurrent put or delete may unlink the file between
+   * reading the row and the file: the row is read again, a few times.
+   */
+  private async readObject<T>(bucket: string, key: string, read: (path: string) => Promise<T>): Promise<{ info: ObjectInfo; body: T } | undefined> {
     const { app } = this.mustBucket(bucket);
     checkKey(key);
-    // A concurrent put or delete may unlink the file between reading the row and the file.
     for (let attempt = 0; ; attempt++) {
       const obj = this.table.get(app, bucket, key);
       if (!obj) return undefined;
       try {
-        return { info: info(obj), body: await readFile(join(this.o.dir, bucket, obj.file)) };
+        return { info: info(obj), body: await read(join(this.o.dir, bucket, obj.file)) };
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 3) throw err;
       }
