@@ -20,6 +20,12 @@ describe('demand signal', () => {
     const cpu = new Demand();
     for (let i = 0; i < 20; i++) cpu.observe(1.2, 0.05, 0.05);
     assert.ok(cpu.waitRatio! < 0.05);
+    const jammed = new Demand();
+    for (let i = 0; i < 20; i++) jammed.observe(180, 100, 0.5);
+    assert.ok(jammed.waitRatio! > 0.9, 'a slow host does not make a sleeper look busy');
+    const short = new Demand();
+    for (let i = 0; i < 20; i++) short.observe(3, 0.3, 0.1);
+    assert.ok(short.waitRatio! < 0.1, 'a short await is judged on the whole slot');
     const liar = new Demand();
     for (let i = 0; i < 3; i++) liar.observe(1, 5000, 0);
     assert.equal(liar.waitRatio, 1, "a sandbox's figures are clamped to what the host saw");

@@ -28,6 +28,13 @@
  * CPU contention also stretches `ms − cpu` (a runnable process waiting for a core looks like it is
  * waiting), so when the node has no idle CPU only a high ratio (≥ 0.8, a function that
  * mostly sleeps) still scales out.
+ *
+ * A busy host stretches the slot too: the answer of a 100 ms sleeper may take 150 ms to reach the
+ * host while it starts processes, which would read as a ratio of 0.66, stop the scale-out that
+ * was under way and throttle the requests it was for. So an invocation that waited a long time
+ * inside (`LONG_WAIT_MS` or more) is judged on the time inside the sandbox alone: however slow
+ * the host is, another instance overlaps that wait. The slot time still rules for short calls,
+ * where the channel, not the function, is what a request waits for.
  */
 
 export interface DemandWindows {
@@ -48,6 +55,8 @@ export const SEND_AHEAD_RATIO = 0.2;
 export const SEND_AHEAD_MS = 5;
 /** How many invocations may wait inside a busy instance of such a function. */
 export const SEND_AHEAD = 4;
+/** An invocation that waited this long inside is judged on the time inside the sandbox, ms. */
+export const LONG_WAIT_MS = 10;
 /** Weight of the newest answer in the wait-ratio average. */
 const ALPHA = 0.2;
 
@@ -83,7 +92,7 @@ export class Demand {
     // The sandbox is not trusted: its figures are clamped to what the host saw.
     const inside = Math.min(Math.max(ms, 0), hostMs);
     const waiting = Math.max(0, inside - Math.max(cpu, 0));
-    const ratio = waiting / hostMs;
+    const ratio = waiting / (waiting >= LONG_WAIT_MS ? inside : hostMs);
     this.ratio = this.ratio === undefined ? ratio : this.ratio + ALPHA * (ratio - this.ratio);
     this.observations++;
     this.slotMs = this.slotMs === undefined ? hostMs : this.slotMs + ALPHA * (hostMs - this.slotMs);
