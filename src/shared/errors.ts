@@ -41,6 +41,8 @@ export const ERROR_STATUS = {
   // --- control API and CLI
   /** Missing or wrong `Authorization: Bearer <key>`. */
   UNAUTHORIZED: 401,
+  /** The key is valid but lacks the scope (or the app) the call needs; the message names the scope. */
+  FORBIDDEN: 403,
   /** The request body or parameters do not match the API's schema. */
   BAD_REQUEST: 400,
   /** `nimbus.yaml` (or the manifest in a deploy request) is invalid. */
@@ -90,6 +92,14 @@ export const ERROR_STATUS = {
    * app's stored state, not this request's size.
    */
   QUOTA_EXCEEDED: 507,
+
+  // --- access and tenancy (issue 9)
+  /** A route's client went over its `rateLimit` (not capacity: that is THROTTLED). */
+  RATE_LIMITED: 429,
+  /** A manifest or call names a secret the app does not have (`nimbus secret set` it first). */
+  SECRET_NOT_FOUND: 400,
+  /** No API key with that id or name. */
+  KEY_NOT_FOUND: 404,
 
   /** The CLI could not reach the server. */
   SERVER_UNREACHABLE: 503,
