@@ -34,3 +34,8 @@ function nonEmpty(value: string | undefined): string | undefined {
   const v = value?.trim();
   return v === undefined || v === '' ? undefined : v;
 }
+
+/** NIMBUS_MASTER_KEY for `nimbus up`: the key that encrypts app secrets (unset: <data-dir>/master.key). */
+export function readMasterKey(): string | undefined {
+  return nonEmpty(process.env['NIMBUS_MASTER_KEY']);
+}

@@ -13,6 +13,7 @@ import { registerInitCommand } from './commands/init.js';
 import { registerInvokeCommands } from './commands/invoke.js';
 import { registerLogsCommand } from './commands/logs.js';
 import { registerSchemaCommand } from './commands/schema.js';
+import { registerSecretCommands } from './commands/secrets.js';
 import { registerStorageCommands } from './commands/storage.js';
 import { registerUpCommand } from './commands/up.js';
 import { type CliContext, createContext, unauthorizedHint } from './context.js';
@@ -39,6 +40,7 @@ function buildProgram(ctx: CliContext, state: { json: boolean }): Command {
       '\nEnvironment:\n' +
         '  NIMBUS_URL  control API address (default http://127.0.0.1:8081)\n' +
         '  NIMBUS_KEY  admin key (default: the contents of ./.nimbus/admin.key)\n' +
+        '  NIMBUS_MASTER_KEY  `nimbus up`: key that encrypts app secrets (default: <data-dir>/master.key)\n' +
         '\n<fn> is "name" inside an app directory (the app comes from ./nimbus.yaml) or "app/name" anywhere.',
     );
   // Errors must come out as JSON when the failing command was asked for JSON.
@@ -54,6 +56,7 @@ function buildProgram(ctx: CliContext, state: { json: boolean }): Command {
   registerLogsCommand(program, ctx);
   registerSchemaCommand(program);
   registerStorageCommands(program, ctx);
+  registerSecretCommands(program, ctx);
   return program;
 }
 

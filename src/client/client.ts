@@ -20,7 +20,7 @@ import type {
   LogsQuery,
   VersionView,
 } from './types.js';
-import type { BucketView, ObjectInfo, ObjectList, PublishResult, TopicView } from './storage-types.js';
+import type { BucketView, ObjectInfo, ObjectList, PublishResult, SecretInfo, TopicView } from './storage-types.js';
 
 export interface NimbusClientOptions {
   /** The control API's base URL, e.g. http://127.0.0.1:8081 */
@@ -221,6 +221,26 @@ export class NimbusClient {
   /** Keys in order; pass the answer's `cursor` to get the next page. */
   async listObjects(bucket: string, query: { prefix?: string; cursor?: string; limit?: number } = {}): Promise<ObjectList> {
     return this.#json({ method: 'GET', path: `/v1/buckets/${seg(bucket)}/objects`, query: { prefix: query.prefix, cursor: query.cursor, limit: query.limit } });
+  }
+
+  /** The app's secrets: names and update times, never values. */
+  async listSecrets(app: string): Promise<SecretInfo[]> {
+    return (await this.#json<{ secrets: SecretInfo[] }>({ method: 'GET', path: `/v1/apps/${seg(app)}/secrets` })).secrets;
+  }
+
+  /** Create or replace a secret (instances of functions that use it are replaced). */
+  async setSecret(app: string, name: string, value: string): Promise<SecretInfo & { created: boolean }> {
+    return this.#json({ method: 'PUT', path: `/v1/apps/${seg(app)}/secrets/${seg(name)}`, body: { value } });
+  }
+
+  /** Remove a secret; SECRET_IN_USE while an active function names it. */
+  async deleteSecret(app: string, name: string): Promise<{ deleted: boolean }> {
+    return this.#json({ method: 'DELETE', path: `/v1/apps/${seg(app)}/secrets/${seg(name)}` });
+  }
+
+  /** Re-encrypt every secret under a new master key (`newKey` required when the node uses NIMBUS_MASTER_KEY). */
+  async rotateMasterKey(newKey?: string): Promise<{ rotated: number; keySource: 'file' | 'option' }> {
+    return this.#json({ method: 'POST', path: '/v1/secrets/rotate-master', body: newKey === undefined ? {} : { newKey } });
   }
 
   /** The server's OpenAPI 3.1 document. */

@@ -24,3 +24,10 @@ export interface BucketView {
   bytes: number;
   subscribers: Array<{ app: string; function: string; events: Array<'created' | 'deleted'>; prefix: string }>;
 }
+
+/** A secret as listed: never its value. */
+export interface SecretInfo {
+  name: string;
+  /** Epoch ms of the last set. */
+  updatedAt: number;
+}

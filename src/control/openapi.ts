@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { functionConfigSchema } from '../manifest/index.js';
 import { ERROR_STATUS, type ErrorCode } from '../shared/errors.js';
 import { storageOpenApi } from './openapi-storage.js';
+import { secretsOpenApi } from './openapi-secrets.js';
 
 type Schema = Record<string, unknown>;
 
@@ -49,6 +50,7 @@ const param = (name: string, description: string, schema: Schema = str, where: '
 const appParam = param('app', 'app name');
 const fnParam = param('fn', 'function name');
 const storage = storageOpenApi({ ref, obj, arrayOf, json, ok, errors, param, str, int, epochMs });
+const secrets = secretsOpenApi({ ref, obj, arrayOf, json, ok, errors, param, str, int, epochMs });
 
 /** Generated from the zod schema the server validates deploys with, so the two cannot drift. */
 const functionConfig = jsonSchemaOf(functionConfigSchema);
@@ -142,6 +144,7 @@ const schemas: Record<string, Schema> = {
     line: str,
   }),
   ...storage.schemas,
+  ...secrets.schemas,
 };
 
 const deleted = ok('deleted', obj({ deleted: { const: true } }));
@@ -330,6 +333,7 @@ const paths = {
     },
   },
   ...storage.paths,
+  ...secrets.paths,
 };
 
 export const openApiDocument = {

@@ -8,11 +8,12 @@
  * and route of the app switches, or nothing changes. Deploys run one at a time.
  */
 import { z } from 'zod';
-import type { AppSpec, FunctionRecord, FunctionVersion, HttpTrigger, Trigger } from '../domain/index.js';
+import type { AppSpec, FunctionConfig, FunctionRecord, FunctionVersion, HttpTrigger, Trigger } from '../domain/index.js';
 import { appSpecSchema, formatRoute, routesConflict } from '../manifest/index.js';
 import type { DeployAppResult, DeployFunctionInput, Store } from '../store/index.js';
 import { NimbusError } from '../shared/errors.js';
 import { checkResourceConflicts } from '../triggers/resources.js';
+import { functionSecretRefs, secretMissing } from '../secrets/index.js';
 import { sha256, versionHash } from './hash.js';
 
 export const deployRequestSchema = z.strictObject({
@@ -36,6 +37,8 @@ export interface DeploymentListener {
 export interface DeployLimits {
   /** Instances one app may keep warm with minInstances, all its functions together (none: no cap). */
   minInstancesPerApp?: number;
+  /** Whether the app has the secret; a deploy (or rollback) naming one it has not is refused with SECRET_NOT_FOUND. None: not checked. */
+  secretExists?: (app: string, name: string) => Promise<boolean>;
 }
 
 export class Deployments {
@@ -86,6 +89,7 @@ export class Deployments {
     return this.serial(async () => {
       this.checkRouteConflicts(app, inputs);
       checkResourceConflicts(app, inputs, this.active.values());
+      await this.checkSecrets(app, inputs);
       const result = await this.store.deployApp(app, inputs);
       await this.reloadApp(app);
       return result;
@@ -106,6 +110,7 @@ export class Deployments {
       if (!version) throw new NimbusError('VERSION_NOT_FOUND', `${app}/${name} has no version ${target}; see \`nimbus versions ${app}/${name}\``);
       this.checkRouteConflicts(app, [{ name, config: version.config }]);
       checkResourceConflicts(app, [{ name, config: version.config }], this.active.values(), false);
+      await this.checkSecrets(app, [{ name, config: version.config }]);
       const record = await this.store.setActiveVersion(app, name, target);
       await this.reloadApp(app);
       return record;
@@ -132,6 +137,20 @@ export class Deployments {
     const fn = await this.store.getFunction(app, name);
     if (!fn) throw notFound(app, name);
     return fn;
+  }
+
+  /** Run `work` while no deploy, rollback or delete runs (`nimbus secret rm` checks its users under it). */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    return this.serial(work);
+  }
+
+  /** Every secret the functions name exists, under the deploy lock (so `secret rm` cannot slip in between). */
+  private async checkSecrets(app: string, inputs: { name: string; config: Pick<FunctionConfig, 'secrets'> }[]): Promise<void> {
+    const exists = this.limits.secretExists;
+    if (!exists) return;
+    for (const ref of inputs.flatMap((i) => functionSecretRefs(i.name, i.config))) {
+      if (!(await exists(app, ref.secret))) throw secretMissing(app, ref.function, ref.where, ref.secret);
+    }
   }
 
   /** The app's minInstances, all functions together, within the node's per-app cap. */

@@ -44,6 +44,7 @@ export function withConfigDefaults(config: Partial<FunctionConfig> & Pick<Functi
     idleTimeout: config.idleTimeout ?? d.idleTimeout,
     maxQueueWait: config.maxQueueWait ?? d.maxQueueWait,
     env: config.env ?? {},
+    ...(config.secrets ? { secrets: config.secrets } : {}),
     triggers: config.triggers ?? [],
     retries: config.retries ?? d.retries,
     maxEventAge: config.maxEventAge ?? d.maxEventAge,

@@ -106,6 +106,11 @@ export interface FunctionConfig {
   /** Seconds a sync request may wait for a busy instance before it is THROTTLED (default 0.5). */
   maxQueueWait: number;
   env: Record<string, string>;
+  /**
+   * Env variables whose value is an app secret: variable → secret name (`env: { X: { secret: name } }`).
+   * Names only: values are decrypted when an instance starts. Absent when the function names none.
+   */
+  secrets?: Record<string, string>;
   triggers: Trigger[];
   /** Async delivery attempts after the first, 0..10 (default 2). */
   retries: number;

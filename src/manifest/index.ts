@@ -8,7 +8,7 @@ export { parseHttpRoute, routeKey, routesConflict, formatRoute, HTTP_METHODS, we
 export { parseRate, scheduleProblem, timezoneProblem } from './schedule.js';
 export { BUCKET_EVENTS, DEFAULT_WEBHOOK_HEADER, triggerConfigSchema } from './triggers-schema.js';
 export { BINDING_ACCESS } from './events-schema.js';
-export { RESOURCE_NAME, BINDING_NAME } from './names.js';
+export { RESOURCE_NAME, BINDING_NAME, SECRET_NAME, secretNameSchema } from './names.js';
 export type { HttpMethod } from './routes.js';
 export { parseHandler, handlerCandidates, RESOLVE_EXTENSIONS } from './handler.js';
 export { manifestJsonSchema, manifestJsonSchemaText } from './json-schema.js';

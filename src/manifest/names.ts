@@ -10,6 +10,8 @@ export const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const RESERVED_ENV_PREFIX = 'NIMBUS_';
 /** Topics, buckets and KV namespaces: global on the server, owned by the first app naming them. */
 export const RESOURCE_NAME = /^[a-z0-9][a-z0-9.-]{0,62}$/;
+/** A secret of an app (`nimbus secret set <app> NAME`, `env: { X: { secret: NAME } }`). */
+export const SECRET_NAME = /^[a-zA-Z][a-zA-Z0-9_-]{0,63}$/;
 /** A binding is seen by the function as `env.<NAME>`, so it is named like a constant. */
 export const BINDING_NAME = /^[A-Z_][A-Z0-9_]*$/;
 
@@ -31,6 +33,11 @@ export const envKeySchema = z
   .string()
   .regex(ENV_KEY, { error: 'variable names hold letters, digits and "_", and do not start with a digit' })
   .refine(...notReserved('variable'));
+
+export const secretNameSchema = z
+  .string()
+  .regex(SECRET_NAME, { error: 'secret names start with a letter, then letters, digits, "_" or "-", at most 64 characters (e.g. "db-password")' })
+  .describe('Name of a secret of the app (`nimbus secret set <app> <name>`).');
 
 export const bindingNameSchema = z
   .string()

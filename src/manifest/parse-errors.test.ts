@@ -96,8 +96,8 @@ describe('parseManifest: errors name file, line, column and key path', () => {
     );
     assert.match(issueAt(caught, 'functions["1st"]').message, /function names start with a letter/);
     assert.match(issueAt(caught, 'functions.ok.env.NIMBUS_APP').message, /reserved for the platform/);
-    assert.equal(issueAt(caught, 'functions.ok.env.EMPTY').message, 'must be a string, number or boolean (got null)');
-    assert.equal(issueAt(caught, 'functions.ok.env.LIST').message, 'must be a string, number or boolean (got a list)');
+    assert.equal(issueAt(caught, 'functions.ok.env.EMPTY').message, 'must be a string, number, boolean or { secret: <name> } (got null)');
+    assert.equal(issueAt(caught, 'functions.ok.env.LIST').message, 'must be a string, number, boolean or { secret: <name> } (got a list)');
   });
 
   it('reports bad route and handler syntax at the string', async () => {

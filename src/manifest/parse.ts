@@ -106,7 +106,8 @@ function applyDefaults(fn: ParsedFunction, defaults: ParsedDefaults): FunctionCo
     minInstances: pick('minInstances'),
     idleTimeout: pick('idleTimeout'),
     maxQueueWait: pick('maxQueueWait'),
-    env: { ...defaults.env, ...fn.env },
+    // A function's own value (plain or secret) replaces the default's of the same name.
+    ...splitEnv({ ...defaults.env, ...fn.env }),
     triggers: fn.triggers ?? [],
     retries: pick('retries'),
     maxEventAge: pick('maxEventAge'),
@@ -119,6 +120,17 @@ function applyDefaults(fn: ParsedFunction, defaults: ParsedDefaults): FunctionCo
     // Only when set, so functions that do not use it keep their version hash.
     ...((fn.network ?? defaults.network) ? { network: fn.network ?? defaults.network } : {}),
   };
+}
+
+/** Plain values into `env`, `{ secret }` references into `secrets` (only when there are any: the version hash stays). */
+function splitEnv(merged: Record<string, string | { secret: string }>): { env: Record<string, string>; secrets?: Record<string, string> } {
+  const env: Record<string, string> = {};
+  const secrets: Record<string, string> = {};
+  for (const [k, v] of Object.entries(merged)) {
+    if (typeof v === 'string') env[k] = v;
+    else secrets[k] = v.secret;
+  }
+  return Object.keys(secrets).length > 0 ? { env, secrets } : { env };
 }
 
 function ephemeral(mb: number | undefined): { ephemeralStorage?: number } {

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { AppSpec } from '../domain/types.js';
 import { bindingsConfigSchema, destinationsConfigSchema, maxEventAge, rawBindingsSchema, rawDestinationsSchema, retries } from './events-schema.js';
 import { parseHandler } from './handler.js';
-import { appNameSchema, envKeySchema, functionNameSchema } from './names.js';
+import { appNameSchema, envKeySchema, functionNameSchema, secretNameSchema } from './names.js';
 import { networkSchema } from './network-schema.js';
 import { checkFunctions } from './semantic.js';
 import { rawTriggerSchema, triggerConfigSchema } from './triggers-schema.js';
@@ -35,13 +35,16 @@ const maxQueueWait = z
     "Seconds a request may wait for a busy instance of the function to free up before it is answered 429 THROTTLED, 0 to 900. Default 0.5. The function's timeout is the bound when it is lower; requests an instance is being started for wait for it.",
   );
 
-const envValue = z.union([z.string(), z.number(), z.boolean()], {
-  error: (issue) => `must be a string, number or boolean (got ${describeValue(issue.input)})`,
+/** `{ secret: db-password }`: the variable holds the app's secret of that name (`nimbus secret set`). */
+const secretRef = z.strictObject({ secret: secretNameSchema }).describe('The value of a secret of the app, decrypted into the sandbox when an instance starts.');
+const envValue = z.union([z.string(), z.number(), z.boolean(), secretRef], {
+  error: (issue) => `must be a string, number, boolean or { secret: <name> } (got ${describeValue(issue.input)})`,
 });
+/** Plain values as strings; secret references stay `{ secret }` until parse.ts splits them out. */
 const rawEnv = z
   .record(envKeySchema, envValue)
-  .transform((env) => Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])))
-  .describe('Environment variables of the function. Numbers and booleans become strings.');
+  .transform((env) => Object.fromEntries(Object.entries(env).map(([k, v]) => [k, typeof v === 'object' ? v : String(v)])))
+  .describe('Environment variables of the function. Numbers and booleans become strings; { secret: <name> } takes the value of an app secret.');
 
 /** Per-function settings that `defaults` may also set. */
 const settingsShape = {
@@ -126,6 +129,7 @@ export const functionConfigSchema = z.strictObject({
   idleTimeout,
   maxQueueWait,
   env: z.record(envKeySchema, z.string()),
+  secrets: z.record(envKeySchema, secretNameSchema).optional(),
   triggers: z.array(triggerConfigSchema),
   retries,
   maxEventAge,

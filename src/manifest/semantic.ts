@@ -44,9 +44,14 @@ export function checkFunctions(
       if (trigger.type === 'webhook') {
         issues.push(...claimWebhook(webhooks, { fn, index, trigger }));
         if (config.env[trigger.secret] === undefined) {
+          // The gateway checks signatures with the plain env value; a `{ secret }` variable is decrypted only inside instances.
+          const why =
+            config.secrets?.[trigger.secret] !== undefined
+              ? 'is an app secret ({ secret: … }), which webhook signing cannot read yet: give it a plain value'
+              : 'is not an env variable of function "' + fn + '"';
           issues.push({
             path: ['functions', fn, 'triggers', index, 'secret'],
-            message: `"${trigger.secret}" is not an env variable of function "${fn}": add ${trigger.secret} to its env (or to defaults.env) holding the webhook's signing secret`,
+            message: `"${trigger.secret}" ${why}: add ${trigger.secret} to its env (or to defaults.env) holding the webhook's signing secret`,
           });
         }
       }
@@ -60,7 +65,7 @@ export function checkFunctions(
       });
     }
     for (const name of Object.keys(config.bindings)) {
-      if (config.env[name] === undefined) continue;
+      if (config.env[name] === undefined && config.secrets?.[name] === undefined) continue;
       issues.push({
         path: ['functions', fn, 'bindings', name],
         // No function name: a binding in `defaults` is reported once, not once per function.

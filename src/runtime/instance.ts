@@ -80,7 +80,8 @@ export class Instance {
   constructor(
     readonly proc: SandboxTransport,
     readonly fn: FunctionVersion,
-    code: Promise<string | undefined>,
+    /** The bundle, and the values of the env variables that name secrets (decrypted for this instance only). */
+    code: Promise<{ text: string | undefined; secretEnv: Record<string, string> }>,
     private readonly hooks: InstanceHooks,
     private readonly clock: Clock,
   ) {
@@ -133,12 +134,12 @@ export class Instance {
     void proc.exited.then((exit) => this.died(exit));
     const { handler, env, memory } = fn.config;
     void code
-      .then((text) => {
+      .then(({ text, secretEnv }) => {
         if (text === undefined) throw new Error(`the bundle ${fn.codeHash} of ${fn.app}/${fn.name} v${fn.version} is missing from the store`);
         proc.send({
           t: 'load',
           code: text,
-          env,
+          env: { ...env, ...secretEnv },
           fn: { app: fn.app, name: fn.name, version: fn.version, memory, handlerExport: handler.export, concurrency: fn.config.instanceConcurrency },
           bindings: fn.config.bindings ?? {},
         });

@@ -32,6 +32,7 @@ import { NimbusError } from '../shared/errors.js';
 import type { Clock } from '../shared/clock.js';
 import { BindingHost, type BindingServices } from './bindings.js';
 import { LogGate, type LogQuota } from './log-gate.js';
+import { SecretMasker } from '../secrets/mask.js';
 import { applyMinInstanceCaps, defaultMinInstancesPerApp } from './min-instances.js';
 import { CodeCache } from './code-cache.js';
 import { desiredInstances, SEND_AHEAD, type DemandWindows } from './demand.js';
@@ -63,6 +64,11 @@ export interface RuntimeOptions {
    * the bundle fetch, and the load waits for both. A throw fails the start like a missing bundle.
    */
   prepare?: (proc: SandboxTransport, fn: FunctionVersion) => Promise<void> | void;
+  /**
+   * The values of a version's `{ secret }` env variables (SecretSource behind it), read when each
+   * instance starts; a throw fails the start. They are masked in the instance's captured output.
+   */
+  secretEnv?: (fn: FunctionVersion) => Promise<Record<string, string>>;
   maxInstances: number;
   clock: Clock;
   /** `logged`: the invocation wrote output (its log then gets a stored REPORT line). */
@@ -106,6 +112,8 @@ export class Runtime {
   private readonly logged = new Set<string>();
   /** Each live instance's log quotas. */
   private readonly gates = new WeakMap<Instance, LogGate>();
+  /** Instances that received secrets: their output and error messages are masked. */
+  private readonly maskers = new WeakMap<Instance, SecretMasker>();
   /** Instances counted against maxInstances, plus processes being acquired for new ones. */
   private live = 0;
   private readonly timer: NodeJS.Timeout | undefined;
@@ -159,6 +167,20 @@ export class Runtime {
     for (const a of state.acquiring) a.cancel();
     for (const inst of state.instances) inst.retire();
     if (state.instances.size === 0 && state.queue.length === 0) this.functions.delete(key(app, name));
+  }
+
+  /**
+   * The function's instances got something that changed outside its version (a secret's value):
+   * they drain as on a version switch and new ones start for the active version, so the next
+   * invocations see the change and none in flight fails.
+   */
+  recycle(app: string, name: string): void {
+    const state = this.functions.get(key(app, name));
+    if (!state?.active) return;
+    for (const inst of state.instances) inst.retire();
+    // Processes still on their way become instances after this point, so they read the new values.
+    this.ensureMinInstances(state);
+    this.scale(state);
   }
 
   stats(app: string, name: string): { total: number; busy: number; idle: number } {
@@ -216,6 +238,9 @@ export class Runtime {
       result = { ok: false, code: e.code, message: e.message, rss: null };
     }
     const instance = assigned?.instance;
+    // A function that throws its secret must not put it in the record (or the caller's error).
+    const masker = instance && this.maskers.get(instance);
+    if (masker && !result.ok) result = { ...result, message: masker.maskText(result.message) };
     const ran = instance?.fn ?? this.functions.get(key(fn.app, fn.name))?.active ?? fn;
     const record = buildRecord({
       id: meta.id,
@@ -415,8 +440,10 @@ export class Runtime {
       (id, line) => this.log({ ...name, id }, 'system', line),
       () => hops.current,
     );
+    let masker: SecretMasker | undefined;
     const hooks = {
-      onLog: (id: string | null, stream: LogStream, line: string) => gate.write(id, stream, line),
+      // Masked before the gate cuts a line, so a cut cannot split a value past the masker.
+      onLog: (id: string | null, stream: LogStream, line: string) => gate.write(id, stream, masker && stream !== 'system' ? masker.mask(stream, line) : line),
       onDead: (inst: Instance, exit: ExitInfo) => {
         binding.close();
         if (exit.violation !== undefined) this.log({ ...name, id: null }, 'system', `[nimbus] instance stopped: it broke the sandbox protocol: ${exit.violation}`);
@@ -436,8 +463,13 @@ export class Runtime {
     };
     // The code is usually cached; when it is not, the instance loads it once it arrives.
     const prepare = this.options.prepare;
-    const code = prepare ? Promise.all([this.code.get(fn.codeHash), prepare(proc, fn)]).then(([text]) => text) : this.code.get(fn.codeHash);
-    const instance = new Instance(proc, fn, code, hooks, this.options.clock);
+    const secretEnv = this.options.secretEnv && fn.config.secrets !== undefined ? this.options.secretEnv(fn) : Promise.resolve({});
+    const code = Promise.all([this.code.get(fn.codeHash), secretEnv, prepare?.(proc, fn)]).then(([text, env]) => {
+      const m = new SecretMasker(Object.values(env));
+      if (!m.empty) this.maskers.set(instance, (masker = m));
+      return { text, secretEnv: env };
+    });
+    const instance: Instance = new Instance(proc, fn, code, hooks, this.options.clock);
     this.hops.set(instance, hops);
     this.gates.set(instance, gate);
     state.instances.add(instance);

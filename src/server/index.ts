@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { ControlApi } from '../control/index.js';
 import { eventRoutes } from '../control/events-routes.js';
 import { storageRoutes } from '../control/storage-routes.js';
+import { secretsRoutes } from '../control/secrets-routes.js';
 import { Deployments } from '../deploy/index.js';
 import { Gateway, resolveLimits } from '../gateway/index.js';
 import { egressHooks } from '../network/index.js';
@@ -19,6 +20,7 @@ import { CpuMeter, defaultMinInstancesPerApp, Runtime, SandboxProcess, SpawnBudg
 import { systemClock } from '../shared/clock.js';
 import { NimbusError } from '../shared/errors.js';
 import { FsObjectStore, openDatabase } from '../storage/index.js';
+import { functionSecretRefs, resolveMasterKey, Secrets, SqliteSecretStore, type MasterKey } from '../secrets/index.js';
 import { SqliteStore } from '../store/index.js';
 import { SqliteWorkerSink, TelemetryWriter } from '../telemetry/index.js';
 import { Resources, resourcesOf, Scheduler, SqliteScheduleState, Topics } from '../triggers/index.js';
@@ -49,6 +51,18 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
   const adminKeyFile = join(dataDir, 'admin.key');
   const adminKey = ensureAdminKey(adminKeyFile);
   const dbFile = join(dataDir, 'nimbus.db');
+  // Secrets (issue 9): ciphertexts in their own table; the master key never enters the database.
+  // A wrong key refuses the start here, before anything else is opened.
+  const secretStore = SqliteSecretStore.open({ file: dbFile });
+  let masterKey: MasterKey;
+  try {
+    masterKey = await resolveMasterKey({ dataDir, masterKey: options.masterKey, store: secretStore });
+  } catch (err) {
+    await secretStore.close();
+    isolation.close();
+    rmSync(files.root, { recursive: true, force: true });
+    throw err;
+  }
   const store = SqliteStore.open({ file: dbFile });
   const telemetry = new TelemetryWriter({ store, sink: new SqliteWorkerSink(dbFile), log });
   // Events (issue 4): the durable queue (own connection, own migrations). `events` is what triggers,
@@ -115,8 +129,22 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
   const pool = new WarmPool({ spawn, budget, clock: systemClock, size: options.poolSize ?? 2, log });
   const maxInstances = options.maxInstances ?? defaultMaxInstances();
   const minInstancesPerApp = options.minInstancesPerApp ?? defaultMinInstancesPerApp(maxInstances);
+  // The one SecretSource of the node (the gateway's route auth reads it too); changes replace the
+  // instances of the active functions that name the secret.
+  const usersOf = (app: string, name: string): FunctionVersion[] => [...deployments.all()].filter((f) => f.app === app && functionSecretRefs(f.name, f.config).some((r) => r.secret === name));
+  const secrets = new Secrets({
+    store: secretStore,
+    key: masterKey,
+    clock: systemClock,
+    users: (app, name) => usersOf(app, name).map((f) => `${f.app}/${f.name}`),
+    changed: (app, name) => {
+      for (const f of usersOf(app, name)) runtime.recycle(f.app, f.name);
+    },
+    exclusive: (work) => deployments.exclusive(work),
+  });
   const runtime = new Runtime({
     pool,
+    secretEnv: (fn) => secrets.envFor(fn.app, fn.name, fn.config.secrets ?? {}),
     scaling: { floor: 2 * cores, cpu: new CpuMeter() },
     loadCode: (hash) => store.getCode(hash),
     prepare: network && ((proc, fn) => network.prepare(proc, fn)),
@@ -145,7 +173,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
       },
       appDeleted: (app, last) => purgeAppData(app, last),
     },
-    { minInstancesPerApp },
+    { minInstancesPerApp, secretExists: async (app, name) => (await secretStore.get(app, name)) !== undefined },
   );
   // Records of finished attempts are made durable before their events are settled (flushRecords).
   const dispatcher = new EventDispatcher({
@@ -169,7 +197,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     log,
     events,
     health: () => ({ isolation: isolation.report }),
-    modules: [storageRoutes({ objects, topics, resources }), eventModule],
+    modules: [storageRoutes({ objects, topics, resources }), eventModule, secretsRoutes(secrets)],
   });
 
   // If the host dies without close(), no sandbox may outlive it.
@@ -204,6 +232,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
       adminUrl: `http://${urlHost}:${adminPort}`,
       adminKey,
       adminKeyFile,
+      secrets,
       isolation: isolation.report,
       close: () =>
         (closing ??= (async () => {
@@ -218,6 +247,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
           await telemetry.close();
           await queue.close();
           triggersDb.close();
+          await secretStore.close();
           await store.close();
           isolation.close();
           rmSync(files.root, { recursive: true, force: true });
@@ -235,6 +265,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     await telemetry.close();
     await queue.close();
     triggersDb.close();
+    await secretStore.close();
     await store.close();
     onExit();
     process.off('exit', onExit);

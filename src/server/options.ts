@@ -1,6 +1,7 @@
 import type { GatewayLimits } from '../gateway/index.js';
 import type { IsolationMode, IsolationReport } from '../isolation/index.js';
 import type { BackoffOptions } from '../queue/index.js';
+import type { SecretSource } from '../secrets/index.js';
 
 /** What `nimbus up` (or a test harness) chooses when it starts a node. */
 export interface NimbusOptions {
@@ -53,6 +54,12 @@ export interface NimbusOptions {
    * start (ISOLATION_UNAVAILABLE) without all of them; off: the permission model and uid only.
    */
   isolation?: IsolationMode;
+  /**
+   * The master key that encrypts app secrets (32 bytes as base64 or 64 hex digits; the CLI passes
+   * NIMBUS_MASTER_KEY). Unset: `<dataDir>/master.key` (mode 0600), created on the first start. A key
+   * that does not match the stored secrets refuses the start (MASTER_KEY_INVALID).
+   */
+  masterKey?: string;
   /** Where the server writes its own operational log lines. Default: stderr. */
   log?: (line: string) => void;
 }
@@ -65,6 +72,8 @@ export interface RunningNimbus {
   adminKey: string;
   /** `<dataDir>/admin.key` */
   adminKeyFile: string;
+  /** The node's app secrets, decrypted on demand (what route auth and other readers use). */
+  secrets: SecretSource;
   /** Which isolation layers this node applies (also in the control API's /healthz). */
   isolation: IsolationReport;
   /** Graceful stop: stop accepting, let in-flight requests finish, stop instances, close the store. */

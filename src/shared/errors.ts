@@ -100,6 +100,12 @@ export const ERROR_STATUS = {
   SECRET_NOT_FOUND: 400,
   /** No API key with that id or name. */
   KEY_NOT_FOUND: 404,
+  /** `nimbus secret rm` of a secret that an active function's env names: deploy without it first. */
+  SECRET_IN_USE: 409,
+  /** A stored secret does not decrypt under the master key (altered or moved row); the message never holds the value. */
+  SECRET_UNREADABLE: 500,
+  /** The master key (NIMBUS_MASTER_KEY or <data-dir>/master.key) is malformed, missing, or not the key the stored secrets were encrypted with: the node refuses to start. */
+  MASTER_KEY_INVALID: 500,
 
   /** The CLI could not reach the server. */
   SERVER_UNREACHABLE: 503,

@@ -6,7 +6,7 @@ import type { DeployDirResult } from '../../client/deploy.js';
 import type { HttpTrigger } from '../../domain/index.js';
 import type { NimbusOptions, RunningNimbus } from '../../server/options.js';
 import { NimbusError, toNimbusError } from '../../shared/errors.js';
-import { DEFAULT_KEY_FILE, DEFAULT_URL } from '../config.js';
+import { DEFAULT_KEY_FILE, DEFAULT_URL, readMasterKey } from '../config.js';
 import type { CliContext } from '../context.js';
 import { formatError, printLine, reportError } from '../output.js';
 import { deploySummary, routesOf } from './deploy.js';
@@ -155,6 +155,8 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
         adminPort: opts.adminPort,
         isolation: parseIsolation(opts.isolation),
       };
+      const masterKey = readMasterKey();
+      if (masterKey !== undefined) options.masterKey = masterKey;
       if (opts.maxInstances !== undefined) options.maxInstances = opts.maxInstances;
       if (opts.poolSize !== undefined) options.poolSize = opts.poolSize;
       options.network = { subnet: opts.egressSubnet, enableIpForward: opts.ipForward === true };
