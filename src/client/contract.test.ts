@@ -31,7 +31,14 @@ async function clientEndpoints(): Promise<Set<string>> {
   const hits = new Set<string>();
   const fakeFetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const url = new URL(input instanceof Request ? input.url : input);
-    const path = url.pathname.replace('/APP', '/{app}').replace('/FN', '/{fn}').replace('/ID', '/{id}').replace('/TOPIC', '/{topic}').replace('/BUCKET', '/{bucket}').replace('/KEY', '/{key}');
+    const path = url.pathname
+      .replace('/APP', '/{app}')
+      .replace('/FN', '/{fn}')
+      .replace('/ID', '/{id}')
+      .replace('/TOPIC', '/{topic}')
+      .replace('/BUCKET', '/{bucket}')
+      .replace('/KEY', '/{key}')
+      .replace('/NAME', '/{name}');
     hits.add(`${init?.method ?? 'GET'} ${path}`);
     return new Response('{}', { status: 200, headers: { 'x-nimbus-invocation-id': 'x' } });
   };
@@ -65,6 +72,10 @@ async function clientEndpoints(): Promise<Set<string>> {
     c.getObject('BUCKET', 'KEY'),
     c.headObject('BUCKET', 'KEY'),
     c.deleteObject('BUCKET', 'KEY'),
+    c.listSecrets('APP'),
+    c.setSecret('APP', 'NAME', 'value'),
+    c.deleteSecret('APP', 'NAME'),
+    c.rotateMasterKey(),
   ]);
   return hits;
 }

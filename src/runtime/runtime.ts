@@ -488,7 +488,8 @@ export class Runtime {
       },
       (err: Error) => {
         state.initFailures++;
-        state.lastInitError = err.message;
+        // It ends up in THROTTLED answers and records: a module that threw its secret must not leak it.
+        state.lastInitError = this.maskers.get(instance)?.maskText(err.message) ?? err.message;
         if (state.initFailures >= 3) state.backoffUntil = this.options.clock.now() + Math.min(60_000, 1000 * 2 ** (state.initFailures - 3));
       },
     );

@@ -42,7 +42,8 @@ export function registerFunctionCommands(program: Command, ctx: CliContext): voi
       const f = await ctx.client().getFunction(app, fn);
       if (opts.json) return printJson(f);
       const c = f.config;
-      const envKeys = Object.keys(c.env);
+      // Secret variables by the secret they name (never a value).
+      const envKeys = [...Object.keys(c.env), ...Object.entries(c.secrets ?? {}).map(([k, name]) => `${k} (secret ${name})`)];
       printFields([
         ['function', `${f.app}/${f.name}`],
         ['version', versionLabel(f)],
