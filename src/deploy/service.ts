@@ -145,7 +145,7 @@ export class Deployments {
   }
 
   /** Every secret the functions name exists, under the deploy lock (so `secret rm` cannot slip in between). */
-  private async checkSecrets(app: string, inputs: { name: string; config: Pick<FunctionConfig, 'secrets'> }[]): Promise<void> {
+  private async checkSecrets(app: string, inputs: { name: string; config: Pick<FunctionConfig, 'secrets' | 'triggers'> }[]): Promise<void> {
     const exists = this.limits.secretExists;
     if (!exists) return;
     for (const ref of inputs.flatMap((i) => functionSecretRefs(i.name, i.config))) {

@@ -12,8 +12,11 @@ export interface SecretRef {
   where: string;
 }
 
-/** The references of one function's config. */
-export function functionSecretRefs(name: string, config: Pick<FunctionConfig, 'secrets'>): SecretRef[] {
+/**
+ * The references of one function's config. Add new places a config can name a secret (route auth)
+ * HERE: `secretRefs`, `referencedSecrets`, the deploy check and `secret rm`'s in-use check all use it.
+ */
+export function functionSecretRefs(name: string, config: Pick<FunctionConfig, 'secrets' | 'triggers'>): SecretRef[] {
   return Object.entries(config.secrets ?? {}).map(([env, secret]) => ({ secret, function: name, where: `env.${env}` }));
 }
 
