@@ -157,6 +157,9 @@ describe('secrets', () => {
       await n.client.listInvocations('vault', 'reader'),
       await n.client.openApi(),
       await n.client.deleteSecret('vault', 'db-password').catch((e: unknown) => e),
+      // A malformed body: the JSON parser's message would quote it.
+      await (await fetch(`${n.adminUrl}/v1/apps/vault/secrets/db-password`, { method: 'PUT', headers: { authorization: `Bearer ${n.adminKey}` }, body: `{"value": ${PLAIN}}` })).json(),
+      await (await fetch(`${n.adminUrl}/v1/apps/vault/secrets/db-password`, { method: 'PUT', headers: { authorization: `Bearer ${n.adminKey}` }, body: JSON.stringify({ value: 7, PLAIN }) })).json(),
     ];
     for (const out of outputs) assert.ok(!JSON.stringify(out).includes(PLAIN), JSON.stringify(out).slice(0, 200));
     assert.ok(JSON.stringify(outputs[1]).includes('db-password'), 'the function view names the secret');
