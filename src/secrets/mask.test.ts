@@ -22,6 +22,11 @@ describe('SecretMasker', () => {
     assert.ok(!out.join('').includes('horse'));
   });
 
+  it('masks the start of a value in a line the shim cut at 16 KB', () => {
+    const m = new SecretMasker(['correct-horse-battery']);
+    assert.equal(m.mask('stdout', `${'x'.repeat(10)}correct-hor…[truncated]`), `${'x'.repeat(10)}***…[truncated]`);
+  });
+
   it('keeps streams apart', () => {
     const m = new SecretMasker(['correct-horse']);
     assert.equal(m.mask('stdout', 'a correct-'), 'a ***');

@@ -15,6 +15,8 @@
  * keys) are masked line by line as well, for their lines of 4+ characters.
  */
 export const MASK = '***';
+/** What the shim appends to a line it cut (sandbox/capture.ts). */
+const CUT = '…[truncated]';
 /** Shortest value (or line of a value) that is masked. */
 export const MIN_MASKED = 4;
 
@@ -52,10 +54,12 @@ export class SecretMasker {
       }
       // The text ends with the start of a value (the rest may come in the next line): mask the
       // part of it in this line. Candidates are found by the value's first characters.
+      // A line the shim cut at 16 KB ends with its marker: the value's start sits before it.
+      const end = text.length - (line.endsWith(CUT) ? CUT.length : 0);
       const head = needle.slice(0, MIN_MASKED);
-      for (let p = text.indexOf(head, Math.max(0, text.length - needle.length + 1)); p !== -1 && p <= text.length - MIN_MASKED; p = text.indexOf(head, p + 1)) {
-        if (needle.startsWith(text.slice(p))) {
-          hidden.fill(1, Math.max(0, p - tail.length), line.length);
+      for (let p = text.indexOf(head, Math.max(0, end - needle.length + 1)); p !== -1 && p <= end - MIN_MASKED; p = text.indexOf(head, p + 1)) {
+        if (needle.startsWith(text.slice(p, end))) {
+          hidden.fill(1, Math.max(0, p - tail.length), end - tail.length);
           break;
         }
       }
