@@ -42,6 +42,8 @@ export interface SecretsOptions {
 
 export class Secrets implements SecretSource {
   private key: MasterKey;
+  /** The new key while a rotation commits (readers may meet rows under either key). */
+  private rotatingTo: Buffer | undefined;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: SecretsOptions) {
@@ -56,9 +58,12 @@ export class Secrets implements SecretSource {
   async get(app: string, name: string): Promise<string | undefined> {
     const row = await this.options.store.get(app, name);
     if (!row) return undefined;
+    const aad = secretAad(app, name);
     try {
-      return open(this.key.key, row.sealed, secretAad(app, name));
+      return open(this.key.key, row.sealed, aad);
     } catch (err) {
+      // A rotation may have committed and not swapped keys yet: GCM refuses a wrong key, so trying it is safe.
+      if (this.rotatingTo) return open(this.rotatingTo, row.sealed, aad);
       throw new NimbusError('SECRET_UNREADABLE', `secret "${name}" of app "${app}" does not decrypt under the master key: set it again`, { cause: err });
     }
   }
@@ -138,11 +143,14 @@ export class Secrets implements SecretSource {
       });
       const pending = `${this.key.file}.next`;
       if (this.key.source === 'file') writeKeyFile(pending, key, false);
+      this.rotatingTo = key;
       try {
         await this.options.store.rewrap(rewrapped, keyCheck(key));
       } catch (err) {
         if (this.key.source === 'file') rmSync(pending, { force: true });
         throw err;
+      } finally {
+        this.rotatingTo = undefined;
       }
       if (this.key.source === 'file') renameSync(pending, this.key.file);
       this.key = { ...this.key, key };
