@@ -131,7 +131,16 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     bindings: { kv, objects, topics },
     log,
   });
-  const gateway = new Gateway({ runtime, log, events, limits: resolveLimits(options.gateway, maxInstances) });
+  const gateway = new Gateway({
+    runtime,
+    log,
+    events,
+    limits: resolveLimits(options.gateway, maxInstances),
+    clock: systemClock,
+    // Route auth's `secret:` values. Issue 9 merge: pass the encrypted SecretSource here (options.secrets stays the override for tests).
+    ...(options.secrets ? { secrets: options.secrets } : {}),
+    ...(options.jwks ? { jwks: options.jwks } : {}),
+  });
   const deployments = new Deployments(
     store,
     {

@@ -1,4 +1,5 @@
-import type { GatewayLimits } from '../gateway/index.js';
+import type { GatewayLimits, JwksOptions } from '../gateway/index.js';
+import type { SecretSource } from '../secrets/index.js';
 import type { IsolationMode, IsolationReport } from '../isolation/index.js';
 import type { BackoffOptions } from '../queue/index.js';
 
@@ -53,6 +54,13 @@ export interface NimbusOptions {
    * start (ISOLATION_UNAVAILABLE) without all of them; off: the permission model and uid only.
    */
   isolation?: IsolationMode;
+  /**
+   * Where route auth reads the app secrets its `secret:` keys name (JWT HMAC keys, API keys). Until
+   * the encrypted store is wired here, routes using them refuse every request (500, logged).
+   */
+  secrets?: SecretSource;
+  /** JWKS fetching of JWT routes: `cooldownMs` between refetches (default 30 s), `timeoutMs` per fetch (5 s). */
+  jwks?: JwksOptions;
   /** Where the server writes its own operational log lines. Default: stderr. */
   log?: (line: string) => void;
 }

@@ -86,6 +86,22 @@ export interface WebContext {
   /** Keep the instance working on `promise` after the answer is sent. */
   waitUntil(promise: unknown): void;
   passThroughOnException(): void;
+  /** Who the gateway authenticated, on requests to a route with `auth:` (absent otherwise). */
+  auth?: RouteAuthContext;
+}
+
+/**
+ * `ctx.auth` of a web handler (Lambda handlers read the same in `event.requestContext.authorizer`:
+ * `.jwt.claims` / `.jwt.scopes`, or `.lambda` for an authorizer function's context).
+ */
+export interface RouteAuthContext {
+  type: 'jwt' | 'apiKey' | 'function';
+  /** A verified JWT's claims ({} for other kinds). */
+  claims: Record<string, unknown>;
+  /** The JWT's scopes (`scope` / `scp`). */
+  scopes: string[];
+  /** What an authorizer function returned as `context` ({} for other kinds). */
+  context: Record<string, unknown>;
 }
 
 /** A schedule tick (`scheduled(event, env, ctx)`). `cron` is the trigger as written (a cron expression or `rate(…)`). */
