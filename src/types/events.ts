@@ -241,7 +241,32 @@ export interface SQSBatchResponse {
   batchItemFailures: Array<{ itemIdentifier: string }>;
 }
 
+/** What an authorizer function (`auth: { function: … }`) receives: API Gateway HTTP API's v2 REQUEST authorizer event (no body). */
+export interface HttpAuthorizerEvent {
+  version: '2.0';
+  type: 'REQUEST';
+  routeArn: string;
+  /** The values of the route's `identitySource`, in order. */
+  identitySource: string[];
+  /** The route, e.g. `GET /orders/{id}`. */
+  routeKey: string;
+  rawPath: string;
+  rawQueryString: string;
+  cookies?: string[];
+  headers: Record<string, string>;
+  queryStringParameters?: Record<string, string>;
+  pathParameters?: Record<string, string>;
+  requestContext: { http: { method: string; path: string; protocol: string; sourceIp: string; userAgent: string }; routeKey: string; stage: string; timeEpoch: number };
+}
+
+/** An authorizer's answer (API Gateway's "simple response"); `context` reaches the route's function. */
+export interface AuthorizerSimpleResponse {
+  isAuthorized: boolean;
+  context?: Record<string, unknown>;
+}
+
 export type LambdaHandler<TEvent = unknown, TResult = unknown, E = Env> = (event: TEvent, context: LambdaContext<E>) => Promise<TResult> | TResult;
 export type ScheduledHandler<E = Env> = LambdaHandler<EventBridgeScheduledEvent, unknown, E>;
 export type SQSHandler<E = Env> = LambdaHandler<SQSEvent, SQSBatchResponse | void, E>;
 export type S3Handler<E = Env> = LambdaHandler<S3Event, SQSBatchResponse | void, E>;
+export type AuthorizerHandler<E = Env> = LambdaHandler<HttpAuthorizerEvent, AuthorizerSimpleResponse, E>;
