@@ -36,6 +36,7 @@ import { handleWebhook, WebhookTable } from './webhooks.js';
 import { isPreflight, preflightHeaders, responseHeaders, type HeaderPairs } from './cors.js';
 import type { JwksOptions } from './jwt.js';
 import { RouteGuard } from './route-guard.js';
+import { HTTP_METHODS } from '../manifest/index.js';
 import type { SecretSource } from '../secrets/index.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 
@@ -182,7 +183,9 @@ export class Gateway {
     }
     // A CORS preflight is answered here when the route of the method it asks about has `cors`.
     if (isPreflight(method, req.headers)) {
-      const asked = this.routes.find(String(req.headers['access-control-request-method']).toUpperCase(), path);
+      const askedMethod = String(req.headers['access-control-request-method']).toUpperCase();
+      // Only real methods reach the router (its method table is a plain object).
+      const asked = (HTTP_METHODS as readonly string[]).includes(askedMethod) && askedMethod !== 'ANY' ? this.routes.find(askedMethod, path) : undefined;
       const cors = asked?.target.trigger.cors;
       if (cors) {
         req.resume();
