@@ -13,6 +13,7 @@
  * Answers (allow and deny) are cached per (app, authorizer, identity values) for `ttl` seconds,
  * at most `maxEntries` of them (oldest dropped first).
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { FunctionAuth, FunctionVersion } from '../domain/index.js';
 import type { Runtime } from '../runtime/index.js';
@@ -45,7 +46,10 @@ export class Authorizers {
     if (identity === undefined) {
       return bearerRefusal('UNAUTHORIZED', `this route needs credentials in ${auth.identitySource.join(', ')}`, `Bearer realm="${app}"`);
     }
-    const key = JSON.stringify([app, auth.function, identity]);
+    // Hashed: identity values are credentials, and the cache should not hold them.
+    const key = createHash('sha256')
+      .update(JSON.stringify([app, auth.function, identity]))
+      .digest('base64');
     const now = this.deps.clock.now();
     const cached = this.cache.get(key);
     let answer = cached !== undefined && cached.until > now ? cached.answer : undefined;
