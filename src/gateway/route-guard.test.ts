@@ -21,7 +21,7 @@ const request = (headers: Record<string, string> = {}, ip = '10.0.0.1'): WireReq
 });
 
 /** A guard whose authorizer answers `answer(headers)` and counts its calls. */
-function guardWith(answer: (event: { headers: Record<string, string> }) => unknown | NimbusError, clock = new FakeClock(0)) {
+function guardWith(answer: (event: { headers: Record<string, string> }) => unknown, clock = new FakeClock(0)) {
   let calls = 0;
   const runtime = {
     invoke: (_fn: FunctionVersion, input: { kind: string; event?: unknown }): Promise<InvocationOutcome> => {
