@@ -89,7 +89,13 @@ describe('route auth, CORS and rate limits', () => {
     const jwt = (extra: Record<string, unknown> = {}) => ({ jwt: { issuer: ISS, audience: AUD, secret: 'jwt-secret', ...extra } });
     await n.deploy({
       'nimbus.yaml': manifest(APP, {
-        hs: { handler: 'src/lambda.handler', triggers: [{ http: 'GET /hs', auth: jwt() }, { http: 'GET /hs/admin', auth: jwt({ scopes: ['orders:admin'] }) }] },
+        hs: {
+          handler: 'src/lambda.handler',
+          triggers: [
+            { http: 'GET /hs', auth: jwt() },
+            { http: 'GET /hs/admin', auth: jwt({ scopes: ['orders:admin'] }) },
+          ],
+        },
         rs: {
           handler: 'src/web.ts',
           triggers: [
@@ -146,7 +152,17 @@ describe('route auth, CORS and rate limits', () => {
       ['other audience', bearer(await hs({ sub: 'alice' }, (j) => j.setAudience('billing-api')))],
       ['alg none', bearer(`${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: 'alice', iss: ISS, aud: AUD, exp: now() + 300 })}.`)],
       ['tampered', bearer(`${head}.${b64({ sub: 'mallory', iss: ISS, aud: AUD, exp: now() + 300 })}.${sig}`)],
-      ['other key', bearer(await new SignJWT({ sub: 'alice' }).setProtectedHeader({ alg: 'HS256' }).setIssuer(ISS).setAudience(AUD).setExpirationTime('5m').sign(new TextEncoder().encode(`${HMAC}x`)))],
+      [
+        'other key',
+        bearer(
+          await new SignJWT({ sub: 'alice' })
+            .setProtectedHeader({ alg: 'HS256' })
+            .setIssuer(ISS)
+            .setAudience(AUD)
+            .setExpirationTime('5m')
+            .sign(new TextEncoder().encode(`${HMAC}x`)),
+        ),
+      ],
     ];
     for (const [what, init] of cases) {
       const got = await call('hs', '/hs', init);
@@ -185,7 +201,12 @@ describe('route auth, CORS and rate limits', () => {
     assert.equal((await call('rs', '/rs', bearer(await rs('k2')))).status, 200, 'the rotated key is found after the cooldown');
     assert.equal(jwks.fetches(), 3);
     // A token signed by k1's key but naming k2 does not verify.
-    const forged = await new SignJWT({ sub: 'x' }).setProtectedHeader({ alg: 'RS256', kid: 'k2' }).setIssuer(ISS).setAudience(AUD).setExpirationTime('5m').sign((await rsa1).privateKey);
+    const forged = await new SignJWT({ sub: 'x' })
+      .setProtectedHeader({ alg: 'RS256', kid: 'k2' })
+      .setIssuer(ISS)
+      .setAudience(AUD)
+      .setExpirationTime('5m')
+      .sign((await rsa1).privateKey);
     assert.equal((await call('rs', '/rs', bearer(forged))).status, 401);
   });
 
