@@ -9,6 +9,76 @@ export interface HttpTrigger {
   method: string;
   /** Path template with `{param}` segments and an optional trailing `{proxy+}`. */
   path: string;
+  /** Who may call the route (`auth:`); absent = anyone. Only set when written, so older configs keep their hash. */
+  auth?: RouteAuth;
+  /** Browser cross-origin access (`cors:`); absent = no CORS headers, preflights not answered. */
+  cors?: CorsPolicy;
+  /** Requests per client (`rateLimit:`), a token bucket per node; absent = no limit. */
+  rateLimit?: RateLimit;
+}
+
+/**
+ * How the gateway authenticates a route's callers before the function runs. Every `secret` names
+ * a secret of the app (read through the `SecretSource`), never an env value.
+ */
+export type RouteAuth = JwtAuth | ApiKeyAuth | FunctionAuth;
+
+/** A bearer JWT: signature (JWKS by `kid`, or an HMAC secret), exp/nbf, issuer, audience, scopes. */
+export interface JwtAuth {
+  type: 'jwt';
+  issuer: string;
+  /** The token's `aud` must hold one of these. */
+  audience: string[];
+  /** JWKS URL (asymmetric keys); exactly one of jwks and secret. */
+  jwks?: string;
+  /** Name of the app secret holding the HMAC key; exactly one of jwks and secret. */
+  secret?: string;
+  /** Accepted `alg` values, never `none`. */
+  algorithms: string[];
+  /** Each is required in the token's `scope` (space-separated) or `scp` (list) claim; else 403. */
+  scopes: string[];
+}
+
+/** A shared key in a header, compared in constant time with an app secret. */
+export interface ApiKeyAuth {
+  type: 'apiKey';
+  /** Lower case. */
+  header: string;
+  secret: string;
+}
+
+/** A Lambda authorizer of the same app (API Gateway HTTP API, simple responses). */
+export interface FunctionAuth {
+  type: 'function';
+  function: string;
+  /** Seconds an answer is cached per identity; 0 = not cached. */
+  ttl: number;
+  /** `header.<name>` (lower case) or `query.<name>`: all must be present, and they key the cache. */
+  identitySource: string[];
+}
+
+export interface CorsPolicy {
+  /** `scheme://host[:port]` each, or `['*']` (then never with credentials). */
+  origins: string[];
+  /** Methods a preflight allows; empty = the one asked for. */
+  methods: string[];
+  /** Request headers a preflight allows (lower case); empty = those asked for. */
+  headers: string[];
+  /** Response headers scripts may read (lower case). */
+  exposeHeaders: string[];
+  credentials: boolean;
+  /** Seconds a browser may cache a preflight; null = not said. */
+  maxAge: number | null;
+}
+
+export interface RateLimit {
+  /** Tokens added every `perMs`. */
+  requests: number;
+  perMs: number;
+  /** Bucket size (default `requests`). */
+  burst: number;
+  /** Whose bucket: the client address, the API key (or Authorization header) or the verified JWT's `sub`. */
+  by: 'ip' | 'key' | 'jwt-sub';
 }
 
 /** `schedule: "0 2 * * *"` (cron, 5 or 6 fields) or `schedule: rate(5 minutes)`. */

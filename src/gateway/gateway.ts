@@ -33,9 +33,21 @@ import { pathProblem, validHost } from './request-check.js';
 import { sendFunctionResponse } from './respond.js';
 import { RouteTable } from './router.js';
 import { handleWebhook, WebhookTable } from './webhooks.js';
+import { isPreflight, preflightHeaders, responseHeaders, type HeaderPairs } from './cors.js';
+import type { JwksOptions } from './jwt.js';
+import { RouteGuard } from './route-guard.js';
+import { HTTP_METHODS } from '../manifest/index.js';
+import type { SecretSource } from '../secrets/index.js';
+import { systemClock, type Clock } from '../shared/clock.js';
 
 export interface GatewayOptions {
   runtime: Runtime;
+  /** Where route auth reads `secret:` values (JWT HMAC keys, API keys); without it those routes refuse every request. */
+  secrets?: SecretSource;
+  /** JWKS fetching of JWT routes: cooldown between fetches (30 s), fetch timeout (5 s). */
+  jwks?: JwksOptions;
+  /** For rate-limit buckets and token expiry. Default the system clock. */
+  clock?: Clock;
   /** Where verified webhook requests are queued; without it webhook paths are not served. */
   events?: Pick<EventQueue, 'enqueue'>;
   log?: (line: string) => void;
@@ -70,6 +82,9 @@ export function resolveLimits(given: Partial<GatewayLimits> = {}, maxInstances =
 export class Gateway {
   private routes = new RouteTable([]);
   private webhooks = new WebhookTable([]);
+  /** Active versions by `app/name`: where authorizer functions are found. */
+  private active = new Map<string, FunctionVersion>();
+  private readonly guard: RouteGuard;
   private readonly server: Server;
   readonly limits: GatewayLimits;
   private readonly budget: ByteBudget;
@@ -81,6 +96,10 @@ export class Gateway {
     const limits = (this.limits = resolveLimits(options.limits));
     this.budget = new ByteBudget(limits.maxBodyBytesInFlight);
     this.connections = new ConnectionLimiter(limits);
+    this.guard = new RouteGuard(
+      { secrets: options.secrets, clock: options.clock ?? systemClock, jwks: options.jwks, log: options.log },
+      { runtime: options.runtime, function: (app, name) => this.active.get(`${app}/${name}`) },
+    );
     this.server = createServer(
       {
         keepAliveTimeout: 65_000,
@@ -104,6 +123,7 @@ export class Gateway {
     const list = [...functions];
     this.routes = new RouteTable(list);
     this.webhooks = new WebhookTable(list);
+    this.active = new Map(list.map((fn) => [`${fn.app}/${fn.name}`, fn]));
   }
 
   listen(port: number, host: string): Promise<number> {
@@ -161,33 +181,63 @@ export class Gateway {
       res.once('close', () => this.budget.release(declared));
       return handleWebhook(req, res, path, hook, { queue: this.options.events!, headers: flatHeaders, log: this.options.log });
     }
+    // A CORS preflight is answered here when the route of the method it asks about has `cors`.
+    if (isPreflight(method, req.headers)) {
+      const askedMethod = String(req.headers['access-control-request-method']).toUpperCase();
+      // Only real methods reach the router (its method table is a plain object).
+      const asked = (HTTP_METHODS as readonly string[]).includes(askedMethod) && askedMethod !== 'ANY' ? this.routes.find(askedMethod, path) : undefined;
+      const cors = asked?.target.trigger.cors;
+      if (cors) {
+        req.resume();
+        res.writeHead(
+          204,
+          [...preflightHeaders(cors, req.headers.origin, String(req.headers['access-control-request-method']), header(req, 'access-control-request-headers')), ['content-length', '0']].flat(),
+        );
+        res.end();
+        return;
+      }
+    }
     const match = this.routes.find(method, path);
     if (!match) {
       req.resume();
       sendError(res, new NimbusError('ROUTE_NOT_FOUND', `no function is deployed on ${method} ${path}`));
       return;
     }
-    const id = uuidv7();
-    let body: Buffer;
-    try {
-      body = await readAdmittedBody(req, res, { maxBytes: MAX_BODY_BYTES, budget: this.budget, timeoutMs: this.limits.bodyTimeoutMs });
-    } catch (err) {
-      sendError(res, toNimbusError(err), id);
-      return;
-    }
-    const text = body.length === 0 ? null : isUtf8(body);
+    const { trigger, fn } = match.target;
+    const cors: HeaderPairs = trigger.cors ? responseHeaders(trigger.cors, req.headers.origin) : [];
     const wire: WireRequest = {
       method,
       path,
       query: q === -1 ? '' : url.slice(q + 1),
       headers: flatHeaders(req),
-      body: text === null ? null : body.toString(text ? 'utf8' : 'base64'),
-      b64: text === false,
+      body: null,
+      b64: false,
       params: match.params,
       route: match.target.route,
       ip: req.socket.remoteAddress ?? '',
       origin: host === undefined ? this.origin : `http://${host}`,
     };
+    // Auth and rate limits before the body is read: a refused request costs no buffering, no instance.
+    if (trigger.auth !== undefined || trigger.rateLimit !== undefined) {
+      const verdict = await this.guard.check(fn.app, trigger, wire);
+      if (!verdict.ok) {
+        req.resume();
+        sendError(res, verdict.error, undefined, cors);
+        return;
+      }
+      if (verdict.auth) wire.auth = verdict.auth;
+    }
+    const id = uuidv7();
+    let body: Buffer;
+    try {
+      body = await readAdmittedBody(req, res, { maxBytes: MAX_BODY_BYTES, budget: this.budget, timeoutMs: this.limits.bodyTimeoutMs });
+    } catch (err) {
+      sendError(res, toNimbusError(err), id, cors);
+      return;
+    }
+    const text = body.length === 0 ? null : isUtf8(body);
+    wire.body = text === null ? null : body.toString(text ? 'utf8' : 'base64');
+    wire.b64 = text === false;
     // A client that goes away is dropped from the instance queue, and its record says so (499).
     const cancel: Cancellation = {
       get aborted() {
@@ -204,16 +254,21 @@ export class Gateway {
     const outcome = await this.options.runtime.invoke(match.target.fn, { kind: 'http', req: wire }, { id, trigger: 'http', startedAt, acceptedAt, cancel });
     if (cancel.aborted) return;
     if (!outcome.ok) {
-      sendError(res, outcome.error, id);
+      sendError(res, outcome.error, id, cors);
       return;
     }
     const out = outcome.result.res;
     if (!out) {
-      sendError(res, new NimbusError('INVALID_RESPONSE', 'the function returned no HTTP response'), id);
+      sendError(res, new NimbusError('INVALID_RESPONSE', 'the function returned no HTTP response'), id, cors);
       return;
     }
-    sendFunctionResponse(res, out, method, id);
+    sendFunctionResponse(res, out, method, id, trigger.cors ? cors : undefined);
   }
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
 }
 
 /** Node joins repeated headers already; only set-cookie stays an array. */

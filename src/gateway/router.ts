@@ -10,6 +10,8 @@ import { HTTP_METHODS, formatRoute } from '../manifest/index.js';
 
 export interface RouteTarget {
   fn: FunctionVersion;
+  /** The trigger, with its auth, cors and rateLimit. */
+  trigger: HttpTrigger;
   /** `GET /hello/{name}` as declared. */
   route: string;
   /** Name of the `{proxy+}` parameter, if the route has one. */
@@ -34,7 +36,7 @@ export class RouteTable {
       for (const trigger of fn.config.triggers) {
         if (trigger.type !== 'http') continue;
         const { path, greedy } = toFindMyWay(trigger);
-        const target: RouteTarget = { fn, route: formatRoute(trigger), greedy };
+        const target: RouteTarget = { fn, trigger, route: formatRoute(trigger), greedy };
         const methods = trigger.method === 'ANY' ? METHODS : [trigger.method];
         this.router.on(methods as FindMyWay.HTTPMethod[], path, noop, target);
         size++;

@@ -13,3 +13,4 @@ export type { HttpMethod } from './routes.js';
 export { parseHandler, handlerCandidates, RESOLVE_EXTENSIONS } from './handler.js';
 export { manifestJsonSchema, manifestJsonSchemaText } from './json-schema.js';
 export type { ManifestIssue } from './issues.js';
+export { parseDuration } from './route-policy-schema.js';

@@ -4,7 +4,7 @@
  * win over this map, so it only words the generic cases.
  */
 import type { z } from 'zod';
-import { BINDING_KINDS, DESTINATION_KINDS, keysOf, kindsIn, NO_KIND, TRIGGER_KINDS } from './one-of.js';
+import { AUTH_KINDS, BINDING_KINDS, DESTINATION_KINDS, keysOf, kindsIn, NO_KIND, TRIGGER_KINDS } from './one-of.js';
 import type { OneOf } from './one-of.js';
 import { defaultsSchema, describeValue, functionSchema, manifestSchema } from './schema.js';
 
@@ -83,6 +83,7 @@ function familyAt(path: (string | number)[]): OneOf | undefined {
   if (root === 'functions' && section === 'triggers' && path.length === 4) return TRIGGER_KINDS;
   if (rest.length === 2 && rest[0] === 'destinations') return DESTINATION_KINDS;
   if (rest.length === 2 && rest[0] === 'bindings') return BINDING_KINDS;
+  if (path.at(-1) === 'auth' && (root === 'defaults' ? path.length === 2 : section === 'triggers' && path.length === 5)) return AUTH_KINDS;
   return undefined;
 }
 

@@ -20,7 +20,7 @@ export const TRIGGER_KINDS: OneOf = {
   what: 'a trigger',
   noun: 'trigger',
   kinds: {
-    http: [],
+    http: ['auth', 'cors', 'rateLimit'],
     schedule: ['timezone', 'catchUp'],
     topic: ['batchSize', 'maxBatchWindow'],
     webhook: ['secret', 'header', 'deliveryHeader', 'timestampHeader', 'tolerance'],
@@ -41,6 +41,14 @@ export const BINDING_KINDS: OneOf = {
   noun: 'binding',
   kinds: { kv: [], bucket: ['access'], topic: [] },
   example: '{ kv: sessions }, { bucket: uploads, access: read } or { topic: emails }',
+};
+
+/** `auth:` of an http trigger (or of `defaults`). */
+export const AUTH_KINDS: OneOf = {
+  what: 'an auth',
+  noun: 'auth',
+  kinds: { jwt: [], apiKey: [], function: ['ttl', 'identitySource'] },
+  example: '{ jwt: { issuer, audience, jwks } }, { apiKey: { secret: my-key } } or { function: my-authorizer }',
 };
 
 /** Marks the "no kind key" issue, which an unknown-key issue on the same mapping supersedes. */

@@ -63,14 +63,14 @@ describe('parseManifest: errors name file, line, column and key path', () => {
 
   it('rejects unknown keys at every level', async () => {
     const caught = await catchManifestError(() =>
-      parseManifest(lines('app: a', 'name: x', 'defaults: { handler: x.ts }', 'functions:', '  f:', '    handler: f.js', '    triggers:', '      - http: GET /a', '        auth: none')),
+      parseManifest(lines('app: a', 'name: x', 'defaults: { handler: x.ts }', 'functions:', '  f:', '    handler: f.js', '    triggers:', '      - http: GET /a', '        authz: none')),
     );
     assert.deepEqual(
       caught.issues.map((i) => [i.path, i.line, i.column]),
       [
         ['name', 2, 1],
         ['defaults.handler', 3, 13],
-        ['functions.f.triggers[0].auth', 9, 9],
+        ['functions.f.triggers[0].authz', 9, 9],
       ],
     );
     assert.match(issueAt(caught, 'defaults.handler').message, /unknown key "handler": allowed keys: memory, timeout/);

@@ -5,7 +5,9 @@
  */
 import { LineCounter, parseDocument } from 'yaml';
 import { FUNCTION_DEFAULTS } from '../domain/config.js';
-import type { AppSpec, Destination, FunctionConfig } from '../domain/types.js';
+import type { AppSpec, Destination, FunctionConfig, HttpTrigger, Trigger } from '../domain/types.js';
+import { toCors, toRateLimit, toRouteAuth } from './route-policy-schema.js';
+import type { ParsedTrigger, RoutePolicy } from './triggers-schema.js';
 import { formatPath, manifestError } from './issues.js';
 import type { ManifestIssue } from './issues.js';
 import { locate } from './locate.js';
@@ -108,7 +110,7 @@ function applyDefaults(fn: ParsedFunction, defaults: ParsedDefaults): FunctionCo
     maxQueueWait: pick('maxQueueWait'),
     // A function's own value (plain or secret) replaces the default's of the same name.
     ...splitEnv({ ...defaults.env, ...fn.env }),
-    triggers: fn.triggers ?? [],
+    triggers: (fn.triggers ?? []).map((t) => withRouteDefaults(t, defaults)),
     retries: pick('retries'),
     maxEventAge: pick('maxEventAge'),
     // Per key, and null in the function lifts a default destination.
@@ -131,6 +133,18 @@ function splitEnv(merged: Record<string, string | { secret: string }>): { env: R
     else secrets[k] = v.secret;
   }
   return Object.keys(secrets).length > 0 ? { env, secrets } : { env };
+}
+
+/** An http trigger gets the `defaults:` auth, cors and rateLimit it neither sets nor lifts with `none`. */
+function withRouteDefaults(trigger: ParsedTrigger, defaults: ParsedDefaults): Trigger {
+  if (trigger.type !== 'http') return trigger;
+  const { lifted = [], ...route } = trigger as HttpTrigger & { lifted?: RoutePolicy[] };
+  const out: HttpTrigger = route;
+  const keep = (key: RoutePolicy) => route[key] === undefined && !lifted.includes(key) && defaults[key] !== undefined && defaults[key] !== 'none';
+  if (keep('auth') && defaults.auth !== undefined && defaults.auth !== 'none') out.auth = toRouteAuth(defaults.auth);
+  if (keep('cors') && defaults.cors !== undefined && defaults.cors !== 'none') out.cors = toCors(defaults.cors);
+  if (keep('rateLimit') && defaults.rateLimit !== undefined && defaults.rateLimit !== 'none') out.rateLimit = toRateLimit(defaults.rateLimit);
+  return out;
 }
 
 function ephemeral(mb: number | undefined): { ephemeralStorage?: number } {

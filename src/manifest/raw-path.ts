@@ -26,6 +26,13 @@ export function rawPathOf(path: (string | number)[], functions: Record<string, F
     const trigger = functions[fn]?.triggers[item];
     if (trigger === undefined) return { path };
     const key = field === undefined ? trigger.type : (RAW_FIELD[trigger.type]?.[String(field)] ?? field);
+    // A route policy the trigger inherits is written under `defaults`.
+    if (typeof key === 'string' && ['auth', 'cors', 'rateLimit'].includes(key)) {
+      const own = child(child(child(raw, 'functions'), fn), 'triggers');
+      const written = Array.isArray(own) ? child(own[item], key) : undefined;
+      const rest = path.slice(5);
+      return { path: written === undefined ? ['defaults', key, ...rest] : ['functions', fn, 'triggers', item, key, ...rest] };
+    }
     return { path: ['functions', fn, 'triggers', item, key] };
   }
   if ((section === 'destinations' || section === 'bindings') && typeof item === 'string') {

@@ -10,6 +10,7 @@ import { parseHandler } from './handler.js';
 import { appNameSchema, envKeySchema, functionNameSchema, secretNameSchema } from './names.js';
 import { networkSchema } from './network-schema.js';
 import { checkFunctions } from './semantic.js';
+import { rawAuthSchema, rawCorsSchema, rawRateLimitSchema } from './route-policy-schema.js';
 import { rawTriggerSchema, triggerConfigSchema } from './triggers-schema.js';
 
 export { APP_NAME, appNameSchema, BINDING_NAME, ENV_KEY, FUNCTION_NAME, functionNameSchema, RESERVED_ENV_PREFIX, RESOURCE_NAME } from './names.js';
@@ -64,7 +65,16 @@ const settingsShape = {
   network: networkSchema.optional(),
 };
 
-export const defaultsSchema = z.strictObject(settingsShape).describe('Settings every function gets unless it sets its own; `env`, `bindings` and `destinations` are merged key by key.');
+export const defaultsSchema = z
+  .strictObject({
+    ...settingsShape,
+    auth: rawAuthSchema.optional().describe('Auth of every http trigger that sets none of its own (`auth: none` on a trigger lifts it).'),
+    cors: rawCorsSchema.optional().describe('CORS of every http trigger that sets none of its own (`cors: none` lifts it).'),
+    rateLimit: rawRateLimitSchema.optional().describe('Rate limit of every http trigger that sets none of its own (`rateLimit: none` lifts it).'),
+  })
+  .describe(
+    'Settings every function gets unless it sets its own; `env`, `bindings` and `destinations` are merged key by key; `auth`, `cors` and `rateLimit` apply to each http trigger without its own.',
+  );
 
 const handlerSchema = z
   .string()

@@ -32,6 +32,29 @@ describe('parseManifest: env secret references', () => {
     );
   });
 
+  it('lists the secrets route auth reads (API keys, HS256 JWT keys) beside env references', () => {
+    const spec = parseManifest(
+      lines(
+        'app: shop',
+        'functions:',
+        '  api:',
+        '    handler: src/api.ts',
+        '    env: { DB: { secret: db } }',
+        '    triggers:',
+        '      - http: POST /hooks/internal',
+        '        auth: { apiKey: { header: x-api-key, secret: internal-key } }',
+        '      - http: GET /hs',
+        '        auth: { jwt: { issuer: i, audience: a, secret: jwt-secret } }',
+        '      - http: GET /open',
+      ),
+    );
+    assert.deepEqual(referencedSecrets(spec), ['db', 'internal-key', 'jwt-secret']);
+    assert.deepEqual(
+      secretRefs(spec).map((r) => `${r.where}:${r.secret}`),
+      ['env.DB:db', 'http POST /hooks/internal auth.apiKey:internal-key', 'http GET /hs auth.jwt:jwt-secret'],
+    );
+  });
+
   it('refuses bad secret names and extra keys', () => {
     for (const bad of ['{ secret: "has space" }', '{ secret: db, extra: 1 }', '{ secret: 1x }']) {
       assert.throws(

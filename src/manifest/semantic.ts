@@ -40,7 +40,10 @@ export function checkFunctions(
       });
     }
     config.triggers.forEach((trigger, index) => {
-      if (trigger.type === 'http') issues.push(...claimRoute(routes, { fn, index, trigger }));
+      if (trigger.type === 'http') {
+        issues.push(...claimRoute(routes, { fn, index, trigger }));
+        issues.push(...routePolicyIssues(trigger, ['functions', fn, 'triggers', index], names));
+      }
       if (trigger.type === 'webhook') {
         issues.push(...claimWebhook(webhooks, { fn, index, trigger }));
         if (config.env[trigger.secret] === undefined) {
@@ -81,6 +84,22 @@ export function checkFunctions(
       path: ['functions', hook.fn, 'triggers', hook.index, 'path'],
       message: `webhook path "${hook.trigger.path}" is also the route "${formatRoute(route.trigger)}" of ${owner(route, hook.fn)} (functions.${route.fn}.triggers[${route.index}]): give the webhook its own path`,
     });
+  }
+  return issues;
+}
+
+/** An authorizer that is a function of this app; `by: jwt-sub` only behind JWT auth. */
+function routePolicyIssues(trigger: HttpTrigger, at: (string | number)[], names: readonly string[]): SemanticIssue[] {
+  const issues: SemanticIssue[] = [];
+  const { auth, rateLimit } = trigger;
+  if (auth?.type === 'function' && !names.includes(auth.function)) {
+    issues.push({
+      path: [...at, 'auth', 'function'],
+      message: `authorizer "${auth.function}" is not a function of this app: name one of ${names.join(', ')}`,
+    });
+  }
+  if (rateLimit?.by === 'jwt-sub' && auth?.type !== 'jwt') {
+    issues.push({ path: [...at, 'rateLimit', 'by'], message: 'by: jwt-sub needs "auth: { jwt: … }" on the route (the sub of a verified token); use by: ip or by: key otherwise' });
   }
   return issues;
 }

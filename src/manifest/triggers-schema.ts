@@ -10,6 +10,7 @@ import { ENV_KEY, resourceNameSchema } from './names.js';
 import { exactlyOne, TRIGGER_KINDS } from './one-of.js';
 import { HTTP_METHODS, parseHttpRoute, webhookPathProblem } from './routes.js';
 import { scheduleProblem, timezoneProblem } from './schedule.js';
+import { corsConfigSchema, rateLimitConfigSchema, rawAuthSchema, rawCorsSchema, rawRateLimitSchema, routeAuthConfigSchema, toCors, toRateLimit, toRouteAuth } from './route-policy-schema.js';
 
 export const BUCKET_EVENTS = ['created', 'deleted'] as const satisfies readonly BucketEventType[];
 export const DEFAULT_WEBHOOK_HEADER = 'x-hub-signature-256';
@@ -104,6 +105,9 @@ const { kinds } = TRIGGER_KINDS;
 
 const rawTriggerObject = z.strictObject({
   http: routeSchema.optional(),
+  auth: rawAuthSchema.optional(),
+  cors: rawCorsSchema.optional(),
+  rateLimit: rawRateLimitSchema.optional(),
   schedule: schedule.optional(),
   timezone: timezone.optional(),
   catchUp: catchUp.optional(),
@@ -158,8 +162,24 @@ export const rawTriggerSchema = rawTriggerObject
 
 export type RawTrigger = z.input<typeof rawTriggerSchema>;
 
-function toTrigger(t: z.output<typeof rawTriggerObject>): Trigger {
-  if (t.http !== undefined) return t.http;
+/** The route policies a trigger may set, or lift (`none`) when `defaults:` sets them. */
+export const ROUTE_POLICIES = ['auth', 'cors', 'rateLimit'] as const;
+export type RoutePolicy = (typeof ROUTE_POLICIES)[number];
+
+/** A parsed trigger; an HTTP one remembers which defaults it lifts with `none` until defaults are applied. */
+export type ParsedTrigger = Trigger | (HttpTrigger & { lifted?: RoutePolicy[] });
+
+function toTrigger(t: z.output<typeof rawTriggerObject>): ParsedTrigger {
+  if (t.http !== undefined) {
+    const route: HttpTrigger & { lifted?: RoutePolicy[] } = { ...t.http };
+    // Only what is written: a route without the keys keeps its config hash.
+    if (t.auth !== undefined && t.auth !== 'none') route.auth = toRouteAuth(t.auth);
+    if (t.cors !== undefined && t.cors !== 'none') route.cors = toCors(t.cors);
+    if (t.rateLimit !== undefined && t.rateLimit !== 'none') route.rateLimit = toRateLimit(t.rateLimit);
+    const lifted = ROUTE_POLICIES.filter((k) => t[k] === 'none');
+    if (lifted.length > 0) route.lifted = lifted;
+    return route;
+  }
   if (t.schedule !== undefined) {
     return { type: 'schedule', schedule: t.schedule, timezone: t.timezone ?? null, catchUp: t.catchUp ?? TRIGGER_DEFAULTS.catchUp };
   }
@@ -194,13 +214,22 @@ function toTrigger(t: z.output<typeof rawTriggerObject>): Trigger {
 
 // ---- normalized
 
-const httpTriggerSchema = z.strictObject({ type: z.literal('http'), method: z.enum(HTTP_METHODS), path: z.string() }).superRefine((t, ctx) => {
-  try {
-    parseHttpRoute(`${t.method} ${t.path}`);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message, path: ['path'], input: t.path });
-  }
-});
+const httpTriggerSchema = z
+  .strictObject({
+    type: z.literal('http'),
+    method: z.enum(HTTP_METHODS),
+    path: z.string(),
+    auth: routeAuthConfigSchema.optional(),
+    cors: corsConfigSchema.optional(),
+    rateLimit: rateLimitConfigSchema.optional(),
+  })
+  .superRefine((t, ctx) => {
+    try {
+      parseHttpRoute(`${t.method} ${t.path}`);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message, path: ['path'], input: t.path });
+    }
+  });
 
 const scheduleTriggerSchema = z.strictObject({ type: z.literal('schedule'), schedule, timezone: timezone.nullable(), catchUp }).superRefine((t, ctx) => {
   const problem = scheduleProblem(t.schedule, t.timezone);

@@ -8,7 +8,7 @@ import { callLambda, httpApiEvent, lambdaContext, lambdaResultToResponse, type L
 import type { CallBinding } from './rpc.js';
 import { eventBridgeEvent, lambdaQueueEvent, lambdaRetries, messageBatch, queuePayload, schedulePayload, webScheduledEvent } from './shapes.js';
 import { eventRequest, fromResponse, ResponseTooLarge, toRequest, type WebContext, type WebHandler } from './web.js';
-import type { FunctionMeta, HostMessage, SandboxBinding, SandboxErrorCode, SandboxMessage, SerializedError, WireResponse } from './protocol.js';
+import type { FunctionMeta, HostMessage, SandboxBinding, SandboxErrorCode, SandboxMessage, SerializedError, WireAuth, WireResponse } from './protocol.js';
 import { MAX_BODY_BYTES } from './protocol.js';
 
 /** What handlers see as `env` (web) and `context.env` (Lambda): the manifest's env vars and the binding objects. */
@@ -80,6 +80,7 @@ export async function execute(loaded: Loaded, message: Invocation, send: Send, r
       waitUntil: (p) => void waiting.push(Promise.resolve(p).catch((err: unknown) => console.error(err))),
       passThroughOnException: () => {},
     };
+    if (message.t === 'http' && message.req.auth) ctx.auth = webAuth(message.req.auth);
     const handler = loaded.handler;
     if (message.t === 'http' || shape === 'invoke') {
       if (typeof handler.fetch !== 'function') throw missingMethod('was invoked with a request (HTTP or a direct invoke)', 'fetch');
@@ -109,6 +110,12 @@ export async function execute(loaded: Loaded, message: Invocation, send: Send, r
     if (code === 'FUNCTION_ERROR') console.error(cause instanceof Error && cause.stack ? cause.stack : `Uncaught ${String(cause)}`);
     send({ t: 'error', id, code, error: serialize(cause), rss: rss(), ...timing() });
   }
+}
+
+function webAuth(auth: WireAuth): NonNullable<WebContext['auth']> {
+  if (auth.type === 'jwt') return { type: 'jwt', claims: auth.claims, scopes: auth.scopes, context: {} };
+  if (auth.type === 'function') return { type: 'function', claims: {}, scopes: [], context: auth.context };
+  return { type: 'apiKey', claims: {}, scopes: [], context: {} };
 }
 
 /** A web module lacking the method an event needs: the user's fix, without a stack into Nimbus. */

@@ -82,6 +82,9 @@ export function httpApiEvent(id: string, req: WireRequest, fn: FunctionMeta): Re
       stage: '$default',
       time: clfTime(now),
       timeEpoch: now.getTime(),
+      // As API Gateway HTTP API: a JWT authorizer's claims, or a Lambda authorizer's context.
+      ...(req.auth?.type === 'jwt' ? { authorizer: { jwt: { claims: req.auth.claims, scopes: req.auth.scopes } } } : {}),
+      ...(req.auth?.type === 'function' ? { authorizer: { lambda: req.auth.context } } : {}),
     },
     isBase64Encoded: req.b64,
   };

@@ -27,7 +27,15 @@ export interface WireRequest {
    * a host[:port] (absent from older hosts: the Host header is used).
    */
   origin?: string;
+  /** What the route's `auth` established (absent: the route has none). */
+  auth?: WireAuth;
 }
+
+/**
+ * A caller the gateway authenticated: a verified JWT's claims and scopes, a matching API key, or an
+ * authorizer function's `context`.
+ */
+export type WireAuth = { type: 'jwt'; claims: Record<string, unknown>; scopes: string[] } | { type: 'apiKey' } | { type: 'function'; context: Record<string, unknown> };
 
 /** An HTTP response coming out of an instance. */
 export interface WireResponse {

@@ -17,7 +17,15 @@ export interface SecretRef {
  * HERE: `secretRefs`, `referencedSecrets`, the deploy check and `secret rm`'s in-use check all use it.
  */
 export function functionSecretRefs(name: string, config: Pick<FunctionConfig, 'secrets' | 'triggers'>): SecretRef[] {
-  return Object.entries(config.secrets ?? {}).map(([env, secret]) => ({ secret, function: name, where: `env.${env}` }));
+  const refs = Object.entries(config.secrets ?? {}).map(([env, secret]) => ({ secret, function: name, where: `env.${env}` }));
+  // Route auth: an API key, or the HMAC key of HS256 JWTs, read by the gateway on each request.
+  for (const t of config.triggers) {
+    if (t.type !== 'http' || t.auth === undefined) continue;
+    const route = `http ${t.method} ${t.path}`;
+    if (t.auth.type === 'apiKey') refs.push({ secret: t.auth.secret, function: name, where: `${route} auth.apiKey` });
+    if (t.auth.type === 'jwt' && t.auth.secret !== undefined) refs.push({ secret: t.auth.secret, function: name, where: `${route} auth.jwt` });
+  }
+  return refs;
 }
 
 /** Every secret reference of an app spec, in function order. */

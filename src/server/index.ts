@@ -159,7 +159,16 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     bindings: { kv, objects, topics },
     log,
   });
-  const gateway = new Gateway({ runtime, log, events, limits: resolveLimits(options.gateway, maxInstances) });
+  const gateway = new Gateway({
+    runtime,
+    log,
+    events,
+    limits: resolveLimits(options.gateway, maxInstances),
+    clock: systemClock,
+    // Route auth's `secret:` values: the node's encrypted store (options.secrets: a test's override).
+    secrets: options.secrets ?? secrets,
+    ...(options.jwks ? { jwks: options.jwks } : {}),
+  });
   const deployments = new Deployments(
     store,
     {

@@ -1,7 +1,7 @@
-import type { GatewayLimits } from '../gateway/index.js';
+import type { GatewayLimits, JwksOptions } from '../gateway/index.js';
+import type { SecretSource } from '../secrets/index.js';
 import type { IsolationMode, IsolationReport } from '../isolation/index.js';
 import type { BackoffOptions } from '../queue/index.js';
-import type { SecretSource } from '../secrets/index.js';
 
 /** What `nimbus up` (or a test harness) chooses when it starts a node. */
 export interface NimbusOptions {
@@ -60,6 +60,13 @@ export interface NimbusOptions {
    * that does not match the stored secrets refuses the start (MASTER_KEY_INVALID).
    */
   masterKey?: string;
+  /**
+   * Where route auth reads the app secrets its `secret:` keys name (JWT HMAC keys, API keys).
+   * Unset: the node's encrypted secret store (the same one `nimbus secret set` writes). Tests may pass a map.
+   */
+  secrets?: SecretSource;
+  /** JWKS fetching of JWT routes: `cooldownMs` between refetches (default 30 s), `timeoutMs` per fetch (5 s). */
+  jwks?: JwksOptions;
   /** Where the server writes its own operational log lines. Default: stderr. */
   log?: (line: string) => void;
 }

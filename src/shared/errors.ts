@@ -96,6 +96,11 @@ export const ERROR_STATUS = {
   // --- access and tenancy (issue 9)
   /** A route's client went over its `rateLimit` (not capacity: that is THROTTLED). */
   RATE_LIMITED: 429,
+  /**
+   * A route's authorizer function failed (threw, timed out, crashed or answered without a boolean
+   * `isAuthorized`): 500, as API Gateway answers, not 401: the caller's credentials were not judged.
+   */
+  AUTHORIZER_FAILED: 500,
   /** A manifest or call names a secret the app does not have (`nimbus secret set` it first). */
   SECRET_NOT_FOUND: 400,
   /** No API key with that id or name. */

@@ -39,12 +39,18 @@ function tooLarge(limit: number): NimbusError {
 }
 
 /** Answer with a NimbusError as JSON. */
-export function sendError(res: ServerResponse, error: NimbusError, invocationId?: string): void {
+export function sendError(res: ServerResponse, error: NimbusError, invocationId?: string, extra: [string, string][] = []): void {
   const body = JSON.stringify(error.toJSON(invocationId));
   const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
   if (invocationId !== undefined) headers['x-nimbus-invocation-id'] = invocationId;
   const retryAfter = error.details?.['retryAfter'];
-  if (error.code === 'THROTTLED' || error.code === 'OVERLOADED' || error.code === 'SPAWN_FAILED') headers['retry-after'] = typeof retryAfter === 'number' ? retryAfter : 1;
+  if (error.code === 'THROTTLED' || error.code === 'OVERLOADED' || error.code === 'SPAWN_FAILED' || error.code === 'RATE_LIMITED') {
+    headers['retry-after'] = typeof retryAfter === 'number' ? retryAfter : 1;
+  }
+  // Route auth's challenge (RFC 6750): a 401 tells the client how to authenticate.
+  const challenge = error.details?.['wwwAuthenticate'];
+  if (typeof challenge === 'string') headers['www-authenticate'] = challenge;
+  for (const [k, v] of extra) headers[k] = v;
   if (res.headersSent) {
     res.destroy();
     return;

@@ -86,6 +86,22 @@ export interface WebContext {
   /** Keep the instance working on `promise` after the answer is sent. */
   waitUntil(promise: unknown): void;
   passThroughOnException(): void;
+  /** Who the gateway authenticated, on requests to a route with `auth:` (absent otherwise). */
+  auth?: RouteAuthContext;
+}
+
+/**
+ * `ctx.auth` of a web handler (Lambda handlers read the same in `event.requestContext.authorizer`:
+ * `.jwt.claims` / `.jwt.scopes`, or `.lambda` for an authorizer function's context).
+ */
+export interface RouteAuthContext {
+  type: 'jwt' | 'apiKey' | 'function';
+  /** A verified JWT's claims ({} for other kinds). */
+  claims: Record<string, unknown>;
+  /** The JWT's scopes (`scope` / `scp`). */
+  scopes: string[];
+  /** What an authorizer function returned as `context` ({} for other kinds). */
+  context: Record<string, unknown>;
 }
 
 /** A schedule tick (`scheduled(event, env, ctx)`). `cron` is the trigger as written (a cron expression or `rate(…)`). */
@@ -225,7 +241,32 @@ export interface SQSBatchResponse {
   batchItemFailures: Array<{ itemIdentifier: string }>;
 }
 
+/** What an authorizer function (`auth: { function: … }`) receives: API Gateway HTTP API's v2 REQUEST authorizer event (no body). */
+export interface HttpAuthorizerEvent {
+  version: '2.0';
+  type: 'REQUEST';
+  routeArn: string;
+  /** The values of the route's `identitySource`, in order. */
+  identitySource: string[];
+  /** The route, e.g. `GET /orders/{id}`. */
+  routeKey: string;
+  rawPath: string;
+  rawQueryString: string;
+  cookies?: string[];
+  headers: Record<string, string>;
+  queryStringParameters?: Record<string, string>;
+  pathParameters?: Record<string, string>;
+  requestContext: { http: { method: string; path: string; protocol: string; sourceIp: string; userAgent: string }; routeKey: string; stage: string; timeEpoch: number };
+}
+
+/** An authorizer's answer (API Gateway's "simple response"); `context` reaches the route's function. */
+export interface AuthorizerSimpleResponse {
+  isAuthorized: boolean;
+  context?: Record<string, unknown>;
+}
+
 export type LambdaHandler<TEvent = unknown, TResult = unknown, E = Env> = (event: TEvent, context: LambdaContext<E>) => Promise<TResult> | TResult;
 export type ScheduledHandler<E = Env> = LambdaHandler<EventBridgeScheduledEvent, unknown, E>;
 export type SQSHandler<E = Env> = LambdaHandler<SQSEvent, SQSBatchResponse | void, E>;
 export type S3Handler<E = Env> = LambdaHandler<S3Event, SQSBatchResponse | void, E>;
+export type AuthorizerHandler<E = Env> = LambdaHandler<HttpAuthorizerEvent, AuthorizerSimpleResponse, E>;
