@@ -79,6 +79,10 @@ export function keysContract(name: string, make: (clock: () => number) => Promis
       );
       assert.deepEqual(await store.listAudit({ apps: [] }), []);
       assert.deepEqual(
+        (await store.listAudit({ appsOnly: true })).map((e) => e.ts),
+        [3, 1],
+      );
+      assert.deepEqual(
         (await store.listAudit({ since: 2 })).map((e) => e.ts),
         [3, 2],
       );

@@ -40,7 +40,9 @@ export class MemoryKeys {
   listAudit(q: AuditQuery): AuditEntry[] {
     const apps = q.apps && new Set(q.apps);
     return this.#audit
-      .filter((e) => (q.app === undefined || e.app === q.app) && (apps === undefined || (e.app !== null && apps.has(e.app))) && (q.since === undefined || e.ts >= q.since))
+      .filter(
+        (e) => (q.app === undefined || e.app === q.app) && (apps === undefined || (e.app !== null && apps.has(e.app))) && (!q.appsOnly || e.app !== null) && (q.since === undefined || e.ts >= q.since),
+      )
       .reverse()
       .slice(0, clampLimit(q.limit, AUDIT_LIMIT))
       .map((e) => ({ ...e }));

@@ -70,6 +70,8 @@ export interface AuditQuery {
   app?: string;
   /** Only entries of these apps (an app-limited key's view); entries of no app are left out. */
   apps?: string[];
+  /** Leave out entries of no app (key management): what a key that is not admin may see. */
+  appsOnly?: boolean;
   /** Only entries at or after this epoch ms. */
   since?: number;
   /** Newest first; at most this many (default 100, max 1000). */

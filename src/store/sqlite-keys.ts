@@ -118,6 +118,7 @@ export class SqliteKeys {
       where.push(`app IN (${q.apps.map(() => '?').join(', ') || 'NULL'})`);
       args.push(...q.apps);
     }
+    if (q.appsOnly) where.push('app IS NOT NULL');
     if (q.since !== undefined) {
       where.push('ts >= ?');
       args.push(q.since);
