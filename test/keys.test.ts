@@ -8,6 +8,7 @@ import { strict as assert } from 'node:assert';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { runCli } from '../src/cli/run-cli.js';
 import { deployDir, NimbusClient, type CreatedKey } from '../src/client/index.js';
 import { NimbusError } from '../src/shared/errors.js';
 import { manifest, startTestNimbus, type TestNimbus } from './support/harness.js';
@@ -272,5 +273,30 @@ describe('API keys and scopes', () => {
     assert.deepEqual(await as.deployShop.audit({ app: 'blog' }), []);
     const since = await n.client.audit({ since: new Date(Date.now() + 60_000).toISOString() });
     assert.deepEqual(since, []);
+  });
+
+  it('CLI: keys create prints the key once, --key / NIMBUS_API_KEY use it, keys ls and audit read back', async () => {
+    const env = { NIMBUS_URL: n.adminUrl, NIMBUS_KEY: n.adminKey };
+    const made = await runCli(['keys', 'create', '--name', 'cli-made', '--scope', 'read', '--app', 'shop', '--expires', '1d'], { cwd: n.dataDir, env });
+    assert.equal(made.code, 0, made.stderr);
+    const key = made.stdout.trim();
+    assert.match(key, /^nmb_cli-made_[A-Za-z0-9_-]{43}$/);
+    assert.match(made.stderr, /not shown again/);
+
+    const ls = await runCli(['--key', key, 'ls', '--json'], { cwd: n.dataDir, env });
+    assert.equal(ls.code, 0, ls.stderr);
+    assert.ok(!ls.stdout.includes('"blog"'), 'an app-limited key lists only its apps');
+    const refused = await runCli(['keys', 'ls'], { cwd: n.dataDir, env: { ...env, NIMBUS_API_KEY: key } });
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /^error \[FORBIDDEN\]: .*needs scope admin/);
+
+    const list = await runCli(['keys', 'ls'], { cwd: n.dataDir, env });
+    assert.match(list.stdout, /cli-made\s+nmb_cli-made_\S{4}\s+read\s+shop/);
+    assert.ok(!list.stdout.includes(key));
+    const audit = await runCli(['audit', '--since', '1h', '--json'], { cwd: n.dataDir, env });
+    const entries = (JSON.parse(audit.stdout) as { entries: Array<{ action: string; target: string | null }> }).entries;
+    assert.ok(entries.some((e) => e.action === 'key.create' && e.target?.includes('nmb_cli-made_')));
+    const revoke = await runCli(['keys', 'revoke', 'cli-made'], { cwd: n.dataDir, env });
+    assert.match(revoke.stdout, /^revoked key_/);
   });
 });
