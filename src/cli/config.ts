@@ -13,13 +13,20 @@ export interface CliConfig {
   url: string;
   key: string | undefined;
   /** Where the key came from, so an UNAUTHORIZED answer can say what to fix. */
-  keySource: 'NIMBUS_KEY' | 'file' | 'none';
+  keySource: 'NIMBUS_KEY' | 'NIMBUS_API_KEY' | '--key' | 'file' | 'none';
   keyFile: string | undefined;
 }
 
-/** NIMBUS_URL (default 127.0.0.1:8081); NIMBUS_KEY, else `./.nimbus/admin.key` if present. */
-export function readConfig(cwd: string = process.cwd()): CliConfig {
+/**
+ * NIMBUS_URL (default 127.0.0.1:8081); the key: `--key` (passed in as `flagKey`), else NIMBUS_API_KEY
+ * (an API key with a scope), else NIMBUS_KEY, else `./.nimbus/admin.key` if present.
+ */
+export function readConfig(cwd: string = process.cwd(), flagKey?: string): CliConfig {
   const url = nonEmpty(process.env['NIMBUS_URL']) ?? DEFAULT_URL;
+  const flag = nonEmpty(flagKey);
+  if (flag !== undefined) return { url, key: flag, keySource: '--key', keyFile: undefined };
+  const apiKey = nonEmpty(process.env['NIMBUS_API_KEY']);
+  if (apiKey !== undefined) return { url, key: apiKey, keySource: 'NIMBUS_API_KEY', keyFile: undefined };
   const envKey = nonEmpty(process.env['NIMBUS_KEY']);
   if (envKey !== undefined) return { url, key: envKey, keySource: 'NIMBUS_KEY', keyFile: undefined };
   const keyFile = join(cwd, DEFAULT_KEY_FILE);

@@ -7,15 +7,22 @@ import { type CliConfig, readConfig } from './config.js';
 
 export interface CliContext {
   cwd: string;
+  /** The global `--key` option, set before any command runs. */
+  useKey(key: string | undefined): void;
   config(): CliConfig;
   client(): NimbusClient;
 }
 
 export function createContext(cwd: string): CliContext {
   let config: CliConfig | undefined;
-  const getConfig = (): CliConfig => (config ??= readConfig(cwd));
+  let flagKey: string | undefined;
+  const getConfig = (): CliConfig => (config ??= readConfig(cwd, flagKey));
   return {
     cwd,
+    useKey: (key) => {
+      flagKey = key;
+      config = undefined;
+    },
     config: getConfig,
     client: () => {
       const c = getConfig();
@@ -29,6 +36,6 @@ export function unauthorizedHint(config: CliConfig): string {
   if (config.keySource === 'none') {
     return 'hint: no admin key found: export NIMBUS_KEY=$(cat <data-dir>/admin.key), ' + 'or run from the directory where `nimbus up` keeps .nimbus/admin.key';
   }
-  const from = config.keySource === 'file' ? (config.keyFile ?? 'the key file') : 'NIMBUS_KEY';
-  return `hint: the key from ${from} was refused by ${config.url}: is it the admin.key of that server?`;
+  const from = config.keySource === 'file' ? (config.keyFile ?? 'the key file') : config.keySource;
+  return `hint: the key from ${from} was refused by ${config.url}: is it the admin.key of that server, or an API key of it that is not expired or revoked?`;
 }

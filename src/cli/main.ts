@@ -11,6 +11,7 @@ import { registerEventCommands } from './commands/events.js';
 import { registerFunctionCommands } from './commands/functions.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerInvokeCommands } from './commands/invoke.js';
+import { registerAuditCommand, registerKeyCommands } from './commands/keys.js';
 import { registerLogsCommand } from './commands/logs.js';
 import { registerSchemaCommand } from './commands/schema.js';
 import { registerSecretCommands } from './commands/secrets.js';
@@ -34,18 +35,21 @@ function buildProgram(ctx: CliContext, state: { json: boolean }): Command {
   const program = new Command('nimbus')
     .description('Nimbus: a self-hosted serverless platform. Run `nimbus up`, then deploy apps to it.')
     .version(packageVersion())
+    .option('--key <key>', 'the key to call the server with (default: NIMBUS_API_KEY, NIMBUS_KEY, ./.nimbus/admin.key)')
     .showHelpAfterError('(add --help for usage)')
     .addHelpText(
       'after',
       '\nEnvironment:\n' +
         '  NIMBUS_URL  control API address (default http://127.0.0.1:8081)\n' +
+        '  NIMBUS_API_KEY  an API key with a scope (`nimbus keys create`); --key overrides it\n' +
         '  NIMBUS_KEY  admin key (default: the contents of ./.nimbus/admin.key)\n' +
         '  NIMBUS_MASTER_KEY  `nimbus up`: key that encrypts app secrets (default: <data-dir>/master.key)\n' +
         '\n<fn> is "name" inside an app directory (the app comes from ./nimbus.yaml) or "app/name" anywhere.',
     );
   // Errors must come out as JSON when the failing command was asked for JSON.
-  program.hook('preAction', (_root, action) => {
+  program.hook('preAction', (root, action) => {
     state.json = action.opts()['json'] === true;
+    ctx.useKey(root.opts<{ key?: string }>().key);
   });
   registerUpCommand(program, ctx);
   registerInitCommand(program, ctx);
@@ -57,6 +61,8 @@ function buildProgram(ctx: CliContext, state: { json: boolean }): Command {
   registerSchemaCommand(program);
   registerStorageCommands(program, ctx);
   registerSecretCommands(program, ctx);
+  registerKeyCommands(program, ctx);
+  registerAuditCommand(program, ctx);
   return program;
 }
 

@@ -21,6 +21,7 @@ import type {
   VersionView,
 } from './types.js';
 import type { BucketView, ObjectInfo, ObjectList, PublishResult, SecretInfo, TopicView } from './storage-types.js';
+import type { AuditEntryView, AuditQuery, CreatedKey, CreateKeyInput, KeyView } from './keys-types.js';
 
 export interface NimbusClientOptions {
   /** The control API's base URL, e.g. http://127.0.0.1:8081 */
@@ -241,6 +242,27 @@ export class NimbusClient {
   /** Re-encrypt every secret under a new master key (`newKey` required when the node uses NIMBUS_MASTER_KEY). */
   async rotateMasterKey(newKey?: string): Promise<{ rotated: number; keySource: 'file' | 'option' }> {
     return this.#json({ method: 'POST', path: '/v1/secrets/rotate-master', body: newKey === undefined ? {} : { newKey } });
+  }
+
+  /** API keys, revoked ones too (never the keys themselves). Admin scope. */
+  async listKeys(): Promise<KeyView[]> {
+    return (await this.#json<{ keys: KeyView[] }>({ method: 'GET', path: '/v1/keys' })).keys;
+  }
+
+  /** A new key: `key` is shown in this answer only. Admin scope. */
+  async createKey(input: CreateKeyInput): Promise<CreatedKey> {
+    return this.#json({ method: 'POST', path: '/v1/keys', body: input });
+  }
+
+  /** Revoke a key by id or name. Admin scope. */
+  async revokeKey(idOrName: string): Promise<KeyView> {
+    return (await this.#json<{ revoked: KeyView }>({ method: 'DELETE', path: `/v1/keys/${seg(idOrName)}` })).revoked;
+  }
+
+  /** The audit trail, newest first (`since`: epoch ms or ISO 8601). */
+  async audit(query: AuditQuery = {}): Promise<AuditEntryView[]> {
+    const q = { app: query.app, since: query.since, limit: query.limit };
+    return (await this.#json<{ entries: AuditEntryView[] }>({ method: 'GET', path: '/v1/audit', query: q })).entries;
   }
 
   /** The server's OpenAPI 3.1 document. */

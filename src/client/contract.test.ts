@@ -1,11 +1,13 @@
 /**
- * docs/control-api.md, the OpenAPI document and the client must name the same endpoints:
- * a route added to one and forgotten in another fails here.
+ * docs/control-api.md, the OpenAPI document, the routes the server serves and the client must
+ * name the same endpoints: a route added to one and forgotten in another fails here.
  */
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { ControlApi } from '../control/api.js';
 import { openApiDocument } from '../control/openapi.js';
+import type { ControlDeps } from '../control/table.js';
 import { ERROR_STATUS } from '../shared/errors.js';
 import { NimbusClient } from './client.js';
 
@@ -76,6 +78,10 @@ async function clientEndpoints(): Promise<Set<string>> {
     c.setSecret('APP', 'NAME', 'value'),
     c.deleteSecret('APP', 'NAME'),
     c.rotateMasterKey(),
+    c.listKeys(),
+    c.createKey({ name: 'ci', scope: 'read' }),
+    c.revokeKey('ID'),
+    c.audit(),
   ]);
   return hits;
 }
@@ -83,6 +89,13 @@ async function clientEndpoints(): Promise<Set<string>> {
 describe('control API contract', () => {
   it('the OpenAPI document describes exactly the documented endpoints', () => {
     assert.deepEqual([...openApiEndpoints()].sort(), [...documentedEndpoints()].sort());
+  });
+
+  it('the server serves exactly the operations of the OpenAPI document', () => {
+    // The router of a real ControlApi (its handlers are never called here, so no dependencies).
+    const served = new ControlApi({} as ControlDeps).served();
+    assert.equal(new Set(served).size, served.length, 'a route is declared twice');
+    assert.deepEqual([...served].sort(), [...openApiEndpoints()].filter((e) => e !== 'GET /healthz').sort());
   });
 
   it('the client has a method for every documented endpoint', async () => {
@@ -97,14 +110,16 @@ describe('control API contract', () => {
   });
 
   it('every /v1 operation needs the bearer key and /healthz does not', () => {
-    assert.deepEqual(openApiDocument.security, [{ adminKey: [] }]);
-    assert.deepEqual(openApiDocument.paths['/healthz'].get.security, []);
+    assert.deepEqual(openApiDocument.security, [{ apiKey: [] }]);
+    assert.deepEqual(openApiDocument.paths['/healthz']?.['get']?.['security'], []);
     for (const [path, item] of Object.entries(openApiDocument.paths)) {
       if (!path.startsWith('/v1')) continue;
       for (const [method, op] of Object.entries(item)) {
         if (method === 'parameters') continue;
         assert.ok(!('security' in (op as object)), `${method} ${path} must not override security`);
         assert.ok('401' in (op as { responses: object }).responses, `${method} ${path} lacks a 401 answer`);
+        assert.ok('403' in (op as { responses: object }).responses, `${method} ${path} lacks a 403 answer`);
+        assert.ok(Array.isArray((op as Record<string, unknown>)['x-nimbus-scope']), `${method} ${path} names no scope`);
       }
     }
   });

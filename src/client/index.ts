@@ -4,3 +4,4 @@ export { deployDir } from './deploy.js';
 export type { DeployDirResult } from './deploy.js';
 export type * from './types.js';
 export type * from './storage-types.js';
+export type * from './keys-types.js';

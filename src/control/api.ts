@@ -1,56 +1,51 @@
 /**
- * The control API: JSON over HTTP under /v1, for the CLI, scripts and (later) the dashboard.
- * Every /v1 request needs `Authorization: Bearer <admin key>`; every failure is a NimbusError
- * rendered as `{"error": {...}}` with its table status.
+ * The control API server: JSON over HTTP under /v1, for the CLI, scripts and the dashboard.
+ * Every endpoint comes from the route table (routes.ts); this file only runs it: authenticate
+ * the bearer key, route (find-my-way), authorize (access.ts), validate query and body with the
+ * route's zod schemas (400 BAD_REQUEST naming the issue's path), call the handler, answer, and
+ * record the call in the audit trail when the route mutates state. Every failure is a
+ * NimbusError rendered as `{"error": {...}}` with its table status.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { timingSafeEqual, createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import FindMyWay from 'find-my-way';
-import type { Deployments } from '../deploy/index.js';
-import type { EventService } from '../queue/index.js';
-import type { Runtime } from '../runtime/index.js';
-import type { Store } from '../store/index.js';
-import { withReportLines, type TelemetryWriter } from '../telemetry/index.js';
+import type { z } from 'zod';
 import { NimbusError, toNimbusError } from '../shared/errors.js';
-import { uuidv7 } from '../shared/ids.js';
 import { sendError, sendJson } from '../shared/http.js';
-import { MAX_BODY_BYTES } from '../sandbox/protocol.js';
-import { invokeAsync, isAsyncInvoke } from './events-routes.js';
-import { openApiDocument } from './openapi.js';
-import { num, readJson, type RouteHandler, type RouteModule } from './route-module.js';
-import { functionView, versionView } from './views.js';
+import { authorize, locateApp } from './access.js';
+import { buildOpenApi } from './openapi.js';
+import { readJson } from './request.js';
+import { openApiRoute, ROUTES } from './routes.js';
+import { isRaw, pathParams, routerPath, type ControlDeps, type Ctx, type Principal, type Route } from './table.js';
 
-export interface ControlApiOptions {
-  adminKey: string;
-  /** More endpoints (events, storage…), registered after the core ones. */
-  modules?: RouteModule[];
-  /** Async invokes (`X-Nimbus-Invocation-Type: Event`) go to the event queue through it. */
-  events?: EventService;
-  deployments: Deployments;
-  runtime: Runtime;
-  store: Store;
-  telemetry: TelemetryWriter;
+export interface ControlApiOptions extends ControlDeps {
+  /** The table to serve; default the whole one (tests may serve less). */
+  routes?: readonly Route[];
   log?: (line: string) => void;
   /** More facts for the unauthenticated `/healthz` (e.g. `{ isolation }`: the layers this node applies). */
   health?: () => Record<string, unknown>;
+  clock?: () => number;
 }
 
-type Handler = RouteHandler;
-
-/** Deploy bodies carry every bundle of an app. */
-const MAX_DEPLOY_BYTES = 128 * 1024 * 1024;
+const JSON_BODY_BYTES = 64 * 1024;
 
 export class ControlApi {
   private readonly server: Server;
   private readonly router = FindMyWay({ ignoreTrailingSlash: true });
-  private readonly keyDigest: Buffer;
+  private readonly openApi: ReturnType<typeof buildOpenApi>;
+  private readonly routes: readonly Route[];
 
   constructor(private readonly o: ControlApiOptions) {
-    this.keyDigest = digest(o.adminKey);
-    this.routes();
-    for (const mod of o.modules ?? []) mod((method, path, handler) => this.on(method, path, handler));
+    this.routes = o.routes ?? ROUTES;
+    this.openApi = buildOpenApi(this.routes);
+    for (const r of this.routes) this.router.on(r.method, routerPath(r.path), () => {}, r);
     this.server = createServer((req, res) => void this.handle(req, res));
+  }
+
+  /** `METHOD /path` of every route the router serves, in OpenAPI syntax: the contract test compares them with the document. */
+  served(): string[] {
+    const registered = (this.router as unknown as { routes: Array<{ method: string; path: string }> }).routes;
+    return registered.map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, '{$1}').replace('*', '{key}')}`);
   }
 
   listen(port: number, host: string): Promise<number> {
@@ -72,113 +67,17 @@ export class ControlApi {
     clearInterval(sweeper);
   }
 
-  private on(method: FindMyWay.HTTPMethod, path: string, handler: Handler): void {
-    this.router.on(method, path, () => {}, handler);
-  }
-
-  private routes(): void {
-    const d = this.o.deployments;
-    const view = async (app: string, name: string) => functionView(await d.mustGet(app, name), this.o.runtime.stats(app, name));
-    this.on('GET', '/v1/openapi.json', async ({ res }) => sendJson(res, 200, openApiDocument));
-    this.on('PUT', '/v1/apps/:app', async ({ req, res, params }) => {
-      const body = await readJson(req, MAX_DEPLOY_BYTES);
-      sendJson(res, 200, await d.deploy(params['app']!, body));
-    });
-    this.on('GET', '/v1/apps', async ({ res }) => sendJson(res, 200, { apps: await this.o.store.listApps() }));
-    this.on('DELETE', '/v1/apps/:app', async ({ res, params }) => {
-      await d.deleteApp(params['app']!);
-      sendJson(res, 200, { deleted: true });
-    });
-    const list = async (res: ServerResponse, app?: string) => {
-      const fns = await this.o.store.listFunctions(app);
-      sendJson(res, 200, { functions: fns.map((f) => functionView(f, this.o.runtime.stats(f.app, f.name))) });
-    };
-    this.on('GET', '/v1/functions', async ({ res }) => list(res));
-    this.on('GET', '/v1/apps/:app/functions', async ({ res, params }) => list(res, params['app']));
-    this.on('GET', '/v1/apps/:app/functions/:fn', async ({ res, params }) => sendJson(res, 200, await view(params['app']!, params['fn']!)));
-    this.on('DELETE', '/v1/apps/:app/functions/:fn', async ({ res, params }) => {
-      await d.deleteFunction(params['app']!, params['fn']!);
-      sendJson(res, 200, { deleted: true });
-    });
-    this.on('GET', '/v1/apps/:app/functions/:fn/versions', async ({ res, params }) => {
-      const fn = await d.mustGet(params['app']!, params['fn']!);
-      const versions = await this.o.store.listVersions(fn.app, fn.name);
-      sendJson(res, 200, { versions: versions.map((v) => versionView(v, fn.activeVersion)) });
-    });
-    this.on('POST', '/v1/apps/:app/functions/:fn/rollback', async ({ req, res, params }) => {
-      const body = (await readJson(req, 64 * 1024)) ?? {};
-      const to = (body as { to?: unknown }).to;
-      if (to !== undefined && (!Number.isInteger(to) || (to as number) < 1)) throw new NimbusError('BAD_REQUEST', '"to" must be a version number (a positive integer)');
-      await d.rollback(params['app']!, params['fn']!, to as number | undefined);
-      sendJson(res, 200, await view(params['app']!, params['fn']!));
-    });
-    this.on('POST', '/v1/apps/:app/functions/:fn/invoke', async ({ req, res, params }) => this.invoke(req, res, params['app']!, params['fn']!));
-    this.on('GET', '/v1/apps/:app/functions/:fn/invocations', async ({ res, params, query }) => {
-      const fn = await d.mustGet(params['app']!, params['fn']!);
-      await this.o.telemetry.flush();
-      const invocations = await this.o.store.listInvocations({ app: fn.app, function: fn.name, limit: num(query.get('limit')), before: num(query.get('before')) });
-      sendJson(res, 200, { invocations });
-    });
-    this.on('GET', '/v1/invocations/:id', async ({ res, params }) => {
-      const id = params['id']!;
-      const record = this.o.telemetry.pendingInvocation(id) ?? (await this.o.store.getInvocation(id));
-      if (!record) throw new NimbusError('INVOCATION_NOT_FOUND', `no invocation ${id} (records are kept 7 days)`);
-      sendJson(res, 200, record);
-    });
-    this.on('GET', '/v1/apps/:app/functions/:fn/logs', async ({ res, params, query }) => {
-      const app = params['app']!;
-      const name = params['fn']!;
-      await this.o.telemetry.flush();
-      const invocationId = query.get('invocation') ?? undefined;
-      const after = num(query.get('after'));
-      // One bounded page (≤ 1,000 lines, ~1 MB; a larger limit is clamped): indexed and cheap, so
-      // it runs on this thread without stalling the gateway. `more`: ask again with after=next.
-      const { lines, more } = await this.o.store.queryLogs({ app, function: name, invocationId, afterSeq: after, limit: num(query.get('limit')) });
-      const next = lines.at(-1)?.seq ?? after ?? 0;
-      if (lines.length === 0 && !d.current(app, name)) throw new NimbusError('FUNCTION_NOT_FOUND', `no function ${app}/${name} is deployed and none left logs; see \`nimbus ls\``);
-      const out = lines.map((l) => ({ seq: l.seq, invocationId: l.invocationId, ts: l.ts, stream: l.stream, line: l.line, version: l.version }));
-      // A silent successful invocation has no stored REPORT line (see TelemetryWriter.record):
-      // its log still ends with one, derived from the record.
-      if (invocationId !== undefined && after === undefined && !more && !lines.some((l) => l.stream === 'system' && l.line.startsWith('REPORT '))) {
-        const record = await this.o.store.getInvocation(invocationId);
-        if (record && record.app === app && record.function === name) {
-          const [report] = withReportLines([record], []);
-          if (report) out.push({ seq: next, invocationId, ts: report.ts, stream: report.stream, line: report.line, version: report.version });
-        }
-      }
-      sendJson(res, 200, { lines: out, next, more });
-    });
-  }
-
-  private async invoke(req: IncomingMessage, res: ServerResponse, app: string, name: string): Promise<void> {
-    if (isAsyncInvoke(req)) return invokeAsync(this.o.events, req, res, app, name);
-    const startedAt = Date.now();
-    const fn = this.o.deployments.current(app, name);
-    if (!fn) throw new NimbusError('FUNCTION_NOT_FOUND', `no function ${app}/${name} is deployed; see \`nimbus ls\``);
-    const event = await readJson(req, MAX_BODY_BYTES);
-    const id = uuidv7();
-    const outcome = await this.o.runtime.invoke(fn, { kind: 'event', event: event ?? {} }, { id, trigger: 'api', startedAt });
-    if (!outcome.ok) return sendError(res, outcome.error, id);
-    const out = outcome.result.res;
-    if (out) {
-      const headers: string[] = [];
-      for (const [k, v] of out.headers) if (k !== 'content-length' && k !== 'transfer-encoding' && k !== 'connection') headers.push(k, v);
-      const payload = out.b64 ? Buffer.from(out.body, 'base64') : Buffer.from(out.body);
-      headers.push('content-length', String(payload.length), 'x-nimbus-invocation-id', id);
-      res.writeHead(out.status, headers);
-      res.end(payload);
-      return;
-    }
-    sendJson(res, 200, outcome.result.value ?? null, { 'x-nimbus-invocation-id': id });
-  }
-
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const url = new URL(req.url ?? '/', 'http://control');
       if (url.pathname === '/healthz') return sendJson(res, 200, { ok: true, ...this.o.health?.() });
-      if (!this.authorized(req)) {
+      const key = await this.authenticate(req);
+      if (!key) {
         req.resume();
-        throw new NimbusError('UNAUTHORIZED', 'send the admin key as `Authorization: Bearer <key>`; it is in <data-dir>/admin.key');
+        throw new NimbusError(
+          'UNAUTHORIZED',
+          'send a key as `Authorization: Bearer <key>`: the admin key in <data-dir>/admin.key, or an API key from `nimbus keys create` (unknown, expired and revoked keys are refused)',
+        );
       }
       const found = this.router.find(req.method as FindMyWay.HTTPMethod, url.pathname);
       if (!found) {
@@ -188,22 +87,88 @@ export class ControlApi {
           ? new NimbusError('METHOD_NOT_ALLOWED', `${req.method} is not supported on ${url.pathname}; see /v1/openapi.json`)
           : new NimbusError('NOT_FOUND', `no endpoint ${url.pathname}; see /v1/openapi.json`);
       }
-      await (found.store as Handler)({ req, res, params: found.params, query: url.searchParams });
+      const route = found.store as Route;
+      await this.run(route, req, res, key, named(route, found.params), url.searchParams);
     } catch (err) {
-      const e = toNimbusError(err);
-      if (e.code === 'INTERNAL') this.o.log?.(`control API: ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
-      sendError(res, e);
+      this.fail(req, res, err);
     }
   }
 
-  private authorized(req: IncomingMessage): boolean {
-    const header = req.headers.authorization ?? '';
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!match) return false;
-    return timingSafeEqual(digest(match[1]!), this.keyDigest);
+  /** One call of a route: checks, handler, answer, audit entry. */
+  private async run(route: Route, req: IncomingMessage, res: ServerResponse, key: Principal, params: Record<string, string>, search: URLSearchParams): Promise<void> {
+    const audit: Ctx<unknown, unknown>['audit'] = {};
+    let app: string | undefined;
+    let answer: unknown;
+    let failure: unknown;
+    try {
+      if (route.app !== 'none' && (key.apps.length > 0 || route.audit)) app = await locateApp(route, params, this.o);
+      authorize(key, route, params, app);
+      const query = route.query ? check(route.query, firstValues(search), 'query') : {};
+      const body = await this.body(route, req);
+      const visible = (a: string) => key.apps.length === 0 || key.apps.includes(a);
+      answer = route === openApiRoute ? this.openApi : await route.handle({ req, res, params, query, body, key, deps: this.o, visible, audit });
+    } catch (err) {
+      failure = err;
+    }
+    if (route.audit) await this.record(route, key, app ?? params['app'] ?? null, audit.target ?? target(route, params), failure);
+    if (failure !== undefined) return this.fail(req, res, failure);
+    if (!isRaw(route.response)) sendJson(res, route.status ?? 200, answer);
+  }
+
+  private async body(route: Route, req: IncomingMessage): Promise<unknown> {
+    if (route.body === undefined || isRaw(route.body)) return undefined;
+    const json = await readJson(req, route.bodyLimit ?? JSON_BODY_BYTES);
+    return route.bodyCheckedByHandler ? json : check(route.body, json ?? {}, 'body');
+  }
+
+  private async authenticate(req: IncomingMessage): Promise<Principal | undefined> {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+    return match ? this.o.keys.authenticate(match[1]!) : undefined;
+  }
+
+  private async record(route: Route, key: Principal, app: string | null, target: string | null, failure: unknown): Promise<void> {
+    const outcome = failure === undefined ? 'ok' : toNimbusError(failure).code;
+    try {
+      await this.o.store.appendAudit({ ts: (this.o.clock ?? Date.now)(), keyId: key.id, keyName: key.name, action: route.audit!, app, target, outcome });
+    } catch (err) {
+      this.o.log?.(`control API: audit entry for ${route.audit} not written: ${(err as Error).message}`);
+    }
+  }
+
+  private fail(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+    const e = toNimbusError(err);
+    if (e.code === 'INTERNAL') this.o.log?.(`control API: ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
+    if (!req.readableEnded) req.resume();
+    sendError(res, e);
   }
 }
 
-function digest(s: string): Buffer {
-  return createHash('sha256').update(s).digest();
+/** Validate with a route's schema; the issues' paths say what to fix. */
+function check(schema: z.ZodType, value: unknown, where: 'query' | 'body'): unknown {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((i) => ({ in: where, path: i.path.map(String).join('.'), message: i.message }));
+  const text = issues.map((i) => `${i.path === '' ? where : `${where}.${i.path}`}: ${i.message}`).join('; ');
+  throw new NimbusError('BAD_REQUEST', `the request ${where} is invalid: ${text}`, { details: { issues } });
+}
+
+/** find-my-way's params under the table's names (`*` → the `{key+}` name). */
+function named(route: Route, params: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of pathParams(route.path)) out[name] = params[name] ?? params['*'] ?? '';
+  return out;
+}
+
+function firstValues(search: URLSearchParams): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of search) if (!(k in out)) out[k] = v;
+  return out;
+}
+
+/** What an audit entry names inside the app: the path's parameters after the app (`cart`, `uploads/a.txt`). */
+function target(route: Route, params: Record<string, string>): string | null {
+  const parts = pathParams(route.path)
+    .filter((p) => p !== 'app')
+    .map((p) => params[p]!);
+  return parts.length > 0 ? parts.join('/') : null;
 }

@@ -1,3 +1,5 @@
 export type * from './types.js';
 export type * from './views.js';
 export { DEFAULT_EPHEMERAL_MB, FUNCTION_DEFAULTS, sandboxShape, sandboxSize, WEBHOOK_DEFAULTS, withConfigDefaults } from './config.js';
+export type * from './keys.js';
+export { SCOPES } from './keys.js';

@@ -6,10 +6,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { sandboxShape, type FunctionVersion } from '../domain/index.js';
 import { availableParallelism, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ControlApi } from '../control/index.js';
-import { eventRoutes } from '../control/events-routes.js';
-import { storageRoutes } from '../control/storage-routes.js';
-import { secretsRoutes } from '../control/secrets-routes.js';
+import { ControlApi, KeyService } from '../control/index.js';
 import { Deployments } from '../deploy/index.js';
 import { Gateway, resolveLimits } from '../gateway/index.js';
 import { egressHooks } from '../network/index.js';
@@ -24,7 +21,7 @@ import { functionSecretRefs, resolveMasterKey, Secrets, SqliteSecretStore, type 
 import { SqliteStore } from '../store/index.js';
 import { SqliteWorkerSink, TelemetryWriter } from '../telemetry/index.js';
 import { Resources, resourcesOf, Scheduler, SqliteScheduleState, Topics } from '../triggers/index.js';
-import { ensureAdminKey } from './admin-key.js';
+import { ensureAdminKey, ensureKeySecret } from './admin-key.js';
 import type { NimbusOptions, RunningNimbus } from './options.js';
 import { prepareSandboxFiles } from './sandbox-files.js';
 
@@ -196,17 +193,21 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     backoff: options.events?.backoff,
     log,
   });
-  const eventModule = eventRoutes({ events, exists: (app, name) => deployments.current(app, name) !== undefined });
+  // API keys (issue 9): stored as HMACs under a secret that never leaves the data dir.
+  const keys = new KeyService({ adminKey, secret: ensureKeySecret(join(dataDir, 'key-hmac.secret')), store });
   const control = new ControlApi({
-    adminKey,
     deployments,
     runtime,
     store,
     telemetry,
-    log,
     events,
+    objects,
+    topics,
+    resources,
+    keys,
+    secrets,
+    log,
     health: () => ({ isolation: isolation.report }),
-    modules: [storageRoutes({ objects, topics, resources }), eventModule, secretsRoutes(secrets)],
   });
 
   // If the host dies without close(), no sandbox may outlive it.

@@ -8,8 +8,10 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { LogLine } from '../domain/index.js';
 import { config, fn, invocation, log, rejectsWith, sha } from './contract-fixtures.js';
 import type { Store } from './port.js';
+import { keysContract } from './contract-keys.js';
 
 export function storeContract(name: string, make: (clock: () => number) => Promise<Store> | Store): void {
+  keysContract(name, make);
   describe(`Store contract: ${name}`, () => {
     let store: Store;
     let now: number;

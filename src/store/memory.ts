@@ -3,10 +3,11 @@
  * both to it), nothing durable. Values are cloned in and out so a caller mutating a returned
  * object cannot change the store, as with a real database.
  */
-import type { FunctionRecord, FunctionVersion, InvocationRecord, LogLine } from '../domain/index.js';
+import type { ApiKeyRecord, AuditEntry, FunctionRecord, FunctionVersion, InvocationRecord, LogLine } from '../domain/index.js';
+import { MemoryKeys } from './memory-keys.js';
 import { withConfigDefaults } from '../domain/index.js';
 import { NimbusError } from '../shared/errors.js';
-import type { AppSummary, DeployAppResult, DeployFunctionInput, DeployFunctionResult, InvocationQuery, LogPage, LogQuery, Store } from './port.js';
+import type { AppSummary, DeployAppResult, DeployFunctionInput, DeployFunctionResult, InvocationQuery, LogPage, LogQuery, Store, AuditQuery } from './port.js';
 import { assertUniqueNames, byteLength, clampLimit, cutLine, INVOCATION_LIMIT, LOG_LIMIT, LOG_LINE_READ_CHARS, takeLogPage } from './rules.js';
 
 export interface MemoryStoreOptions {
@@ -34,6 +35,7 @@ const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 export class MemoryStore implements Store {
   readonly #clock: () => number;
+  readonly #keys = new MemoryKeys();
   readonly #apps = new Map<string, AppEntry>();
   /** Keyed by app, then function name. */
   readonly #functions = new Map<string, Map<string, FunctionEntry>>();
@@ -215,6 +217,34 @@ export class MemoryStore implements Store {
     deleted += this.#logs.length - kept.length;
     this.#logs = kept;
     return deleted;
+  }
+
+  async createKey(key: ApiKeyRecord): Promise<void> {
+    this.#keys.create(key);
+  }
+
+  async listKeys(): Promise<ApiKeyRecord[]> {
+    return this.#keys.list();
+  }
+
+  async findKeyByHash(hash: string): Promise<ApiKeyRecord | undefined> {
+    return this.#keys.byHash(hash);
+  }
+
+  async revokeKey(idOrName: string, at: number): Promise<ApiKeyRecord | undefined> {
+    return this.#keys.revoke(idOrName, at);
+  }
+
+  async touchKey(id: string, at: number): Promise<void> {
+    this.#keys.touch(id, at);
+  }
+
+  async appendAudit(entry: Omit<AuditEntry, 'seq'>): Promise<void> {
+    this.#keys.append(entry);
+  }
+
+  async listAudit(query: AuditQuery): Promise<AuditEntry[]> {
+    return this.#keys.listAudit(query);
   }
 
   async close(): Promise<void> {}

@@ -153,6 +153,38 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX logs_invocation_seq ON logs(invocation_id, seq);
   DROP INDEX logs_invocation;
   `,
+  // 0005 API keys and the audit trail (issue 9). api_keys.hash: HMAC-SHA-256 of the key under the
+  // server's secret (key-hmac.secret), never the key; a name is unique among live keys only, so a
+  // revoked name can be reused. apps: JSON array, [] = every app. audit: one row per mutating
+  // control-API call, ok or refused; never bodies or secret values.
+  `
+  CREATE TABLE api_keys (
+    id           TEXT NOT NULL PRIMARY KEY,
+    name         TEXT NOT NULL,
+    prefix       TEXT NOT NULL,
+    scope        TEXT NOT NULL,
+    apps         TEXT NOT NULL,
+    hash         TEXT NOT NULL UNIQUE,
+    secret_kind  TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    expires_at   INTEGER,
+    revoked_at   INTEGER,
+    last_used_at INTEGER
+  ) STRICT;
+  CREATE UNIQUE INDEX api_keys_live_name ON api_keys(name) WHERE revoked_at IS NULL;
+  CREATE TABLE audit (
+    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts       INTEGER NOT NULL,
+    key_id   TEXT NOT NULL,
+    key_name TEXT NOT NULL,
+    action   TEXT NOT NULL,
+    app      TEXT,
+    target   TEXT,
+    outcome  TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX audit_ts ON audit(ts);
+  CREATE INDEX audit_app_ts ON audit(app, ts);
+  `,
 ];
 
 /**

@@ -5,7 +5,7 @@
  *
  * Methods are async so a networked backend fits; the SQLite adapter answers synchronously inside.
  */
-import type { FunctionConfig, FunctionRecord, FunctionVersion, InvocationRecord, LogLine } from '../domain/index.js';
+import type { ApiKeyRecord, AuditEntry, FunctionConfig, FunctionRecord, FunctionVersion, InvocationRecord, LogLine } from '../domain/index.js';
 
 /** One function of an app deploy, as the server computed it. */
 export interface DeployFunctionInput {
@@ -65,6 +65,19 @@ export interface LogPage {
   more: boolean;
 }
 
+export interface AuditQuery {
+  /** Only entries of this app. */
+  app?: string;
+  /** Only entries of these apps (an app-limited key's view); entries of no app are left out. */
+  apps?: string[];
+  /** Leave out entries of no app (key management): what a key that is not admin may see. */
+  appsOnly?: boolean;
+  /** Only entries at or after this epoch ms. */
+  since?: number;
+  /** Newest first; at most this many (default 100, max 1000). */
+  limit?: number;
+}
+
 export interface Store {
   /**
    * Atomically make `functions` the app's whole set: create a version for each function whose
@@ -102,6 +115,20 @@ export interface Store {
   queryLogs(query: LogQuery): Promise<LogPage>;
   /** Delete invocation records and log lines older than this epoch ms. Returns rows deleted. */
   pruneBefore(epochMs: number): Promise<number>;
+
+  /** Store a new key. BAD_REQUEST when a live key has the same name. */
+  createKey(key: ApiKeyRecord): Promise<void>;
+  /** Every key, revoked ones included, oldest first. */
+  listKeys(): Promise<ApiKeyRecord[]>;
+  /** The key whose HMAC is `hash` (revoked and expired ones too: the caller decides). */
+  findKeyByHash(hash: string): Promise<ApiKeyRecord | undefined>;
+  /** Revoke the live key with this id or name; undefined when there is none. */
+  revokeKey(idOrName: string, at: number): Promise<ApiKeyRecord | undefined>;
+  touchKey(id: string, at: number): Promise<void>;
+  /** Append one audit entry (its seq is assigned by the store). */
+  appendAudit(entry: Omit<AuditEntry, 'seq'>): Promise<void>;
+  /** Newest first. */
+  listAudit(query: AuditQuery): Promise<AuditEntry[]>;
 
   close(): Promise<void>;
 }

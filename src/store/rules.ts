@@ -68,3 +68,10 @@ export function assertUniqueNames(app: string, functions: readonly DeployFunctio
 export function byteLength(code: string): number {
   return Buffer.byteLength(code, 'utf8');
 }
+
+export const AUDIT_LIMIT: LimitBounds = { default: 100, max: 1000 };
+
+/** A second live key with a taken name would make `nimbus keys revoke <name>` ambiguous. */
+export function duplicateKeyName(name: string): NimbusError {
+  return new NimbusError('BAD_REQUEST', `a live key is already named "${name}": revoke it first or pick another name`);
+}

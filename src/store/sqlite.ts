@@ -3,11 +3,12 @@
  * inside; the async surface is the port's, so a networked backend can implement it too.
  */
 import Database from 'better-sqlite3';
-import type { FunctionRecord, FunctionVersion, InvocationRecord, LogLine } from '../domain/index.js';
+import type { ApiKeyRecord, AuditEntry, FunctionRecord, FunctionVersion, InvocationRecord, LogLine } from '../domain/index.js';
+import { SqliteKeys } from './sqlite-keys.js';
 import { NimbusError } from '../shared/errors.js';
 import { migrate } from './migrations.js';
 import { immediate } from './immediate.js';
-import type { AppSummary, DeployAppResult, DeployFunctionInput, DeployFunctionResult, InvocationQuery, LogPage, LogQuery, Store } from './port.js';
+import type { AppSummary, DeployAppResult, DeployFunctionInput, DeployFunctionResult, InvocationQuery, LogPage, LogQuery, Store, AuditQuery } from './port.js';
 import { assertUniqueNames, byteLength, clampLimit, INVOCATION_LIMIT, LOG_LIMIT, LOG_LINE_READ_CHARS, takeLogPage } from './rules.js';
 import * as rows from './sqlite-rows.js';
 
@@ -98,6 +99,7 @@ export class SqliteStore implements Store {
   readonly #db: Database.Database;
   readonly #clock: () => number;
   readonly #s: Statements;
+  readonly #keys: SqliteKeys;
   readonly #deploy: (app: string, functions: readonly DeployFunctionInput[], now: number) => DeployAppResult;
   readonly #insertInvocations: (records: readonly InvocationRecord[]) => void;
   readonly #appendLogs: (lines: readonly LogLine[]) => void;
@@ -131,6 +133,7 @@ export class SqliteStore implements Store {
     this.#clock = clock;
     const s = prepare(db);
     this.#s = s;
+    this.#keys = new SqliteKeys(db);
     this.#deploy = immediate(db.transaction((app: string, functions: readonly DeployFunctionInput[], now: number) => deployTx(s, app, functions, now)));
     this.#insertInvocations = db.transaction((records: readonly InvocationRecord[]) => {
       let i = 0;
@@ -256,6 +259,34 @@ export class SqliteStore implements Store {
 
   async pruneBefore(epochMs: number): Promise<number> {
     return this.#prune(epochMs);
+  }
+
+  async createKey(key: ApiKeyRecord): Promise<void> {
+    this.#keys.create(key);
+  }
+
+  async listKeys(): Promise<ApiKeyRecord[]> {
+    return this.#keys.list();
+  }
+
+  async findKeyByHash(hash: string): Promise<ApiKeyRecord | undefined> {
+    return this.#keys.byHash(hash);
+  }
+
+  async revokeKey(idOrName: string, at: number): Promise<ApiKeyRecord | undefined> {
+    return this.#keys.revoke(idOrName, at);
+  }
+
+  async touchKey(id: string, at: number): Promise<void> {
+    this.#keys.touch(id, at);
+  }
+
+  async appendAudit(entry: Omit<AuditEntry, 'seq'>): Promise<void> {
+    this.#keys.append(entry);
+  }
+
+  async listAudit(query: AuditQuery): Promise<AuditEntry[]> {
+    return this.#keys.listAudit(query);
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,132 @@
+/**
+ * The key and audit tables of the SQLite store (migration 0005), one statement each, kept apart
+ * from sqlite.ts so each file stays one responsibility.
+ */
+import type Database from 'better-sqlite3';
+import type { ApiKeyRecord, AuditEntry, KeySecretKind, Scope } from '../domain/index.js';
+import type { AuditQuery } from './port.js';
+import { AUDIT_LIMIT, clampLimit, duplicateKeyName } from './rules.js';
+
+interface KeyRow {
+  id: string;
+  name: string;
+  prefix: string;
+  scope: string;
+  apps: string;
+  hash: string;
+  secret_kind: string;
+  created_at: number;
+  expires_at: number | null;
+  revoked_at: number | null;
+  last_used_at: number | null;
+}
+
+interface AuditRow {
+  seq: number;
+  ts: number;
+  key_id: string;
+  key_name: string;
+  action: string;
+  app: string | null;
+  target: string | null;
+  outcome: string;
+}
+
+function toKey(r: KeyRow): ApiKeyRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    prefix: r.prefix,
+    scope: r.scope as Scope,
+    apps: JSON.parse(r.apps) as string[],
+    hash: r.hash,
+    secretKind: r.secret_kind as KeySecretKind,
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
+    revokedAt: r.revoked_at,
+    lastUsedAt: r.last_used_at,
+  };
+}
+
+function toAudit(r: AuditRow): AuditEntry {
+  return { seq: r.seq, ts: r.ts, keyId: r.key_id, keyName: r.key_name, action: r.action, app: r.app, target: r.target, outcome: r.outcome };
+}
+
+export class SqliteKeys {
+  readonly #insert: Database.Statement;
+  readonly #all: Database.Statement<[], KeyRow>;
+  readonly #byHash: Database.Statement<[string], KeyRow>;
+  readonly #live: Database.Statement<[string, string], KeyRow>;
+  readonly #revoke: Database.Statement<[number, string]>;
+  readonly #touch: Database.Statement<[number, string]>;
+  readonly #audit: Database.Statement;
+  readonly #db: Database.Database;
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+    this.#insert = db.prepare(`INSERT INTO api_keys (id, name, prefix, scope, apps, hash, secret_kind, created_at, expires_at, revoked_at, last_used_at)
+      VALUES (@id, @name, @prefix, @scope, @apps, @hash, @secretKind, @createdAt, @expiresAt, @revokedAt, @lastUsedAt)`);
+    this.#all = db.prepare('SELECT * FROM api_keys ORDER BY created_at, rowid');
+    this.#byHash = db.prepare('SELECT * FROM api_keys WHERE hash = ?');
+    this.#live = db.prepare('SELECT * FROM api_keys WHERE revoked_at IS NULL AND (id = ? OR name = ?)');
+    this.#revoke = db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ?');
+    this.#touch = db.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ?');
+    this.#audit = db.prepare(`INSERT INTO audit (ts, key_id, key_name, action, app, target, outcome) VALUES (@ts, @keyId, @keyName, @action, @app, @target, @outcome)`);
+  }
+
+  create(key: ApiKeyRecord): void {
+    try {
+      this.#insert.run({ ...key, apps: JSON.stringify(key.apps) });
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' && String(err).includes('name')) throw duplicateKeyName(key.name);
+      throw err;
+    }
+  }
+
+  list(): ApiKeyRecord[] {
+    return this.#all.all().map(toKey);
+  }
+
+  byHash(hash: string): ApiKeyRecord | undefined {
+    const row = this.#byHash.get(hash);
+    return row && toKey(row);
+  }
+
+  revoke(idOrName: string, at: number): ApiKeyRecord | undefined {
+    const row = this.#live.get(idOrName, idOrName);
+    if (!row) return undefined;
+    this.#revoke.run(at, row.id);
+    return toKey({ ...row, revoked_at: at });
+  }
+
+  touch(id: string, at: number): void {
+    this.#touch.run(at, id);
+  }
+
+  append(entry: Omit<AuditEntry, 'seq'>): void {
+    this.#audit.run(entry);
+  }
+
+  listAudit(q: AuditQuery): AuditEntry[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (q.app !== undefined) {
+      where.push('app = ?');
+      args.push(q.app);
+    }
+    if (q.apps !== undefined) {
+      where.push(`app IN (${q.apps.map(() => '?').join(', ') || 'NULL'})`);
+      args.push(...q.apps);
+    }
+    if (q.appsOnly) where.push('app IS NOT NULL');
+    if (q.since !== undefined) {
+      where.push('ts >= ?');
+      args.push(q.since);
+    }
+    const sql = `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?`;
+    return this.#db
+      .prepare<unknown[], AuditRow>(sql)
+      .all(...args, clampLimit(q.limit, AUDIT_LIMIT))
+      .map(toAudit);
+  }
+}
