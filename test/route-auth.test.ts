@@ -9,7 +9,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload } from 'jose';
-import type { SecretSource } from '../src/secrets/index.js';
 import { eventually, manifest, startTestNimbus, type TestNimbus } from './support/harness.js';
 
 const APP = 'guarded';
@@ -18,9 +17,6 @@ const AUD = 'orders-api';
 const HMAC = 'a-very-secret-hmac-key-of-32-bytes!!';
 const API_KEY = 'k-0123456789abcdef';
 const ORIGIN = 'https://app.example';
-const secrets: SecretSource = {
-  get: (app, name) => Promise.resolve(({ [`${APP}/jwt-secret`]: HMAC, [`${APP}/internal-key`]: API_KEY } as Record<string, string>)[`${app}/${name}`]),
-};
 
 const LAMBDA = `export const handler = async (event) => ({
   statusCode: 200,
@@ -85,7 +81,10 @@ describe('route auth, CORS and rate limits', () => {
   before(async () => {
     jwks = await jwksServer();
     jwks.keys.push({ ...(await exportJWK((await rsa1).publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' });
-    n = await startTestNimbus({ secrets, jwks: { cooldownMs: 1000, timeoutMs: 500 } });
+    n = await startTestNimbus({ jwks: { cooldownMs: 1000, timeoutMs: 500 } });
+    // The keys the routes check are app secrets, read from the node's encrypted store.
+    await n.client.setSecret(APP, 'jwt-secret', HMAC);
+    await n.client.setSecret(APP, 'internal-key', API_KEY);
     const jwt = (extra: Record<string, unknown> = {}) => ({ jwt: { issuer: ISS, audience: AUD, secret: 'jwt-secret', ...extra } });
     await n.deploy({
       'nimbus.yaml': manifest(APP, {
