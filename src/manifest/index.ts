@@ -13,3 +13,6 @@ export type { HttpMethod } from './routes.js';
 export { parseHandler, handlerCandidates, RESOLVE_EXTENSIONS } from './handler.js';
 export { manifestJsonSchema, manifestJsonSchemaText } from './json-schema.js';
 export type { ManifestIssue } from './issues.js';
+export { pathsOverlap, methodsOverlap, routesOverlap } from './overlap.js';
+export { appRoutesSchema, fullPath, hostMatches, namespaceOf, requestHost, stageHost, STAGE_NAME, stageSchema } from './namespace.js';
+export { DEFAULT_STAGE, stagedSpec, substituteStage } from './stage.js';
