@@ -71,10 +71,16 @@ const schemas: Record<string, Schema> = {
     ),
   }),
   FunctionConfig: functionConfig,
-  AppSpec: obj({
-    app: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,62}$' },
-    functions: { type: 'object', minProperties: 1, additionalProperties: ref('FunctionConfig') },
-  }),
+  AppSpec: obj(
+    {
+      app: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,62}$' },
+      routes: obj({ host: str, basePath: str }, ['host', 'basePath']),
+      stage: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,31}$', description: 'set by `nimbus deploy --stage`: the app is <base app>-<stage>' },
+      shared: obj({ topics: arrayOf(str), buckets: arrayOf(str), kv: arrayOf(str) }, ['topics', 'buckets', 'kv']),
+      functions: { type: 'object', minProperties: 1, additionalProperties: ref('FunctionConfig') },
+    },
+    ['routes', 'stage', 'shared'],
+  ),
   DeployRequest: obj({
     spec: ref('AppSpec'),
     bundles: {
