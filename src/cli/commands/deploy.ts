@@ -21,7 +21,8 @@ export function routesOf(result: DeployDirResult): RouteEntry[] {
 export function deploySummary(result: DeployDirResult, formatRoute: (t: HttpTrigger) => string): string[] {
   const lines = [`deployed app ${result.app}`];
   const { host, basePath } = result.spec.routes ?? {};
-  if (host !== undefined || basePath !== undefined) lines.push(`  namespace: ${host ?? 'any unclaimed host'}${basePath ?? ''}`);
+  const claims = [host === undefined ? '' : `host ${host}`, basePath === undefined ? '' : `base path ${basePath}`].filter(Boolean);
+  if (claims.length > 0) lines.push(`  namespace: ${claims.join(', ')}`);
   const rows = result.functions.map((f) => [`  ${f.name}`, `v${f.version}`, f.created ? 'new' : 'unchanged']);
   if (rows.length > 0) lines.push(formatTable(['  FUNCTION', 'VERSION', 'CHANGE'], rows));
   if (result.removed.length > 0) lines.push(`  removed: ${result.removed.join(', ')}`);
