@@ -91,6 +91,19 @@ describe('namespaces', () => {
     assert.equal((await get('/orders')).status, 404);
   });
 
+  it('matches webhooks in their namespace too: the same path on two base paths and a host', async () => {
+    await n.deploy(app('hooks-one', 'routes:\n  basePath: /h1\n', ['webhook /hooks/ci']));
+    await n.deploy(app('hooks-two', 'routes:\n  basePath: /h2\n', ['webhook /hooks/ci']));
+    await n.deploy(app('hooks-host', 'routes:\n  host: hooks.example.com\n', ['webhook /hooks/ci']));
+    // Unsigned: the webhook matched and refused it (401), where no webhook is it is a 404.
+    for (const [path, host] of [['/h1/hooks/ci'], ['/h2/hooks/ci'], ['/hooks/ci', 'hooks.example.com']] as [string, string?][]) {
+      const r = await get(path, host, 'POST');
+      assert.equal(r.status, 401, `${host ?? ''}${path}: ${r.body}`);
+      assert.match(r.body, /WEBHOOK_SIGNATURE_INVALID/);
+    }
+    assert.equal((await get('/hooks/ci', undefined, 'POST')).status, 404);
+  });
+
   it("refuses the red team's overlapping routes and webhooks at deploy, naming both apps and routes, and changes nothing", async () => {
     await n.deploy(app('victim', '', ['ANY /api/{proxy+}', 'GET /users/{id}', 'POST /login']));
     await n.deploy(app('red', '', ['GET /red/ok']));
