@@ -3,6 +3,7 @@ import { strict as assert } from 'node:assert';
 import { createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { API_TS, HELLO_TS, manifestTemplate } from '../src/cli/commands/init-template.js';
 import { deployDir } from '../src/client/index.js';
 import { eventually, startTestNimbus, type TestNimbus } from './support/harness.js';
 
@@ -86,5 +87,17 @@ describe('examples', () => {
     assert.match(out.body, /Nightly report/);
     const day = new Date().toISOString().slice(0, 10);
     assert.match((await n.client.getObject('reports', `daily/${day}.txt`)).body.toString(), /Nightly report/);
+  });
+
+  it('the `nimbus init` starter deploys beside every example and answers under its base path', async () => {
+    const dir = await n.writeApp({ 'nimbus.yaml': manifestTemplate('starter'), 'src/hello.ts': HELLO_TS, 'src/api.ts': API_TS });
+    await deployDir(n.client, dir);
+    const res = await n.fetch('/starter/hello/world');
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), { message: 'Hello, world!' });
+    const echo = await n.fetch('/starter/api/echo', { method: 'POST', body: '{"a":1}' });
+    assert.equal(echo.status, 200, await echo.clone().text());
+    // The examples keep their own routes.
+    assert.match(await (await n.fetch('/hello/world')).text(), /world/);
   });
 });

@@ -164,7 +164,24 @@ describe('nimbus commands against a control API', () => {
     assert.match(r.stdout, /hello +v1 +new/);
     assert.match(r.stdout, /api +v1 +unchanged/);
     assert.match(r.stdout, /removed: gone/);
-    assert.match(r.stdout, /GET \/hello\/\{name\} +→ hello/);
+    // The starter claims the base path /web: routes print where they answer.
+    assert.match(r.stdout, /namespace: base path \/web/);
+    assert.match(r.stdout, /GET \/web\/hello\/\{name\} +→ hello/);
+  });
+
+  it('deploy --stage sends the stage copy: <app>-<stage>, under /<stage>', async () => {
+    const parent = join(tmp, 'staged');
+    await mkdir(parent);
+    assert.equal((await runCli(['init', 'web'], { cwd: parent })).code, 0);
+    const r = await run(['deploy', 'web', '--stage', 'dev'], parent);
+    assert.equal(r.code, 0, r.stderr);
+    const put = api.requests.at(-1);
+    assert.equal(`${put?.method} ${put?.path}`, 'PUT /v1/apps/web-dev');
+    const spec = (JSON.parse(put?.body ?? '') as { spec: { app: string; stage: string; routes: unknown } }).spec;
+    assert.deepEqual([spec.app, spec.stage, spec.routes], ['web-dev', 'dev', { basePath: '/dev/web' }]);
+    const bad = await run(['deploy', 'web', '--stage', 'Dev'], parent);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /MANIFEST_INVALID[\s\S]*is not a stage name/);
   });
 
   it('deploy reports manifest problems by line and sends nothing', async () => {

@@ -60,7 +60,8 @@ describe('nimbus up', () => {
     assert.equal(up.failed[0]?.dir, 'nowhere');
     assert.equal(up.failed[0]?.error.code, 'MANIFEST_INVALID');
     assert.equal(up.adminKeyFile, join(tmp, '.nimbus', 'admin.key'));
-    const res = await fetch(`${up.gatewayUrl}/hello/world`);
+    // The starter lives under its base path (/demo), so it never collides with the examples.
+    const res = await fetch(`${up.gatewayUrl}/demo/hello/world`);
     assert.equal(res.status, 200);
     assert.deepEqual(await res.json(), { message: 'Hello, world!' });
   });

@@ -10,9 +10,14 @@ import type { DeployAppResult } from './types.js';
 
 export type DeployDirResult = DeployAppResult & { spec: AppSpec };
 
+export interface DeployDirOptions {
+  /** Deploy the stage copy `<app>-<stage>` (manifest/stage.ts). */
+  stage?: string;
+}
+
 /** Validate `dir/nimbus.yaml`, bundle each function, and deploy the app through `client`. */
-export async function deployDir(client: NimbusClient, dir: string): Promise<DeployDirResult> {
-  const { spec, dir: appDir } = await loadManifest(dir);
+export async function deployDir(client: NimbusClient, dir: string, options: DeployDirOptions = {}): Promise<DeployDirResult> {
+  const { spec, dir: appDir } = await loadManifest(dir, options);
   const bundles = await bundleApp(appDir, spec);
   const result = await client.deployApp(spec.app, spec, bundles);
   return { ...result, spec };

@@ -25,7 +25,7 @@ export const coreRoutes = [
     bodyLimit: MAX_DEPLOY_BYTES,
     bodyCheckedByHandler: true,
     response: s.deployResultSchema,
-    errors: ['MANIFEST_INVALID', 'ROUTE_CONFLICT', 'RESOURCE_CONFLICT'],
+    errors: ['MANIFEST_INVALID', 'ROUTE_CONFLICT', 'RESOURCE_CONFLICT', 'SECRET_NOT_FOUND'],
     audit: 'app.deploy',
     handle: async ({ deps, params, body }) => deps.deployments.deploy(params['app']!, body),
   }),

@@ -8,12 +8,13 @@
  * and route of the app switches, or nothing changes. Deploys run one at a time.
  */
 import { z } from 'zod';
-import type { AppSpec, FunctionConfig, FunctionRecord, FunctionVersion, HttpTrigger, Trigger } from '../domain/index.js';
-import { appSpecSchema, formatRoute, routesConflict } from '../manifest/index.js';
+import type { AppSpec, FunctionConfig, FunctionRecord, FunctionVersion } from '../domain/index.js';
+import { appSpecSchema } from '../manifest/index.js';
 import type { DeployAppResult, DeployFunctionInput, Store } from '../store/index.js';
 import { NimbusError } from '../shared/errors.js';
 import { checkResourceConflicts } from '../triggers/resources.js';
 import { functionSecretRefs, secretMissing } from '../secrets/index.js';
+import { checkRouteConflicts } from './conflicts.js';
 import { sha256, versionHash } from './hash.js';
 
 export const deployRequestSchema = z.strictObject({
@@ -76,7 +77,8 @@ export class Deployments {
     const spec = parsed.data.spec as AppSpec;
     if (spec.app !== app) throw new NimbusError('BAD_REQUEST', `the manifest is for app "${spec.app}" but the request path names "${app}"`);
     const inputs: DeployFunctionInput[] = [];
-    for (const [name, config] of Object.entries(spec.functions)) {
+    for (const [name, own] of Object.entries(spec.functions)) {
+      const config = appLevel(spec, own);
       const bundle = parsed.data.bundles[name];
       if (!bundle) throw new NimbusError('BAD_REQUEST', `no bundle was sent for function "${name}"`, { details: { function: name } });
       const codeHash = sha256(bundle.code);
@@ -87,7 +89,7 @@ export class Deployments {
     }
     this.checkMinInstances(inputs);
     return this.serial(async () => {
-      this.checkRouteConflicts(app, inputs);
+      checkRouteConflicts(app, inputs, this.active.values());
       checkResourceConflicts(app, inputs, this.active.values());
       await this.checkSecrets(app, inputs);
       const result = await this.store.deployApp(app, inputs);
@@ -108,7 +110,7 @@ export class Deployments {
       }
       const version = await this.store.getVersion(app, name, target);
       if (!version) throw new NimbusError('VERSION_NOT_FOUND', `${app}/${name} has no version ${target}; see \`nimbus versions ${app}/${name}\``);
-      this.checkRouteConflicts(app, [{ name, config: version.config }]);
+      checkRouteConflicts(app, [{ name, config: version.config }], this.active.values(), false);
       checkResourceConflicts(app, [{ name, config: version.config }], this.active.values(), false);
       await this.checkSecrets(app, [{ name, config: version.config }]);
       const record = await this.store.setActiveVersion(app, name, target);
@@ -167,37 +169,6 @@ export class Deployments {
     );
   }
 
-  private checkRouteConflicts(app: string, inputs: { name: string; config: { triggers: Trigger[] } }[]): void {
-    const others: { fn: FunctionVersion; trigger: HttpTrigger }[] = [];
-    for (const fn of this.active.values()) {
-      if (fn.app === app) continue;
-      for (const trigger of fn.config.triggers) if (trigger.type === 'http') others.push({ fn, trigger });
-    }
-    if (others.length === 0) return;
-    // Index the other apps' routes by their path shape so a 1,000-route deploy stays linear.
-    const byPath = new Map<string, { fn: FunctionVersion; trigger: HttpTrigger }[]>();
-    for (const o of others) {
-      const k = shape(o.trigger.path);
-      byPath.set(k, [...(byPath.get(k) ?? []), o]);
-    }
-    for (const input of inputs) {
-      for (const trigger of input.config.triggers) {
-        if (trigger.type !== 'http') continue;
-        for (const o of byPath.get(shape(trigger.path)) ?? []) {
-          if (routesConflict(trigger, o.trigger)) {
-            throw new NimbusError(
-              'ROUTE_CONFLICT',
-              `route ${formatRoute(trigger)} of ${app}/${input.name} is already served by ${o.fn.app}/${o.fn.name} (${formatRoute(o.trigger)}); choose another path or remove it there first`,
-              {
-                details: { route: formatRoute(trigger), function: `${app}/${input.name}`, conflictsWith: `${o.fn.app}/${o.fn.name}` },
-              },
-            );
-          }
-        }
-      }
-    }
-  }
-
   /** Re-read one app from the store and swap its functions in the active set. */
   private async reloadApp(app: string): Promise<void> {
     const now = await this.store.listFunctions(app);
@@ -216,12 +187,22 @@ export class Deployments {
   }
 }
 
-function key(app: string, name: string): string {
-  return `${app}/${name}`;
+/**
+ * The function's config with the app-level settings a version must remember (namespace, stage,
+ * shared resources) set from the spec, whatever the client put there.
+ */
+function appLevel(spec: AppSpec, own: FunctionConfig): FunctionConfig {
+  const { routes: _r, stage: _s, shared: _sh, ...config } = own;
+  return {
+    ...config,
+    ...(spec.routes && (spec.routes.host !== undefined || spec.routes.basePath !== undefined) ? { routes: spec.routes } : {}),
+    ...(spec.stage !== undefined ? { stage: spec.stage } : {}),
+    ...(spec.shared ? { shared: spec.shared } : {}),
+  };
 }
 
-function shape(path: string): string {
-  return path.replace(/\{[^{}]*?(\+?)\}/g, '{$1}');
+function key(app: string, name: string): string {
+  return `${app}/${name}`;
 }
 
 function notFound(app: string, name: string): NimbusError {

@@ -55,6 +55,10 @@ export function withConfigDefaults(config: Partial<FunctionConfig> & Pick<Functi
     bindings: config.bindings ?? {},
     // Only when set, so configs without it keep their version hash.
     ...(config.network ? { network: config.network } : {}),
+    // Only when the app claims a host or base path: default-namespace versions keep their hash.
+    ...(config.routes ? { routes: config.routes } : {}),
+    ...(config.stage !== undefined ? { stage: config.stage } : {}),
+    ...(config.shared ? { shared: config.shared } : {}),
   };
 }
 

@@ -191,6 +191,11 @@ export interface FunctionConfig {
   bindings: Record<string, Binding>;
   /** Outbound network policy; absent = `{ egress: 'public' }` (public internet only, never the host or private ranges). */
   network?: NetworkPolicy;
+  /** The app's namespace (copied from `AppSpec.routes` by the deploy, so a version knows where it answers); absent = default. */
+  routes?: AppRoutes;
+  /** The app's stage and shared resources (copied from the AppSpec by the deploy); absent: none. */
+  stage?: string;
+  shared?: SharedResources;
 }
 
 /** `network:` in nimbus.yaml: `none`, `public`, or an allow-list of `host:port`, `CIDR`, `CIDR:port` entries. */
@@ -199,8 +204,29 @@ export interface NetworkPolicy {
 }
 
 /** A validated manifest: what `nimbus.yaml` means once parsed and defaulted. */
+/** Where an app's routes and webhooks are matched (`routes:` of nimbus.yaml); absent: the default namespace. */
+export interface AppRoutes {
+  /** Lower-case host name, or `*.` + one (matches one or more labels below it). */
+  host?: string;
+  /** `/shop`: prefix of every route; the function sees the path without it. */
+  basePath?: string;
+}
+
+/** Resources every stage of an app names unprefixed (`shared:` of nimbus.yaml). */
+export interface SharedResources {
+  topics?: string[];
+  buckets?: string[];
+  kv?: string[];
+}
+
 export interface AppSpec {
   app: string;
+  /** Set by `nimbus deploy --stage <stage>`: the app is `<base app>-<stage>`. */
+  stage?: string;
+  /** Resource names the app's stages share (not prefixed by the stage). */
+  shared?: SharedResources;
+  /** The app's namespace; absent: the default one, shared with every app that claims none. */
+  routes?: AppRoutes;
   functions: Record<string, FunctionConfig>;
 }
 

@@ -3,12 +3,13 @@
  *
  *   accept (over the total or per-address connection limit: 503 and closed, limits.ts) → headers
  *   within `headersTimeoutMs` → path and Host checked (400 BAD_REQUEST for dot segments, backslashes
- *   or a Host that is not host[:port], request-check.ts) → match route (HEAD falls back to GET;
+ *   or a Host that is not host[:port], request-check.ts) → GET /healthz answered by the gateway itself
+ *   (no route shadows it) → namespace from the Host (router.ts) → match route (HEAD falls back to GET;
  *   404 ROUTE_NOT_FOUND) → body admitted against the node's byte budget before it is read (413 over
  *   6 MB, 503 OVERLOADED over the budget, 408 past `bodyTimeoutMs`, body.ts) → runtime.invoke (an
  *   instance is reused, started, or the call is THROTTLED) → the function's response written under
- *   the gateway's rules (respond.ts), or the error as JSON, always with X-Nimbus-Invocation-Id once a
- *   function was involved.
+ *   the gateway's rules (respond.ts), or the error as JSON (a function's failure with a generic
+ *   message, public-error.ts), always with X-Nimbus-Invocation-Id once a function was involved.
  *
  * The function's URL is built from the gateway's origin (`http://` + the checked Host, or the
  * listening address when there is none) and the path the router matched, never from raw header text.
@@ -26,12 +27,14 @@ import type { WireRequest } from '../sandbox/protocol.js';
 import { MAX_BODY_BYTES } from '../sandbox/protocol.js';
 import { NimbusError, toNimbusError } from '../shared/errors.js';
 import { uuidv7 } from '../shared/ids.js';
-import { sendError } from '../shared/http.js';
+import { sendError, sendJson } from '../shared/http.js';
+import { requestHost } from '../manifest/index.js';
 import { readAdmittedBody } from './body.js';
 import { ByteBudget, ConnectionLimiter, DEFAULT_MAX_CONNECTIONS_PER_CLIENT, defaultBodyBudget, defaultMaxConnections, openFileLimit } from './limits.js';
 import { pathProblem, validHost } from './request-check.js';
 import { sendFunctionResponse } from './respond.js';
-import { RouteTable } from './router.js';
+import { publicError } from './public-error.js';
+import { functionPath, RouteTable } from './router.js';
 import { handleWebhook, WebhookTable } from './webhooks.js';
 import { isPreflight, preflightHeaders, responseHeaders, type HeaderPairs } from './cors.js';
 import type { JwksOptions } from './jwt.js';
@@ -167,8 +170,16 @@ export class Gateway {
       sendError(res, new NimbusError('BAD_REQUEST', `bad request: ${problem}`));
       return;
     }
+    // Platform paths are answered first, whatever the deployed routes cover.
+    if (path === '/healthz' && (method === 'GET' || method === 'HEAD')) {
+      req.resume();
+      sendJson(res, 200, { ok: true });
+      return;
+    }
+    // The namespace: the app claiming this Host, else the default one (apps claiming no host).
+    const ns = this.routes.hosts.resolve(requestHost(host));
     // Webhook paths come before HTTP routes: a signed POST is queued, never run inline.
-    const hook = method === 'POST' && this.options.events ? this.webhooks.get(path) : undefined;
+    const hook = method === 'POST' && this.options.events ? this.webhooks.get(path, ns) : undefined;
     if (hook) {
       // Webhook bodies are read by webhooks.ts; their declared length counts against the same budget.
       const declared = Math.min(Number(req.headers['content-length'] ?? 0) || 0, MAX_BODY_BYTES + 1);
@@ -185,7 +196,7 @@ export class Gateway {
     if (isPreflight(method, req.headers)) {
       const askedMethod = String(req.headers['access-control-request-method']).toUpperCase();
       // Only real methods reach the router (its method table is a plain object).
-      const asked = (HTTP_METHODS as readonly string[]).includes(askedMethod) && askedMethod !== 'ANY' ? this.routes.find(askedMethod, path) : undefined;
+      const asked = (HTTP_METHODS as readonly string[]).includes(askedMethod) && askedMethod !== 'ANY' ? this.routes.find(askedMethod, path, ns) : undefined;
       const cors = asked?.target.trigger.cors;
       if (cors) {
         req.resume();
@@ -197,7 +208,7 @@ export class Gateway {
         return;
       }
     }
-    const match = this.routes.find(method, path);
+    const match = this.routes.find(method, path, ns);
     if (!match) {
       req.resume();
       sendError(res, new NimbusError('ROUTE_NOT_FOUND', `no function is deployed on ${method} ${path}`));
@@ -207,7 +218,7 @@ export class Gateway {
     const cors: HeaderPairs = trigger.cors ? responseHeaders(trigger.cors, req.headers.origin) : [];
     const wire: WireRequest = {
       method,
-      path,
+      path: functionPath(path, match.target.basePath),
       query: q === -1 ? '' : url.slice(q + 1),
       headers: flatHeaders(req),
       body: null,
@@ -232,7 +243,7 @@ export class Gateway {
     try {
       body = await readAdmittedBody(req, res, { maxBytes: MAX_BODY_BYTES, budget: this.budget, timeoutMs: this.limits.bodyTimeoutMs });
     } catch (err) {
-      sendError(res, toNimbusError(err), id, cors);
+      sendError(res, publicError(toNimbusError(err)), id, cors);
       return;
     }
     const text = body.length === 0 ? null : isUtf8(body);
@@ -254,7 +265,7 @@ export class Gateway {
     const outcome = await this.options.runtime.invoke(match.target.fn, { kind: 'http', req: wire }, { id, trigger: 'http', startedAt, acceptedAt, cancel });
     if (cancel.aborted) return;
     if (!outcome.ok) {
-      sendError(res, outcome.error, id, cors);
+      sendError(res, publicError(outcome.error), id, cors);
       return;
     }
     const out = outcome.result.res;

@@ -9,6 +9,7 @@ import { validateHeaderName, validateHeaderValue, type ServerResponse } from 'no
 import type { WireResponse } from '../sandbox/protocol.js';
 import { NimbusError } from '../shared/errors.js';
 import { sendError } from '../shared/http.js';
+import { publicError } from './public-error.js';
 
 /** Set by the gateway alone, whatever the function returns. */
 const FRAMING = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'trailer', 'te', 'proxy-connection']);
@@ -34,7 +35,8 @@ export function responseProblem(out: WireResponse): string | undefined {
 export function sendFunctionResponse(res: ServerResponse, out: WireResponse, method: string, invocationId: string, cors?: [string, string][]): void {
   const problem = responseProblem(out);
   if (problem !== undefined) {
-    sendError(res, new NimbusError('INVALID_RESPONSE', `the function's response cannot be sent: ${problem}`), invocationId, cors);
+    // The problem quotes what the function sent: public callers get the generic message only.
+    sendError(res, publicError(new NimbusError('INVALID_RESPONSE', `the function's response cannot be sent: ${problem}`)), invocationId, cors);
     return;
   }
   const headers: string[] = [];

@@ -27,6 +27,7 @@ import type { EventQueue } from '../queue/port.js';
 import { MAX_BODY_BYTES } from '../sandbox/protocol.js';
 import { NimbusError, toNimbusError } from '../shared/errors.js';
 import { readBody, sendError, sendJson } from '../shared/http.js';
+import { fullPath, namespaceOf } from '../manifest/index.js';
 import { eventFor } from '../triggers/events.js';
 
 export interface WebhookTarget {
@@ -34,20 +35,27 @@ export interface WebhookTarget {
   trigger: WebhookTrigger;
 }
 
-/** Webhook paths of the active versions; one path belongs to one function (enforced at deploy). */
+/**
+ * Webhook paths of the active versions, per namespace: base path + path on the app's host ('' for
+ * the default namespace). One path belongs to one function (enforced at deploy).
+ */
 export class WebhookTable {
   private readonly byPath = new Map<string, WebhookTarget>();
 
   constructor(functions: Iterable<FunctionVersion>) {
     for (const fn of functions) {
+      const { host } = namespaceOf(fn.config.routes);
       for (const trigger of fn.config.triggers) {
-        if (trigger.type === 'webhook' && !this.byPath.has(trigger.path)) this.byPath.set(trigger.path, { fn, trigger });
+        if (trigger.type !== 'webhook') continue;
+        const k = `${host} ${fullPath(fn.config.routes?.basePath, trigger.path)}`;
+        if (!this.byPath.has(k)) this.byPath.set(k, { fn, trigger });
       }
     }
   }
 
-  get(path: string): WebhookTarget | undefined {
-    return this.byPath.get(path);
+  /** The webhook on `path` in namespace `host` (a claimed host from `HostIndex.resolve`, '' for the default one). */
+  get(path: string, host = ''): WebhookTarget | undefined {
+    return this.byPath.get(`${host} ${path}`);
   }
 
   get size(): number {

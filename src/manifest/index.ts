@@ -14,3 +14,6 @@ export { parseHandler, handlerCandidates, RESOLVE_EXTENSIONS } from './handler.j
 export { manifestJsonSchema, manifestJsonSchemaText } from './json-schema.js';
 export type { ManifestIssue } from './issues.js';
 export { parseDuration } from './route-policy-schema.js';
+export { pathsOverlap, methodsOverlap, routesOverlap } from './overlap.js';
+export { appRoutesSchema, fullPath, hostMatches, namespaceOf, requestHost, stageHost, STAGE_NAME, stageSchema } from './namespace.js';
+export { DEFAULT_STAGE, stagedSpec, substituteStage } from './stage.js';

@@ -10,6 +10,7 @@ import { handlerCandidates } from './handler.js';
 import { manifestError } from './issues.js';
 import type { ManifestIssue } from './issues.js';
 import { parseManifestDocument } from './parse.js';
+import { checkStageName, stagedSpec, substituteStage } from './stage.js';
 
 export const MANIFEST_FILES = ['nimbus.yaml', 'nimbus.yml'] as const;
 
@@ -26,11 +27,14 @@ export interface LoadedManifest {
  * Load `nimbus.yaml` (or `nimbus.yml`) from `dir` and check that every handler file exists.
  * @throws NimbusError MANIFEST_INVALID naming the file, line and key of each problem.
  */
-export async function loadManifest(dir: string): Promise<LoadedManifest> {
+export async function loadManifest(dir: string, options: { stage?: string } = {}): Promise<LoadedManifest> {
   const found = await findManifest(dir);
   // Messages name the file as the user spelled the directory, so terminals can open it.
   const shown = join(dir, found.name);
-  const parsed = parseManifestDocument(found.text, shown);
+  const { stage } = options;
+  // A bad stage name is reported before `${stage}` puts it into names it would make invalid.
+  if (stage !== undefined) checkStageName(stage, shown);
+  const parsed = parseManifestDocument(substituteStage(found.text, stage), shown);
 
   const issues: ManifestIssue[] = [];
   const functions: Record<string, FunctionConfig> = {};
@@ -50,7 +54,8 @@ export async function loadManifest(dir: string): Promise<LoadedManifest> {
     functions[name] = { ...config, handler: { ...config.handler, file } };
   }
   if (issues.length > 0) throw manifestError(shown, issues);
-  return { spec: { app: parsed.spec.app, functions }, file: resolve(dir, found.name), dir: resolve(dir) };
+  const spec: AppSpec = { ...parsed.spec, functions };
+  return { spec: stage === undefined ? spec : stagedSpec(spec, stage, shown), file: resolve(dir, found.name), dir: resolve(dir) };
 }
 
 async function findManifest(dir: string): Promise<{ name: string; text: string }> {

@@ -18,6 +18,7 @@ import { defaultsSchema, FUNCTION_NAME, functionSchema, manifestSchema } from '.
 import type { ParsedDefaults, ParsedFunction } from './schema.js';
 import { checkFunctions } from './semantic.js';
 import { rawPathOf } from './raw-path.js';
+import { checkStageName, stagedSpec, substituteStage } from './stage.js';
 import { syntaxIssues } from './syntax.js';
 
 /** What a function gets when neither it nor `defaults` sets a value. */
@@ -33,8 +34,10 @@ export interface ParsedManifestDocument {
  * Parse and validate manifest text; `file` only names it in messages.
  * @throws NimbusError MANIFEST_INVALID with `details: { file, issues }`.
  */
-export function parseManifest(text: string, file = 'nimbus.yaml'): AppSpec {
-  return parseManifestDocument(text, file).spec;
+export function parseManifest(text: string, file = 'nimbus.yaml', stage?: string): AppSpec {
+  if (stage !== undefined) checkStageName(stage, file);
+  const spec = parseManifestDocument(substituteStage(text, stage), file).spec;
+  return stage === undefined ? spec : stagedSpec(spec, stage, file);
 }
 
 /** {@link parseManifest}, keeping the document so callers can report more problems by line. */
@@ -64,7 +67,8 @@ export function parseManifestDocument(text: string, file = 'nimbus.yaml'): Parse
     const located = (p: PathIssue): ManifestIssue => ({ path: formatPath(p.path), ...at(p.path, p.atKey), message: p.message });
     throw manifestError(file, problems.map(located));
   }
-  return { spec: { app: result.data.app, functions }, locate: (path) => at(path) };
+  const { app, routes, shared } = result.data;
+  return { spec: { app, ...(routes ? { routes } : {}), ...(shared ? { shared } : {}), functions }, locate: (path) => at(path) };
 }
 
 /**

@@ -7,7 +7,8 @@ import { z } from 'zod';
 import type { AppSpec } from '../domain/types.js';
 import { bindingsConfigSchema, destinationsConfigSchema, maxEventAge, rawBindingsSchema, rawDestinationsSchema, retries } from './events-schema.js';
 import { parseHandler } from './handler.js';
-import { appNameSchema, envKeySchema, functionNameSchema, secretNameSchema } from './names.js';
+import { appNameSchema, envKeySchema, functionNameSchema, resourceNameSchema, secretNameSchema } from './names.js';
+import { appRoutesSchema, stageSchema } from './namespace.js';
 import { networkSchema } from './network-schema.js';
 import { checkFunctions } from './semantic.js';
 import { rawAuthSchema, rawCorsSchema, rawRateLimitSchema } from './route-policy-schema.js';
@@ -102,9 +103,18 @@ export const functionSchema = z
   })
   .describe('A function: its handler, its limits and its triggers.');
 
+const sharedNames = (what: string) => z.array(resourceNameSchema(what)).optional();
+export const sharedSchema = z
+  .strictObject({ topics: sharedNames('Topic'), buckets: sharedNames('Bucket'), kv: sharedNames('KV namespace') })
+  .describe(
+    'Resources every stage of the app uses under the same name. `nimbus deploy --stage <s>` prefixes every other topic, bucket and KV namespace the app names with "<s>-". A stage copy may name a shared resource that the app (or another of its stages) owns only when that app declares it shared too.',
+  );
+
 export const manifestSchema = z
   .strictObject({
     app: appNameSchema,
+    routes: appRoutesSchema.optional(),
+    shared: sharedSchema.optional(),
     defaults: defaultsSchema.optional(),
     functions: z
       .record(functionNameSchema, functionSchema)
@@ -146,15 +156,24 @@ export const functionConfigSchema = z.strictObject({
   destinations: destinationsConfigSchema,
   bindings: bindingsConfigSchema,
   network: networkSchema.optional(),
+  routes: appRoutesSchema.optional(),
+  stage: stageSchema.optional(),
+  shared: sharedSchema.optional(),
 });
 
 /** Validates a normalized AppSpec, including the checks that span fields (routes, webhooks, destinations, …). */
 export const appSpecSchema = z
   .strictObject({
     app: appNameSchema,
+    stage: stageSchema.optional(),
+    routes: appRoutesSchema.optional(),
+    shared: sharedSchema.optional(),
     functions: z.record(functionNameSchema, functionConfigSchema).refine((fns) => Object.keys(fns).length > 0, { error: 'define at least one function' }),
   })
   .superRefine((spec, ctx) => {
+    if (spec.stage !== undefined && !spec.app.endsWith(`-${spec.stage}`)) {
+      ctx.addIssue({ code: 'custom', path: ['stage'], message: `the app of stage "${spec.stage}" must be named "<app>-${spec.stage}" (got "${spec.app}")` });
+    }
     for (const issue of checkFunctions(spec.functions)) ctx.addIssue({ code: 'custom', ...issue });
   }) satisfies z.ZodType<AppSpec>;
 

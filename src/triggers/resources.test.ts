@@ -46,24 +46,19 @@ describe('resource ownership', () => {
     }
   });
 
-  it('lets an app redeploy its own resources and rejects duplicate webhook paths', () => {
+  it('lets an app redeploy its own resources (webhook paths are routes: deploy/conflicts.ts)', () => {
     checkResourceConflicts('shop', [{ name: 'orders', config: config([topic('orders'), hook('/hooks/gh')]) }], shop);
-    assert.equal(conflict(() => checkResourceConflicts('blog', [{ name: 'x', config: config([hook('/hooks/gh')]) }], shop)).code, 'ROUTE_CONFLICT');
-    assert.equal(
-      conflict(() =>
-        checkResourceConflicts(
-          'blog',
-          [
-            { name: 'a', config: config([hook('/h')]) },
-            { name: 'b', config: config([hook('/h')]) },
-          ],
-          [],
-        ),
-      ).code,
-      'ROUTE_CONFLICT',
-    );
-    // A rollback of one function keeps the app's others: their webhook paths still count.
-    assert.equal(conflict(() => checkResourceConflicts('shop', [{ name: 'mailer', config: config([hook('/hooks/gh')]) }], shop, false)).code, 'ROUTE_CONFLICT');
+    checkResourceConflicts('blog', [{ name: 'x', config: config([hook('/hooks/gh')]) }], shop);
+  });
+
+  it('lets two stages of one app share a resource only when both declare it shared', () => {
+    const shared = { topics: ['orders'] };
+    const prod = [fn('shop', 'orders', config([topic('orders')], { shared }))];
+    checkResourceConflicts('shop-staging', [{ name: 'orders', config: config([topic('orders')], { stage: 'staging', shared }) }], prod);
+    // Not declared shared by the staging copy, by the owner, or not the same app: refused.
+    assert.equal(conflict(() => checkResourceConflicts('shop-staging', [{ name: 'o', config: config([topic('orders')], { stage: 'staging' }) }], prod)).code, 'RESOURCE_CONFLICT');
+    assert.equal(conflict(() => checkResourceConflicts('shop-staging', [{ name: 'o', config: config([topic('orders')], { stage: 'staging', shared }) }], shop)).code, 'RESOURCE_CONFLICT');
+    assert.equal(conflict(() => checkResourceConflicts('blog-staging', [{ name: 'o', config: config([topic('orders')], { stage: 'staging', shared }) }], prod)).code, 'RESOURCE_CONFLICT');
   });
 
   it('indexes owners and subscribers of the active versions', () => {

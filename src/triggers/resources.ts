@@ -43,25 +43,23 @@ export interface DeployInput {
 }
 
 /**
- * Deploy-time checks (called by `Deployments` before anything is stored):
- * - a topic, bucket or KV namespace named by `app` but owned by another app → RESOURCE_CONFLICT;
- * - a webhook path served by another function (of any app), or twice in `inputs` → ROUTE_CONFLICT.
- * `wholeApp`: the inputs replace every function of the app (a deploy); otherwise only the named
- * ones (a rollback), and the app's other functions stay.
+ * Deploy-time check (called by `Deployments` before anything is stored): a topic, bucket or KV
+ * namespace named by `app` but owned by another app → RESOURCE_CONFLICT, unless both are stages of
+ * one app (`<app>` and `<app>-<stage>`) and both declare the name `shared`. Webhook paths are
+ * routes: deploy/conflicts.ts checks them. `wholeApp`: the inputs replace every function of the
+ * app (a deploy); otherwise only the named ones (a rollback), and the app's other functions stay.
  */
 export function checkResourceConflicts(app: string, inputs: readonly DeployInput[], active: Iterable<FunctionVersion>, wholeApp = true): void {
   const replaced = new Set(inputs.map((i) => i.name));
   const owners = new Map<string, FunctionVersion>();
-  const hooks = new Map<string, string>();
   for (const fn of active) {
     if (fn.app === app && (wholeApp || replaced.has(fn.name))) continue;
     if (fn.app !== app) for (const r of resourcesOf(fn.config)) if (!owners.has(`${r.kind}:${r.name}`)) owners.set(`${r.kind}:${r.name}`, fn);
-    for (const t of fn.config.triggers) if (t.type === 'webhook') hooks.set(t.path, `${fn.app}/${fn.name}`);
   }
   for (const input of inputs) {
     for (const r of resourcesOf(input.config)) {
       const owner = owners.get(`${r.kind}:${r.name}`);
-      if (!owner) continue;
+      if (!owner || sharedBetween(r, { app, config: input.config }, owner)) continue;
       const label = r.kind === 'kv' ? 'KV namespace' : r.kind;
       throw new NimbusError(
         'RESOURCE_CONFLICT',
@@ -70,17 +68,21 @@ export function checkResourceConflicts(app: string, inputs: readonly DeployInput
         { details: { kind: r.kind, name: r.name, function: `${app}/${input.name}`, ownedBy: owner.app } },
       );
     }
-    for (const t of input.config.triggers) {
-      if (t.type !== 'webhook') continue;
-      const other = hooks.get(t.path);
-      if (other !== undefined) {
-        throw new NimbusError('ROUTE_CONFLICT', `webhook ${t.path} of ${app}/${input.name} is already served by ${other}; a webhook path belongs to one function: choose another path`, {
-          details: { route: `POST ${t.path}`, function: `${app}/${input.name}`, conflictsWith: other },
-        });
-      }
-      hooks.set(t.path, `${app}/${input.name}`);
-    }
   }
+}
+
+const SHARED_KEY = { topic: 'topics', bucket: 'buckets', kv: 'kv' } as const;
+
+/** The app a stage copy was made from: `shop-staging` of stage `staging` → `shop`. */
+export function baseApp(app: string, config: Pick<FunctionConfig, 'stage'>): string {
+  return config.stage !== undefined && app.endsWith(`-${config.stage}`) ? app.slice(0, -(config.stage.length + 1)) : app;
+}
+
+/** Whether two stages of one app both declare the resource shared. */
+function sharedBetween(r: ResourceName, a: { app: string; config: FunctionConfig }, b: { app: string; config: FunctionConfig }): boolean {
+  if (baseApp(a.app, a.config) !== baseApp(b.app, b.config)) return false;
+  const key = SHARED_KEY[r.kind];
+  return (a.config.shared?.[key]?.includes(r.name) ?? false) && (b.config.shared?.[key]?.includes(r.name) ?? false);
 }
 
 export interface Subscription<T> {

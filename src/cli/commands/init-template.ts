@@ -3,6 +3,10 @@
 export function manifestTemplate(app: string): string {
   return `# A Nimbus app. For editor autocompletion: nimbus schema > nimbus.schema.json
 app: ${app}
+# The app's routes live under /${app}: it can run beside other apps (and the examples of
+# \`npm start\`) that use the same paths. The functions see the path without it.
+routes:
+  basePath: /${app}
 functions:
   hello:
     # Web style: the default export's fetch(request) returns a Response.
@@ -21,7 +25,7 @@ functions:
 
 export const HELLO_TS = `/**
  * Web style: \`fetch\` gets a standard Request and returns a Response.
- * Through the gateway: curl http://127.0.0.1:8080/hello/world
+ * Through the gateway: curl http://127.0.0.1:8080/<app>/hello/world (the app's base path, then the route)
  * Directly: nimbus invoke hello --data '{"name": "you"}' (the event arrives as a JSON POST body)
  */
 export default {
@@ -42,7 +46,7 @@ export default {
 export const API_TS = `/**
  * Lambda style: \`handler\` gets an event and returns a value (a \`{ statusCode, body }\` object
  * is an HTTP response, anything else is sent as JSON).
- * Through the gateway: curl -X POST http://127.0.0.1:8080/api/echo -d '{"a": 1}'
+ * Through the gateway: curl -X POST http://127.0.0.1:8080/<app>/api/echo -d '{"a": 1}'
  * Directly: nimbus invoke api --data '{"a": 1}'
  */
 interface HttpApiEvent {

@@ -66,7 +66,7 @@ export function registerInitCommand(program: Command, ctx: CliContext): void {
       printLine('');
       printLine('next:');
       printLine(`  nimbus up --deploy ${shown}          # start a local node with this app`);
-      printLine('  curl http://127.0.0.1:8080/hello/world');
+      printLine(`  curl http://127.0.0.1:8080/${app}/hello/world`);
       printLine(`  nimbus deploy ${shown}               # redeploy after a change (node already running)`);
       printLine(`  nimbus invoke ${app}/api --data '{"a": 1}'`);
       printLine(`  nimbus logs ${app}/hello`);
