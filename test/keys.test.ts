@@ -149,6 +149,24 @@ describe('API keys and scopes', () => {
     assert.equal(await outcome(invokeShop.listObjects('shop-files')), 'FORBIDDEN');
   });
 
+  it("secrets: deploy keys manage their apps' secrets, another app's answer 404; read and invoke keys are refused; only admin rotates", async () => {
+    const { reader, deployShop, invokeShop } = as;
+    assert.equal(await outcome(deployShop.setSecret('shop', 'db-password', 'pw-1')), 'ok');
+    assert.equal(await outcome(deployShop.listSecrets('shop')), 'ok');
+    assert.equal(await outcome(deployShop.setSecret('blog', 'db-password', 'pw-1')), 'APP_NOT_FOUND', 'another app is invisible');
+    assert.equal(await outcome(deployShop.listSecrets('blog')), 'APP_NOT_FOUND');
+    for (const k of [reader, invokeShop]) {
+      assert.equal(await outcome(k.listSecrets('shop')), 'FORBIDDEN');
+      assert.equal(await outcome(k.setSecret('shop', 'db-password', 'x')), 'FORBIDDEN');
+      assert.equal(await outcome(k.deleteSecret('shop', 'db-password')), 'FORBIDDEN');
+    }
+    assert.equal(await outcome(deployShop.rotateMasterKey()), 'FORBIDDEN');
+    assert.equal(await outcome(deployShop.deleteSecret('shop', 'db-password')), 'ok');
+    const audit = await n.client.audit({ app: 'shop', limit: 1000 });
+    assert.ok(audit.some((e) => e.action === 'secret.set' && e.outcome === 'ok' && e.keyName === keys.deployShop.info.prefix));
+    assert.ok(!JSON.stringify(audit).includes('pw-1'), 'no value in the audit trail');
+  });
+
   it('keys and audit: only admin keys manage keys; read keys read the audit trail, invoke keys do not', async () => {
     for (const k of [as.reader, as.deployShop, as.invokeShop]) {
       assert.equal(await outcome(k.listKeys()), 'FORBIDDEN');
