@@ -38,6 +38,22 @@ describe('Secrets service', () => {
     assert.deepEqual(changed, ['shop/db-password', 'shop/db-password']);
   });
 
+  it('serves repeated reads from memory, and a set or remove is read at once', async () => {
+    const { secrets, store } = await make();
+    assert.equal(await secrets.get('shop', 'api-key'), undefined);
+    await secrets.set('shop', 'api-key', 'first-value');
+    assert.equal(await secrets.get('shop', 'api-key'), 'first-value', 'a cached miss is forgotten on set');
+    const reads = store.get.bind(store);
+    let storeReads = 0;
+    store.get = (app, name) => (storeReads++, reads(app, name));
+    for (let i = 0; i < 5; i++) assert.equal(await secrets.get('shop', 'api-key'), 'first-value');
+    assert.equal(storeReads, 0, 'no store read (and no decryption) per request');
+    await secrets.set('shop', 'api-key', 'second-value');
+    assert.equal(await secrets.get('shop', 'api-key'), 'second-value');
+    await secrets.remove('shop', 'api-key');
+    assert.equal(await secrets.get('shop', 'api-key'), undefined);
+  });
+
   it('refuses bad names, app names, empty and oversized values', async () => {
     const { secrets } = await make();
     assert.throws(() => secrets.set('shop', '1abc', 'x'), code('BAD_REQUEST'));

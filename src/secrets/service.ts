@@ -40,6 +40,9 @@ export interface SecretsOptions {
   exclusive?: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
+/** Entries the value cache holds before it starts over (names come from deployed manifests: few). */
+const MAX_CACHED = 10_000;
+
 export class Secrets implements SecretSource {
   private key: MasterKey;
   /** The new key while a rotation commits (readers may meet rows under either key). */
@@ -55,7 +58,33 @@ export class Secrets implements SecretSource {
     return this.key.source;
   }
 
+  /**
+   * Decrypted values (and misses) by app and name. Route auth reads a route's key on every request,
+   * and a store read plus a decryption per request halved an API-key route's throughput. This
+   * service is the node's only writer: set and remove clear the entry (rotation keeps values).
+   */
+  private readonly cache = new Map<string, string | undefined>();
+  /** Bumped on every write, so a read that raced a write does not cache the old value. */
+  private generation = 0;
+
   async get(app: string, name: string): Promise<string | undefined> {
+    const k = `${app}\0${name}`;
+    if (this.cache.has(k)) return this.cache.get(k);
+    const seen = this.generation;
+    const value = await this.read(app, name);
+    if (seen === this.generation) {
+      if (this.cache.size >= MAX_CACHED) this.cache.clear();
+      this.cache.set(k, value);
+    }
+    return value;
+  }
+
+  private forget(app: string, name: string): void {
+    this.generation++;
+    this.cache.delete(`${app}\0${name}`);
+  }
+
+  private async read(app: string, name: string): Promise<string | undefined> {
     const row = await this.options.store.get(app, name);
     if (!row) return undefined;
     const aad = secretAad(app, name);
@@ -96,6 +125,7 @@ export class Secrets implements SecretSource {
       const created = (await this.options.store.get(app, name)) === undefined;
       const updatedAt = this.options.clock.now();
       await this.options.store.put({ app, name, sealed: seal(this.key.key, parsed.data, secretAad(app, name)), updatedAt });
+      this.forget(app, name);
       this.options.changed?.(app, name);
       return { name, updatedAt, created };
     });
@@ -116,6 +146,7 @@ export class Secrets implements SecretSource {
         }
         if (!(await this.options.store.delete(app, name)))
           throw new NimbusError('SECRET_NOT_FOUND', `app "${app}" has no secret "${name}"; see \`nimbus secret ls ${app}\``, { details: { secret: name } });
+        this.forget(app, name);
         this.options.changed?.(app, name);
         return { deleted: true as const };
       }),
