@@ -25,7 +25,12 @@ export interface ControlApiOptions extends ControlDeps {
   /** More facts for the unauthenticated `/healthz` (e.g. `{ isolation }`: the layers this node applies). */
   health?: () => Record<string, unknown>;
   clock?: () => number;
+  /** How long audit entries are kept (default 90 days; invocation records keep 7). */
+  auditRetentionMs?: number;
 }
+
+const AUDIT_RETENTION_MS = 90 * 24 * 3600_000;
+const AUDIT_PRUNE_EVERY_MS = 10 * 60_000;
 
 const JSON_BODY_BYTES = 64 * 1024;
 
@@ -34,6 +39,7 @@ export class ControlApi {
   private readonly router = FindMyWay({ ignoreTrailingSlash: true });
   private readonly openApi: ReturnType<typeof buildOpenApi>;
   private readonly routes: readonly Route[];
+  private pruneTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: ControlApiOptions) {
     this.routes = o.routes ?? ROUTES;
@@ -49,6 +55,11 @@ export class ControlApi {
   }
 
   listen(port: number, host: string): Promise<number> {
+    // The audit trail is kept longer than records, not forever: a busy publisher appends per call.
+    const retention = this.o.auditRetentionMs ?? AUDIT_RETENTION_MS;
+    const prune = () => void this.o.store.pruneAudit((this.o.clock ?? Date.now)() - retention).catch((err: unknown) => this.o.log?.(`audit prune failed: ${String(err)}`));
+    this.pruneTimer ??= setInterval(prune, AUDIT_PRUNE_EVERY_MS).unref();
+    prune();
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(port, host, () => resolve((this.server.address() as AddressInfo).port));
@@ -56,6 +67,7 @@ export class ControlApi {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.pruneTimer);
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     // Keep-alive connections become idle as their last response ends: close them as they do.
     const sweeper = setInterval(() => this.server.closeIdleConnections(), 50);

@@ -88,5 +88,18 @@ export function keysContract(name: string, make: (clock: () => number) => Promis
       );
       assert.equal((await store.listAudit({ limit: 1 })).length, 1);
     });
+
+    it('prunes audit entries older than a time, and keeps numbering after them', async () => {
+      const base = { keyId: 'key_ci', keyName: 'nmb_ci_abcd', target: null, outcome: 'ok', app: 'shop' };
+      for (const ts of [10, 20, 30]) await store.appendAudit({ ...base, ts, action: 'app.deploy' });
+      assert.equal(await store.pruneAudit(25), 2);
+      await store.appendAudit({ ...base, ts: 40, action: 'app.delete' });
+      const left = await store.listAudit({});
+      assert.deepEqual(
+        left.map((e) => e.ts),
+        [40, 30],
+      );
+      assert.ok(left[0]!.seq > left[1]!.seq, 'a new entry never reuses a number');
+    });
   });
 }

@@ -33,8 +33,17 @@ export class MemoryKeys {
     if (k) k.lastUsedAt = at;
   }
 
+  #seq = 0;
+
   append(entry: Omit<AuditEntry, 'seq'>): void {
-    this.#audit.push({ ...entry, seq: this.#audit.length + 1 });
+    this.#audit.push({ ...entry, seq: ++this.#seq });
+  }
+
+  pruneAudit(before: number): number {
+    const kept = this.#audit.filter((e) => e.ts >= before);
+    const deleted = this.#audit.length - kept.length;
+    this.#audit.splice(0, this.#audit.length, ...kept);
+    return deleted;
   }
 
   listAudit(q: AuditQuery): AuditEntry[] {

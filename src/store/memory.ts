@@ -247,6 +247,10 @@ export class MemoryStore implements Store {
     return this.#keys.listAudit(query);
   }
 
+  async pruneAudit(before: number): Promise<number> {
+    return this.#keys.pruneAudit(before);
+  }
+
   async close(): Promise<void> {}
 
   /** Drop bundles no version references any more. */

@@ -129,6 +129,8 @@ export interface Store {
   appendAudit(entry: Omit<AuditEntry, 'seq'>): Promise<void>;
   /** Newest first. */
   listAudit(query: AuditQuery): Promise<AuditEntry[]>;
+  /** Delete audit entries older than `before` (epoch ms); returns how many. */
+  pruneAudit(before: number): Promise<number>;
 
   close(): Promise<void>;
 }

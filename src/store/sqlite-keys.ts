@@ -60,6 +60,7 @@ export class SqliteKeys {
   readonly #revoke: Database.Statement<[number, string]>;
   readonly #touch: Database.Statement<[number, string]>;
   readonly #audit: Database.Statement;
+  readonly #pruneAudit: Database.Statement<[number]>;
   readonly #db: Database.Database;
 
   constructor(db: Database.Database) {
@@ -71,6 +72,7 @@ export class SqliteKeys {
     this.#live = db.prepare('SELECT * FROM api_keys WHERE revoked_at IS NULL AND (id = ? OR name = ?)');
     this.#revoke = db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ?');
     this.#touch = db.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ?');
+    this.#pruneAudit = db.prepare('DELETE FROM audit WHERE ts < ?');
     this.#audit = db.prepare(`INSERT INTO audit (ts, key_id, key_name, action, app, target, outcome) VALUES (@ts, @keyId, @keyName, @action, @app, @target, @outcome)`);
   }
 
@@ -105,6 +107,10 @@ export class SqliteKeys {
 
   append(entry: Omit<AuditEntry, 'seq'>): void {
     this.#audit.run(entry);
+  }
+
+  pruneAudit(before: number): number {
+    return this.#pruneAudit.run(before).changes;
   }
 
   listAudit(q: AuditQuery): AuditEntry[] {

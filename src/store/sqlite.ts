@@ -289,6 +289,10 @@ export class SqliteStore implements Store {
     return this.#keys.listAudit(query);
   }
 
+  async pruneAudit(before: number): Promise<number> {
+    return this.#keys.pruneAudit(before);
+  }
+
   async close(): Promise<void> {
     if (this.#db.open) this.#db.close();
   }
