@@ -9,6 +9,7 @@ import { withConfigDefaults } from '../domain/index.js';
 import { NimbusError } from '../shared/errors.js';
 import type { AppSummary, DeployAppResult, DeployFunctionInput, DeployFunctionResult, InvocationQuery, LogPage, LogQuery, Store, AuditQuery } from './port.js';
 import { assertUniqueNames, byteLength, clampLimit, cutLine, INVOCATION_LIMIT, LOG_LIMIT, LOG_LINE_READ_CHARS, takeLogPage } from './rules.js';
+import { addRollup, emptyRollup, matchesRollup, netChange, rollupDeltas, type MinuteRollup, type RollupQuery } from './rollups.js';
 
 export interface MemoryStoreOptions {
   /** Epoch ms for created/updated stamps; injectable so tests fake time. */
@@ -43,6 +44,7 @@ export class MemoryStore implements Store {
   /** In insertion order, which breaks ties between equal start times. */
   readonly #invocations = new Map<string, InvocationRecord>();
   #logs: LogLine[] = [];
+  readonly #rollups = new Map<string, MinuteRollup>();
   /** Never reset, even by pruning, so a follower's cursor never skips lines. */
   #lastSeq = 0;
 
@@ -164,10 +166,22 @@ export class MemoryStore implements Store {
   async insertInvocations(records: InvocationRecord[]): Promise<void> {
     // The latest attempt (by start time) wins on a repeated id, as in SQLite: an async event's
     // retries share its id, and re-applying an older batch changes nothing.
+    const { added, replaced } = netChange(records, (id) => this.#invocations.get(id));
+    for (const d of rollupDeltas(added, replaced)) {
+      const key = `${d.app}\0${d.function}\0${d.minute}`;
+      const row = this.#rollups.get(key) ?? emptyRollup(d.app, d.function, d.minute);
+      this.#rollups.set(key, addRollup(row, d));
+    }
     for (const r of records) {
       const held = this.#invocations.get(r.id);
       if (held === undefined || r.startedAt >= held.startedAt) this.#invocations.set(r.id, { ...r });
     }
+  }
+
+  async queryRollups(query: RollupQuery): Promise<MinuteRollup[]> {
+    const found = [...this.#rollups.values()].filter((r) => matchesRollup(r, query));
+    found.sort((a, b) => a.minute - b.minute || a.app.localeCompare(b.app) || a.function.localeCompare(b.function));
+    return found.map((r) => ({ ...r, histogram: r.histogram.slice() }));
   }
 
   async getInvocation(id: string): Promise<InvocationRecord | undefined> {

@@ -185,6 +185,26 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX audit_ts ON audit(ts);
   CREATE INDEX audit_app_ts ON audit(app, ts);
   `,
+  // 0006 Per-minute invocation rollups (issue 10, rollups.ts), written in the records' transaction;
+  // h0..h15 count durations per HISTOGRAM_BOUNDS bucket. Keyed by minute first: charts and usage
+  // read a time range. mb_billed_ms = Σ memory MB × billed ms (GB-seconds without rounding).
+  `
+  CREATE TABLE invocation_rollups (
+    minute          INTEGER NOT NULL,
+    app             TEXT NOT NULL,
+    function        TEXT NOT NULL,
+    invocations     INTEGER NOT NULL,
+    errors          INTEGER NOT NULL,
+    throttles       INTEGER NOT NULL,
+    cold_starts     INTEGER NOT NULL,
+    duration_ms     REAL NOT NULL,
+    billed_ms       INTEGER NOT NULL,
+    mb_billed_ms    INTEGER NOT NULL,
+    max_duration_ms REAL NOT NULL,
+    ${Array.from({ length: 16 }, (_, i) => `h${i} INTEGER NOT NULL`).join(',\n    ')},
+    PRIMARY KEY (minute, app, function)
+  ) STRICT, WITHOUT ROWID;
+  `,
 ];
 
 /**

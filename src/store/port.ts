@@ -6,6 +6,9 @@
  * Methods are async so a networked backend fits; the SQLite adapter answers synchronously inside.
  */
 import type { ApiKeyRecord, AuditEntry, FunctionConfig, FunctionRecord, FunctionVersion, InvocationRecord, LogLine } from '../domain/index.js';
+import type { MinuteRollup, RollupQuery } from './rollups.js';
+
+export type { MinuteRollup, RollupQuery } from './rollups.js';
 
 /** One function of an app deploy, as the server computed it. */
 export interface DeployFunctionInput {
@@ -104,9 +107,12 @@ export interface Store {
   /**
    * Store a batch of invocation records in one transaction. A record whose id is already stored
    * replaces it when it started at the same time or later (the attempts of an async event share
-   * its id: the latest attempt wins); an older one is ignored.
+   * its id: the latest attempt wins); an older one is ignored. The per-minute rollups
+   * (rollups.ts) are updated in the same transaction.
    */
   insertInvocations(records: InvocationRecord[]): Promise<void>;
+  /** Per-minute rollups of the stored records, oldest minute first. Not pruned with the records. */
+  queryRollups(query: RollupQuery): Promise<MinuteRollup[]>;
   getInvocation(id: string): Promise<InvocationRecord | undefined>;
   listInvocations(query: InvocationQuery): Promise<InvocationRecord[]>;
   /** Append a batch of log lines in one transaction (their seq is assigned by the store). */

@@ -11,6 +11,8 @@ import { immediate } from './immediate.js';
 import type { AppSummary, DeployAppResult, DeployFunctionInput, DeployFunctionResult, InvocationQuery, LogPage, LogQuery, Store, AuditQuery } from './port.js';
 import { assertUniqueNames, byteLength, clampLimit, INVOCATION_LIMIT, LOG_LIMIT, LOG_LINE_READ_CHARS, takeLogPage } from './rules.js';
 import * as rows from './sqlite-rows.js';
+import { netChange, rollupDeltas, type MinuteRollup, type RollupQuery } from './rollups.js';
+import { SqliteRollups } from './sqlite-rollups.js';
 
 export interface SqliteStoreOptions {
   /** A file path, or ':memory:' for a throwaway database. */
@@ -100,6 +102,7 @@ export class SqliteStore implements Store {
   readonly #clock: () => number;
   readonly #s: Statements;
   readonly #keys: SqliteKeys;
+  readonly #rollups: SqliteRollups;
   readonly #deploy: (app: string, functions: readonly DeployFunctionInput[], now: number) => DeployAppResult;
   readonly #insertInvocations: (records: readonly InvocationRecord[]) => void;
   readonly #appendLogs: (lines: readonly LogLine[]) => void;
@@ -134,8 +137,15 @@ export class SqliteStore implements Store {
     const s = prepare(db);
     this.#s = s;
     this.#keys = new SqliteKeys(db);
+    const rollups = (this.#rollups = new SqliteRollups(db));
     this.#deploy = immediate(db.transaction((app: string, functions: readonly DeployFunctionInput[], now: number) => deployTx(s, app, functions, now)));
     this.#insertInvocations = db.transaction((records: readonly InvocationRecord[]) => {
+      // Rollups first, while the records a batch replaces can still be read.
+      const { added, replaced } = netChange(records, (id) => {
+        const row = s.getInvocation.get(id);
+        return row === undefined ? undefined : rows.toInvocation(row);
+      });
+      rollups.apply(rollupDeltas(added, replaced));
       let i = 0;
       // Repeated ids inside one chunk are fine: SQLite applies the upsert row by row.
       for (; i + INVOCATION_CHUNK <= records.length; i += INVOCATION_CHUNK) {
@@ -223,6 +233,10 @@ export class SqliteStore implements Store {
 
   async insertInvocations(records: InvocationRecord[]): Promise<void> {
     if (records.length > 0) this.#insertInvocations(records);
+  }
+
+  async queryRollups(query: RollupQuery): Promise<MinuteRollup[]> {
+    return this.#rollups.query(query);
   }
 
   async getInvocation(id: string): Promise<InvocationRecord | undefined> {

@@ -1,0 +1,51 @@
+/** The SQLite side of the per-minute rollups (rollups.ts, migration 0006). */
+import type Database from 'better-sqlite3';
+import { HISTOGRAM_BUCKETS, type MinuteRollup, type RollupQuery } from './rollups.js';
+
+const H = Array.from({ length: HISTOGRAM_BUCKETS }, (_, i) => `h${i}`);
+const COUNTERS = ['invocations', 'errors', 'throttles', 'cold_starts', 'duration_ms', 'billed_ms', 'mb_billed_ms', ...H];
+
+type Params = { since: number; until: number; app: string | null; fn: string | null; apps: string | null };
+type Row = Record<string, number> & { app: string; function: string };
+
+export class SqliteRollups {
+  private readonly upsert;
+  private readonly select;
+
+  constructor(db: Database.Database) {
+    const cols = ['minute', 'app', 'function', ...COUNTERS, 'max_duration_ms'];
+    this.upsert = db.prepare(`INSERT INTO invocation_rollups (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})
+      ON CONFLICT (minute, app, function) DO UPDATE SET ${COUNTERS.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')},
+        max_duration_ms = max(max_duration_ms, excluded.max_duration_ms)`);
+    // json_each: the key's app list as one parameter; NULL = no filter.
+    this.select = db.prepare<[Params], Row>(`SELECT * FROM invocation_rollups
+      WHERE minute >= @since AND minute < @until AND (@app IS NULL OR app = @app) AND (@fn IS NULL OR function = @fn)
+        AND (@apps IS NULL OR app IN (SELECT value FROM json_each(@apps)))
+      ORDER BY minute, app, function`);
+  }
+
+  /** Add deltas (from rollupDeltas); call inside the records' transaction. */
+  apply(deltas: readonly MinuteRollup[]): void {
+    for (const d of deltas) {
+      this.upsert.run(d.minute, d.app, d.function, d.invocations, d.errors, d.throttles, d.coldStarts, d.durationMs, d.billedMs, d.mbBilledMs, ...d.histogram, d.maxDurationMs);
+    }
+  }
+
+  query(q: RollupQuery): MinuteRollup[] {
+    const apps = q.apps === undefined ? null : JSON.stringify(q.apps);
+    return this.select.all({ since: q.since, until: q.until, app: q.app ?? null, fn: q.function ?? null, apps }).map((r) => ({
+      app: r.app,
+      function: r.function,
+      minute: r['minute']!,
+      invocations: r['invocations']!,
+      errors: r['errors']!,
+      throttles: r['throttles']!,
+      coldStarts: r['cold_starts']!,
+      durationMs: r['duration_ms']!,
+      billedMs: r['billed_ms']!,
+      mbBilledMs: r['mb_billed_ms']!,
+      maxDurationMs: r['max_duration_ms']!,
+      histogram: H.map((h) => r[h]!),
+    }));
+  }
+}
