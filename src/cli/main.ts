@@ -17,6 +17,7 @@ import { registerSchemaCommand } from './commands/schema.js';
 import { registerSecretCommands } from './commands/secrets.js';
 import { registerStorageCommands } from './commands/storage.js';
 import { registerUpCommand } from './commands/up.js';
+import { registerUsageCommand } from './commands/usage.js';
 import { type CliContext, createContext, unauthorizedHint } from './context.js';
 import { reportError } from './output.js';
 
@@ -63,6 +64,7 @@ function buildProgram(ctx: CliContext, state: { json: boolean }): Command {
   registerSecretCommands(program, ctx);
   registerKeyCommands(program, ctx);
   registerAuditCommand(program, ctx);
+  registerUsageCommand(program, ctx);
   return program;
 }
 

@@ -22,6 +22,7 @@ import type {
 } from './types.js';
 import type { BucketView, ObjectInfo, ObjectList, PublishResult, SecretInfo, TopicView } from './storage-types.js';
 import type { AuditEntryView, AuditQuery, CreatedKey, CreateKeyInput, KeyView } from './keys-types.js';
+import type { StatsAnswer, StatsQuery, UsageAnswer, UsageQuery } from './stats-types.js';
 
 export interface NimbusClientOptions {
   /** The control API's base URL, e.g. http://127.0.0.1:8081 */
@@ -263,6 +264,17 @@ export class NimbusClient {
   async audit(query: AuditQuery = {}): Promise<AuditEntryView[]> {
     const q = { app: query.app, since: query.since, limit: query.limit };
     return (await this.#json<{ entries: AuditEntryView[] }>({ method: 'GET', path: '/v1/audit', query: q })).entries;
+  }
+
+  /** Invocations, errors, throttles, cold starts, duration percentiles, GB-seconds and cost per time bucket. */
+  async stats(query: StatsQuery = {}): Promise<StatsAnswer> {
+    const q = { app: query.app, function: query.function, since: query.since, until: query.until, step: query.step };
+    return this.#json({ method: 'GET', path: '/v1/stats', query: q });
+  }
+
+  /** Invocations, GB-seconds and cost per function since a time (default 24h). */
+  async usage(query: UsageQuery = {}): Promise<UsageAnswer> {
+    return this.#json({ method: 'GET', path: '/v1/usage', query: { app: query.app, function: query.function, since: query.since } });
   }
 
   /** The server's OpenAPI 3.1 document. */

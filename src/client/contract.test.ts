@@ -50,6 +50,8 @@ async function clientEndpoints(): Promise<Set<string>> {
     c.openApi(),
     c.deployApp('APP', { app: 'APP', functions: {} }, {}),
     c.listApps(),
+    c.stats({ app: 'APP', since: '1h', step: 300 }),
+    c.usage({ since: '24h' }),
     c.deleteApp('APP'),
     c.listFunctions(),
     c.listFunctions('APP'),

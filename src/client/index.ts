@@ -5,3 +5,4 @@ export type { DeployDirResult } from './deploy.js';
 export type * from './types.js';
 export type * from './storage-types.js';
 export type * from './keys-types.js';
+export type * from './stats-types.js';

@@ -10,7 +10,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
-import type { Scope } from '../domain/index.js';
+import type { PriceSheet, Scope } from '../domain/index.js';
 import type { Deployments } from '../deploy/index.js';
 import type { EventService } from '../queue/index.js';
 import type { Runtime } from '../runtime/index.js';
@@ -60,6 +60,8 @@ export interface ControlDeps {
   resources: Pick<Resources, 'topics' | 'buckets' | 'topic' | 'bucket'>;
   keys: KeyService;
   secrets: Pick<Secrets, 'list' | 'set' | 'remove' | 'rotateMaster'>;
+  /** What `/v1/usage` and `/v1/stats` charge; default DEFAULT_PRICES. */
+  prices?: PriceSheet | undefined;
 }
 
 export interface Ctx<Q, B> {

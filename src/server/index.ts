@@ -3,7 +3,7 @@
  * warm pool of sandboxed processes) and wires subsystems together.
  */
 import { mkdirSync, rmSync } from 'node:fs';
-import { sandboxShape, type FunctionVersion } from '../domain/index.js';
+import { DEFAULT_PRICES, sandboxShape, type FunctionVersion } from '../domain/index.js';
 import { availableParallelism, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ControlApi, KeyService } from '../control/index.js';
@@ -206,6 +206,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     resources,
     keys,
     secrets,
+    prices: { ...DEFAULT_PRICES, ...options.prices },
     log,
     health: () => ({ isolation: isolation.report }),
   });

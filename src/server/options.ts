@@ -2,6 +2,7 @@ import type { GatewayLimits, JwksOptions } from '../gateway/index.js';
 import type { SecretSource } from '../secrets/index.js';
 import type { IsolationMode, IsolationReport } from '../isolation/index.js';
 import type { BackoffOptions } from '../queue/index.js';
+import type { PriceSheet } from '../domain/index.js';
 
 /** What `nimbus up` (or a test harness) chooses when it starts a node. */
 export interface NimbusOptions {
@@ -67,6 +68,8 @@ export interface NimbusOptions {
   secrets?: SecretSource;
   /** JWKS fetching of JWT routes: `cooldownMs` between refetches (default 30 s), `timeoutMs` per fetch (5 s). */
   jwks?: JwksOptions;
+  /** The price sheet of `/v1/usage` and `/v1/stats` (USD per request, per GB-second). Default: Lambda's x86 prices. */
+  prices?: Partial<PriceSheet>;
   /** Where the server writes its own operational log lines. Default: stderr. */
   log?: (line: string) => void;
 }

@@ -16,6 +16,13 @@ export function parseBytes(value: string): number {
   return n;
 }
 
+/** A price in USD: a non-negative decimal, e.g. 0.0000002 or 2e-7. */
+export function parsePrice(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a price in USD, e.g. 0.0000002 or 2e-7');
+  return n;
+}
+
 export function parsePort(value: string): number {
   const n = parseCount(value);
   if (n > 65535) throw new InvalidArgumentError('expected a port number from 0 to 65535 (0 = any free port)');

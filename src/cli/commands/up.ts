@@ -10,7 +10,7 @@ import { DEFAULT_KEY_FILE, DEFAULT_URL, readMasterKey } from '../config.js';
 import type { CliContext } from '../context.js';
 import { formatError, printLine, reportError } from '../output.js';
 import { deploySummary, routesOf } from './deploy.js';
-import { type JsonFlag, collect, parseBytes, parseCount, parsePort } from './options.js';
+import { type JsonFlag, collect, parseBytes, parseCount, parsePort, parsePrice } from './options.js';
 
 interface UpOptions extends JsonFlag {
   dataDir: string;
@@ -29,6 +29,8 @@ interface UpOptions extends JsonFlag {
   logQuota?: number;
   logRate?: number;
   minInstancesPerApp?: number;
+  priceRequest?: number;
+  priceGbSecond?: number;
   isolation: string;
   deploy: string[];
   egressSubnet: string;
@@ -140,6 +142,8 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
     .option('--log-quota <size>', 'log output one invocation keeps, e.g. 1mb, 256kb (default 1mb); the rest is dropped', parseBytes)
     .option('--log-rate <lines>', 'log lines one instance keeps per second (default 100)', parseCount)
     .option('--min-instances-per-app <n>', 'instances one app may keep warm with minInstances (default a quarter of --max-instances)', parseCount)
+    .option('--price-request <usd>', 'what `nimbus usage` charges per request, USD (default 0.0000002: $0.20 per million)', parsePrice)
+    .option('--price-gb-second <usd>', 'what `nimbus usage` charges per GB-second of billed duration × memory, USD (default 0.0000166667)', parsePrice)
     .option('--isolation <mode>', 'sandbox isolation: auto (what the host allows, with a warning), strict (refuse to start without every layer), off', 'auto')
     .option('--deploy <dir>', 'deploy the app in dir once started (repeatable)', collect, [])
     .option('--json', 'print one JSON line with the URLs, key file and deploy results instead of the banner')
@@ -166,6 +170,8 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
       if (opts.minInstancesPerApp !== undefined) options.minInstancesPerApp = opts.minInstancesPerApp;
       if (opts.logQuota !== undefined || opts.logRate !== undefined)
         options.logQuota = { ...(opts.logQuota !== undefined ? { bytesPerInvocation: opts.logQuota } : {}), ...(opts.logRate !== undefined ? { linesPerSecond: opts.logRate } : {}) };
+      if (opts.priceRequest !== undefined || opts.priceGbSecond !== undefined)
+        options.prices = { ...(opts.priceRequest !== undefined ? { request: opts.priceRequest } : {}), ...(opts.priceGbSecond !== undefined ? { gbSecond: opts.priceGbSecond } : {}) };
       const running = await startNimbus(options).catch((err: unknown) => {
         throw portInUse(err, opts) ?? err;
       });
