@@ -139,20 +139,25 @@ export class SqliteStore implements Store {
     this.#keys = new SqliteKeys(db);
     const rollups = (this.#rollups = new SqliteRollups(db));
     this.#deploy = immediate(db.transaction((app: string, functions: readonly DeployFunctionInput[], now: number) => deployTx(s, app, functions, now)));
-    this.#insertInvocations = db.transaction((records: readonly InvocationRecord[]) => {
-      // Rollups first, while the records a batch replaces can still be read.
-      const { added, replaced } = netChange(records, (id) => {
-        const row = s.getInvocation.get(id);
-        return row === undefined ? undefined : rows.toInvocation(row);
-      });
-      rollups.apply(rollupDeltas(added, replaced));
-      let i = 0;
-      // Repeated ids inside one chunk are fine: SQLite applies the upsert row by row.
-      for (; i + INVOCATION_CHUNK <= records.length; i += INVOCATION_CHUNK) {
-        s.insertInvocationChunk.run(...records.slice(i, i + INVOCATION_CHUNK).flatMap(rows.invocationParams));
-      }
-      for (; i < records.length; i++) s.insertInvocation.run(...rows.invocationParams(records[i]!));
-    });
+    // IMMEDIATE: the rollups read the records a batch replaces before writing, and a deferred
+    // transaction that reads first cannot upgrade to a write lock another connection took meanwhile
+    // (SQLITE_BUSY at once, busy_timeout or not).
+    this.#insertInvocations = immediate(
+      db.transaction((records: readonly InvocationRecord[]) => {
+        // Rollups first, while the records a batch replaces can still be read.
+        const { added, replaced } = netChange(records, (id) => {
+          const row = s.getInvocation.get(id);
+          return row === undefined ? undefined : rows.toInvocation(row);
+        });
+        rollups.apply(rollupDeltas(added, replaced));
+        let i = 0;
+        // Repeated ids inside one chunk are fine: SQLite applies the upsert row by row.
+        for (; i + INVOCATION_CHUNK <= records.length; i += INVOCATION_CHUNK) {
+          s.insertInvocationChunk.run(...records.slice(i, i + INVOCATION_CHUNK).flatMap(rows.invocationParams));
+        }
+        for (; i < records.length; i++) s.insertInvocation.run(...rows.invocationParams(records[i]!));
+      }),
+    );
     this.#appendLogs = db.transaction((lines: readonly LogLine[]) => {
       for (const l of lines) s.insertLog.run(l.invocationId, l.app, l.function, l.version, l.ts, l.stream, l.line);
     });
