@@ -2,6 +2,7 @@ import type { GatewayLimits, JwksOptions } from '../gateway/index.js';
 import type { SecretSource } from '../secrets/index.js';
 import type { IsolationMode, IsolationReport } from '../isolation/index.js';
 import type { BackoffOptions } from '../queue/index.js';
+import type { TracingOptions } from '../tracing/index.js';
 
 /** What `nimbus up` (or a test harness) chooses when it starts a node. */
 export interface NimbusOptions {
@@ -67,6 +68,11 @@ export interface NimbusOptions {
   secrets?: SecretSource;
   /** JWKS fetching of JWT routes: `cooldownMs` between refetches (default 30 s), `timeoutMs` per fetch (5 s). */
   jwks?: JwksOptions;
+  /**
+   * OpenTelemetry span export (OTLP/HTTP; the CLI reads the OTEL_* variables). Unset: no spans are
+   * made at all, and only a caller's `traceparent` is passed on to functions and records.
+   */
+  tracing?: TracingOptions;
   /** Where the server writes its own operational log lines. Default: stderr. */
   log?: (line: string) => void;
 }

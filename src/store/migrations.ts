@@ -185,6 +185,11 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX audit_ts ON audit(ts);
   CREATE INDEX audit_app_ts ON audit(app, ts);
   `,
+  // 0006 tracing (issue 10): the W3C trace id of each invocation, so a record leads to its trace.
+  // NULL for invocations recorded before, or when neither the node nor the caller traced.
+  `
+  ALTER TABLE invocations ADD COLUMN trace_id TEXT;
+  `,
 ];
 
 /**
