@@ -12,7 +12,7 @@ function record(over: Partial<InvocationRecord> = {}): InvocationRecord {
     ...{ id: 'inv', app: 'shop', function: 'cart', version: 3, trigger: 'http', startedAt: 1_000, durationMs: 50, billedMs: 50, memoryMb: 256, maxMemoryMb: null },
     ...{ coldStart: false, initMs: null, status: 'ok', errorCode: null, errorMessage: null, httpStatus: 200, traceId: null },
     ...over,
-  } as InvocationRecord;
+  };
 }
 
 describe('invocation spans', () => {
