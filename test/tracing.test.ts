@@ -71,11 +71,13 @@ const app = {
     front: { handler: 'src/front.ts', bindings: { JOBS: { topic: 'jobs' } }, triggers: [{ http: 'GET /front' }] },
     lam: { handler: 'src/lam.handler', triggers: [{ http: 'GET /lam' }] },
     worker: { handler: 'src/worker.ts', bindings: { SEEN: { kv: 'seen' } }, triggers: [{ topic: 'jobs' }] },
+    ticker: { handler: 'src/ticker.ts', triggers: [{ schedule: '* * * * * *' }] },
     peek: { handler: 'src/peek.ts', bindings: { SEEN: { kv: 'seen' } }, triggers: [{ http: 'GET /peek' }] },
   }),
   'src/front.ts': FRONT,
   'src/lam.ts': LAMBDA,
   'src/worker.ts': WORKER,
+  'src/ticker.ts': 'export default { scheduled() {} };',
   'src/peek.ts': `export default { async fetch(r, env) { return new Response(await env.SEEN.get('traceparent')); } };`,
 };
 
@@ -141,6 +143,15 @@ describe('tracing over OTLP/HTTP (JSON)', () => {
     assert.equal(record.trigger, 'topic');
     const peek = await (await n.fetch('/peek')).text();
     assert.equal(peek, `00-${'a'.repeat(32)}-${worker.spanId}-01`, 'the subscriber saw its own invocation span as context');
+  });
+
+  it('starts a trace at each schedule firing that its delivery and invocation continue', async () => {
+    const ticker = await eventually(() => otlp.spans.find((s) => s.name === 'traced/ticker'), 15_000, 'a scheduled invocation span');
+    const attempt = otlp.spans.find((s) => s.spanId === ticker.parentSpanId);
+    const firing = attempt && otlp.spans.find((s) => s.spanId === attempt.parentSpanId);
+    assert.deepEqual([attempt?.name, firing?.name, firing?.parentSpanId ?? ''], ['process * * * * * *', 'schedule * * * * * *', '']);
+    assert.equal(attr(ticker, 'faas.trigger'), 'timer');
+    assert.equal(firing && attr(firing, 'faas.cron'), '* * * * * *');
   });
 });
 

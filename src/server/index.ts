@@ -96,7 +96,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
   const bucketQuota = options.bucketQuotaMb === undefined ? {} : { quotaBytes: options.bucketQuotaMb * MB };
   const objects = FsObjectStore.open({ dir: join(dataDir, 'buckets'), db: triggersDb, buckets: resources, queue: events, log, ...bucketQuota });
   const topics = new Topics({ queue: events, resources });
-  const scheduler = new Scheduler({ queue: events, state: new SqliteScheduleState(triggersDb), log });
+  const scheduler = new Scheduler({ queue: events, state: new SqliteScheduleState(triggersDb), log, ...(tracer ? { tracer } : {}) });
   // KV namespaces for bindings: own connection, table of store migration 0003.
   const kv = SqliteKvStore.open({ file: dbFile, ...(options.kvQuotaMb === undefined ? {} : { quotaBytes: options.kvQuotaMb * MB }) });
   // Uids from this node's own range; one goes back only once its process can no longer run (`exited` waits for that).
