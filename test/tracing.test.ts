@@ -59,6 +59,7 @@ export default {
     const url = new URL(request.url);
     let published = null;
     if (url.searchParams.has('publish')) published = await env.JOBS.publish({ n: 1 });
+    if (url.searchParams.has('put')) await env.FILES.put('a.txt', 'hello');
     return Response.json({ ctx: ctx.traceparent ?? null, header: request.headers.get('traceparent'), published });
   },
 };
@@ -68,9 +69,10 @@ const WORKER = `export default { async queue(batch, env, ctx) { await env.SEEN.p
 
 const app = {
   'nimbus.yaml': manifest('traced', {
-    front: { handler: 'src/front.ts', bindings: { JOBS: { topic: 'jobs' } }, triggers: [{ http: 'GET /front' }] },
+    front: { handler: 'src/front.ts', bindings: { JOBS: { topic: 'jobs' }, FILES: { bucket: 'files' } }, triggers: [{ http: 'GET /front' }] },
     lam: { handler: 'src/lam.handler', triggers: [{ http: 'GET /lam' }] },
     worker: { handler: 'src/worker.ts', bindings: { SEEN: { kv: 'seen' } }, triggers: [{ topic: 'jobs' }] },
+    onfile: { handler: 'src/worker.ts', bindings: { SEEN: { kv: 'seen' } }, triggers: [{ bucket: 'files' }] },
     ticker: { handler: 'src/ticker.ts', triggers: [{ schedule: '* * * * * *' }] },
     peek: { handler: 'src/peek.ts', bindings: { SEEN: { kv: 'seen' } }, triggers: [{ http: 'GET /peek' }] },
   }),
@@ -143,6 +145,17 @@ describe('tracing over OTLP/HTTP (JSON)', () => {
     assert.equal(record.trigger, 'topic');
     const peek = await (await n.fetch('/peek')).text();
     assert.equal(peek, `00-${'a'.repeat(32)}-${worker.spanId}-01`, 'the subscriber saw its own invocation span as context');
+  });
+
+  it('keeps one trace across a bucket write and the bucket event it causes', async () => {
+    const trace = 'c'.repeat(32);
+    assert.equal((await n.fetch('/front?put', { headers: { traceparent: `00-${trace}-${'d'.repeat(16)}-01` } })).status, 200);
+    const onfile = await eventually(() => otlp.spans.find((s) => s.name === 'traced/onfile' && s.traceId === trace), 15_000, 'the bucket subscriber span');
+    const byId = new Map(otlp.spans.filter((s) => s.traceId === trace).map((s) => [s.spanId, s]));
+    const chain: string[] = [];
+    for (let s: OtlpSpan | undefined = onfile; s; s = s.parentSpanId ? byId.get(s.parentSpanId) : undefined) chain.push(s.name);
+    assert.deepEqual(chain, ['traced/onfile', 'process files', 'bucket put', 'traced/front', 'GET /front']);
+    assert.equal(attr(onfile, 'faas.trigger'), 'datasource');
   });
 
   it('starts a trace at each schedule firing that its delivery and invocation continue', async () => {
