@@ -4,6 +4,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { NimbusError } from '../shared/errors.js';
+import type { TracingOptions } from '../tracing/index.js';
 
 export const DEFAULT_URL = 'http://127.0.0.1:8081';
 /** Relative to the working directory: where `nimbus up` keeps the key by default. */
@@ -40,6 +42,25 @@ export function readConfig(cwd: string = process.cwd(), flagKey?: string): CliCo
 function nonEmpty(value: string | undefined): string | undefined {
   const v = value?.trim();
   return v === undefined || v === '' ? undefined : v;
+}
+
+/**
+ * OpenTelemetry settings for `nimbus up` (the standard OTEL_* variables); `flagEndpoint`
+ * (`--otlp-endpoint`) wins over OTEL_EXPORTER_OTLP_ENDPOINT. Undefined without an endpoint: no tracing.
+ */
+export function readTracing(flagEndpoint?: string): TracingOptions | undefined {
+  const endpoint = nonEmpty(flagEndpoint) ?? nonEmpty(process.env['OTEL_EXPORTER_OTLP_ENDPOINT']);
+  if (endpoint === undefined) return undefined;
+  const protocol = nonEmpty(process.env['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL']) ?? nonEmpty(process.env['OTEL_EXPORTER_OTLP_PROTOCOL']) ?? 'http/protobuf';
+  if (protocol !== 'http/protobuf' && protocol !== 'http/json') {
+    throw new NimbusError('BAD_REQUEST', `OTEL_EXPORTER_OTLP_PROTOCOL "${protocol}" is not supported: use http/protobuf or http/json`);
+  }
+  const options: TracingOptions = { endpoint, protocol, serviceName: nonEmpty(process.env['OTEL_SERVICE_NAME']) ?? 'nimbus' };
+  const sampler = nonEmpty(process.env['OTEL_TRACES_SAMPLER']);
+  const samplerArg = nonEmpty(process.env['OTEL_TRACES_SAMPLER_ARG']);
+  if (sampler !== undefined) options.sampler = sampler;
+  if (samplerArg !== undefined) options.samplerArg = samplerArg;
+  return options;
 }
 
 /** NIMBUS_MASTER_KEY for `nimbus up`: the key that encrypts app secrets (unset: <data-dir>/master.key). */

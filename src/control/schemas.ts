@@ -82,6 +82,7 @@ export const invocationRecordSchema = z
     errorCode: z.string().nullable(),
     errorMessage: z.string().nullable(),
     httpStatus: int.nullable(),
+    traceId: z.string().nullable(),
   })
   .meta({ id: 'InvocationRecord' });
 

@@ -286,6 +286,8 @@ export interface InvocationRecord {
   errorMessage: string | null;
   /** HTTP status sent to the caller, when the trigger was HTTP. */
   httpStatus: number | null;
+  /** W3C trace id (32 hex digits) of the invocation's span, or of the caller's `traceparent`; null when untraced. */
+  traceId: string | null;
 }
 
 export type LogStream = 'stdout' | 'stderr' | 'system';

@@ -42,6 +42,8 @@ import { RouteGuard } from './route-guard.js';
 import { HTTP_METHODS } from '../manifest/index.js';
 import type { SecretSource } from '../secrets/index.js';
 import { systemClock, type Clock } from '../shared/clock.js';
+import { traceRequest } from './trace.js';
+import type { Tracer } from '@opentelemetry/api';
 
 export interface GatewayOptions {
   runtime: Runtime;
@@ -55,6 +57,8 @@ export interface GatewayOptions {
   events?: Pick<EventQueue, 'enqueue'>;
   log?: (line: string) => void;
   limits?: Partial<GatewayLimits>;
+  /** The node's tracer: a SERVER span per routed request. Absent: no spans; a caller's traceparent is still passed on. */
+  tracer?: Tracer;
 }
 
 /** What a public endpoint needs bounded (defaults in `resolveLimits`). */
@@ -215,6 +219,7 @@ export class Gateway {
       return;
     }
     const { trigger, fn } = match.target;
+    const traceparent = traceRequest(this.options.tracer, req, res, match.target.route, path, startedAt);
     const cors: HeaderPairs = trigger.cors ? responseHeaders(trigger.cors, req.headers.origin) : [];
     const wire: WireRequest = {
       method,
@@ -262,7 +267,11 @@ export class Gateway {
         return () => res.off('close', listener);
       },
     };
-    const outcome = await this.options.runtime.invoke(match.target.fn, { kind: 'http', req: wire }, { id, trigger: 'http', startedAt, acceptedAt, cancel });
+    const outcome = await this.options.runtime.invoke(
+      match.target.fn,
+      { kind: 'http', req: wire },
+      { id, trigger: 'http', startedAt, acceptedAt, cancel, ...(traceparent !== undefined ? { traceparent } : {}) },
+    );
     if (cancel.aborted) return;
     if (!outcome.ok) {
       sendError(res, publicError(outcome.error), id, cors);

@@ -26,6 +26,8 @@ import type { DueTarget, EventQueue, EventSource, EventTarget } from './port.js'
 import { IDEMPOTENCY_TTL_MS } from './rules.js';
 import type { EventService, FunctionLookup } from './service.js';
 import { Settler } from './settle.js';
+import { endAttempt, startAttempt } from './trace.js';
+import type { Tracer } from '@opentelemetry/api';
 
 /** What the dispatcher needs of the Runtime. */
 export interface DispatcherRuntime {
@@ -59,6 +61,8 @@ export interface EventDispatcherOptions {
   /** Settle finished deliveries in batches gathered over this many ms. Default 5. */
   settleMs?: number;
   log?: (line: string) => void;
+  /** The node's tracer: a span per delivery attempt (queue/trace.ts). */
+  tracer?: Tracer;
 }
 
 /** How soon to look again while due events wait for capacity. */
@@ -255,9 +259,13 @@ export class EventDispatcher {
     const input: InvocationInput = { kind: 'event', event: d.payload, shape: d.shape };
     // A batch runs as deep in a chain as its deepest event: what it causes is one hop further.
     const hop = Math.max(...d.events.map((e) => e.hop));
+    const trace = startAttempt(this.o.tracer, fn, d);
+    const meta: InvokeMeta = { id: d.id, trigger: TRIGGER[first.source], startedAt: this.o.clock.now(), hop };
+    if (trace.traceparent !== undefined) meta.traceparent = trace.traceparent;
     const run = this.o.runtime
-      .invoke(fn, input, { id: d.id, trigger: TRIGGER[first.source], startedAt: this.o.clock.now(), hop })
+      .invoke(fn, input, meta)
       .then((outcome) => {
+        endAttempt(trace, outcome.ok, outcome.ok ? undefined : outcome.error.code);
         this.inFlight--;
         const n = (this.perTarget.get(k) ?? 1) - 1;
         if (n === 0) this.perTarget.delete(k);

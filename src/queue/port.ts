@@ -58,6 +58,11 @@ export interface NewEvent {
    * the invocation it knows is running, never from anything a function sends. Default 0.
    */
   hop?: number;
+  /**
+   * W3C trace context of the span that caused it (an invocation's binding call, a gateway request),
+   * so its dispatch and attempts continue that trace. Like the hop, set by the host only.
+   */
+  traceparent?: string;
 }
 
 export interface QueuedEvent extends Omit<NewEvent, 'runAt' | 'idempotencyKey' | 'hop'> {

@@ -30,6 +30,8 @@ export interface EventSpec {
   runAt?: number;
   /** Invocations in the chain behind it (see MAX_HOPS); default 0: from outside. */
   hop?: number;
+  /** W3C trace context of the caller (see NewEvent.traceparent). */
+  traceparent?: string;
 }
 
 export interface EventServiceOptions {
@@ -72,6 +74,7 @@ export class EventService implements EventSink {
     if (spec.idempotencyKey !== undefined) event.idempotencyKey = spec.idempotencyKey;
     if (spec.runAt !== undefined) event.runAt = spec.runAt;
     if (spec.hop) event.hop = spec.hop;
+    if (spec.traceparent !== undefined) event.traceparent = spec.traceparent;
     const [result] = await this.enqueue([event]);
     return result!;
   }

@@ -57,6 +57,11 @@ export const QUEUE_MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE queue_events ADD COLUMN hop INTEGER NOT NULL DEFAULT 0;
   `,
+  // 0003 trace context (issue 10): the W3C traceparent of what caused the event, so its delivery
+  // continues that trace. A column for the reason the hop is one: the function must not set it.
+  `
+  ALTER TABLE queue_events ADD COLUMN traceparent TEXT;
+  `,
 ];
 
 /**

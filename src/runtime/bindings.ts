@@ -10,6 +10,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { z } from 'zod';
+import { SpanKind, SpanStatusCode, type Span, type Tracer } from '@opentelemetry/api';
 import type { Binding, FunctionVersion } from '../domain/index.js';
 import type { KvStore } from '../kv/port.js';
 import { MAX_KV_KEY_BYTES, MAX_KV_VALUE_BYTES } from '../kv/port.js';
@@ -18,6 +19,7 @@ import { BINDING_LIMITS } from '../sandbox/protocol.js';
 import { NimbusError, type ErrorCode } from '../shared/errors.js';
 import type { ObjectStore } from '../storage/port.js';
 import { MAX_OBJECT_BYTES } from '../storage/port.js';
+import { parentContext, traceparentOf } from '../tracing/index.js';
 import type { EventCause, TopicPublisher } from '../triggers/port.js';
 
 /**
@@ -95,6 +97,7 @@ export class BindingHost {
   constructor(
     private readonly services: BindingServices,
     private readonly transferBudget = DEFAULT_TRANSFER_BUDGET,
+    private readonly tracer?: Tracer,
   ) {}
 
   /** Base64 characters of `part`s held for calls not made yet, node-wide. */
@@ -107,8 +110,16 @@ export class BindingHost {
    * `onRefused` hears of each BINDING_NOT_GRANTED (for the function's log: code may swallow the error).
    * `causeHop`: the hop of the invocation(s) the instance runs when a call arrives (runtime/hops.ts);
    * events the call causes (topic messages, bucket notifications) carry it + 1.
+   * `traceOf`: the trace context of the invocation a call comes from; the call's CLIENT span is its
+   * child (tracing on), and the events it causes continue that trace.
    */
-  session(fn: FunctionVersion, reply: (message: BindingReply) => void, onRefused?: (inv: string | null, message: string) => void, causeHop: () => number = () => 0): BindingSession {
+  session(
+    fn: FunctionVersion,
+    reply: (message: BindingReply) => void,
+    onRefused?: (inv: string | null, message: string) => void,
+    causeHop: () => number = () => 0,
+    traceOf: (inv: string | null) => string | undefined = () => undefined,
+  ): BindingSession {
     // The shim sends a call's parts and then the call at once: one call's parts are open at a
     // time (the transport kills a sandbox that interleaves them; a newer call's parts replace older ones here).
     let open: { cid: number; slices: string[]; chars: number; overflow: 'size' | 'budget' | undefined } | undefined;
@@ -145,6 +156,7 @@ export class BindingHost {
       inFlight++;
       // Read when the call arrives, not when its turn comes: the instance may have moved on by then.
       const cause: EventCause = { hop: causeHop() + 1 };
+      const span = this.bindingSpan(fn, m, traceOf(m.inv), cause);
       const transfer = isTransfer(m);
       const turn = !transfer ? Promise.resolve() : transfers < MAX_TRANSFERS ? (transfers++, Promise.resolve()) : new Promise<void>((go) => waiting.push(go));
       void turn
@@ -157,6 +169,8 @@ export class BindingHost {
             if (next) next();
             else transfers--;
           }
+          if (span && !r.ok) span.setStatus({ code: SpanStatusCode.ERROR, message: r.error.code });
+          span?.end();
           if (!r.ok && r.error.code === 'BINDING_NOT_GRANTED') onRefused?.(m.inv, `binding call refused: ${r.error.message}`);
           reply(r);
         });
@@ -167,6 +181,24 @@ export class BindingHost {
         open = undefined;
       },
     });
+  }
+
+  /** The call's CLIENT span under its invocation's (tracing on); what it causes continues the trace either way. */
+  private bindingSpan(fn: FunctionVersion, m: BindingCall, traceparent: string | undefined, cause: EventCause): Span | undefined {
+    if (traceparent === undefined) return undefined;
+    if (!this.tracer) {
+      cause.traceparent = traceparent;
+      return undefined;
+    }
+    const binding = Object.hasOwn(fn.config.bindings ?? {}, m.binding) ? fn.config.bindings?.[m.binding] : undefined;
+    const kind = binding?.type ?? 'binding';
+    const span = this.tracer.startSpan(
+      `${kind} ${m.op}`,
+      { kind: SpanKind.CLIENT, attributes: { 'nimbus.binding': m.binding, 'nimbus.binding.type': kind, 'nimbus.binding.op': m.op, ...(m.inv ? { 'faas.invocation_id': m.inv } : {}) } },
+      parentContext(traceparent),
+    );
+    cause.traceparent = traceparentOf(span);
+    return span;
   }
 
   /**

@@ -20,7 +20,8 @@ import type { ExitInfo, SandboxTransport } from './transport.js';
 
 export type InstanceState = 'starting' | 'idle' | 'busy' | 'draining' | 'dead';
 
-export type InvocationInput = { kind: 'http'; req: WireRequest } | { kind: 'event'; event: unknown; shape?: 'invoke' | 'scheduled' | 'queue' };
+/** `traceparent`: the W3C trace context the function sees (ctx.traceparent / context.traceparent). */
+export type InvocationInput = ({ kind: 'http'; req: WireRequest } | { kind: 'event'; event: unknown; shape?: 'invoke' | 'scheduled' | 'queue' }) & { traceparent?: string };
 
 export type InvokeResult =
   /** `retry`: for a `queue` delivery, the ids of the messages the handler asked to get again. */
@@ -206,7 +207,9 @@ export class Instance {
         );
       else this.armWaiting();
       const message: HostMessage =
-        input.kind === 'http' ? { t: 'http', id, timeoutMs, req: input.req } : { t: 'event', id, timeoutMs, event: input.event, ...(input.shape ? { shape: input.shape } : {}) };
+        input.kind === 'http'
+          ? { t: 'http', id, timeoutMs, req: input.req, ...(input.traceparent ? { traceparent: input.traceparent } : {}) }
+          : { t: 'event', id, timeoutMs, event: input.event, ...(input.shape ? { shape: input.shape } : {}), ...(input.traceparent ? { traceparent: input.traceparent } : {}) };
       if (this.unsent) this.unsent.push(message);
       else this.proc.send(message);
     });

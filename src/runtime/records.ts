@@ -17,6 +17,7 @@ export interface RecordInput {
   initMs: number | null;
   /** The client went away before it was answered. */
   clientClosed: boolean;
+  traceId: string | null;
 }
 
 export function buildRecord(r: RecordInput): InvocationRecord {
@@ -40,6 +41,7 @@ export function buildRecord(r: RecordInput): InvocationRecord {
     errorMessage: result.ok ? null : result.message,
     // 499 (nginx's "client closed request"): nothing was sent, whatever the function answered.
     httpStatus: r.clientClosed ? 499 : result.ok ? (result.res?.status ?? 200) : ERROR_STATUS[result.code],
+    traceId: r.traceId,
   };
 }
 

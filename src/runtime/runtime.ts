@@ -41,6 +41,8 @@ import { FunctionState, sameVersion, type Assignment, type Cancellation, type Wa
 import { Instance, type InvocationInput, type InvokeResult } from './instance.js';
 import type { WarmPool } from './pool.js';
 import { buildRecord } from './records.js';
+import { endInvocation, startInvocation, withTraceparent } from './trace.js';
+import type { Tracer } from '@opentelemetry/api';
 import type { ExitInfo, SandboxTransport } from './transport.js';
 
 export type { Cancellation } from './function-state.js';
@@ -79,6 +81,8 @@ export interface RuntimeOptions {
   scaling?: ScalingOptions;
   /** What functions' bindings reach (KV, buckets, topics); read at call time. None: every call fails "not available". */
   bindings?: BindingServices;
+  /** The node's tracer (tracing/); absent: no spans, only a caller's traceparent is passed on. */
+  tracer?: Tracer;
   /** Base64 characters of binding `part`s all instances may buffer at once (default: two largest objects). */
   transferBudget?: number;
   /** Log quotas per invocation and instance (log-gate.ts; defaults 1 MB, 100 lines/s, 16 KB lines). */
@@ -98,6 +102,8 @@ export interface InvokeMeta {
   cancel?: Cancellation;
   /** Invocations in the chain that caused this one (queue/port.ts MAX_HOPS); 0 (default) for HTTP and anything from outside. */
   hop?: number;
+  /** W3C trace context of the caller (the gateway's span, a queued event's cause); the invocation's span is its child. */
+  traceparent?: string;
 }
 
 export type InvocationOutcome = { ok: true; record: InvocationRecord; result: Extract<InvokeResult, { ok: true }> } | { ok: false; record: InvocationRecord; error: NimbusError };
@@ -110,6 +116,8 @@ export class Runtime {
   private readonly functions = new Map<string, FunctionState>();
   /** Invocations in flight that have written output. */
   private readonly logged = new Set<string>();
+  /** The trace context of each traced invocation in flight: what its binding calls continue. */
+  private readonly traceparents = new Map<string, string>();
   /** Each live instance's log quotas. */
   private readonly gates = new WeakMap<Instance, LogGate>();
   /** Instances that received secrets: their output and error messages are masked. */
@@ -130,7 +138,7 @@ export class Runtime {
 
   constructor(private readonly options: RuntimeOptions) {
     this.code = new CodeCache(options.loadCode);
-    this.bindings = new BindingHost(options.bindings ?? {}, options.transferBudget);
+    this.bindings = new BindingHost(options.bindings ?? {}, options.transferBudget, options.tracer);
     this.floor = Math.max(1, options.scaling?.floor ?? 4);
     this.cpu = options.scaling?.cpu ?? { sample: () => 1, idle: () => true };
     const tickMs = options.tickMs ?? 100;
@@ -212,6 +220,12 @@ export class Runtime {
   /** Run one invocation and leave its record. Never rejects. */
   async invoke(fn: FunctionVersion, input: InvocationInput, meta: InvokeMeta): Promise<InvocationOutcome> {
     const t0 = meta.acceptedAt ?? performance.now();
+    const tracer = this.options.tracer;
+    const trace = startInvocation(tracer, fn, meta.id, meta.trigger, meta.startedAt, meta.traceparent);
+    if (trace.traceparent !== undefined) {
+      this.traceparents.set(meta.id, trace.traceparent);
+      input = withTraceparent(input, trace.traceparent);
+    }
     let assigned: Assignment | undefined;
     let result: InvokeResult;
     try {
@@ -253,7 +267,10 @@ export class Runtime {
       cold: assigned?.cold ?? false,
       initMs: instance?.initMs ?? null,
       clientClosed: meta.cancel?.aborted === true,
+      traceId: trace.traceId,
     });
+    this.traceparents.delete(meta.id);
+    endInvocation(trace, record, tracer);
     // The REPORT log line is derived from the record where it is stored (telemetry sink).
     this.options.onRecord(record, this.logged.delete(meta.id));
     if (result.ok) return { ok: true, record, result };
@@ -439,6 +456,7 @@ export class Runtime {
       (reply) => proc.send(reply),
       (id, line) => this.log({ ...name, id }, 'system', line),
       () => hops.current,
+      (inv) => (inv === null ? undefined : this.traceparents.get(inv)),
     );
     let masker: SecretMasker | undefined;
     const hooks = {

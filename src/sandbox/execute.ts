@@ -65,7 +65,7 @@ export async function execute(loaded: Loaded, message: Invocation, send: Send, r
             : queue
               ? lambdaQueueEvent(queue)
               : message.event;
-      const result = await callLambda(loaded.handler, event, lambdaContext(id, deadline, loaded.fn, loaded.env));
+      const result = await callLambda(loaded.handler, event, lambdaContext(id, deadline, loaded.fn, loaded.env, message.traceparent));
       if (message.t === 'http') send({ t: 'done', id, res: checkSize(convert(() => lambdaResultToResponse(result))), rss: rss(), ...timing() });
       else if (queue) send({ t: 'done', id, value: jsonValue(result), rss: rss(), retry: lambdaRetries(queue, result), ...timing() });
       else send({ t: 'done', id, value: jsonValue(result), rss: rss(), ...timing() });
@@ -81,6 +81,7 @@ export async function execute(loaded: Loaded, message: Invocation, send: Send, r
       passThroughOnException: () => {},
     };
     if (message.t === 'http' && message.req.auth) ctx.auth = webAuth(message.req.auth);
+    if (message.traceparent !== undefined) ctx.traceparent = message.traceparent;
     const handler = loaded.handler;
     if (message.t === 'http' || shape === 'invoke') {
       if (typeof handler.fetch !== 'function') throw missingMethod('was invoked with a request (HTTP or a direct invoke)', 'fetch');

@@ -11,8 +11,8 @@ export type LambdaHandler = (event: unknown, context: LambdaContext, callback?: 
 /** The public type (src/types/events.ts) with untyped env; a type-only import, erased at build. */
 export type LambdaContext = PublicLambdaContext<Readonly<Record<string, unknown>>>;
 
-export function lambdaContext(id: string, deadline: number, fn: FunctionMeta, env: Readonly<Record<string, unknown>>): LambdaContext {
-  return {
+export function lambdaContext(id: string, deadline: number, fn: FunctionMeta, env: Readonly<Record<string, unknown>>, traceparent?: string): LambdaContext {
+  const context: LambdaContext = {
     awsRequestId: id,
     functionName: fn.name,
     functionVersion: String(fn.version),
@@ -24,6 +24,8 @@ export function lambdaContext(id: string, deadline: number, fn: FunctionMeta, en
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     env,
   };
+  if (traceparent !== undefined) context.traceparent = traceparent;
+  return context;
 }
 
 /** Call a handler that may be async or callback style (`(event, context, callback)`). */

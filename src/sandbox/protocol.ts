@@ -94,14 +94,14 @@ export type HostMessage =
   /** `bindings`: built into `env.<NAME>` objects once, at load. */
   | { t: 'load'; code: string; env: Record<string, string>; fn: FunctionMeta; bindings: Record<string, SandboxBinding> }
   /** `timeoutMs`: the sandbox computes its deadline when the invocation starts running. */
-  | { t: 'http'; id: string; timeoutMs: number; req: WireRequest }
+  | { t: 'http'; id: string; timeoutMs: number; req: WireRequest; traceparent?: string }
   /**
    * `shape` says how the handler receives `event`: 'invoke' as sent (Lambda: the event; web: a POST
    * request with it as JSON body), 'scheduled' (web: `scheduled(event, env, ctx)`), 'queue' (a
    * batch of messages; web: `queue(batch, env, ctx)`; Lambda: an SQS/S3-like `{ Records }` event).
    * Absent = 'invoke'.
    */
-  | { t: 'event'; id: string; timeoutMs: number; event: unknown; shape?: 'invoke' | 'scheduled' | 'queue' }
+  | { t: 'event'; id: string; timeoutMs: number; event: unknown; shape?: 'invoke' | 'scheduled' | 'queue'; traceparent?: string }
   /** The answer to a `call`. Binary values travel base64 (see the binding ops in sandbox/bindings.ts). */
   /**
    * Before `load`, in a sandbox with its own network namespace: listen on each host:port of the

@@ -20,6 +20,7 @@ import { FsObjectStore, openDatabase } from '../storage/index.js';
 import { functionSecretRefs, resolveMasterKey, Secrets, SqliteSecretStore, type MasterKey } from '../secrets/index.js';
 import { SqliteStore } from '../store/index.js';
 import { SqliteWorkerSink, TelemetryWriter } from '../telemetry/index.js';
+import { startTracing } from '../tracing/index.js';
 import { Resources, resourcesOf, Scheduler, SqliteScheduleState, Topics } from '../triggers/index.js';
 import { ensureAdminKey, ensureKeySecret } from './admin-key.js';
 import type { NimbusOptions, RunningNimbus } from './options.js';
@@ -34,6 +35,10 @@ export function defaultMaxInstances(): number {
 
 export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  // Tracing (issue 10): this node's own provider, or nothing at all without an endpoint. A bad
+  // sampler setting refuses the start before anything is opened.
+  const tracing = await startTracing(options.tracing);
+  const tracer = tracing?.tracer;
   // Isolation first: `--isolation strict` refuses to start before anything is opened.
   const files = prepareSandboxFiles();
   let isolation: ReturnType<typeof setupIsolation>;
@@ -41,6 +46,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     isolation = setupIsolation({ mode: options.isolation ?? 'auto', runRoot: files.root, clock: systemClock, log });
   } catch (err) {
     rmSync(files.root, { recursive: true, force: true });
+    await tracing?.close();
     throw err;
   }
   const dataDir = resolve(options.dataDir);
@@ -58,6 +64,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     await secretStore.close();
     isolation.close();
     rmSync(files.root, { recursive: true, force: true });
+    await tracing?.close();
     throw err;
   }
   const store = SqliteStore.open({ file: dbFile });
@@ -89,7 +96,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
   const bucketQuota = options.bucketQuotaMb === undefined ? {} : { quotaBytes: options.bucketQuotaMb * MB };
   const objects = FsObjectStore.open({ dir: join(dataDir, 'buckets'), db: triggersDb, buckets: resources, queue: events, log, ...bucketQuota });
   const topics = new Topics({ queue: events, resources });
-  const scheduler = new Scheduler({ queue: events, state: new SqliteScheduleState(triggersDb), log });
+  const scheduler = new Scheduler({ queue: events, state: new SqliteScheduleState(triggersDb), log, ...(tracer ? { tracer } : {}) });
   // KV namespaces for bindings: own connection, table of store migration 0003.
   const kv = SqliteKvStore.open({ file: dbFile, ...(options.kvQuotaMb === undefined ? {} : { quotaBytes: options.kvQuotaMb * MB }) });
   // Uids from this node's own range; one goes back only once its process can no longer run (`exited` waits for that).
@@ -154,6 +161,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     onLog: (l) => telemetry.log(l),
     // What `bindings:` reach from inside functions; every call is checked by the runtime's BindingHost.
     bindings: { kv, objects, topics },
+    ...(tracer ? { tracer } : {}),
     log,
   });
   const gateway = new Gateway({
@@ -165,6 +173,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     // Route auth's `secret:` values: the node's encrypted store (options.secrets: a test's override).
     secrets: options.secrets ?? secrets,
     ...(options.jwks ? { jwks: options.jwks } : {}),
+    ...(tracer ? { tracer } : {}),
   });
   const deployments = new Deployments(
     store,
@@ -191,6 +200,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     publish: topics,
     flushRecords: () => telemetry.flush(),
     backoff: options.events?.backoff,
+    ...(tracer ? { tracer } : {}),
     log,
   });
   // API keys (issue 9): stored as HMACs under a secret that never leaves the data dir.
@@ -256,6 +266,8 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
           await Promise.all([...processes].map((p) => p.stop(500)));
           await network?.close();
           await telemetry.close();
+          // Every span has ended by now (gateway, dispatcher and runtime are closed): export them.
+          await tracing?.close().catch((err: unknown) => log(`tracing: the last spans could not be exported: ${(err as Error).message}`));
           await queue.close();
           triggersDb.close();
           await secretStore.close();
@@ -274,6 +286,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     await network?.close();
     // The telemetry worker thread would otherwise keep a failed `nimbus up` from exiting.
     await telemetry.close();
+    await tracing?.close().catch(() => {});
     await queue.close();
     triggersDb.close();
     await secretStore.close();

@@ -3,6 +3,7 @@ import type { SecretSource } from '../secrets/index.js';
 import type { IsolationMode, IsolationReport } from '../isolation/index.js';
 import type { BackoffOptions } from '../queue/index.js';
 import type { PriceSheet } from '../domain/index.js';
+import type { TracingOptions } from '../tracing/index.js';
 
 /** What `nimbus up` (or a test harness) chooses when it starts a node. */
 export interface NimbusOptions {
@@ -70,6 +71,11 @@ export interface NimbusOptions {
   jwks?: JwksOptions;
   /** The price sheet of `/v1/usage` and `/v1/stats` (USD per request, per GB-second). Default: Lambda's x86 prices. */
   prices?: Partial<PriceSheet>;
+  /**
+   * OpenTelemetry span export (OTLP/HTTP; the CLI reads the OTEL_* variables). Unset: no spans are
+   * made at all, and only a caller's `traceparent` is passed on to functions and records.
+   */
+  tracing?: TracingOptions;
   /** Where the server writes its own operational log lines. Default: stderr. */
   log?: (line: string) => void;
 }

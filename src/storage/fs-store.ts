@@ -237,7 +237,22 @@ export class FsObjectStore implements StreamingObjectStore {
       if (!trigger.events.includes(type) || !obj.key.startsWith(trigger.prefix) || seen.has(`${fn.app}/${fn.name}`)) continue;
       seen.add(`${fn.app}/${fn.name}`);
       const id = uuidv7(now);
-      out.push(eventFor(fn, { id, source: 'bucket', shape: 'queue', origin: obj.bucket, payload, idempotencyKey: `bucket-event/${id}`, hop: cause.hop ?? 0 }, now));
+      out.push(
+        eventFor(
+          fn,
+          {
+            id,
+            source: 'bucket',
+            shape: 'queue',
+            origin: obj.bucket,
+            payload,
+            idempotencyKey: `bucket-event/${id}`,
+            hop: cause.hop ?? 0,
+            ...(cause.traceparent !== undefined ? { traceparent: cause.traceparent } : {}),
+          },
+          now,
+        ),
+      );
     }
     return out;
   }

@@ -25,6 +25,8 @@ export interface ObjectList {
 /** What caused a write, for the events it emits: `hop` as in triggers/port.ts EventCause (0 from outside). */
 export interface WriteCause {
   hop?: number;
+  /** W3C trace context of the binding call that wrote: the bucket events continue its trace (kept in the outbox's event JSON). */
+  traceparent?: string;
 }
 
 export interface ObjectStore {

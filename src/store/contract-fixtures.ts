@@ -42,6 +42,7 @@ export function invocation(id: string, startedAt: number, over: Partial<Invocati
     errorCode: null,
     errorMessage: null,
     httpStatus: 200,
+    traceId: null,
     ...over,
   };
 }

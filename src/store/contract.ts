@@ -275,6 +275,7 @@ export function storeContract(name: string, make: (clock: () => number) => Promi
           errorCode: 'FUNCTION_ERROR',
           errorMessage: 'boom',
           httpStatus: 502,
+          traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
           trigger: 'api',
         });
         await store.insertInvocations([invocation('inv-1', 1_000), cold]);

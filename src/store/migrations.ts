@@ -205,6 +205,11 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (minute, app, function)
   ) STRICT, WITHOUT ROWID;
   `,
+  // 0007 tracing (issue 10): the W3C trace id of each invocation, so a record leads to its trace.
+  // NULL for invocations recorded before, or when neither the node nor the caller traced.
+  `
+  ALTER TABLE invocations ADD COLUMN trace_id TEXT;
+  `,
 ];
 
 /**

@@ -57,6 +57,7 @@ export interface InvocationRow {
   error_code: string | null;
   error_message: string | null;
   http_status: number | null;
+  trace_id: string | null;
 }
 
 export interface LogRow {
@@ -132,6 +133,7 @@ export function invocationParams(r: InvocationRecord): unknown[] {
     r.errorCode,
     r.errorMessage,
     r.httpStatus,
+    r.traceId,
   ];
 }
 
@@ -153,6 +155,7 @@ export function toInvocation(row: InvocationRow): InvocationRecord {
     errorCode: row.error_code,
     errorMessage: row.error_message,
     httpStatus: row.http_status,
+    traceId: row.trace_id ?? null,
   };
 }
 

@@ -13,6 +13,8 @@ export interface EventSpec {
   id?: string;
   /** Invocations in the chain behind it (see MAX_HOPS); default 0. */
   hop?: number;
+  /** W3C trace context of the span that caused it (NewEvent.traceparent). */
+  traceparent?: string;
 }
 
 /** One event for `fn`, with its delivery limits (retries + 1 attempts, maxEventAge) from its config. */
@@ -29,5 +31,6 @@ export function eventFor(fn: FunctionVersion, spec: EventSpec, now: number): New
   };
   if (spec.idempotencyKey !== undefined) event.idempotencyKey = spec.idempotencyKey;
   if (spec.hop) event.hop = spec.hop;
+  if (spec.traceparent !== undefined) event.traceparent = spec.traceparent;
   return event;
 }

@@ -5,6 +5,8 @@
  */
 export interface EventCause {
   hop?: number;
+  /** W3C trace context of the span that caused it: what it triggers continues that trace. */
+  traceparent?: string;
 }
 
 /** What other subsystems (control API, bindings, destinations) call to publish to a topic. */

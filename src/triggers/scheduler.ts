@@ -16,6 +16,8 @@ import type { FunctionVersion, ScheduleTrigger } from '../domain/index.js';
 import type { EventQueue, NewEvent } from '../queue/port.js';
 import { type Clock, systemClock } from '../shared/clock.js';
 import { eventFor } from './events.js';
+import { SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api';
+import { traceparentOf } from '../tracing/index.js';
 import type { ScheduleState } from './schedule-state.js';
 import { type Slots, slotsOf } from './slots.js';
 
@@ -36,6 +38,8 @@ export interface SchedulerOptions {
   clock?: Clock;
   timers?: Timers;
   log?: (line: string) => void;
+  /** The node's tracer: each firing is a PRODUCER span whose trace its deliveries continue. */
+  tracer?: Tracer;
 }
 
 /** At most this many missed slots fire on catch-up (the latest ones). */
@@ -154,6 +158,12 @@ export class Scheduler {
     const now = this.clock.now();
     const skipped = entry.trigger.catchUp ? entry.slots.due(entry.handled, slots[0]! - 1, 1).length : 0;
     if (skipped > 0) this.o.log?.(`scheduler: ${entry.key}: more than ${CATCH_UP_CAP} slots were missed; only the latest ${CATCH_UP_CAP} fire`);
+    // One trace per firing: the span covers the enqueue, and the delivery attempts are its children.
+    const span = this.o.tracer?.startSpan(`schedule ${entry.trigger.schedule}`, {
+      kind: SpanKind.PRODUCER,
+      attributes: { 'faas.trigger': 'timer', 'faas.cron': entry.trigger.schedule, 'nimbus.app': entry.fn.app, 'faas.name': entry.fn.name, 'nimbus.schedule.slots': slots.length },
+    });
+    const traceparent = span ? traceparentOf(span) : undefined;
     const events: NewEvent[] = slots.map((slot) =>
       eventFor(
         entry.fn,
@@ -163,6 +173,7 @@ export class Scheduler {
           origin: entry.trigger.schedule,
           payload: { schedule: entry.trigger.schedule, scheduledTime: slot, timezone: entry.trigger.timezone ?? 'UTC' },
           idempotencyKey: `${entry.key}/${slot}`,
+          ...(traceparent !== undefined ? { traceparent } : {}),
         },
         now,
       ),
@@ -170,10 +181,13 @@ export class Scheduler {
     try {
       await this.o.queue.enqueue(events);
     } catch (err) {
+      span?.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+      span?.end();
       entry.retryAt = now + RETRY_MS;
       this.o.log?.(`scheduler: ${entry.key}: enqueue failed, trying again in ${RETRY_MS} ms: ${(err as Error).message}`);
       return;
     }
+    span?.end();
     entry.handled = slots.at(-1)!;
     if (!entry.removed && !this.closed) this.o.state.set(entry.key, entry.handled);
   }

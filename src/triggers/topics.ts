@@ -45,7 +45,10 @@ export class Topics implements TopicPublisher {
       // Two triggers of one function on the same topic are still one subscription.
       if (seen.has(`${fn.app}/${fn.name}`)) continue;
       seen.add(`${fn.app}/${fn.name}`);
-      for (const payload of messages) events.push(eventFor(fn, { source: 'topic', shape: 'queue', origin: topic, payload, hop: cause.hop ?? 0 }, now));
+      for (const payload of messages)
+        events.push(
+          eventFor(fn, { source: 'topic', shape: 'queue', origin: topic, payload, hop: cause.hop ?? 0, ...(cause.traceparent !== undefined ? { traceparent: cause.traceparent } : {}) }, now),
+        );
     }
     if (events.length > 0) await this.o.queue.enqueue(events);
     return { messageIds, deliveries: events.length };

@@ -88,6 +88,11 @@ export interface WebContext {
   passThroughOnException(): void;
   /** Who the gateway authenticated, on requests to a route with `auth:` (absent otherwise). */
   auth?: RouteAuthContext;
+  /**
+   * W3C trace context of this invocation (`00-<trace id>-<span id>-<flags>`), when the node traces or
+   * the caller sent one; pass it on as a `traceparent` header to continue the trace downstream.
+   */
+  traceparent?: string;
 }
 
 /**
@@ -178,6 +183,8 @@ export interface LambdaContext<E = Env> {
   logStreamName: string;
   callbackWaitsForEmptyEventLoop: boolean;
   getRemainingTimeInMillis(): number;
+  /** W3C trace context of this invocation, when the node traces or the caller sent one (see WebContext.traceparent). */
+  traceparent?: string;
   env: E;
 }
 

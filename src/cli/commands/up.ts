@@ -6,13 +6,14 @@ import type { DeployDirResult } from '../../client/deploy.js';
 import type { HttpTrigger } from '../../domain/index.js';
 import type { NimbusOptions, RunningNimbus } from '../../server/options.js';
 import { NimbusError, toNimbusError } from '../../shared/errors.js';
-import { DEFAULT_KEY_FILE, DEFAULT_URL, readMasterKey } from '../config.js';
+import { DEFAULT_KEY_FILE, DEFAULT_URL, readMasterKey, readTracing } from '../config.js';
 import type { CliContext } from '../context.js';
 import { formatError, printLine, reportError } from '../output.js';
 import { deploySummary, routesOf } from './deploy.js';
 import { type JsonFlag, collect, parseBytes, parseCount, parsePort, parsePrice } from './options.js';
 
 interface UpOptions extends JsonFlag {
+  otlpEndpoint?: string;
   dataDir: string;
   host: string;
   port: number;
@@ -148,6 +149,7 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
     .option('--deploy <dir>', 'deploy the app in dir once started (repeatable)', collect, [])
     .option('--json', 'print one JSON line with the URLs, key file and deploy results instead of the banner')
     .option('--egress-subnet <cidr>', "IPv4 subnet for isolated sandboxes' veths (each node claims a /21 of it)", '10.213.0.0/16')
+    .option('--otlp-endpoint <url>', 'export OpenTelemetry spans over OTLP/HTTP to this base URL (default: OTEL_EXPORTER_OTLP_ENDPOINT)')
     .option('--ip-forward', 'turn net.ipv4.ip_forward on if it is off (sandboxes need it to reach anything outside)')
     .action(async (opts: UpOptions) => {
       // Loaded on demand: the server pulls in SQLite and the sandbox, which no other command needs.
@@ -161,6 +163,8 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
       };
       const masterKey = readMasterKey();
       if (masterKey !== undefined) options.masterKey = masterKey;
+      const tracing = readTracing(opts.otlpEndpoint);
+      if (tracing !== undefined) options.tracing = tracing;
       if (opts.maxInstances !== undefined) options.maxInstances = opts.maxInstances;
       if (opts.poolSize !== undefined) options.poolSize = opts.poolSize;
       options.network = { subnet: opts.egressSubnet, enableIpForward: opts.ipForward === true };

@@ -12,8 +12,8 @@ export type EncodedEvent = Omit<NewEvent, 'payload'> & { payload: string };
 export function prepareEnqueue(db: Database.Database): (events: readonly EncodedEvent[], now: number) => EnqueueResult[] {
   // An id that already exists (a producer retrying with a deterministic id) is a duplicate too.
   const insert = db.prepare(`INSERT INTO queue_events (id, app, function, state, source, shape, origin, payload,
-      attempts, max_attempts, run_at, expires_at, created_at, hop)
-    VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, 0, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`);
+      attempts, max_attempts, run_at, expires_at, created_at, hop, traceparent)
+    VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`);
   // A key older than the TTL but not yet pruned no longer counts: the new event takes it over.
   const takeKey = db.prepare(`INSERT INTO queue_idempotency (app, function, key, event_id, created_at) VALUES (?, ?, ?, ?, ?)
     ON CONFLICT (app, function, key) DO UPDATE SET event_id = excluded.event_id, created_at = excluded.created_at
@@ -31,7 +31,7 @@ export function prepareEnqueue(db: Database.Database): (events: readonly Encoded
           continue;
         }
       }
-      const inserted = insert.run(e.id, app, fn, e.source, e.shape, e.origin, e.payload, e.maxAttempts, e.runAt ?? now, e.expiresAt, now, e.hop ?? 0).changes > 0;
+      const inserted = insert.run(e.id, app, fn, e.source, e.shape, e.origin, e.payload, e.maxAttempts, e.runAt ?? now, e.expiresAt, now, e.hop ?? 0, e.traceparent ?? null).changes > 0;
       out.push({ id: e.id, duplicate: !inserted });
     }
     return out;

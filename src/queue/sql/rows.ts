@@ -18,13 +18,14 @@ export interface EventRow {
   dead_at: number | null;
   reason: string | null;
   hop: number;
+  traceparent: string | null;
 }
 
 /** Every column a reader needs, in one place for SELECT and RETURNING. */
-export const EVENT_COLUMNS = 'id, app, function, source, shape, origin, payload, attempts, max_attempts, run_at, expires_at, created_at, last_error, dead_at, reason, hop';
+export const EVENT_COLUMNS = 'id, app, function, source, shape, origin, payload, attempts, max_attempts, run_at, expires_at, created_at, last_error, dead_at, reason, hop, traceparent';
 
 export function toQueued(row: EventRow): QueuedEvent {
-  return {
+  const event: QueuedEvent = {
     id: row.id,
     target: { app: row.app, function: row.function },
     source: row.source as EventSource,
@@ -39,6 +40,8 @@ export function toQueued(row: EventRow): QueuedEvent {
     createdAt: row.created_at,
     lastError: row.last_error,
   };
+  if (row.traceparent !== null) event.traceparent = row.traceparent;
+  return event;
 }
 
 export function toDead(row: EventRow): DeadEvent {
