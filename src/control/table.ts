@@ -60,6 +60,8 @@ export interface ControlDeps {
   resources: Pick<Resources, 'topics' | 'buckets' | 'topic' | 'bucket'>;
   keys: KeyService;
   secrets: Pick<Secrets, 'list' | 'set' | 'remove' | 'rotateMaster'>;
+  /** The node's Prometheus registry (`GET /metrics`); undefined = not served. */
+  metrics?: { scrape(): Promise<string>; contentType: string } | undefined;
 }
 
 export interface Ctx<Q, B> {

@@ -55,6 +55,8 @@ export interface GatewayOptions {
   events?: Pick<EventQueue, 'enqueue'>;
   log?: (line: string) => void;
   limits?: Partial<GatewayLimits>;
+  /** Told the status of every answer node:http sends (metrics), those that never reached a function included. */
+  answered?: (status: number) => void;
 }
 
 /** What a public endpoint needs bounded (defaults in `resolveLimits`). */
@@ -111,7 +113,11 @@ export class Gateway {
         requestTimeout: limits.headersTimeoutMs + limits.bodyTimeoutMs,
         connectionsCheckingInterval: 1000,
       },
-      (req, res) => void this.handle(req, res).catch((err: unknown) => sendError(res, toNimbusError(err))),
+      (req, res) => {
+        const done = this.handle(req, res).catch((err: unknown) => sendError(res, toNimbusError(err)));
+        const answered = options.answered;
+        if (answered) void done.then(() => answered(res.statusCode));
+      },
     );
     this.server.on('connection', (socket: Socket) => this.connections.admit(socket));
   }
