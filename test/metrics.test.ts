@@ -13,7 +13,7 @@ export default {
   async fetch(request) {
     const mode = new URL(request.url).searchParams.get('mode');
     if (mode === 'error') throw new Error('boom');
-    if (mode === 'slow') await new Promise((r) => setTimeout(r, 1000));
+    if (mode === 'slow') await new Promise((r) => setTimeout(r, 2000));
     return new Response('ok');
   },
 };
