@@ -81,6 +81,10 @@ describe('metrics', () => {
       const list = [...(await n.client.listInvocations('met', 'fn', { limit: 100 })), ...(await n.client.listInvocations('met', 'slow', { limit: 100 }))];
       return list.length === 6 ? list : undefined;
     });
+    // By status, the counters say exactly what the records say.
+    for (const status of new Set(records.map((r) => r.status))) {
+      assert.equal(delta('nimbus_invocations_total', { app: 'met', status }), records.filter((r) => r.status === status).length, status);
+    }
     assert.equal(sampleSum(s, 'nimbus_cold_starts_total', { app: 'met' }), records.filter((r) => r.coldStart).length);
     assert.ok(sampleSum(s, 'nimbus_cold_starts_total', fn) >= 1, 'the first call was cold');
     assert.equal(sampleSum(s, 'nimbus_init_duration_seconds_count', { app: 'met' }), records.filter((r) => r.initMs !== null && r.coldStart).length);
