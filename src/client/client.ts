@@ -282,6 +282,14 @@ export class NimbusClient {
     return this.#json({ method: 'GET', path: '/v1/openapi.json' });
   }
 
+  /** The node's Prometheus metrics, as text (a `read` key). */
+  async metrics(): Promise<string> {
+    const res = await this.#send({ method: 'GET', path: '/metrics' });
+    const text = await res.text();
+    if (!res.ok) throw errorFromAnswer(res.status, text);
+    return text;
+  }
+
   /** Needs no key: tells whether the server is up. */
   async health(): Promise<{ ok: boolean }> {
     return this.#json({ method: 'GET', path: '/healthz' });

@@ -84,6 +84,7 @@ async function clientEndpoints(): Promise<Set<string>> {
     c.createKey({ name: 'ci', scope: 'read' }),
     c.revokeKey('ID'),
     c.audit(),
+    c.metrics(),
   ]);
   return hits;
 }

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { coreRoutes } from './routes-core.js';
 import { eventRoutes } from './routes-events.js';
 import { keyRoutes } from './routes-keys.js';
+import { metricsRoutes } from './routes-metrics.js';
 import { secretRoutes } from './routes-secrets.js';
 import { statsRoutes } from './routes-stats.js';
 import { storageRoutes } from './routes-storage.js';
@@ -27,4 +28,4 @@ export const openApiRoute = route({
   },
 });
 
-export const ROUTES: readonly Route[] = [openApiRoute, ...coreRoutes, ...eventRoutes, ...storageRoutes, ...secretRoutes, ...keyRoutes, ...statsRoutes];
+export const ROUTES: readonly Route[] = [openApiRoute, ...coreRoutes, ...eventRoutes, ...storageRoutes, ...secretRoutes, ...keyRoutes, ...statsRoutes, ...metricsRoutes];

@@ -62,6 +62,8 @@ export interface ControlDeps {
   secrets: Pick<Secrets, 'list' | 'set' | 'remove' | 'rotateMaster'>;
   /** What `/v1/usage` and `/v1/stats` charge; default DEFAULT_PRICES. */
   prices?: PriceSheet | undefined;
+  /** The node's Prometheus registry (`GET /metrics`); undefined = not served. */
+  metrics?: { scrape(): Promise<string>; contentType: string } | undefined;
 }
 
 export interface Ctx<Q, B> {

@@ -59,6 +59,8 @@ export interface GatewayOptions {
   limits?: Partial<GatewayLimits>;
   /** The node's tracer: a SERVER span per routed request. Absent: no spans; a caller's traceparent is still passed on. */
   tracer?: Tracer;
+  /** Told the status of every answer node:http sends (metrics), those that never reached a function included. */
+  answered?: (status: number) => void;
 }
 
 /** What a public endpoint needs bounded (defaults in `resolveLimits`). */
@@ -115,7 +117,11 @@ export class Gateway {
         requestTimeout: limits.headersTimeoutMs + limits.bodyTimeoutMs,
         connectionsCheckingInterval: 1000,
       },
-      (req, res) => void this.handle(req, res).catch((err: unknown) => sendError(res, toNimbusError(err))),
+      (req, res) => {
+        const done = this.handle(req, res).catch((err: unknown) => sendError(res, toNimbusError(err)));
+        const answered = options.answered;
+        if (answered) void done.then(() => answered(res.statusCode));
+      },
     );
     this.server.on('connection', (socket: Socket) => this.connections.admit(socket));
   }

@@ -201,6 +201,25 @@ export class Runtime {
     return out;
   }
 
+  /** Every function's instances per state, and its load (for scrape-time metrics; walks memory only). */
+  metrics(): { instances: Array<{ app: string; function: string; state: string; count: number }>; load: Array<{ app: string; function: string; concurrent: number; queued: number }> } {
+    const instances: Array<{ app: string; function: string; state: string; count: number }> = [];
+    const load: Array<{ app: string; function: string; concurrent: number; queued: number }> = [];
+    for (const state of this.functions.values()) {
+      const name = state.active ?? [...state.instances][0]?.fn;
+      if (!name) continue;
+      const counts = new Map<string, number>();
+      let concurrent = 0;
+      for (const inst of state.instances) {
+        counts.set(inst.state, (counts.get(inst.state) ?? 0) + 1);
+        concurrent += inst.slots;
+      }
+      for (const [s, count] of counts) instances.push({ app: name.app, function: name.name, state: s, count });
+      load.push({ app: name.app, function: name.name, concurrent, queued: state.queue.length });
+    }
+    return { instances, load };
+  }
+
   /**
    * Whether an invocation of `fn` would run now or soon rather than be THROTTLED: a free slot on an
    * instance of that version, or room to start one. The event dispatcher asks before it claims,

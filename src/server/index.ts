@@ -19,7 +19,7 @@ import { NimbusError } from '../shared/errors.js';
 import { FsObjectStore, openDatabase } from '../storage/index.js';
 import { functionSecretRefs, resolveMasterKey, Secrets, SqliteSecretStore, type MasterKey } from '../secrets/index.js';
 import { SqliteStore } from '../store/index.js';
-import { SqliteWorkerSink, TelemetryWriter } from '../telemetry/index.js';
+import { MetricsServer, NodeMetrics, SqliteWorkerSink, TelemetryWriter } from '../telemetry/index.js';
 import { startTracing } from '../tracing/index.js';
 import { Resources, resourcesOf, Scheduler, SqliteScheduleState, Topics } from '../triggers/index.js';
 import { ensureAdminKey, ensureKeySecret } from './admin-key.js';
@@ -68,7 +68,16 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     throw err;
   }
   const store = SqliteStore.open({ file: dbFile });
-  const telemetry = new TelemetryWriter({ store, sink: new SqliteWorkerSink(dbFile), log });
+  // Metrics (issue 10): a registry of this node's own; gauges read the runtime, pool and queue at scrape time.
+  const metrics = new NodeMetrics({
+    instances: () => runtime.metrics().instances,
+    load: () => runtime.metrics().load,
+    pool: () => pool.stats(),
+    events: async () => (await queue.dueTargets(Date.now())).map((t) => ({ app: t.app, function: t.function, pending: t.due, oldestRunAt: t.oldestRunAt })),
+    now: () => Date.now(),
+  });
+  // Every invocation record passes through the writer: counting there keeps counters equal to records.
+  const telemetry = new TelemetryWriter({ store, sink: new SqliteWorkerSink(dbFile), log, observe: (r) => metrics.observe(r) });
   // Events (issue 4): the durable queue (own connection, own migrations). `events` is what triggers,
   // the control API and destinations enqueue through; every commit wakes the dispatcher.
   const queue = SqliteEventQueue.open({ file: dbFile, synchronous: options.events?.synchronous });
@@ -172,6 +181,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     clock: systemClock,
     // Route auth's `secret:` values: the node's encrypted store (options.secrets: a test's override).
     secrets: options.secrets ?? secrets,
+    answered: (status) => metrics.gatewayAnswer(status),
     ...(options.jwks ? { jwks: options.jwks } : {}),
     ...(tracer ? { tracer } : {}),
   });
@@ -217,6 +227,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     keys,
     secrets,
     prices: { ...DEFAULT_PRICES, ...options.prices },
+    metrics,
     log,
     health: () => ({ isolation: isolation.report }),
   });
@@ -230,6 +241,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
   process.on('exit', onExit);
 
   const host = options.host ?? '127.0.0.1';
+  const metricsServer = options.metricsPort === undefined ? undefined : new MetricsServer(metrics);
   try {
     // The egress layer joins the report once namespaces are on; strict needs it too.
     if (network && isolation.confine) {
@@ -247,17 +259,19 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     const port = await gateway.listen(options.port ?? 8080, host);
     const adminPort = await control.listen(options.adminPort ?? 8081, host);
     const urlHost = host.includes(':') ? `[${host}]` : host;
+    const metricsPort = metricsServer && options.metricsPort !== undefined ? await metricsServer.listen(options.metricsPort, host) : undefined;
     let closing: Promise<void> | undefined;
     return {
       gatewayUrl: `http://${urlHost}:${port}`,
       adminUrl: `http://${urlHost}:${adminPort}`,
+      ...(metricsPort === undefined ? {} : { metricsUrl: `http://${urlHost}:${metricsPort}/metrics` }),
       adminKey,
       adminKeyFile,
       secrets,
       isolation: isolation.report,
       close: () =>
         (closing ??= (async () => {
-          await Promise.all([gateway.close(), control.close()]);
+          await Promise.all([gateway.close(), control.close(), metricsServer?.close()]);
           await Promise.all([scheduler.close(), objects.close()]);
           await dispatcher.close();
           await runtime.close();
@@ -278,7 +292,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
         })()),
     };
   } catch (err) {
-    await Promise.allSettled([gateway.close(0), control.close(), scheduler.close(), objects.close()]);
+    await Promise.allSettled([gateway.close(0), control.close(), metricsServer?.close(), scheduler.close(), objects.close()]);
     await dispatcher.close(0);
     await runtime.close();
     await kv.close();

@@ -15,6 +15,11 @@ export interface NimbusOptions {
   port?: number;
   /** Control API. 0 = any free port. Default 8081. */
   adminPort?: number;
+  /**
+   * Prometheus metrics WITHOUT authentication on their own port (`GET /metrics`), for a scraper in
+   * a trusted network; unset: only the control API's `GET /metrics` (a `read` key) serves them.
+   */
+  metricsPort?: number;
   /** Node-wide cap on live instances. Default sized from memory. */
   maxInstances?: number;
   /** Pre-warmed generic processes kept ready per memory size. Default 2 (grows up to 4× after running dry). */
@@ -85,6 +90,8 @@ export interface RunningNimbus {
   gatewayUrl: string;
   /** e.g. http://127.0.0.1:8081 */
   adminUrl: string;
+  /** e.g. http://127.0.0.1:9464/metrics, when `metricsPort` is set. */
+  metricsUrl?: string;
   adminKey: string;
   /** `<dataDir>/admin.key` */
   adminKeyFile: string;

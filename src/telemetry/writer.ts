@@ -19,6 +19,8 @@ export interface TelemetryWriterOptions {
   /** Keep records and logs this long (ms). Default 7 days. */
   retentionMs?: number;
   log?: (line: string) => void;
+  /** Sees every record as it is accepted (the node's metrics count here, so they agree with the records). */
+  observe?: (r: InvocationRecord) => void;
 }
 
 export class TelemetryWriter {
@@ -45,6 +47,7 @@ export class TelemetryWriter {
    * written per invocation on the hot path.
    */
   record(r: InvocationRecord, report = true): void {
+    this.options.observe?.(r);
     this.records.push(r);
     if (report || r.status !== 'ok') this.reports.push(r);
     this.byId.set(r.id, r);

@@ -18,6 +18,7 @@ interface UpOptions extends JsonFlag {
   host: string;
   port: number;
   adminPort: number;
+  metricsPort?: number;
   maxInstances?: number;
   poolSize?: number;
   kvQuota?: number;
@@ -131,6 +132,7 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--port <port>', 'gateway port (0 = any free port)', parsePort, 8080)
     .option('--admin-port <port>', 'control API port (0 = any free port)', parsePort, 8081)
+    .option('--metrics-port <port>', 'serve Prometheus metrics WITHOUT a key on this port (GET /metrics; for a scraper in a trusted network)', parsePort)
     .option('--max-instances <n>', 'node-wide cap on live function instances', parseCount)
     .option('--pool-size <n>', 'pre-warmed processes kept ready per memory size', parseCount)
     .option('--kv-quota <MB>', 'KV values (keys + values) each app may store, MB (default 100)', parseCount)
@@ -165,6 +167,7 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
       if (masterKey !== undefined) options.masterKey = masterKey;
       const tracing = readTracing(opts.otlpEndpoint);
       if (tracing !== undefined) options.tracing = tracing;
+      if (opts.metricsPort !== undefined) options.metricsPort = opts.metricsPort;
       if (opts.maxInstances !== undefined) options.maxInstances = opts.maxInstances;
       if (opts.poolSize !== undefined) options.poolSize = opts.poolSize;
       options.network = { subnet: opts.egressSubnet, enableIpForward: opts.ipForward === true };
@@ -199,9 +202,9 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
       }
       if (opts.json) {
         const apps = deployed.map(({ spec: _spec, ...answer }) => answer);
-        const { gatewayUrl, adminUrl, adminKeyFile, isolation } = running;
+        const { gatewayUrl, adminUrl, metricsUrl, adminKeyFile, isolation } = running;
         // One line, so a harness that spawned `nimbus up --port 0` can read the ports it got.
-        return printLine(JSON.stringify({ gatewayUrl, adminUrl, adminKeyFile, isolation, deployed: apps, failed }));
+        return printLine(JSON.stringify({ gatewayUrl, adminUrl, metricsUrl, adminKeyFile, isolation, deployed: apps, failed }));
       }
       const { formatRoute } = await import('../../manifest/index.js');
       for (const line of banner(ctx, running, deployed, formatRoute)) printLine(line);
