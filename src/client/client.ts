@@ -137,6 +137,11 @@ export class NimbusClient {
     return this.#json({ method: 'POST', path: `${fnPath(app, fn)}/invoke`, body: event ?? null, headers });
   }
 
+  /** Invocation counts, errors, latency percentiles and cost over time (all visible functions, or one app / function). */
+  async stats(query: { since?: number; step?: number; app?: string; function?: string } = {}): Promise<Record<string, unknown>> {
+    return this.#json({ method: 'GET', path: '/v1/stats', query });
+  }
+
   /** Dead-lettered events of a function, most recent first. */
   async listDead(app: string, fn: string, query: { limit?: number } = {}): Promise<DeadEventView[]> {
     const r = await this.#json<{ events: DeadEventView[] }>({ method: 'GET', path: `${fnPath(app, fn)}/dlq`, query: { limit: query.limit } });

@@ -82,6 +82,7 @@ async function clientEndpoints(): Promise<Set<string>> {
     c.createKey({ name: 'ci', scope: 'read' }),
     c.revokeKey('ID'),
     c.audit(),
+    c.stats(),
   ]);
   return hits;
 }

@@ -9,6 +9,7 @@ import { coreRoutes } from './routes-core.js';
 import { eventRoutes } from './routes-events.js';
 import { keyRoutes } from './routes-keys.js';
 import { secretRoutes } from './routes-secrets.js';
+import { statsRoutes } from './routes-stats.js';
 import { storageRoutes } from './routes-storage.js';
 import { route, type Route } from './table.js';
 
@@ -26,4 +27,4 @@ export const openApiRoute = route({
   },
 });
 
-export const ROUTES: readonly Route[] = [openApiRoute, ...coreRoutes, ...eventRoutes, ...storageRoutes, ...secretRoutes, ...keyRoutes];
+export const ROUTES: readonly Route[] = [openApiRoute, ...coreRoutes, ...eventRoutes, ...storageRoutes, ...secretRoutes, ...keyRoutes, ...statsRoutes];

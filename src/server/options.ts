@@ -13,6 +13,8 @@ export interface NimbusOptions {
   port?: number;
   /** Control API. 0 = any free port. Default 8081. */
   adminPort?: number;
+  /** The built dashboard served at the admin port's `/`. Default: dist/dashboard of this package. */
+  dashboardDir?: string;
   /** Node-wide cap on live instances. Default sized from memory. */
   maxInstances?: number;
   /** Pre-warmed generic processes kept ready per memory size. Default 2 (grows up to 4× after running dry). */
