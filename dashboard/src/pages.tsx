@@ -14,7 +14,7 @@ function StatsView({ stats }: { stats: Stats }) {
     ['p50', ms(t.p50)],
     ['p95', ms(t.p95)],
     ['p99', ms(t.p99)],
-    ['cost', `$${t.cost.toFixed(6)}`],
+    ['cost', t.cost > 0 && t.cost < 0.01 ? `$${t.cost.toExponential(2)}` : `$${t.cost.toFixed(2)}`],
   ];
   return (
     <>
