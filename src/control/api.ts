@@ -15,6 +15,7 @@ import { sendError, sendJson } from '../shared/http.js';
 import { authorize, locateApp } from './access.js';
 import { buildOpenApi } from './openapi.js';
 import { readJson } from './request.js';
+import { staticFiles } from './static.js';
 import { openApiRoute, ROUTES } from './routes.js';
 import { isRaw, pathParams, routerPath, type ControlDeps, type Ctx, type Principal, type Route } from './table.js';
 
@@ -27,6 +28,8 @@ export interface ControlApiOptions extends ControlDeps {
   clock?: () => number;
   /** How long audit entries are kept (default 90 days; invocation records keep 7). */
   auditRetentionMs?: number;
+  /** The built dashboard (dist/dashboard), served at `/` beside `/v1`; none = not served. */
+  dashboardDir?: string;
 }
 
 const AUDIT_RETENTION_MS = 90 * 24 * 3600_000;
@@ -40,11 +43,13 @@ export class ControlApi {
   private readonly openApi: ReturnType<typeof buildOpenApi>;
   private readonly routes: readonly Route[];
   private pruneTimer: NodeJS.Timeout | undefined;
+  private readonly dashboard: ReturnType<typeof staticFiles> | undefined;
 
   constructor(private readonly o: ControlApiOptions) {
     this.routes = o.routes ?? ROUTES;
     this.openApi = buildOpenApi(this.routes);
     for (const r of this.routes) this.router.on(r.method, routerPath(r.path), () => {}, r);
+    this.dashboard = o.dashboardDir === undefined ? undefined : staticFiles(o.dashboardDir);
     this.server = createServer((req, res) => void this.handle(req, res));
   }
 
@@ -83,6 +88,8 @@ export class ControlApi {
     try {
       const url = new URL(req.url ?? '/', 'http://control');
       if (url.pathname === '/healthz') return sendJson(res, 200, { ok: true, ...this.o.health?.() });
+      // The dashboard's files are public (they hold no data); it signs in to /v1 with a key.
+      if (this.dashboard && url.pathname !== '/v1' && !url.pathname.startsWith('/v1/') && (await this.dashboard(req, res, url.pathname))) return;
       const key = await this.authenticate(req);
       if (!key) {
         req.resume();

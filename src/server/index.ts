@@ -6,6 +6,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { DEFAULT_PRICES, sandboxShape, type FunctionVersion } from '../domain/index.js';
 import { availableParallelism, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ControlApi, KeyService } from '../control/index.js';
 import { Deployments } from '../deploy/index.js';
 import { Gateway, resolveLimits } from '../gateway/index.js';
@@ -230,6 +231,8 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     metrics,
     log,
     health: () => ({ isolation: isolation.report }),
+    // Built by `vite build` next to the compiled server: dist/src/server → dist/dashboard.
+    dashboardDir: options.dashboardDir ?? fileURLToPath(new URL('../../dashboard/', import.meta.url)),
   });
 
   // If the host dies without close(), no sandbox may outlive it.

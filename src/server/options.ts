@@ -20,6 +20,8 @@ export interface NimbusOptions {
    * a trusted network; unset: only the control API's `GET /metrics` (a `read` key) serves them.
    */
   metricsPort?: number;
+  /** The built dashboard served at the admin port's `/`. Default: dist/dashboard of this package. */
+  dashboardDir?: string;
   /** Node-wide cap on live instances. Default sized from memory. */
   maxInstances?: number;
   /** Pre-warmed generic processes kept ready per memory size. Default 2 (grows up to 4× after running dry). */
