@@ -89,9 +89,9 @@ export interface DeadEvent {
 }
 
 export type Range = '1h' | '24h';
-/** `/v1/stats` query for a range: one-minute buckets over an hour, 15-minute ones over a day. */
+/** `/v1/stats` query for a range: one-minute buckets over an hour, 5-minute ones over a day (the API takes 60, 300 or 3600 s). */
 export function statsQuery(range: Range, extra: Record<string, string> = {}): string {
   const hours = range === '24h' ? 24 : 1;
-  const q = new URLSearchParams({ since: String(Date.now() - hours * 3600_000), step: String(range === '24h' ? 900 : 60), ...extra });
+  const q = new URLSearchParams({ since: String(Date.now() - hours * 3600_000), step: String(range === '24h' ? 300 : 60), ...extra });
   return `/v1/stats?${q}`;
 }

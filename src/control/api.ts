@@ -89,7 +89,9 @@ export class ControlApi {
       const url = new URL(req.url ?? '/', 'http://control');
       if (url.pathname === '/healthz') return sendJson(res, 200, { ok: true, ...this.o.health?.() });
       // The dashboard's files are public (they hold no data); it signs in to /v1 with a key.
-      if (this.dashboard && url.pathname !== '/v1' && !url.pathname.startsWith('/v1/') && (await this.dashboard(req, res, url.pathname))) return;
+      // Only paths no route claims (`/metrics` is a route outside /v1).
+      const routed = this.router.find(req.method as FindMyWay.HTTPMethod, url.pathname) !== null;
+      if (this.dashboard && !routed && url.pathname !== '/v1' && !url.pathname.startsWith('/v1/') && (await this.dashboard(req, res, url.pathname))) return;
       const key = await this.authenticate(req);
       if (!key) {
         req.resume();

@@ -12,7 +12,8 @@ const LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
 export const HOST = new RegExp(`^(?:\\*\\.)?${LABEL}(?:\\.${LABEL})*$`, 'i');
 /** Literal segments only (no `{params}`), no trailing "/", never "/" alone. */
 export const BASE_PATH = /^(?:\/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)+$/;
-export const STAGE_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+/** It becomes a host label (`<stage>.<host>`): no trailing "-". */
+export const STAGE_NAME = /^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
 
 export const hostSchema = z
   .string()
@@ -35,7 +36,7 @@ export const appRoutesSchema = z
     'Claims a host and/or a base path for the app: its routes and webhooks are matched only there, so other apps may use the same paths. Without it the app shares the default namespace, where no two apps may have overlapping routes.',
   );
 
-export const stageSchema = z.string().regex(STAGE_NAME, { error: 'stage names are 1-32 lower-case letters, digits and "-", starting with a letter (e.g. "staging")' });
+export const stageSchema = z.string().regex(STAGE_NAME, { error: 'stage names are 1-32 lower-case letters, digits and "-", starting with a letter and not ending with "-" (e.g. "staging")' });
 
 /** `/shop` + `/orders` → `/shop/orders`; `/shop` + `/` → `/shop`. */
 export function fullPath(basePath: string | undefined, path: string): string {

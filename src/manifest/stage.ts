@@ -47,7 +47,7 @@ export function stagedSpec(spec: AppSpec, stage: string, file = 'nimbus.yaml'): 
 /** @throws NimbusError MANIFEST_INVALID when `stage` is not a stage name. */
 export function checkStageName(stage: string, file = 'nimbus.yaml'): void {
   if (STAGE_NAME.test(stage)) return;
-  throw manifestError(file, [{ path: '', message: `stage "${stage}" is not a stage name: 1-32 lower-case letters, digits and "-", starting with a letter (e.g. "staging")` }]);
+  throw manifestError(file, [{ path: '', message: `stage "${stage}" is not a stage name: 1-32 lower-case letters, digits and "-", starting with a letter and not ending with "-" (e.g. "staging")` }]);
 }
 
 type Rename = (kind: 'topics' | 'buckets' | 'kv', name: string) => string;
