@@ -32,7 +32,7 @@ describe('metrics', () => {
   let n: TestNimbus;
   let readKey: string;
   before(async () => {
-    n = await startTestNimbus({ metricsPort: 0 });
+    n = await startTestNimbus({ metricsPort: 0, events: { backoff: { baseMs: 50, maxMs: 100, jitter: 'none' } } });
     await n.deploy({
       'nimbus.yaml': manifest('met', {
         fn: { handler: 'src/fn.ts', memory: 256, triggers: [{ http: 'GET /fn' }] },
@@ -112,6 +112,18 @@ describe('metrics', () => {
       s.some((x) => x.name === 'process_cpu_user_seconds_total'),
       'default process metrics',
     );
+  });
+
+  it('counts async retries and dead letters per function', async () => {
+    await n.deploy({
+      'nimbus.yaml': manifest('evt', { failing: { handler: 'src/failing.ts', retries: 1 } }),
+      'src/failing.ts': `export const handler = async () => { throw new Error('always'); };`,
+    });
+    await n.client.invokeAsync('evt', 'failing', { n: 1 });
+    await eventually(async () => (await n.client.listDead('evt', 'failing')).length === 1, 15_000, 'the event dead-lettered after its one retry');
+    const samples = await scrape();
+    assert.equal(sampleSum(samples, 'nimbus_event_retries_total', { app: 'evt', function: 'failing' }), 1);
+    assert.equal(sampleSum(samples, 'nimbus_dead_letters_total', { app: 'evt', function: 'failing' }), 1);
   });
 
   it('refuses a scrape without a key, and one with a key that lacks read', async () => {

@@ -46,6 +46,8 @@ export interface EventDispatcherOptions {
   publish?: TopicPublisher | undefined;
   /** Make finished attempts' invocation records durable (telemetry flush) before their events are settled. */
   flushRecords?: () => Promise<void>;
+  /** Each retry scheduled and each event dead-lettered (metrics). */
+  onOutcome?: (app: string, fn: string, outcome: 'retry' | 'dead') => void;
   backoff?: BackoffOptions;
   /** Deliveries in flight on the node. Default 64. */
   maxInFlight?: number;
@@ -99,6 +101,7 @@ export class EventDispatcher {
       queue: o.queue,
       clock: o.clock,
       flushRecords: o.flushRecords,
+      onOutcome: o.onOutcome,
       delayMs: o.settleMs ?? 5,
       log: this.log,
       destinations: { events: o.events, publish: o.publish, log: this.log },

@@ -24,6 +24,8 @@ export interface SettlerOptions {
   log: (line: string) => void;
   /** After a batch is written: retried and released events are pending again (the next pass sees them). */
   onSettled?: () => void;
+  /** Each retry scheduled and each event dead-lettered (metrics). */
+  onOutcome?: ((app: string, fn: string, outcome: 'retry' | 'dead') => void) | undefined;
 }
 
 interface Item {
@@ -66,12 +68,14 @@ export class Settler {
     const complete: string[] = [];
     const release: string[] = [];
     const writes: Promise<void>[] = [];
-    for (const { decision } of items) {
+    for (const { fn, decision } of items) {
       for (const s of decision.settlements) {
         if (s.kind === 'complete') complete.push(s.event.id);
         else if (s.kind === 'release') release.push(s.event.id);
-        else if (s.kind === 'retry') writes.push(queue.retry(s.event.id, s.runAt, s.error));
-        else writes.push(queue.deadLetter(s.event.id, s.reason, now));
+        else {
+          this.o.onOutcome?.(fn.app, fn.name, s.kind === 'retry' ? 'retry' : 'dead');
+          writes.push(s.kind === 'retry' ? queue.retry(s.event.id, s.runAt, s.error) : queue.deadLetter(s.event.id, s.reason, now));
+        }
       }
     }
     if (complete.length > 0) writes.push(queue.complete(complete));

@@ -210,6 +210,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     clock: systemClock,
     publish: topics,
     flushRecords: () => telemetry.flush(),
+    onOutcome: (app, fn, outcome) => metrics.eventSettled(app, fn, outcome),
     backoff: options.events?.backoff,
     ...(tracer ? { tracer } : {}),
     log,

@@ -77,6 +77,8 @@ export class NodeMetrics {
   private readonly durations = new Map<string, Durations>();
   private readonly functions = new Map<string, PerFunction>();
   private readonly gateway = new Map<number, number>();
+  /** Async event outcomes by app/function: retries scheduled and events dead-lettered. */
+  private readonly eventOutcomes = new Map<string, { app: string; function: string; retry: number; dead: number }>();
 
   constructor(sources: MetricSources) {
     const registers = [this.registry];
@@ -121,6 +123,27 @@ export class NodeMetrics {
       collect() {
         this.reset();
         for (const [code, n] of gateway) this.inc({ code: String(code) }, n);
+      },
+    });
+    const outcomes = this.eventOutcomes;
+    new Counter({
+      name: 'nimbus_event_retries_total',
+      help: 'Async event deliveries that failed and were scheduled again (with backoff).',
+      labelNames: ['app', 'function'],
+      registers,
+      collect() {
+        this.reset();
+        for (const o of outcomes.values()) if (o.retry > 0) this.inc({ app: o.app, function: o.function }, o.retry);
+      },
+    });
+    new Counter({
+      name: 'nimbus_dead_letters_total',
+      help: 'Async events of a deployed function moved to the dead-letter queue (retries exhausted, too old or recursive).',
+      labelNames: ['app', 'function'],
+      registers,
+      collect() {
+        this.reset();
+        for (const o of outcomes.values()) if (o.dead > 0) this.inc({ app: o.app, function: o.function }, o.dead);
       },
     });
     new Gauge({
@@ -209,6 +232,12 @@ export class NodeMetrics {
   }
 
   /** Count one answer of the public gateway. */
+  /** An async event of app/function was scheduled for a retry or dead-lettered (the event settler). */
+  eventSettled(app: string, fn: string, outcome: 'retry' | 'dead'): void {
+    const o = upsert(this.eventOutcomes, `${app}\0${fn}`, () => ({ app, function: fn, retry: 0, dead: 0 }));
+    o[outcome]++;
+  }
+
   gatewayAnswer(status: number): void {
     this.gateway.set(status, (this.gateway.get(status) ?? 0) + 1);
   }
