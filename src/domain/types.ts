@@ -15,6 +15,10 @@ export interface HttpTrigger {
   cors?: CorsPolicy;
   /** Requests per client (`rateLimit:`), a token bucket per node; absent = no limit. */
   rateLimit?: RateLimit;
+  /** Lambda event shape (`payload:`): API Gateway REST v1 ('1.0') or HTTP API v2 ('2.0', the default when absent). */
+  payload?: '1.0' | '2.0';
+  /** Serve this alias of the function (`alias: live`) instead of its active version; absent = the active version. */
+  alias?: string;
 }
 
 /**
@@ -100,6 +104,8 @@ export interface TopicTrigger {
   batchSize: number;
   /** Seconds to wait for a batch to fill before delivering what there is, 0..300 (default 0). */
   maxBatchWindow: number;
+  /** Lambda event shape (`shape:`): SNS records (`Records[].Sns`) or the default SQS-like records when absent. */
+  shape?: 'sns' | 'sqs';
 }
 
 /** `webhook: /hooks/github`: a signed POST, verified by the gateway, delivered asynchronously. */

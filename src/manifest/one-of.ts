@@ -20,9 +20,9 @@ export const TRIGGER_KINDS: OneOf = {
   what: 'a trigger',
   noun: 'trigger',
   kinds: {
-    http: ['auth', 'cors', 'rateLimit'],
+    http: ['auth', 'cors', 'rateLimit', 'payload', 'alias'],
     schedule: ['timezone', 'catchUp'],
-    topic: ['batchSize', 'maxBatchWindow'],
+    topic: ['batchSize', 'maxBatchWindow', 'shape'],
     webhook: ['secret', 'header', 'deliveryHeader', 'timestampHeader', 'tolerance'],
     bucket: ['events', 'prefix'],
   },

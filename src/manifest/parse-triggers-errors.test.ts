@@ -27,10 +27,10 @@ describe('parseManifest: trigger kinds', () => {
 
   it("lists the keys of the trigger's own kind for a misspelled or misplaced option", async () => {
     const caught = await withTriggers('      - topic: t', '        batchsize: 3', '      - http: GET /b', '        batchSize: 3');
-    assert.equal(issueAt(caught, 'functions.f.triggers[0].batchsize').message, 'unknown key "batchsize": did you mean "batchSize"? keys of a topic trigger: topic, batchSize, maxBatchWindow');
+    assert.equal(issueAt(caught, 'functions.f.triggers[0].batchsize').message, 'unknown key "batchsize": did you mean "batchSize"? keys of a topic trigger: topic, batchSize, maxBatchWindow, shape');
     assert.equal(
       issueAt(caught, 'functions.f.triggers[1].batchSize').message,
-      '"batchSize" applies only to topic triggers, not to http: remove it (keys of this trigger: http, auth, cors, rateLimit)',
+      '"batchSize" applies only to topic triggers, not to http: remove it (keys of this trigger: http, auth, cors, rateLimit, payload, alias)',
     );
     assert.deepEqual(where(caught), [
       [8, 9, 'functions.f.triggers[0].batchsize'],

@@ -99,6 +99,14 @@ const events = z
   .min(1, { error: `must list at least one of ${BUCKET_EVENTS.join(', ')} (or leave events out for both)` })
   .refine((list) => new Set(list).size === list.length, { error: 'lists an event twice: name each once' })
   .meta({ description: 'Which object events run the function. Default both: [created, deleted].', uniqueItems: true });
+const payload = z
+  .enum(['1.0', '2.0'])
+  .describe('Event shape a Lambda handler gets: "2.0" (API Gateway HTTP API, the default) or "1.0" (API Gateway REST API: resource, path, httpMethod, multiValueHeaders).');
+const alias = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,62}$/, { error: 'must be an alias name: lower-case letters, digits and "-", starting with a letter, e.g. "live"' })
+  .describe('Serve this alias of the function (see `nimbus alias set`) instead of its active version.');
+const shape = z.enum(['sns', 'sqs']).describe('Event shape a Lambda handler gets: "sqs" (Records[].body, the default) or "sns" (Records[].Sns, as SNS delivers).');
 const prefix = z.string().max(1024).describe('Only objects whose key starts with this prefix. Default: all.');
 
 const { kinds } = TRIGGER_KINDS;
@@ -108,12 +116,15 @@ const rawTriggerObject = z.strictObject({
   auth: rawAuthSchema.optional(),
   cors: rawCorsSchema.optional(),
   rateLimit: rawRateLimitSchema.optional(),
+  payload: payload.optional(),
+  alias: alias.optional(),
   schedule: schedule.optional(),
   timezone: timezone.optional(),
   catchUp: catchUp.optional(),
   topic: topic.optional(),
   batchSize: batchSize.optional(),
   maxBatchWindow: maxBatchWindow.optional(),
+  shape: shape.optional(),
   webhook: webhookPath.optional(),
   secret: secret.optional(),
   header: header.optional(),
@@ -176,6 +187,8 @@ function toTrigger(t: z.output<typeof rawTriggerObject>): ParsedTrigger {
     if (t.auth !== undefined && t.auth !== 'none') route.auth = toRouteAuth(t.auth);
     if (t.cors !== undefined && t.cors !== 'none') route.cors = toCors(t.cors);
     if (t.rateLimit !== undefined && t.rateLimit !== 'none') route.rateLimit = toRateLimit(t.rateLimit);
+    if (t.payload !== undefined) route.payload = t.payload;
+    if (t.alias !== undefined) route.alias = t.alias;
     const lifted = ROUTE_POLICIES.filter((k) => t[k] === 'none');
     if (lifted.length > 0) route.lifted = lifted;
     return route;
@@ -189,6 +202,8 @@ function toTrigger(t: z.output<typeof rawTriggerObject>): ParsedTrigger {
       topic: t.topic,
       batchSize: t.batchSize ?? TRIGGER_DEFAULTS.batchSize,
       maxBatchWindow: t.maxBatchWindow ?? TRIGGER_DEFAULTS.maxBatchWindow,
+      // Only what is written: a manifest without the key keeps its config hash.
+      ...(t.shape === undefined ? {} : { shape: t.shape }),
     };
   }
   if (t.webhook !== undefined) {
@@ -222,6 +237,8 @@ const httpTriggerSchema = z
     auth: routeAuthConfigSchema.optional(),
     cors: corsConfigSchema.optional(),
     rateLimit: rateLimitConfigSchema.optional(),
+    payload: payload.optional(),
+    alias: alias.optional(),
   })
   .superRefine((t, ctx) => {
     try {
@@ -240,7 +257,7 @@ const scheduleTriggerSchema = z.strictObject({ type: z.literal('schedule'), sche
 export const triggerConfigSchema = z.discriminatedUnion('type', [
   httpTriggerSchema,
   scheduleTriggerSchema,
-  z.strictObject({ type: z.literal('topic'), topic, batchSize, maxBatchWindow }),
+  z.strictObject({ type: z.literal('topic'), topic, batchSize, maxBatchWindow, shape: shape.optional() }),
   z.strictObject({
     type: z.literal('webhook'),
     path: webhookPath,
