@@ -72,6 +72,8 @@ export const ERROR_STATUS = {
   RECURSIVE_INVOCATION: 508,
   /** A topic, bucket or KV namespace named by this app is owned by another app. */
   RESOURCE_CONFLICT: 409,
+  /** `run-schedule` of a function that has no schedule trigger (or none with the expression asked for). */
+  SCHEDULE_NOT_FOUND: 404,
   /** No such dead-lettered or queued event. */
   EVENT_NOT_FOUND: 404,
   /** No such topic (no app declares it). */
