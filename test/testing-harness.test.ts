@@ -109,7 +109,10 @@ describe('nimbus/testing', () => {
     assert.equal(res.status, 200);
     assert.equal(await res.text(), 'Hello, world!');
     assert.match(platform.url, /^http:\/\/127\.0\.0\.1:\d+$/);
-    assert.deepEqual((await platform.client.listApps()).map((a) => a.app), ['shop']);
+    assert.deepEqual(
+      (await platform.client.listApps()).map((a) => a.app),
+      ['shop'],
+    );
   });
 
   it('invokes sync (the answer) and async (queued, run by idle())', async () => {
@@ -119,10 +122,16 @@ describe('nimbus/testing', () => {
     const queued = await platform.invoke('worker', { job: 2 }, { async: true });
     await platform.idle();
     const records = await platform.records({ function: 'worker' });
-    assert.deepEqual(records.map((r) => r.status), ['ok', 'ok']);
+    assert.deepEqual(
+      records.map((r) => r.status),
+      ['ok', 'ok'],
+    );
     assert.equal(records[0]!.id, queued.invocationId, 'the async one is the latest');
     const logs = await platform.logs('worker');
-    assert.deepEqual(logs.filter((l) => l.line.startsWith('job ')).map((l) => l.line), ['job 1', 'job 2']);
+    assert.deepEqual(
+      logs.filter((l) => l.line.startsWith('job ')).map((l) => l.line),
+      ['job 1', 'job 2'],
+    );
   });
 
   it('has the topic subscriber run by the time idle() returns after a publish', async () => {
@@ -142,7 +151,10 @@ describe('nimbus/testing', () => {
     const [record] = await platform.records({ function: 'nightly' });
     assert.equal(record?.id, eventId);
     assert.equal(record?.trigger, 'schedule');
-    assert.deepEqual((await platform.logs('nightly', { invocation: eventId })).filter((l) => l.stream === 'stdout').map((l) => l.line), ['nightly 0 3 * * *']);
+    assert.deepEqual(
+      (await platform.logs('nightly', { invocation: eventId })).filter((l) => l.stream === 'stdout').map((l) => l.line),
+      ['nightly 0 3 * * *'],
+    );
   });
 
   it('waits in idle() through retries until the event is dead-lettered', async () => {

@@ -79,7 +79,11 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     now: () => Date.now(),
   });
   // Every invocation record passes through the writer: counting there keeps counters equal to records.
-  const telemetry = new TelemetryWriter({ store, sink: new SqliteWorkerSink(dbFile), log, observe: (r) => {
+  const telemetry = new TelemetryWriter({
+    store,
+    sink: new SqliteWorkerSink(dbFile),
+    log,
+    observe: (r) => {
       metrics.observe(r);
       observe?.record?.(r);
     },

@@ -157,7 +157,10 @@ class Platform implements TestPlatform {
     const until = Date.now() + timeoutMs;
     while (!(await this.node.drained())) {
       if (Date.now() > until) {
-        throw new NimbusError('IDLE_TIMEOUT', `platform.idle(): events were still pending or being delivered after ${timeoutMs} ms (a retry backoff? pass { timeoutMs }, or node: { events: { backoff } })`);
+        throw new NimbusError(
+          'IDLE_TIMEOUT',
+          `platform.idle(): events were still pending or being delivered after ${timeoutMs} ms (a retry backoff? pass { timeoutMs }, or node: { events: { backoff } })`,
+        );
       }
       await new Promise((r) => setTimeout(r, IDLE_POLL_MS));
     }
@@ -174,7 +177,7 @@ class Platform implements TestPlatform {
     await this.node.drained();
     const t = this.target(fn);
     const lines: LogLineView[] = [];
-    for (let after: number | undefined; ; ) {
+    for (let after: number | undefined; ;) {
       const page = await this.client.logs(t.app, t.fn, { ...query, ...(after === undefined ? {} : { after }) });
       lines.push(...page.lines);
       if (!page.more) return lines;

@@ -212,7 +212,10 @@ describe('Scheduler', () => {
     const a = await s.runNow('shop', 'tick');
     const b = await s.runNow('shop', 'tick');
     assert.notEqual(a.id, b.id, 'each run is its own event');
-    assert.deepEqual(queue.events.map((e) => e.id), [a.id, b.id]);
+    assert.deepEqual(
+      queue.events.map((e) => e.id),
+      [a.id, b.id],
+    );
     const e = queue.events[0]!;
     assert.deepEqual(e.payload, { schedule: 'rate(1 hour)', scheduledTime: T0, timezone: 'UTC' });
     assert.equal(e.idempotencyKey, undefined);
