@@ -290,6 +290,8 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
       secrets,
       isolation: isolation.report,
       drained: async () => {
+        // Bucket events wait in the objects' outbox for a moment after the write returned.
+        await objects.outboxDrained();
         await telemetry.flush();
         return (await events.depth()) === 0;
       },
