@@ -29,7 +29,7 @@ export interface TestPlatformOptions {
 export interface RecordsQuery {
   /** One function's records; default every function of the app. */
   function?: string;
-  /** At most this many per function (default 100). */
+  /** At most this many per function (default 50, max 1000). */
   limit?: number;
 }
 
