@@ -6,6 +6,7 @@ import { colorWanted, readMasterKey } from '../config.js';
 import type { CliContext } from '../context.js';
 import { printLine, reportError } from '../output.js';
 import { parseCount, parsePort } from './options.js';
+import { portInUse } from './up.js';
 
 interface DevFlags {
   dataDir?: string;
@@ -67,6 +68,8 @@ export function registerDevCommand(program: Command, ctx: CliContext): void {
       };
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
-      await session.start();
+      await session.start().catch((err: unknown) => {
+        throw portInUse(err, opts) ?? err;
+      });
     });
 }
