@@ -21,6 +21,7 @@ import type { NimbusOptions, RunningNimbus } from '../../server/options.js';
 import { toNimbusError } from '../../shared/errors.js';
 import { formatError } from '../output.js';
 import { deploySummary, routesOf } from '../commands/deploy.js';
+import { curlLine } from '../commands/up.js';
 import { AppBuilder } from './builder.js';
 import { ENV_DEV_FILE, readEnvDev } from './env-file.js';
 import { devObserver } from './printer.js';
@@ -169,14 +170,17 @@ export class DevSession {
     }
   }
 
-  private report(result: DeployDirResult, rebuilt: string[], ms: number, first: boolean): void {
+  private report(result: DeployDirResult, rebuilt: string[], ms: number, atStart: boolean): void {
+    const first = !this.deployedOnce;
     this.deployedOnce = true;
     const routes = JSON.stringify(routesOf(result));
     if (first || routes !== this.routesShown) {
       this.routesShown = routes;
       for (const line of deploySummary(result, this.o.formatRoute)) this.o.out(line);
+      const [route] = routesOf(result);
+      if (first && route !== undefined) this.o.out(`Try it: ${curlLine(this.node!.gatewayUrl, route.trigger)}`);
       this.o.out('');
-      if (first) return;
+      if (atStart) return;
     }
     const created = result.functions.filter((f) => f.created).map((f) => `${f.name} v${f.version}`);
     const what = created.length > 0 ? `deployed ${created.join(', ')}` : `no change (rebuilt ${rebuilt.join(', ') || 'nothing'})`;
