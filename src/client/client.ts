@@ -154,6 +154,11 @@ export class NimbusClient {
     return this.#json({ method: 'GET', path: `${fnPath(app, fn)}/queue` });
   }
 
+  /** Fire the function's schedule trigger now (`schedule`: which one, when it has several); returns the queued event's id. */
+  async runSchedule(app: string, fn: string, schedule?: string): Promise<{ eventId: string; schedule: string }> {
+    return this.#json({ method: 'POST', path: `${fnPath(app, fn)}/schedule/run`, body: schedule === undefined ? {} : { schedule } });
+  }
+
   async getInvocation(id: string): Promise<InvocationRecord> {
     return this.#json({ method: 'GET', path: `/v1/invocations/${seg(id)}` });
   }

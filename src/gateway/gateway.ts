@@ -59,8 +59,11 @@ export interface GatewayOptions {
   limits?: Partial<GatewayLimits>;
   /** The node's tracer: a SERVER span per routed request. Absent: no spans; a caller's traceparent is still passed on. */
   tracer?: Tracer;
-  /** Told the status of every answer node:http sends (metrics), those that never reached a function included. */
-  answered?: (status: number) => void;
+  /**
+   * Told of every answer node:http sends (metrics; `nimbus dev` prints method, path and status),
+   * those that never reached a function included.
+   */
+  answered?: (status: number, req: IncomingMessage, invocationId: string | undefined) => void;
 }
 
 /** What a public endpoint needs bounded (defaults in `resolveLimits`). */
@@ -100,6 +103,8 @@ export class Gateway {
   private readonly connections: ConnectionLimiter;
   /** `http://<listening address>`: the origin a function sees when the request named no host. */
   private origin = 'http://localhost';
+  /** The invocation id a request was given, for `answered` (headers go out in writeHead, unreadable after). */
+  private readonly invocationIds = new WeakMap<ServerResponse, string>();
 
   constructor(private readonly options: GatewayOptions) {
     const limits = (this.limits = resolveLimits(options.limits));
@@ -120,7 +125,7 @@ export class Gateway {
       (req, res) => {
         const done = this.handle(req, res).catch((err: unknown) => sendError(res, toNimbusError(err)));
         const answered = options.answered;
-        if (answered) void done.then(() => answered(res.statusCode));
+        if (answered) void done.then(() => answered(res.statusCode, req, this.invocationIds.get(res)));
       },
     );
     this.server.on('connection', (socket: Socket) => this.connections.admit(socket));
@@ -250,6 +255,7 @@ export class Gateway {
       if (verdict.auth) wire.auth = verdict.auth;
     }
     const id = uuidv7();
+    this.invocationIds.set(res, id);
     let body: Buffer;
     try {
       body = await readAdmittedBody(req, res, { maxBytes: MAX_BODY_BYTES, budget: this.budget, timeoutMs: this.limits.bodyTimeoutMs });

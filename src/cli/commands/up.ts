@@ -64,7 +64,7 @@ export function curlLine(gatewayUrl: string, t: HttpTrigger): string {
 }
 
 /** EADDRINUSE is the one start-up failure a user fixes with a flag, so say which flag. */
-function portInUse(err: unknown, opts: UpOptions): NimbusError | undefined {
+export function portInUse(err: unknown, opts: { host: string }): NimbusError | undefined {
   const e = err as NodeJS.ErrnoException & { port?: number; address?: string };
   if (e?.code !== 'EADDRINUSE') return undefined;
   const where = e.port === undefined ? 'a port' : `port ${e.port} on ${e.address ?? opts.host}`;
