@@ -173,6 +173,9 @@ export const BINDING_LIMITS = {
   topicMessageBytes: 256 * 1024,
   topicBatchMessages: 100,
   topicBatchBytes: 1024 * 1024,
+  /** Message attributes per publish (as SNS), and the longest value. */
+  topicAttributes: 10,
+  topicAttributeValueBytes: 1024,
 } as const;
 /** Largest base64 slice of a `part` message: well under MAX_FRAME_BYTES. */
 export const MAX_PART_CHARS = 4 * 1024 * 1024;
