@@ -5,7 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
-import { NimbusError } from '../src/shared/errors.js';
+import type { NimbusError } from '../src/shared/errors.js';
 import { eventually, manifest, startTestNimbus, type TestNimbus } from './support/harness.js';
 
 const SNS_SUBSCRIBER = `

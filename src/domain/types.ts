@@ -296,9 +296,9 @@ export interface InvocationRecord {
   traceId: string | null;
   /**
    * Body bytes sent to an HTTP caller: a streamed response counts what it streamed (up to a cut at
-   * the stream limit); null for other triggers (absent from records of older nodes).
+   * the stream limit); absent when no HTTP response was sent (other triggers, failures before a body, older records).
    */
-  responseBytes?: number | null;
+  responseBytes?: number;
 }
 
 export type LogStream = 'stdout' | 'stderr' | 'system';

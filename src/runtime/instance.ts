@@ -306,7 +306,13 @@ export class Instance {
       this.finish(m.id, result, m.pending === true);
       return;
     }
-    const stream = (entry.stream ??= new HostStream(m.id, entry.sink, (msg) => this.proc.send(msg), this.maxStreamBytes, (line) => this.hooks.onLog(m.id, 'system', line)));
+    const stream = (entry.stream ??= new HostStream(
+      m.id,
+      entry.sink,
+      (msg) => this.proc.send(msg),
+      this.maxStreamBytes,
+      (line) => this.hooks.onLog(m.id, 'system', line),
+    ));
     const violation = m.t === 'head' ? stream.head(m.status, m.headers) : stream.chunk(m.data, m.b64);
     if (violation !== undefined) {
       this.hooks.onLog(null, 'system', `[nimbus] instance stopped: it broke the sandbox protocol: ${violation}`);

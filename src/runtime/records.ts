@@ -24,6 +24,7 @@ export interface RecordInput {
 export function buildRecord(r: RecordInput): InvocationRecord {
   const { result, fn } = r;
   const rss = Math.max(r.peakRss, result.rss ?? 0);
+  const responseBytes = result.stream ? result.stream.bytes : result.ok && result.res ? bodyBytes(result.res) : undefined;
   return {
     id: r.id,
     app: fn.app,
@@ -44,7 +45,7 @@ export function buildRecord(r: RecordInput): InvocationRecord {
     // A stream's head went out: its status is what the client got, even if the stream failed later.
     httpStatus: r.clientClosed || (!result.ok && result.code === 'CLIENT_CLOSED') ? 499 : result.stream ? result.stream.status : result.ok ? (result.res?.status ?? 200) : ERROR_STATUS[result.code],
     traceId: r.traceId,
-    responseBytes: result.stream ? result.stream.bytes : result.ok && result.res ? bodyBytes(result.res) : null,
+    ...(responseBytes === undefined ? {} : { responseBytes }),
   };
 }
 

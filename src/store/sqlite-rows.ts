@@ -158,7 +158,7 @@ export function toInvocation(row: InvocationRow): InvocationRecord {
     errorMessage: row.error_message,
     httpStatus: row.http_status,
     traceId: row.trace_id ?? null,
-    responseBytes: row.response_bytes ?? null,
+    ...(row.response_bytes == null ? {} : { responseBytes: row.response_bytes }),
   };
 }
 

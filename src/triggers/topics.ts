@@ -51,7 +51,18 @@ export class Topics implements TopicPublisher {
       seen.add(`${fn.app}/${fn.name}`);
       for (const payload of messages)
         events.push(
-          eventFor(fn, { source: 'topic', shape: 'queue', origin: topic, payload: wrapMessage(payload, attributes), hop: cause.hop ?? 0, ...(cause.traceparent !== undefined ? { traceparent: cause.traceparent } : {}) }, now),
+          eventFor(
+            fn,
+            {
+              source: 'topic',
+              shape: 'queue',
+              origin: topic,
+              payload: wrapMessage(payload, attributes),
+              hop: cause.hop ?? 0,
+              ...(cause.traceparent !== undefined ? { traceparent: cause.traceparent } : {}),
+            },
+            now,
+          ),
         );
     }
     if (events.length > 0) await this.o.queue.enqueue(events);
