@@ -29,7 +29,13 @@ function setup(limit = 1024, problem?: string) {
   const sent: HostMessage[] = [];
   const logs: string[] = [];
   const s = fakeSink(problem);
-  const stream = new HostStream('inv', s.sink, (m) => sent.push(m), limit, (l) => logs.push(l));
+  const stream = new HostStream(
+    'inv',
+    s.sink,
+    (m) => sent.push(m),
+    limit,
+    (l) => logs.push(l),
+  );
   return { ...s, stream, sent, logs };
 }
 
