@@ -183,13 +183,13 @@ export class NimbusClient {
   }
 
   /** Publish one JSON message to a topic: one delivery per subscribed function. */
-  async publish(topic: string, message: unknown): Promise<PublishResult> {
-    return this.#json({ method: 'POST', path: `/v1/topics/${seg(topic)}`, body: message ?? null });
+  async publish(topic: string, message: unknown, options: { attributes?: Record<string, string> } = {}): Promise<PublishResult> {
+    return this.#json({ method: 'POST', path: `/v1/topics/${seg(topic)}`, body: message ?? null, headers: attributeHeader(options.attributes) });
   }
 
-  /** Publish several messages at once (all accepted, or none). */
-  async publishBatch(topic: string, messages: unknown[]): Promise<PublishResult> {
-    return this.#json({ method: 'POST', path: `/v1/topics/${seg(topic)}`, body: { messages }, headers: { 'x-nimbus-batch': 'true' } });
+  /** Publish several messages at once (all accepted, or none); `attributes` apply to each. */
+  async publishBatch(topic: string, messages: unknown[], options: { attributes?: Record<string, string> } = {}): Promise<PublishResult> {
+    return this.#json({ method: 'POST', path: `/v1/topics/${seg(topic)}`, body: { messages }, headers: { 'x-nimbus-batch': 'true', ...attributeHeader(options.attributes) } });
   }
 
   async listTopics(): Promise<TopicView[]> {
@@ -414,4 +414,9 @@ function stringField(obj: Record<string, unknown> | undefined, key: string): str
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Message attributes travel as one JSON header (the body is the message itself). */
+function attributeHeader(attributes: Record<string, string> | undefined): Record<string, string> {
+  return attributes === undefined || Object.keys(attributes).length === 0 ? {} : { 'x-nimbus-attributes': JSON.stringify(attributes) };
 }

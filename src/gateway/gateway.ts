@@ -33,6 +33,7 @@ import { readAdmittedBody } from './body.js';
 import { ByteBudget, ConnectionLimiter, DEFAULT_MAX_CONNECTIONS_PER_CLIENT, defaultBodyBudget, defaultMaxConnections, openFileLimit } from './limits.js';
 import { pathProblem, validHost } from './request-check.js';
 import { sendFunctionResponse } from './respond.js';
+import { ResponseStream } from './stream.js';
 import { publicError } from './public-error.js';
 import { functionPath, RouteTable } from './router.js';
 import { handleWebhook, WebhookTable } from './webhooks.js';
@@ -266,10 +267,12 @@ export class Gateway {
     const text = body.length === 0 ? null : isUtf8(body);
     wire.body = text === null ? null : body.toString(text ? 'utf8' : 'base64');
     wire.b64 = text === false;
+    // A streamed response (stream.ts) is written as it comes; a buffered one after the invocation, below.
+    const stream = new ResponseStream(res, method, id, trigger.cors ? cors : undefined);
     // A client that goes away is dropped from the instance queue, and its record says so (499).
     const cancel: Cancellation = {
       get aborted() {
-        return res.destroyed && !res.writableFinished;
+        return res.destroyed && !res.writableFinished && !stream.aborted;
       },
       watch: (onAbort) => {
         const listener = () => {
@@ -282,8 +285,9 @@ export class Gateway {
     const outcome = await this.options.runtime.invoke(
       match.target.fn,
       { kind: 'http', req: wire },
-      { id, trigger: 'http', startedAt, acceptedAt, cancel, ...(traceparent !== undefined ? { traceparent } : {}) },
+      { id, trigger: 'http', startedAt, acceptedAt, cancel, stream, ...(traceparent !== undefined ? { traceparent } : {}) },
     );
+    if (stream.used) return stream.settle();
     if (cancel.aborted) return;
     if (!outcome.ok) {
       sendError(res, publicError(outcome.error), id, cors);

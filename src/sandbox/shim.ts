@@ -18,6 +18,8 @@ import { captureOutput, currentInvocation } from './capture.js';
 import { startForwards } from './forward.js';
 import { execute, importBundle, resolveHandler, serialize, type Invocation, type Loaded } from './execute.js';
 import { installLightGlobals } from './light.js';
+import { installAwsLambdaGlobal } from './lambda-stream.js';
+import { receiveFlow } from './streaming.js';
 import type { FunctionMeta, HostMessage, SandboxBinding } from './protocol.js';
 import { RpcClient } from './rpc.js';
 
@@ -38,6 +40,7 @@ const rpc = new RpcClient((m) => channel.send(m));
 captureOutput(channel);
 lockDownProcess();
 installLightGlobals();
+installAwsLambdaGlobal();
 
 channel.onMessage((message: HostMessage) => {
   switch (message.t) {
@@ -50,6 +53,10 @@ channel.onMessage((message: HostMessage) => {
       return;
     case 'reply':
       rpc.receive(message);
+      return;
+    case 'credit':
+    case 'cancel':
+      receiveFlow(message);
       return;
     case 'http':
     case 'event':
