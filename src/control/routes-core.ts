@@ -25,7 +25,7 @@ export const coreRoutes = [
     bodyLimit: MAX_DEPLOY_BYTES,
     bodyCheckedByHandler: true,
     response: s.deployResultSchema,
-    errors: ['MANIFEST_INVALID', 'ROUTE_CONFLICT', 'RESOURCE_CONFLICT', 'SECRET_NOT_FOUND'],
+    errors: ['MANIFEST_INVALID', 'ROUTE_CONFLICT', 'RESOURCE_CONFLICT', 'SECRET_NOT_FOUND', 'CANARY_IN_PROGRESS'],
     audit: 'app.deploy',
     handle: async ({ deps, params, body }) => deps.deployments.deploy(params['app']!, body),
   }),
@@ -125,7 +125,7 @@ export const coreRoutes = [
     app: 'param',
     body: z.object({ to: z.number().int().min(1).optional().describe('a version number') }),
     response: s.functionViewSchema.describe('the function, now serving that version'),
-    errors: ['FUNCTION_NOT_FOUND', 'VERSION_NOT_FOUND'],
+    errors: ['FUNCTION_NOT_FOUND', 'VERSION_NOT_FOUND', 'CANARY_IN_PROGRESS'],
     audit: 'function.rollback',
     handle: async ({ deps, params, body }) => {
       await deps.deployments.rollback(params['app']!, params['fn']!, body.to);
