@@ -51,7 +51,7 @@ export interface DeploymentListener {
   changed(active: Iterable<FunctionVersion>): void;
   /** The app was deleted on request; `last` are its functions' versions as they were active. */
   appDeleted?(app: string, last: FunctionVersion[]): void;
-  /** The versions of a function besides the active one that take traffic (aliases, a canary); called before `activate`. */
+  /** The versions of a function besides the active one that take traffic (aliases, a canary); called after `activate`. */
   serving?(app: string, name: string, versions: FunctionVersion[]): void;
 }
 
@@ -282,8 +282,10 @@ export class Deployments {
     this.listener.changed(this.active.values());
     for (const f of before) if (!now.some((n) => n.name === f.name)) this.traffic.drop(app, f.name);
     for (const f of before) if (!now.some((n) => n.name === f.name)) this.listener.deactivate(app, f.name);
-    for (const f of now) this.syncServing(app, f.name);
+    // Activate first: a promoted canary version keeps its warm instances (it was serving already),
+    // then the versions that no longer take traffic drain.
     for (const f of now) this.listener.activate(f.active);
+    for (const f of now) this.syncServing(app, f.name);
   }
 
   /** Tell the runtime which versions of the function besides the active one take traffic. */
