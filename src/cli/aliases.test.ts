@@ -16,7 +16,19 @@ function answer(req: FakeRequest) {
   if (req.path === '/v1/apps/shop/canary') {
     const fn = { name: 'api', from: 3, to: 4, old: { requests: 90, errors: 0 }, new: { requests: 10, errors: 5 } };
     return {
-      body: { app: 'shop', state: 'rolled-back', weight: 10, startedAt: 0, endsAt: 300_000, maxErrorRate: 2, functions: [fn], reason: 'api v4 failed 50% of its requests', finishedAt: 12_000, elapsedMs: 12_000, remainingMs: 0 },
+      body: {
+        app: 'shop',
+        state: 'rolled-back',
+        weight: 10,
+        startedAt: 0,
+        endsAt: 300_000,
+        maxErrorRate: 2,
+        functions: [fn],
+        reason: 'api v4 failed 50% of its requests',
+        finishedAt: 12_000,
+        elapsedMs: 12_000,
+        remainingMs: 0,
+      },
     };
   }
   return undefined;

@@ -10,7 +10,10 @@ export const aliasSchema = z
     function: z.string(),
     name: z.string(),
     version: int.describe('the version the alias serves'),
-    weighted: z.object({ version: int, weight: int.describe('percentage 1-99 of the traffic') }).nullable().describe('a second version taking a share of the traffic'),
+    weighted: z
+      .object({ version: int, weight: int.describe('percentage 1-99 of the traffic') })
+      .nullable()
+      .describe('a second version taking a share of the traffic'),
     createdAt: epochMs,
     updatedAt: epochMs,
   })

@@ -42,7 +42,8 @@ export class AliasBook {
     if (!ALIAS_NAME.test(name)) throw new NimbusError('BAD_REQUEST', `"${name}" is not an alias name: lower-case letters, digits and "-", starting with a letter, e.g. "live"`);
     const weighted = input.weighted ?? null;
     if (weighted && weighted.version === input.version) throw new NimbusError('BAD_REQUEST', `the weighted version must differ from the alias's version (both are ${input.version})`);
-    if (weighted && (!Number.isInteger(weighted.weight) || weighted.weight < 1 || weighted.weight > 99)) throw new NimbusError('BAD_REQUEST', `a weight is a whole percentage from 1 to 99; got ${weighted.weight}`);
+    if (weighted && (!Number.isInteger(weighted.weight) || weighted.weight < 1 || weighted.weight > 99))
+      throw new NimbusError('BAD_REQUEST', `a weight is a whole percentage from 1 to 99; got ${weighted.weight}`);
     return this.host.serial(async () => {
       await this.host.mustGet(app, fn);
       const stored = await this.host.store.setAlias({ app, function: fn, name, version: input.version, weighted });

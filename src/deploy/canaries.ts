@@ -81,9 +81,7 @@ export class Canaries {
 
   /** The runner decided: promote or roll back under the deploy lock. */
   end(app: string, action: 'promote' | 'rollback', reason: string): void {
-    this.host
-      .serial(() => this.finish(app, action, reason))
-      .catch((err: unknown) => this.host.log(`canary of app "${app}": ${action} failed: ${(err as Error).message}`));
+    this.host.serial(() => this.finish(app, action, reason)).catch((err: unknown) => this.host.log(`canary of app "${app}": ${action} failed: ${(err as Error).message}`));
   }
 
   /** `nimbus deploy --abort`: roll the running canary back now. */

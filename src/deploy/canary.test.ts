@@ -69,10 +69,13 @@ describe('canary decision', () => {
     assert.equal(countRecord(c, record(1)), true);
     assert.equal(countRecord(c, record(7)), false, 'another version');
     assert.equal(countRecord(c, { ...record(2), function: 'other' }), false);
-    assert.deepEqual([c.functions[0]!.old, c.functions[0]!.new], [
-      { requests: 1, errors: 0 },
-      { requests: 1, errors: 1 },
-    ]);
+    assert.deepEqual(
+      [c.functions[0]!.old, c.functions[0]!.new],
+      [
+        { requests: 1, errors: 0 },
+        { requests: 1, errors: 1 },
+      ],
+    );
   });
 
   it(`does not roll back before the new version has ${MIN_SAMPLE} requests, however bad the first ones`, () => {

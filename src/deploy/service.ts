@@ -13,7 +13,7 @@
  * of their function's traffic, and later promotes them (setActiveVersion) or drops them.
  */
 import { z } from 'zod';
-import type { AliasRecord, AppSpec, CanaryRecord, FunctionConfig, FunctionRecord, FunctionVersion, InvocationRecord } from '../domain/index.js';
+import type { AppSpec, CanaryRecord, FunctionConfig, FunctionRecord, FunctionVersion, InvocationRecord } from '../domain/index.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { AliasBook, aliasMissing } from './aliases.js';
 import { CanaryRunner, type Schedule } from './canary-runner.js';

@@ -19,10 +19,22 @@ describe('weighted pick', () => {
   });
 
   it('draws below the weight pick the second choice, at and above it the first', () => {
-    assert.equal(pickWeighted('a', 'b', 10, () => 0.099), 'b');
-    assert.equal(pickWeighted('a', 'b', 10, () => 0.1), 'a');
-    assert.equal(pickWeighted('a', 'b', 99, () => 0.985), 'b');
-    assert.equal(pickWeighted('a', 'b', 1, () => 0.01), 'a');
+    assert.equal(
+      pickWeighted('a', 'b', 10, () => 0.099),
+      'b',
+    );
+    assert.equal(
+      pickWeighted('a', 'b', 10, () => 0.1),
+      'a',
+    );
+    assert.equal(
+      pickWeighted('a', 'b', 99, () => 0.985),
+      'b',
+    );
+    assert.equal(
+      pickWeighted('a', 'b', 1, () => 0.01),
+      'a',
+    );
   });
 });
 

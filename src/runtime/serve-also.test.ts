@@ -32,11 +32,7 @@ function setup() {
   /** Invoke and answer at once; resolves with the version that ran. */
   const run = async (fn: FunctionVersion, pinned = false): Promise<number> => {
     const id = `r${++n}`;
-    const p = runtime.invoke(
-      fn,
-      { kind: 'event', event: {} },
-      { id, trigger: 'api', startedAt: 0, ...(pinned ? { pinned: true } : {}) },
-    );
+    const p = runtime.invoke(fn, { kind: 'event', event: {} }, { id, trigger: 'api', startedAt: 0, ...(pinned ? { pinned: true } : {}) });
     await flush();
     const proc = pool.all.find((x) => x.open.includes(id));
     assert.ok(proc, 'the invocation reached an instance');

@@ -103,7 +103,12 @@ export function aliasesContract(name: string, make: (clock: () => number) => Pro
         (await store.runningCanaries()).map((c) => c.app),
         ['shop'],
       );
-      const done = canary({ state: 'rolled-back', reason: 'errors', finishedAt: 5_000, functions: [{ name: 'cart', from: 1, to: 2, old: { requests: 9, errors: 0 }, new: { requests: 10, errors: 4 } }] });
+      const done = canary({
+        state: 'rolled-back',
+        reason: 'errors',
+        finishedAt: 5_000,
+        functions: [{ name: 'cart', from: 1, to: 2, old: { requests: 9, errors: 0 }, new: { requests: 10, errors: 4 } }],
+      });
       await store.saveCanary(done);
       assert.deepEqual(await store.getCanary('shop'), done);
       assert.deepEqual(await store.runningCanaries(), []);

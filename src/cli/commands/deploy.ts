@@ -48,7 +48,7 @@ export function registerDeployCommand(program: Command, ctx: CliContext): void {
     .description('deploy the app in dir (its nimbus.yaml): unchanged functions keep their version')
     .argument('[dir]', 'the app directory', '.')
     .option('--stage <stage>', 'deploy the stage copy <app>-<stage>: its own versions, routes (under /<stage>, or on <stage>.<host>) and resources (prefixed <stage>-)')
-    .option('--canary <percent>', 'deploy as a canary: the changed functions\' new versions get this share of their traffic, e.g. 10%', parseShare)
+    .option('--canary <percent>', "deploy as a canary: the changed functions' new versions get this share of their traffic, e.g. 10%", parseShare)
     .option('--for <duration>', 'with --canary: how long before the new versions are promoted, e.g. 30s, 5m, 1h', parseDurationArg)
     .option('--max-error-rate <percent>', "with --canary: roll back once the new versions' error rate exceeds the old ones' by more than this (default 2%)", parseRate)
     .option('--status', "show the app's canary deploy: progress, or how it ended")
