@@ -5,10 +5,12 @@
  * version throws. X-Nimbus-Version tells which version answered.
  */
 import { strict as assert } from 'node:assert';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { deployDir } from '../src/client/index.js';
+import { deployDir, NimbusClient } from '../src/client/index.js';
+import { startNimbus, type RunningNimbus } from '../src/server/index.js';
 import { runCli } from '../src/cli/run-cli.js';
 import { NimbusError } from '../src/shared/errors.js';
 import { eventually, manifest, startTestNimbus, type TestNimbus } from './support/harness.js';
@@ -158,5 +160,55 @@ describe('aliases and canary deploys', () => {
     await write(web('five'));
     await deployDir(n.client, dir);
     assert.equal((await get(n, '/v')).text, 'five');
+  });
+});
+
+describe('a canary across a node restart', () => {
+  it('resumes a running canary with its traffic split, keeps aliases, and can be aborted afterwards', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'nimbus-canary-restart-'));
+    const options = { dataDir: join(root, 'data'), port: 0, adminPort: 0, poolSize: 1, log: () => {} };
+    const app = join(root, 'app');
+    await mkdir(join(app, 'src'), { recursive: true });
+    const put = async (code: string) => {
+      for (const [path, content] of Object.entries(files(code))) await writeFile(join(app, path), content);
+    };
+    let node: RunningNimbus | undefined = await startNimbus(options);
+    try {
+      let client = new NimbusClient({ url: node.adminUrl, key: node.adminKey });
+      await put(web('one'));
+      await deployDir(client, app);
+      await put(web('two'));
+      await deployDir(client, app, { canary: { weight: 50, durationMs: 3_600_000 } });
+      await client.setAlias('shop', 'api', 'live', 1);
+      await node.close();
+      node = undefined;
+
+      node = await startNimbus(options);
+      client = new NimbusClient({ url: node.adminUrl, key: node.adminKey });
+      const url = node.gatewayUrl;
+      const status = await client.canaryStatus('shop');
+      assert.equal(status.state, 'running');
+      assert.ok(status.remainingMs > 0);
+      const seen = new Set<string>();
+      await eventually(
+        async () => {
+          const res = await fetch(`${url}/v`);
+          seen.add(`${res.headers.get('x-nimbus-version')}:${await res.text()}`);
+          return seen.has('1:one') && seen.has('2:two');
+        },
+        30_000,
+        'both versions to answer',
+      );
+      const live = await fetch(`${url}/live`);
+      assert.deepEqual([live.headers.get('x-nimbus-version'), await live.text()], ['1', 'one']);
+      const aborted = await client.abortCanary('shop');
+      assert.equal(aborted.state, 'rolled-back');
+      assert.match(aborted.reason ?? '', /aborted/);
+      assert.equal((await client.getFunction('shop', 'api')).activeVersion, 1);
+      for (let i = 0; i < 5; i++) assert.equal(await (await fetch(`${url}/v`)).text(), 'one');
+    } finally {
+      await node?.close();
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });
