@@ -18,7 +18,10 @@ export const coreRoutes = [
     method: 'PUT',
     path: '/v1/apps/{app}',
     summary: "deploy an app: the spec becomes the app's whole set of functions",
-    description: 'Functions whose code and config are unchanged keep their version; functions missing from the spec are deleted.',
+    description:
+      'Functions whose code and config are unchanged keep their version; functions missing from the spec are deleted. ' +
+      'With `canary`, changed functions get their new version without activating it: it takes `weight` % of their traffic for `durationMs`, ' +
+      'then is promoted, or rolled back once its error rate exceeds the old one by more than `maxErrorRate` points (GET /v1/apps/{app}/canary).',
     scope: 'deploy',
     app: 'param',
     body: deployRequestSchema.meta({ id: 'DeployRequest' }),
