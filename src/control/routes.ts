@@ -5,6 +5,7 @@
  * list that module here.
  */
 import { z } from 'zod';
+import { aliasRoutes } from './routes-aliases.js';
 import { coreRoutes } from './routes-core.js';
 import { eventRoutes } from './routes-events.js';
 import { keyRoutes } from './routes-keys.js';
@@ -29,4 +30,4 @@ export const openApiRoute = route({
   },
 });
 
-export const ROUTES: readonly Route[] = [openApiRoute, ...coreRoutes, ...eventRoutes, ...scheduleRoutes, ...storageRoutes, ...secretRoutes, ...keyRoutes, ...statsRoutes, ...metricsRoutes];
+export const ROUTES: readonly Route[] = [openApiRoute, ...coreRoutes, ...eventRoutes, ...scheduleRoutes, ...storageRoutes, ...secretRoutes, ...keyRoutes, ...statsRoutes, ...metricsRoutes, ...aliasRoutes];

@@ -176,7 +176,11 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     ...(options.logQuota ? { logQuota: options.logQuota } : {}),
     ...(options.transferBudgetMb !== undefined ? { transferBudget: options.transferBudgetMb * 1024 * 1024 } : {}),
     clock: systemClock,
-    onRecord: (r, logged) => telemetry.record(r, logged),
+    onRecord: (r, logged) => {
+      telemetry.record(r, logged);
+      // A running canary counts its versions' requests and errors as they happen.
+      deployments.observe(r);
+    },
     onLog: (l) => {
       telemetry.log(l);
       observe?.log?.(l);
@@ -198,6 +202,8 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
       metrics.gatewayAnswer(status);
       observe?.request?.({ method: req.method ?? 'GET', path: req.url ?? '/', status, invocationId: invocationId ?? null });
     },
+    // A route's `alias:` and a canary's share pick the version that runs (issue 12).
+    route: (fn, alias) => deployments.route(fn, alias),
     ...(options.jwks ? { jwks: options.jwks } : {}),
     ...(tracer ? { tracer } : {}),
   });
@@ -213,15 +219,18 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
         scheduler.setFunctions(list);
       },
       appDeleted: (app, last) => purgeAppData(app, last),
+      serving: (app, name, versions) => runtime.serveAlso(app, name, versions),
     },
     { minInstancesPerApp, secretExists: async (app, name) => (await secretStore.get(app, name)) !== undefined },
+    { clock: systemClock, log },
   );
   // Records of finished attempts are made durable before their events are settled (flushRecords).
   const dispatcher = new EventDispatcher({
     queue,
     events,
     runtime,
-    functions: deployments,
+    // A canary's share of the function's events goes to its new version.
+    functions: { current: (app, name) => deployments.serve(app, name) },
     clock: systemClock,
     publish: topics,
     flushRecords: () => telemetry.flush(),
@@ -298,6 +307,8 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
       close: () =>
         (closing ??= (async () => {
           await Promise.all([gateway.close(), control.close(), metricsServer?.close()]);
+          // Canaries stop their timers; a running one resumes at the next start (its row says running).
+          deployments.close();
           await Promise.all([scheduler.close(), objects.close()]);
           await dispatcher.close();
           await runtime.close();
@@ -319,6 +330,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     };
   } catch (err) {
     await Promise.allSettled([gateway.close(0), control.close(), metricsServer?.close(), scheduler.close(), objects.close()]);
+    deployments.close();
     await dispatcher.close(0);
     await runtime.close();
     await kv.close();

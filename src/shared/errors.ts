@@ -107,6 +107,12 @@ export const ERROR_STATUS = {
   SECRET_NOT_FOUND: 400,
   /** No API key with that id or name. */
   KEY_NOT_FOUND: 404,
+  /** No alias of that name on the function (`nimbus alias set` it); also a route whose `alias:` does not exist yet. */
+  ALIAS_NOT_FOUND: 404,
+  /** A deploy of an app whose canary deploy is still running: wait for it (`nimbus deploy --status`) or abort it. */
+  CANARY_IN_PROGRESS: 409,
+  /** The app has had no canary deploy (`nimbus deploy --status`), or none is running to abort. */
+  CANARY_NOT_FOUND: 404,
   /** `nimbus secret rm` of a secret that an active function's env names: deploy without it first. */
   SECRET_IN_USE: 409,
   /** A stored secret does not decrypt under the master key (altered or moved row); the message never holds the value. */
