@@ -3,7 +3,7 @@
  * warm pool of sandboxed processes) and wires subsystems together.
  */
 import { mkdirSync, rmSync } from 'node:fs';
-import { DEFAULT_PRICES, sandboxShape, type FunctionVersion } from '../domain/index.js';
+import { DEFAULT_PRICES, DEFAULT_REGION, isRegion, sandboxShape, type FunctionVersion } from '../domain/index.js';
 import { availableParallelism, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +36,7 @@ export function defaultMaxInstances(): number {
 
 export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  if (options.region !== undefined && !isRegion(options.region)) throw new NimbusError('BAD_REQUEST', `region must be an AWS region name such as us-east-1 (got "${options.region}")`);
   // Tracing (issue 10): this node's own provider, or nothing at all without an endpoint. A bad
   // sampler setting refuses the start before anything is opened.
   const tracing = await startTracing(options.tracing);
@@ -164,6 +165,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     prepare: network && ((proc, fn) => network.prepare(proc, fn)),
     maxInstances,
     minInstancesPerApp,
+    region: options.region ?? DEFAULT_REGION,
     ...(options.logQuota ? { logQuota: options.logQuota } : {}),
     ...(options.transferBudgetMb !== undefined ? { transferBudget: options.transferBudgetMb * 1024 * 1024 } : {}),
     clock: systemClock,

@@ -83,6 +83,11 @@ export interface NimbusOptions {
    * made at all, and only a caller's `traceparent` is passed on to functions and records.
    */
   tracing?: TracingOptions;
+  /**
+   * The AWS region functions are told they run in (AWS_REGION, AWS_DEFAULT_REGION: what SDK
+   * clients built with `{}` resolve). Default us-east-1.
+   */
+  region?: string;
   /** Where the server writes its own operational log lines. Default: stderr. */
   log?: (line: string) => void;
 }
