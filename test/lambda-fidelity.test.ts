@@ -79,6 +79,21 @@ export const handler = async () => {
 };
 `;
 
+const POWERTOOLS = `
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+const logger = new Logger({ serviceName: 'orders' });
+const metrics = new Metrics({ namespace: 'shop', serviceName: 'orders' });
+export const handler = async (event, context) => {
+  logger.addContext(context);
+  metrics.captureColdStartMetric();
+  metrics.addMetric('ordersPlaced', MetricUnit.Count, 2);
+  metrics.publishStoredMetrics();
+  logger.info('order placed');
+  return { statusCode: 200, body: 'ok' };
+};
+`;
+
 type Json = Record<string, unknown>;
 
 /** A request through node:http, which keeps header names as written (fetch lower-cases them). */
@@ -114,12 +129,14 @@ describe('Lambda runtime fidelity', () => {
         v2: { handler: 'src/rest.handler', triggers: [{ http: 'POST /v2/{source}' }] },
         plainRest: { handler: 'src/plain.handler', triggers: [{ http: 'GET /plain-rest', payload: '1.0' }] },
         plainV2: { handler: 'src/plain.handler', triggers: [{ http: 'GET /plain-v2' }] },
+        orders: { handler: 'src/powertools.handler', triggers: [{ http: 'POST /orders' }] },
         env: { handler: 'src/env.handler', memory: 256, env: { MINE: 'yes', AWS_DEFAULT_REGION: 'ap-south-1' }, triggers: [{ http: 'GET /env' }] },
       }),
       'src/sdk.mjs': SDK,
       'src/tmp.mjs': TMP,
       'src/rest.mjs': REST,
       'src/env.mjs': ENV,
+      'src/powertools.mjs': POWERTOOLS,
       'src/plain.mjs': 'export const handler = async () => ({ hello: 1 });',
     });
     // The SDK is bundled from the repository's own node_modules (a dev dependency).
@@ -208,6 +225,52 @@ describe('Lambda runtime fidelity', () => {
     const v2 = await n.fetch('/plain-v2');
     assert.equal(v2.status, 200);
     assert.deepEqual(await v2.json(), { hello: 1 });
+  });
+
+  it('(d) Powertools Logger and Metrics: cold start true then false, EMF metrics on /metrics and the metrics API', async () => {
+    const coldStarts: unknown[] = [];
+    for (let i = 0; i < 2; i++) {
+      const res = await n.fetch('/orders', { method: 'POST', body: '{}' });
+      assert.equal(res.status, 200, await res.text());
+      const id = res.headers.get('x-nimbus-invocation-id')!;
+      const page = await n.client.logs('fidelity', 'orders', { invocation: id });
+      const entry = page.lines.map((l) => l.line).find((l) => l.includes('"order placed"'));
+      assert.ok(entry, `the Logger line of invocation ${id}: ${JSON.stringify(page.lines)}`);
+      const parsed = JSON.parse(entry) as Json;
+      assert.equal(parsed['function_name'], 'orders');
+      assert.equal(parsed['function_request_id'], id);
+      coldStarts.push(parsed['cold_start']);
+    }
+    assert.deepEqual(coldStarts, [true, false]);
+
+    const scrape = await (await fetch(`${n.adminUrl}/metrics`, { headers: { authorization: `Bearer ${n.adminKey}` } })).text();
+    const sample = (metric: string, name: string): number | undefined => {
+      const m = new RegExp(`^${metric}\\{app="fidelity",function="orders",namespace="shop",name="${name}",unit="Count"\\} (\\S+)$`, 'm').exec(scrape);
+      return m ? Number(m[1]) : undefined;
+    };
+    assert.equal(
+      sample('nimbus_function_metric', 'ordersPlaced'),
+      2,
+      scrape
+        .split('\n')
+        .filter((l) => l.includes('function_metric'))
+        .join('\n'),
+    );
+    assert.equal(sample('nimbus_function_metric_sum', 'ordersPlaced'), 4);
+    assert.equal(sample('nimbus_function_metric_count', 'ordersPlaced'), 2);
+    // Powertools' ColdStart metric: once, on the first invocation of the instance.
+    assert.equal(sample('nimbus_function_metric_count', 'ColdStart'), 1);
+
+    const api = await n.client.functionMetrics('fidelity', 'orders', { name: 'ordersPlaced', since: '1h' });
+    assert.deepEqual(
+      api.metrics.map((m) => [m.namespace, m.name, m.unit, m.count, m.sum, m.last]),
+      [['shop', 'ordersPlaced', 'Count', 2, 4, 2]],
+    );
+    assert.equal(api.points?.length, 2);
+    assert.equal(api.points?.[0]?.dimensions['service'], 'orders');
+    const all = await n.client.functionMetrics('fidelity', 'orders');
+    assert.deepEqual(all.metrics.map((m) => m.name).sort(), ['ColdStart', 'ordersPlaced']);
+    assert.equal(all.points, undefined);
   });
 
   it('(e) the environment Lambda sets, the manifest env winning, and no host credentials', async () => {

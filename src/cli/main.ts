@@ -13,6 +13,7 @@ import { registerInitCommand } from './commands/init.js';
 import { registerInvokeCommands } from './commands/invoke.js';
 import { registerAuditCommand, registerKeyCommands } from './commands/keys.js';
 import { registerLogsCommand } from './commands/logs.js';
+import { registerMetricsCommand } from './commands/metrics.js';
 import { registerSchemaCommand } from './commands/schema.js';
 import { registerSecretCommands } from './commands/secrets.js';
 import { registerStorageCommands } from './commands/storage.js';
@@ -65,6 +66,7 @@ function buildProgram(ctx: CliContext, state: { json: boolean }): Command {
   registerKeyCommands(program, ctx);
   registerAuditCommand(program, ctx);
   registerUsageCommand(program, ctx);
+  registerMetricsCommand(program, ctx);
   return program;
 }
 

@@ -19,8 +19,8 @@ import { systemClock } from '../shared/clock.js';
 import { NimbusError } from '../shared/errors.js';
 import { FsObjectStore, openDatabase } from '../storage/index.js';
 import { functionSecretRefs, resolveMasterKey, Secrets, SqliteSecretStore, type MasterKey } from '../secrets/index.js';
-import { SqliteStore } from '../store/index.js';
-import { MetricsServer, NodeMetrics, SqliteWorkerSink, TelemetryWriter } from '../telemetry/index.js';
+import { SqliteFunctionMetrics, SqliteStore } from '../store/index.js';
+import { FunctionMetrics, MetricsServer, NodeMetrics, SqliteWorkerSink, TelemetryWriter } from '../telemetry/index.js';
 import { startTracing } from '../tracing/index.js';
 import { Resources, resourcesOf, Scheduler, SqliteScheduleState, Topics } from '../triggers/index.js';
 import { ensureAdminKey, ensureKeySecret } from './admin-key.js';
@@ -80,6 +80,8 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
   });
   // Every invocation record passes through the writer: counting there keeps counters equal to records.
   const telemetry = new TelemetryWriter({ store, sink: new SqliteWorkerSink(dbFile), log, observe: (r) => metrics.observe(r) });
+  // EMF lines functions print become their metrics (issue 12): Prometheus series and store migration 0010.
+  const functionMetrics = new FunctionMetrics({ series: metrics.emf, store: new SqliteFunctionMetrics(openDatabase(dbFile)), log });
   // Events (issue 4): the durable queue (own connection, own migrations). `events` is what triggers,
   // the control API and destinations enqueue through; every commit wakes the dispatcher.
   const queue = SqliteEventQueue.open({ file: dbFile, synchronous: options.events?.synchronous });
@@ -170,7 +172,10 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     ...(options.transferBudgetMb !== undefined ? { transferBudget: options.transferBudgetMb * 1024 * 1024 } : {}),
     clock: systemClock,
     onRecord: (r, logged) => telemetry.record(r, logged),
-    onLog: (l) => telemetry.log(l),
+    onLog: (l) => {
+      telemetry.log(l);
+      functionMetrics.line(l);
+    },
     // What `bindings:` reach from inside functions; every call is checked by the runtime's BindingHost.
     bindings: { kv, objects, topics },
     ...(tracer ? { tracer } : {}),
@@ -199,7 +204,10 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
         resources.setFunctions(list);
         scheduler.setFunctions(list);
       },
-      appDeleted: (app, last) => purgeAppData(app, last),
+      appDeleted: (app, last) => {
+        purgeAppData(app, last);
+        functionMetrics.appDeleted(app);
+      },
     },
     { minInstancesPerApp, secretExists: async (app, name) => (await secretStore.get(app, name)) !== undefined },
   );
@@ -232,6 +240,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     secrets,
     prices: { ...DEFAULT_PRICES, ...options.prices },
     metrics,
+    functionMetrics,
     log,
     health: () => ({ isolation: isolation.report }),
     // Built by `vite build` next to the compiled server: dist/src/server → dist/dashboard.
@@ -286,6 +295,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
           await Promise.all([...processes].map((p) => p.stop(500)));
           await network?.close();
           await telemetry.close();
+          functionMetrics.close();
           // Every span has ended by now (gateway, dispatcher and runtime are closed): export them.
           await tracing?.close().catch((err: unknown) => log(`tracing: the last spans could not be exported: ${(err as Error).message}`));
           await queue.close();
@@ -306,6 +316,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     await network?.close();
     // The telemetry worker thread would otherwise keep a failed `nimbus up` from exiting.
     await telemetry.close();
+    functionMetrics.close();
     await tracing?.close().catch(() => {});
     await queue.close();
     triggersDb.close();

@@ -210,6 +210,29 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE invocations ADD COLUMN trace_id TEXT;
   `,
+  // 0008, 0009: numbers given to other branches of issues 12 and 13 (merged separately). Empty
+  // here; when those land, their entries take these places.
+  `-- 0008 reserved`,
+  `-- 0009 reserved`,
+  // 0010 function metrics (issue 12): the values functions print in CloudWatch Embedded Metric
+  // Format (telemetry/emf.ts), one row per value, kept as long as invocation records. Lenient
+  // affinity as the other telemetry tables. dimensions: JSON object of the line's dimension values.
+  `
+  CREATE TABLE function_metrics (
+    app           TEXT NOT NULL,
+    function      TEXT NOT NULL,
+    version       INTEGER NOT NULL,
+    invocation_id TEXT,
+    ts            INTEGER NOT NULL,
+    namespace     TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    unit          TEXT NOT NULL,
+    value         REAL NOT NULL,
+    dimensions    TEXT NOT NULL
+  );
+  CREATE INDEX function_metrics_name_ts ON function_metrics(app, function, name, ts);
+  CREATE INDEX function_metrics_ts ON function_metrics(ts);
+  `,
 ];
 
 /**
