@@ -10,7 +10,7 @@ import { request } from 'node:http';
 import { symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { manifest, startTestNimbus, type TestNimbus } from './support/harness.js';
+import { eventually, manifest, startTestNimbus, type TestNimbus } from './support/harness.js';
 
 const SDK = `
 import { LambdaClient } from '@aws-sdk/client-lambda';
@@ -129,6 +129,7 @@ describe('Lambda runtime fidelity', () => {
         v2: { handler: 'src/rest.handler', triggers: [{ http: 'POST /v2/{source}' }] },
         plainRest: { handler: 'src/plain.handler', triggers: [{ http: 'GET /plain-rest', payload: '1.0' }] },
         plainV2: { handler: 'src/plain.handler', triggers: [{ http: 'GET /plain-v2' }] },
+        kept: { handler: 'src/env.handler', minInstances: 1, triggers: [{ http: 'GET /kept' }] },
         orders: { handler: 'src/powertools.handler', triggers: [{ http: 'POST /orders' }] },
         env: { handler: 'src/env.handler', memory: 256, env: { MINE: 'yes', AWS_DEFAULT_REGION: 'ap-south-1' }, triggers: [{ http: 'GET /env' }] },
       }),
@@ -295,5 +296,11 @@ describe('Lambda runtime fidelity', () => {
     const keys = body['keys'] as string[];
     assert.ok(!keys.includes('AWS_SECRET_ACCESS_KEY') && !keys.includes('AWS_ACCESS_KEY_ID') && !keys.includes('AWS_SESSION_TOKEN'), keys.join(','));
     assert.ok(!JSON.stringify(body).includes('host-secret-must-not-leak'));
+  });
+
+  it('(e) an instance kept by minInstances is provisioned concurrency, as on Lambda', async () => {
+    await eventually(async () => (await n.client.getFunction('fidelity', 'kept')).instances.idle === 1, 10_000, 'the kept instance');
+    const body = (await (await n.fetch('/kept')).json()) as Json;
+    assert.equal(body['AWS_LAMBDA_INITIALIZATION_TYPE'], 'provisioned-concurrency');
   });
 });

@@ -173,11 +173,13 @@ describe('sandbox', () => {
     const { TMPDIR, HOME, LAMBDA_TASK_ROOT, TZ, LANG, ...rest } = env;
     assert.equal(TZ, ':UTC');
     assert.equal(LANG, 'en_US.UTF-8');
-    for (const p of [HOME, LAMBDA_TASK_ROOT]) assert.ok(p !== undefined && !p.startsWith(n.dataDir), 'HOME and LAMBDA_TASK_ROOT are the sandbox\'s own');
+    for (const p of [HOME, LAMBDA_TASK_ROOT]) assert.ok(p !== undefined && !p.startsWith(n.dataDir), "HOME and LAMBDA_TASK_ROOT are the sandbox's own");
     const own = Object.fromEntries(Object.entries(rest).filter(([k]) => !k.startsWith('AWS_')));
     assert.deepEqual(own, ENV, `process.env is ${JSON.stringify(env)}`);
     // Only the names Lambda sets (runtime/lambda-env.ts); never credentials.
-    const lambda = Object.keys(rest).filter((k) => k.startsWith('AWS_')).sort();
+    const lambda = Object.keys(rest)
+      .filter((k) => k.startsWith('AWS_'))
+      .sort();
     assert.deepEqual(lambda, [
       'AWS_DEFAULT_REGION',
       'AWS_EXECUTION_ENV',

@@ -72,8 +72,7 @@ export async function execute(loaded: Loaded, message: Invocation, send: Send, r
       if (message.t === 'http') {
         const toResponse = message.req.payload === '1.0' ? restResultToResponse : lambdaResultToResponse;
         send({ t: 'done', id, res: checkSize(convert(() => toResponse(result))), rss: rss(), ...timing() });
-      }
-      else if (queue) send({ t: 'done', id, value: jsonValue(result), rss: rss(), retry: lambdaRetries(queue, result), ...timing() });
+      } else if (queue) send({ t: 'done', id, value: jsonValue(result), rss: rss(), retry: lambdaRetries(queue, result), ...timing() });
       else send({ t: 'done', id, value: jsonValue(result), rss: rss(), ...timing() });
       return;
     }
