@@ -58,11 +58,13 @@ export class SqliteFunctionMetrics {
   constructor(private readonly db: Database.Database) {
     this.insert = db.prepare(`INSERT INTO function_metrics (app, function, version, invocation_id, ts, namespace, name, unit, value, dimensions)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    // `last`: SQLite's bare column beside max() comes from the row holding the max (the newest).
+    // `last` by its own lookup: beside several min()/max() aggregates, which row a bare column comes from is undefined.
     this.summarySql = db.prepare<{ app: string; fn: string; since: number; name: string | null }, SummaryRow>(`
-      SELECT namespace, name, unit, count(*) AS count, sum(value) AS sum, min(value) AS min, max(value) AS max,
-        value AS last, max(ts) AS lastAt
-      FROM function_metrics
+      SELECT namespace, name, unit, count(*) AS count, sum(value) AS sum, min(value) AS min, max(value) AS max, max(ts) AS lastAt,
+        (SELECT l.value FROM function_metrics l
+          WHERE l.app = @app AND l.function = @fn AND l.name = f.name AND l.namespace = f.namespace AND l.unit = f.unit AND l.ts >= @since
+          ORDER BY l.ts DESC, l.rowid DESC LIMIT 1) AS last
+      FROM function_metrics f
       WHERE app = @app AND function = @fn AND ts >= @since AND (@name IS NULL OR name = @name)
       GROUP BY namespace, name, unit ORDER BY name, namespace, unit LIMIT 1000`);
     this.pointsSql = db.prepare<{ app: string; fn: string; since: number; name: string; limit: number }, PointRow>(`
