@@ -15,6 +15,7 @@ import { registerAuditCommand, registerKeyCommands } from './commands/keys.js';
 import { registerAliasCommands } from './commands/aliases.js';
 import { registerLogsCommand } from './commands/logs.js';
 import { registerScheduleCommands } from './commands/schedule.js';
+import { registerMetricsCommand } from './commands/metrics.js';
 import { registerSchemaCommand } from './commands/schema.js';
 import { registerDevCommand } from './commands/dev.js';
 import { registerSecretCommands } from './commands/secrets.js';
@@ -71,6 +72,7 @@ function buildProgram(ctx: CliContext, state: { json: boolean }): Command {
   registerAuditCommand(program, ctx);
   registerUsageCommand(program, ctx);
   registerAliasCommands(program, ctx);
+  registerMetricsCommand(program, ctx);
   return program;
 }
 

@@ -22,7 +22,7 @@ import type {
 } from './types.js';
 import type { BucketView, ObjectInfo, ObjectList, PublishResult, SecretInfo, TopicView } from './storage-types.js';
 import type { AuditEntryView, AuditQuery, CreatedKey, CreateKeyInput, KeyView } from './keys-types.js';
-import type { StatsAnswer, StatsQuery, UsageAnswer, UsageQuery } from './stats-types.js';
+import type { FunctionMetricsAnswer, FunctionMetricsQuery, StatsAnswer, StatsQuery, UsageAnswer, UsageQuery } from './stats-types.js';
 import type { AliasRecord, CanaryRecord, CanaryRequest, CanaryStatus } from './alias-types.js';
 
 export interface NimbusClientOptions {
@@ -206,6 +206,11 @@ export class NimbusClient {
       path: `${fnPath(app, fn)}/logs`,
       query: { invocation: query.invocation, after: query.after, limit: query.limit },
     });
+  }
+
+  /** Metrics the function printed in EMF lines: a summary per metric; with `name`, its latest values too. */
+  async functionMetrics(app: string, fn: string, query: FunctionMetricsQuery = {}): Promise<FunctionMetricsAnswer> {
+    return this.#json({ method: 'GET', path: `${fnPath(app, fn)}/metrics`, query: { name: query.name, since: query.since, limit: query.limit } });
   }
 
   /** Publish one JSON message to a topic: one delivery per subscribed function. */

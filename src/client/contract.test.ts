@@ -73,6 +73,7 @@ async function clientEndpoints(): Promise<Set<string>> {
     c.listInvocations('APP', 'FN'),
     c.getInvocation('ID'),
     c.logs('APP', 'FN'),
+    c.functionMetrics('APP', 'FN', { name: 'n', since: '1h' }),
     c.publish('TOPIC', {}),
     c.publishBatch('TOPIC', [{}]),
     c.listTopics(),

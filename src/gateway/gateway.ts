@@ -251,6 +251,8 @@ export class Gateway {
       ip: req.socket.remoteAddress ?? '',
       origin: host === undefined ? this.origin : `http://${host}`,
     };
+    // REST API (payload 1.0) events carry the route template and the headers as the client spelled them.
+    if (trigger.payload === '1.0') Object.assign(wire, { payload: '1.0', resource: trigger.path, rawHeaders: req.rawHeaders });
     // Auth and rate limits before the body is read: a refused request costs no buffering, no instance.
     if (trigger.auth !== undefined || trigger.rateLimit !== undefined) {
       const verdict = await this.guard.check(fn.app, trigger, wire);

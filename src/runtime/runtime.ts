@@ -41,6 +41,8 @@ import { desiredInstances, SEND_AHEAD, type DemandWindows } from './demand.js';
 import { HopContext } from './hops.js';
 import { FunctionState, sameVersion, type Assignment, type Cancellation, type Waiter } from './function-state.js';
 import { Instance, type InvocationInput, type InvokeResult } from './instance.js';
+import { lambdaEnvironment } from './lambda-env.js';
+import { DEFAULT_REGION } from '../domain/index.js';
 import type { WarmPool } from './pool.js';
 import { buildRecord } from './records.js';
 import { endInvocation, startInvocation, withTraceparent } from './trace.js';
@@ -94,6 +96,8 @@ export interface RuntimeOptions {
   maxStreamBytes?: number;
   /** Instances one app may keep warm with minInstances. Default a quarter of maxInstances (at least 1). */
   minInstancesPerApp?: number;
+  /** The AWS region functions see (AWS_REGION, AWS_DEFAULT_REGION). Default us-east-1. */
+  region?: string;
   log?: (line: string) => void;
 }
 
@@ -542,7 +546,8 @@ export class Runtime {
     const code = Promise.all([this.code.get(fn.codeHash), secretEnv, prepare?.(proc, fn)]).then(([text, env]) => {
       const m = new SecretMasker(Object.values(env));
       if (!m.empty) this.maskers.set(instance, (masker = m));
-      return { text, secretEnv: env };
+      const runtimeEnv = lambdaEnvironment(fn, { region: this.options.region ?? DEFAULT_REGION, provisioned: forMin, now: this.options.clock.now() });
+      return { text, secretEnv: env, runtimeEnv };
     });
     const instance: Instance = new Instance(proc, fn, code, hooks, this.options.clock);
     if (this.options.maxStreamBytes !== undefined) instance.maxStreamBytes = this.options.maxStreamBytes;

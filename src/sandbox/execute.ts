@@ -5,6 +5,7 @@
  */
 import { buildBindings } from './bindings.js';
 import { callLambda, httpApiEvent, lambdaContext, lambdaResultToResponse, type LambdaHandler } from './lambda.js';
+import { restApiEvent, restResultToResponse } from './rest.js';
 import type { CallBinding } from './rpc.js';
 import { eventBridgeEvent, lambdaQueueEvent, lambdaRetries, messageBatch, queuePayload, schedulePayload, webScheduledEvent } from './shapes.js';
 import { eventRequest, fromResponse, responseHeaders, ResponseTooLarge, toRequest, type WebContext, type WebHandler } from './web.js';
@@ -62,7 +63,9 @@ export async function execute(loaded: Loaded, message: Invocation, send: Send, r
       const queue = shape === 'queue' ? queuePayload((message as { event: unknown }).event) : undefined;
       const event =
         message.t === 'http'
-          ? httpApiEvent(id, message.req, loaded.fn)
+          ? message.req.payload === '1.0'
+            ? restApiEvent(id, message.req, loaded.fn)
+            : httpApiEvent(id, message.req, loaded.fn)
           : shape === 'scheduled'
             ? eventBridgeEvent(id, schedulePayload(message.event), loaded.fn)
             : queue
@@ -78,8 +81,10 @@ export async function execute(loaded: Loaded, message: Invocation, send: Send, r
         return;
       }
       const result = await callLambda(loaded.handler, event, context);
-      if (message.t === 'http') send({ t: 'done', id, res: checkSize(convert(() => lambdaResultToResponse(result))), rss: rss(), ...timing() });
-      else if (queue) send({ t: 'done', id, value: jsonValue(result), rss: rss(), retry: lambdaRetries(queue, result), ...timing() });
+      if (message.t === 'http') {
+        const toResponse = message.req.payload === '1.0' ? restResultToResponse : lambdaResultToResponse;
+        send({ t: 'done', id, res: checkSize(convert(() => toResponse(result))), rss: rss(), ...timing() });
+      } else if (queue) send({ t: 'done', id, value: jsonValue(result), rss: rss(), retry: lambdaRetries(queue, result), ...timing() });
       else send({ t: 'done', id, value: jsonValue(result), rss: rss(), ...timing() });
       return;
     }

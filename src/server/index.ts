@@ -3,7 +3,7 @@
  * warm pool of sandboxed processes) and wires subsystems together.
  */
 import { mkdirSync, rmSync } from 'node:fs';
-import { DEFAULT_PRICES, sandboxShape, type FunctionVersion } from '../domain/index.js';
+import { DEFAULT_PRICES, DEFAULT_REGION, isRegion, sandboxShape, type FunctionVersion } from '../domain/index.js';
 import { availableParallelism, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,8 +19,8 @@ import { systemClock } from '../shared/clock.js';
 import { NimbusError } from '../shared/errors.js';
 import { FsObjectStore, openDatabase } from '../storage/index.js';
 import { functionSecretRefs, resolveMasterKey, Secrets, SqliteSecretStore, type MasterKey } from '../secrets/index.js';
-import { SqliteStore } from '../store/index.js';
-import { MetricsServer, NodeMetrics, SqliteWorkerSink, TelemetryWriter } from '../telemetry/index.js';
+import { SqliteFunctionMetrics, SqliteStore } from '../store/index.js';
+import { FunctionMetrics, MetricsServer, NodeMetrics, SqliteWorkerSink, TelemetryWriter } from '../telemetry/index.js';
 import { startTracing } from '../tracing/index.js';
 import { Resources, resourcesOf, Scheduler, SqliteScheduleState, Topics } from '../triggers/index.js';
 import { ensureAdminKey, ensureKeySecret } from './admin-key.js';
@@ -37,6 +37,7 @@ export function defaultMaxInstances(): number {
 export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const observe = options.observe;
+  if (options.region !== undefined && !isRegion(options.region)) throw new NimbusError('BAD_REQUEST', `region must be an AWS region name such as us-east-1 (got "${options.region}")`);
   // Tracing (issue 10): this node's own provider, or nothing at all without an endpoint. A bad
   // sampler setting refuses the start before anything is opened.
   const tracing = await startTracing(options.tracing);
@@ -88,6 +89,8 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
       observe?.record?.(r);
     },
   });
+  // EMF lines functions print become their metrics (issue 12): Prometheus series and store migration 0010.
+  const functionMetrics = new FunctionMetrics({ series: metrics.emf, store: new SqliteFunctionMetrics(openDatabase(dbFile)), log });
   // Events (issue 4): the durable queue (own connection, own migrations). `events` is what triggers,
   // the control API and destinations enqueue through; every commit wakes the dispatcher.
   const queue = SqliteEventQueue.open({ file: dbFile, synchronous: options.events?.synchronous });
@@ -173,6 +176,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     prepare: network && ((proc, fn) => network.prepare(proc, fn)),
     maxInstances,
     minInstancesPerApp,
+    region: options.region ?? DEFAULT_REGION,
     ...(options.logQuota ? { logQuota: options.logQuota } : {}),
     ...(options.transferBudgetMb !== undefined ? { transferBudget: options.transferBudgetMb * 1024 * 1024 } : {}),
     clock: systemClock,
@@ -183,6 +187,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     },
     onLog: (l) => {
       telemetry.log(l);
+      functionMetrics.line(l);
       observe?.log?.(l);
     },
     // What `bindings:` reach from inside functions; every call is checked by the runtime's BindingHost.
@@ -218,7 +223,10 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
         resources.setFunctions(list);
         scheduler.setFunctions(list);
       },
-      appDeleted: (app, last) => purgeAppData(app, last),
+      appDeleted: (app, last) => {
+        purgeAppData(app, last);
+        functionMetrics.appDeleted(app);
+      },
       serving: (app, name, versions) => runtime.serveAlso(app, name, versions),
     },
     { minInstancesPerApp, secretExists: async (app, name) => (await secretStore.get(app, name)) !== undefined },
@@ -255,6 +263,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     schedules: scheduler,
     prices: { ...DEFAULT_PRICES, ...options.prices },
     metrics,
+    functionMetrics,
     log,
     health: () => ({ isolation: isolation.report }),
     // Built by `vite build` next to the compiled server: dist/src/server → dist/dashboard.
@@ -317,6 +326,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
           await Promise.all([...processes].map((p) => p.stop(500)));
           await network?.close();
           await telemetry.close();
+          functionMetrics.close();
           // Every span has ended by now (gateway, dispatcher and runtime are closed): export them.
           await tracing?.close().catch((err: unknown) => log(`tracing: the last spans could not be exported: ${(err as Error).message}`));
           await queue.close();
@@ -338,6 +348,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     await network?.close();
     // The telemetry worker thread would otherwise keep a failed `nimbus up` from exiting.
     await telemetry.close();
+    functionMetrics.close();
     await tracing?.close().catch(() => {});
     await queue.close();
     triggersDb.close();

@@ -85,6 +85,11 @@ export interface NimbusOptions {
   tracing?: TracingOptions;
   /** Sees records, log lines and gateway answers as they happen (`nimbus dev` prints them). */
   observe?: NodeObserver;
+  /**
+   * The AWS region functions are told they run in (AWS_REGION, AWS_DEFAULT_REGION: what SDK
+   * clients built with `{}` resolve). Default us-east-1.
+   */
+  region?: string;
   /** Where the server writes its own operational log lines. Default: stderr. */
   log?: (line: string) => void;
 }

@@ -5,6 +5,7 @@ import { NimbusClient } from '../../client/client.js';
 import type { DeployDirResult } from '../../client/deploy.js';
 import type { HttpTrigger } from '../../domain/index.js';
 import type { NimbusOptions, RunningNimbus } from '../../server/options.js';
+import { DEFAULT_REGION, isRegion } from '../../domain/index.js';
 import { NimbusError, toNimbusError } from '../../shared/errors.js';
 import { DEFAULT_KEY_FILE, DEFAULT_URL, readMasterKey, readTracing } from '../config.js';
 import type { CliContext } from '../context.js';
@@ -37,6 +38,7 @@ interface UpOptions extends JsonFlag {
   deploy: string[];
   egressSubnet: string;
   ipForward?: boolean;
+  region: string;
 }
 
 const ISOLATION_MODES = ['auto', 'strict', 'off'] as const;
@@ -45,6 +47,11 @@ function parseIsolation(value: string): (typeof ISOLATION_MODES)[number] {
   const mode = ISOLATION_MODES.find((m) => m === value);
   if (mode === undefined) throw new NimbusError('BAD_REQUEST', `--isolation must be one of ${ISOLATION_MODES.join(', ')} (got "${value}")`);
   return mode;
+}
+
+function parseRegion(value: string): string {
+  if (!isRegion(value)) throw new NimbusError('BAD_REQUEST', `--region must be an AWS region name such as us-east-1 or eu-west-1 (got "${value}")`);
+  return value;
 }
 
 /** One line per isolation layer, so the operator sees what protects the node and what does not. */
@@ -152,6 +159,7 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
     .option('--json', 'print one JSON line with the URLs, key file and deploy results instead of the banner')
     .option('--egress-subnet <cidr>', "IPv4 subnet for isolated sandboxes' veths (each node claims a /21 of it)", '10.213.0.0/16')
     .option('--otlp-endpoint <url>', 'export OpenTelemetry spans over OTLP/HTTP to this base URL (default: OTEL_EXPORTER_OTLP_ENDPOINT)')
+    .option('--region <region>', 'the AWS region functions see (AWS_REGION, AWS_DEFAULT_REGION), e.g. eu-west-1', parseRegion, DEFAULT_REGION)
     .option('--ip-forward', 'turn net.ipv4.ip_forward on if it is off (sandboxes need it to reach anything outside)')
     .action(async (opts: UpOptions) => {
       // Loaded on demand: the server pulls in SQLite and the sandbox, which no other command needs.
@@ -162,6 +170,7 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
         port: opts.port,
         adminPort: opts.adminPort,
         isolation: parseIsolation(opts.isolation),
+        region: opts.region,
       };
       const masterKey = readMasterKey();
       if (masterKey !== undefined) options.masterKey = masterKey;
