@@ -126,6 +126,8 @@ function triggersLabel(f: FunctionView): string {
         return [`webhook:POST ${t.path}`];
       case 'bucket':
         return [`bucket:${t.bucket}${t.prefix ? `/${t.prefix}*` : ''} (${t.events.join(', ')})`];
+      case 'email':
+        return [`email:${t.address}`];
     }
   });
   return [...f.routes, ...events].join(', ') || '-';
