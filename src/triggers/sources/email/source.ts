@@ -36,6 +36,8 @@ interface Target {
 export interface EmailSource extends TriggerSource {
   /** The bound port, once started. */
   port(): number | undefined;
+  /** Whether mail for this envelope recipient is taken (what RCPT TO answers 250 to). */
+  accepts(recipient: string): boolean;
 }
 
 export function emailSource(o: EmailSourceOptions): EmailSource {
@@ -78,6 +80,7 @@ export function emailSource(o: EmailSourceOptions): EmailSource {
       return listener.close();
     },
     port: () => bound,
+    accepts: (recipient) => routes.match(recipient) !== undefined,
   };
 }
 
