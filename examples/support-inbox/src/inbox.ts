@@ -19,8 +19,9 @@ export default {
       attachments: message.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, size: a.size })),
       receivedAt: new Date().toISOString(),
     };
-    await env.TICKETS.put(`${key}.json`, JSON.stringify(ticket, null, 2), { contentType: 'application/json' });
+    // The raw message first: a ticket's .json appears only once its .eml is there.
     await env.TICKETS.put(`${key}.eml`, await new Response(message.raw).arrayBuffer(), { contentType: 'message/rfc822' });
+    await env.TICKETS.put(`${key}.json`, JSON.stringify(ticket, null, 2), { contentType: 'application/json' });
     await env.NEW_TICKETS.publish({ key, from: message.from, to: message.to, subject: message.subject });
     console.log(`ticket ${key} from ${message.from}: ${message.subject}`);
   },
