@@ -68,7 +68,7 @@ export function sesEvent(p: EmailPayload, fn: FunctionMeta): SESEvent {
 export function webEmailMessage(p: EmailPayload): EmailMessage {
   const headers = new Headers();
   // A header of 8-bit bytes decoded as UTF-8 is no ByteString; Headers gets its bytes back.
-  for (const h of p.headers) headers.append(h.name, /^[\x00-\xff]*$/.test(h.value) ? h.value : Buffer.from(h.value, 'utf8').toString('latin1'));
+  for (const h of p.headers) headers.append(h.name, /[\u{100}-\u{10ffff}]/u.test(h.value) ? Buffer.from(h.value, 'utf8').toString('latin1') : h.value);
   const bytes = Buffer.from(p.raw, 'base64');
   let raw: ReadableStream<Uint8Array> | undefined;
   return Object.freeze({

@@ -16,7 +16,7 @@ export interface SourceFixture {
   /** One trigger per kind the source serves, with the names it should own. */
   samples: Array<{ trigger: Trigger; owns: OwnedName[] }>;
   /** Whether the source currently serves this trigger of `fn` (routes it, arms it, subscribes it). */
-  serves(fn: FunctionVersion, trigger: Trigger): boolean;
+  serves: (fn: FunctionVersion, trigger: Trigger) => boolean;
 }
 
 export function functionWith(triggers: Trigger[], app = 'shop', name = 'fn'): FunctionVersion {

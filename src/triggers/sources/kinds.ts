@@ -16,7 +16,7 @@ type KindTable = { [K in Trigger['type']]: TriggerKindSpec<Extract<Trigger, { ty
 /** Keyed by trigger type; `satisfies` makes a missing kind a compile error. */
 const KINDS = { http: httpKind, schedule: scheduleKind, topic: topicKind, webhook: webhookKind, bucket: bucketKind, email: emailKind } satisfies KindTable;
 
-export const TRIGGER_KIND_SPECS: readonly TriggerKindSpec[] = Object.values(KINDS) as TriggerKindSpec[];
+export const TRIGGER_KIND_SPECS: readonly TriggerKindSpec[] = Object.values(KINDS);
 
 /** The names one trigger owns, as its kind declares them. */
 export function ownedBy(trigger: Trigger): OwnedName[] {

@@ -12,6 +12,7 @@
  *   `accept` failed                             451 (temporary: the sender retries)
  * No AUTH and no STARTTLS: it is meant for loopback or a trusted relay in front of it.
  */
+import type { Server } from 'node:net';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import type { Envelope } from './message.js';
 
@@ -81,7 +82,7 @@ export class SmtpListener {
   /** Listen; resolves with the bound port. */
   listen(port: number, host: string): Promise<number> {
     return new Promise((resolve, reject) => {
-      const net = this.server.server;
+      const net = this.server.server as Server;
       const onError = (err: Error) => reject(err);
       net.once('error', onError);
       this.server.listen(port, host, () => {
@@ -94,7 +95,7 @@ export class SmtpListener {
 
   close(): Promise<void> {
     return (this.closing ??= new Promise((resolve) => {
-      if (!this.server.server.listening) return resolve();
+      if (!(this.server.server as Server).listening) return resolve();
       this.server.close(() => resolve());
     }));
   }

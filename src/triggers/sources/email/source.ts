@@ -25,7 +25,7 @@ export interface EmailSourceOptions {
   /** 0 = any free port (see `port()` once started). */
   port: number;
   limits?: Partial<SmtpLimits>;
-  log(line: string): void;
+  log: (line: string) => void;
 }
 
 interface Target {
