@@ -24,7 +24,7 @@ const payload: EmailPayload = {
 
 describe('email shapes', () => {
   it('gives a Lambda an SES receipt event for its one recipient, with the parsed body in ses.content', () => {
-    const [record] = sesEvent(payload, { app: 'shop', name: 'orders', version: 3, memory: 128, handlerExport: 'handler' } as never).Records;
+    const [record] = sesEvent(payload, { app: 'shop', name: 'orders', version: 3, memory: 128, handlerExport: 'handler' }).Records;
     assert.equal(record!.eventSource, 'aws:ses');
     assert.deepEqual(record!.ses.mail.destination, payload.destination);
     assert.deepEqual(record!.ses.receipt.recipients, ['orders@shop.example']);

@@ -1,6 +1,6 @@
 /** Public surface of the trigger sources (see port.ts for the seam). */
-export type { OwnedName, ResourceKind, TriggerKindSpec, TriggerSource } from './port.js';
-export { TRIGGER_KIND_SPECS, ownedBy } from './kinds.js';
+export type { OwnedName, ResourceKind, StageRename, TriggerKindSpec, TriggerSource } from './port.js';
+export { TRIGGER_KIND_SPECS, ownedBy, routeOf, stagedTrigger, triggerLabel } from './kinds.js';
 export { httpSource } from './http/source.js';
 export { scheduleSource } from './schedule/source.js';
 export { resourcesSource } from './topic/source.js';

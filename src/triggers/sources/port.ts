@@ -33,7 +33,16 @@ export interface TriggerKindSpec<T extends Trigger = Trigger> {
   options: readonly string[];
   /** The names a trigger of this kind owns (none for routes and schedules). */
   owns?(trigger: T): OwnedName[];
+  /** The route it claims in its app's namespace (`path` before the base path), checked across apps at deploy. */
+  route?(trigger: T): { method: string; path: string; declared: string };
+  /** The trigger in a stage copy (`--stage`): resource names through `rename`. Default: unchanged. */
+  staged?(trigger: T, rename: StageRename): T;
+  /** How `nimbus ls` shows it, e.g. `topic:orders`; none for routes (listed as routes). */
+  label?(trigger: T): string;
 }
+
+/** A resource name in a stage copy: prefixed with the stage unless the manifest shares it. */
+export type StageRename = (kind: 'topics' | 'buckets' | 'kv', name: string) => string;
 
 /** The running side of a source: one per node, made and wired by the composition root. */
 export interface TriggerSource {

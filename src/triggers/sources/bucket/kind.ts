@@ -6,4 +6,6 @@ export const bucketKind: TriggerKindSpec<BucketTrigger> = {
   key: 'bucket',
   options: ['events', 'prefix'],
   owns: (t) => [{ kind: 'bucket', name: t.bucket }],
+  staged: (t, rename) => ({ ...t, bucket: rename('buckets', t.bucket) }),
+  label: (t) => `bucket:${t.bucket}${t.prefix ? `/${t.prefix}*` : ''} (${t.events.join(', ')})`,
 };

@@ -2,4 +2,8 @@
 import type { ScheduleTrigger } from '../../../domain/index.js';
 import type { TriggerKindSpec } from '../port.js';
 
-export const scheduleKind: TriggerKindSpec<ScheduleTrigger> = { key: 'schedule', options: ['timezone', 'catchUp'] };
+export const scheduleKind: TriggerKindSpec<ScheduleTrigger> = {
+  key: 'schedule',
+  options: ['timezone', 'catchUp'],
+  label: (t) => `schedule:${t.schedule}${t.timezone ? ` (${t.timezone})` : ''}`,
+};

@@ -6,4 +6,6 @@ export const topicKind: TriggerKindSpec<TopicTrigger> = {
   key: 'topic',
   options: ['batchSize', 'maxBatchWindow', 'shape'],
   owns: (t) => [{ kind: 'topic', name: t.topic }],
+  staged: (t, rename) => ({ ...t, topic: rename('topics', t.topic) }),
+  label: (t) => `topic:${t.topic}`,
 };
