@@ -52,10 +52,16 @@ export interface DeployInput {
 export function checkResourceConflicts(app: string, inputs: readonly DeployInput[], active: Iterable<FunctionVersion>, wholeApp = true): void {
   const replaced = new Set(inputs.map((i) => i.name));
   const owners = new Map<string, FunctionVersion>();
+  const kept: DeployInput[] = [];
   for (const fn of active) {
     if (fn.app === app && (wholeApp || replaced.has(fn.name))) continue;
-    if (fn.app !== app) for (const r of resourcesOf(fn.config)) if (!owners.has(`${r.kind}:${r.name}`)) owners.set(`${r.kind}:${r.name}`, fn);
+    if (fn.app === app) {
+      kept.push(fn);
+      continue;
+    }
+    for (const r of resourcesOf(fn.config)) if (!owners.has(`${r.kind}:${r.name}`)) owners.set(`${r.kind}:${r.name}`, fn);
   }
+  checkExclusive(app, [...inputs, ...kept]);
   for (const input of inputs) {
     for (const r of resourcesOf(input.config)) {
       const owner = owners.get(`${r.kind}:${r.name}`);
@@ -67,6 +73,25 @@ export function checkResourceConflicts(app: string, inputs: readonly DeployInput
           `${label} names are global on a node: choose another name, or remove it from "${owner.app}" first`,
         { details: { kind: r.kind, name: r.name, function: `${app}/${input.name}`, ownedBy: owner.app } },
       );
+    }
+  }
+}
+
+/** Kinds one function owns alone, even within its app (a topic or bucket may feed several). */
+const EXCLUSIVE: ReadonlySet<ResourceKind> = new Set(['email']);
+
+/** An email address claimed by two functions of one app would go to whichever sorts first: refused. */
+function checkExclusive(app: string, fns: readonly DeployInput[]): void {
+  const claimed = new Map<string, string>();
+  for (const fn of fns) {
+    for (const r of resourcesOf(fn.config)) {
+      if (!EXCLUSIVE.has(r.kind)) continue;
+      const first = claimed.get(`${r.kind}:${r.name}`);
+      if (first === undefined) claimed.set(`${r.kind}:${r.name}`, fn.name);
+      else if (first !== fn.name)
+        throw new NimbusError('RESOURCE_CONFLICT', `${LABEL[r.kind]} "${r.name}" is claimed by both ${app}/${first} and ${app}/${fn.name}: one function per address`, {
+          details: { kind: r.kind, name: r.name, function: `${app}/${fn.name}`, ownedBy: app },
+        });
     }
   }
 }
