@@ -70,7 +70,9 @@ function portInUse(err: unknown, opts: UpOptions): NimbusError | undefined {
   const e = err as NodeJS.ErrnoException & { port?: number; address?: string };
   if (e?.code !== 'EADDRINUSE') return undefined;
   const where = e.port === undefined ? 'a port' : `port ${e.port} on ${e.address ?? opts.host}`;
-  return new NimbusError('BAD_REQUEST', `${where} is already in use (another \`nimbus up\`?): stop it, ` + 'or choose other ports with --port and --admin-port (0 = any free port)', { cause: err });
+  return new NimbusError('BAD_REQUEST', `${where} is already in use (another \`nimbus up\`?): stop it, ` + 'or choose other ports with --port, --admin-port or --smtp-port (0 = any free port)', {
+    cause: err,
+  });
 }
 
 /** The gateway limits given as flags (seconds and MB on the command line). */
