@@ -72,7 +72,7 @@ export const invocationRecordSchema = z
     app: z.string(),
     function: z.string(),
     version: int,
-    trigger: z.enum(['http', 'api', 'event', 'schedule', 'topic', 'webhook', 'bucket']),
+    trigger: z.enum(['http', 'api', 'event', 'schedule', 'topic', 'webhook', 'bucket', 'email']),
     startedAt: epochMs,
     durationMs: z.number(),
     billedMs: int,

@@ -23,7 +23,7 @@ import { HostStream, type StreamInfo, type StreamSink } from './stream.js';
 export type InstanceState = 'starting' | 'idle' | 'busy' | 'draining' | 'dead';
 
 /** `traceparent`: the W3C trace context the function sees (ctx.traceparent / context.traceparent). */
-export type InvocationInput = ({ kind: 'http'; req: WireRequest } | { kind: 'event'; event: unknown; shape?: 'invoke' | 'scheduled' | 'queue' }) & { traceparent?: string };
+export type InvocationInput = ({ kind: 'http'; req: WireRequest } | { kind: 'event'; event: unknown; shape?: 'invoke' | 'scheduled' | 'queue' | 'email' }) & { traceparent?: string };
 
 export type InvokeResult =
   /** `retry`: for a `queue` delivery, the ids of the messages the handler asked to get again. */

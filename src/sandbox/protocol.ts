@@ -116,7 +116,7 @@ export type HostMessage =
    * batch of messages; web: `queue(batch, env, ctx)`; Lambda: an SQS/S3-like `{ Records }` event).
    * Absent = 'invoke'.
    */
-  | { t: 'event'; id: string; timeoutMs: number; event: unknown; shape?: 'invoke' | 'scheduled' | 'queue'; traceparent?: string }
+  | { t: 'event'; id: string; timeoutMs: number; event: unknown; shape?: 'invoke' | 'scheduled' | 'queue' | 'email'; traceparent?: string }
   /** The answer to a `call`. Binary values travel base64 (see the binding ops in sandbox/bindings.ts). */
   /**
    * Before `load`, in a sandbox with its own network namespace: listen on each host:port of the

@@ -22,7 +22,7 @@ import { functionSecretRefs, resolveMasterKey, Secrets, SqliteSecretStore, type 
 import { SqliteFunctionMetrics, SqliteStore } from '../store/index.js';
 import { FunctionMetrics, MetricsServer, NodeMetrics, SqliteWorkerSink, TelemetryWriter } from '../telemetry/index.js';
 import { startTracing } from '../tracing/index.js';
-import { Resources, resourcesOf, Scheduler, SqliteScheduleState, Topics } from '../triggers/index.js';
+import { emailSource, httpSource, Resources, resourcesOf, resourcesSource, Scheduler, scheduleSource, SqliteScheduleState, Topics, type EmailSource, type TriggerSource } from '../triggers/index.js';
 import { ensureAdminKey, ensureKeySecret } from './admin-key.js';
 import type { NimbusOptions, RunningNimbus } from './options.js';
 import { prepareSandboxFiles } from './sandbox-files.js';
@@ -212,6 +212,13 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     ...(options.jwks ? { jwks: options.jwks } : {}),
     ...(tracer ? { tracer } : {}),
   });
+  const host = options.host ?? '127.0.0.1';
+  // Trigger sources (src/triggers/sources/): each gets the deployed set on every change, starts
+  // once the node is ready and closes before the queue. A new source is one line here.
+  const email: EmailSource | undefined =
+    options.smtp === undefined ? undefined : emailSource({ queue: events, clock: systemClock, host, port: options.smtp.port, limits: options.smtp.limits ?? {}, log });
+  const sources: TriggerSource[] = [httpSource(gateway), resourcesSource(resources), scheduleSource(scheduler), ...(email ? [email] : [])];
+  const closeSources = () => Promise.all(sources.map((s) => s.close()));
   const deployments = new Deployments(
     store,
     {
@@ -219,9 +226,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
       deactivate: (app, name) => runtime.deactivate(app, name),
       changed: (active) => {
         const list = [...active];
-        gateway.setFunctions(list);
-        resources.setFunctions(list);
-        scheduler.setFunctions(list);
+        for (const source of sources) source.setFunctions(list);
       },
       appDeleted: (app, last) => {
         purgeAppData(app, last);
@@ -278,7 +283,6 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
   };
   process.on('exit', onExit);
 
-  const host = options.host ?? '127.0.0.1';
   const metricsServer = options.metricsPort === undefined ? undefined : new MetricsServer(metrics);
   try {
     // The egress layer joins the report once namespaces are on; strict needs it too.
@@ -294,6 +298,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     if (recovered > 0) log(`events: ${recovered} event(s) interrupted by the last shutdown will be delivered again`);
     await deployments.init();
     dispatcher.start();
+    for (const source of sources) await source.start();
     const port = await gateway.listen(options.port ?? 8080, host);
     const adminPort = await control.listen(options.adminPort ?? 8081, host);
     const urlHost = host.includes(':') ? `[${host}]` : host;
@@ -303,6 +308,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
       gatewayUrl: `http://${urlHost}:${port}`,
       adminUrl: `http://${urlHost}:${adminPort}`,
       ...(metricsPort === undefined ? {} : { metricsUrl: `http://${urlHost}:${metricsPort}/metrics` }),
+      ...(email?.port() === undefined ? {} : { smtpUrl: `smtp://${urlHost}:${email.port()}` }),
       adminKey,
       adminKeyFile,
       secrets,
@@ -318,7 +324,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
           await Promise.all([gateway.close(), control.close(), metricsServer?.close()]);
           // Canaries stop their timers; a running one resumes at the next start (its row says running).
           deployments.close();
-          await Promise.all([scheduler.close(), objects.close()]);
+          await Promise.all([closeSources(), objects.close()]);
           await dispatcher.close();
           await runtime.close();
           await kv.close();
@@ -339,7 +345,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
         })()),
     };
   } catch (err) {
-    await Promise.allSettled([gateway.close(0), control.close(), metricsServer?.close(), scheduler.close(), objects.close()]);
+    await Promise.allSettled([gateway.close(0), control.close(), metricsServer?.close(), closeSources(), objects.close()]);
     deployments.close();
     await dispatcher.close(0);
     await runtime.close();
