@@ -50,8 +50,9 @@ const schedule = z
   .string()
   .superRefine(check((s: string) => scheduleProblem(s)))
   .meta({
-    description: 'Runs the function on a schedule: a cron expression (5 fields "minute hour day-of-month month day-of-week", or 6 with seconds first) or "rate(N minutes|hours|days)".',
-    examples: ['0 2 * * *', 'rate(5 minutes)'],
+    description:
+      'Runs the function on a schedule: a cron expression (5 fields "minute hour day-of-month month day-of-week", or 6 with seconds first), an AWS "cron(minutes hours day-of-month month day-of-week year)" expression (day-of-week 1-7 = SUN-SAT, ?, L, W, #), or "rate(N minutes|hours|days)".',
+    examples: ['0 2 * * *', 'cron(0 12 ? * MON-FRI *)', 'rate(5 minutes)'],
   });
 const timezone = z
   .string()
