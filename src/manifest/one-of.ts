@@ -24,7 +24,7 @@ export const TRIGGER_KINDS: OneOf = {
     schedule: ['timezone', 'catchUp'],
     topic: ['batchSize', 'maxBatchWindow', 'shape'],
     webhook: ['secret', 'header', 'deliveryHeader', 'timestampHeader', 'tolerance'],
-    bucket: ['events', 'prefix'],
+    bucket: ['events', 'prefix', 'suffix'],
   },
   example: '{ http: "GET /hello" } or { topic: orders }',
 };

@@ -109,6 +109,7 @@ const alias = z
   .describe('Serve this alias of the function (see `nimbus alias set`) instead of its active version.');
 const shape = z.enum(['sns', 'sqs']).describe('Event shape a Lambda handler gets: "sqs" (Records[].body, the default) or "sns" (Records[].Sns, as SNS delivers).');
 const prefix = z.string().max(1024).describe('Only objects whose key starts with this prefix. Default: all.');
+const suffix = z.string().min(1).max(1024).describe('Only objects whose key ends with this suffix, e.g. ".jpg" (as S3 suffix rules). Default: all.');
 
 const { kinds } = TRIGGER_KINDS;
 
@@ -135,6 +136,7 @@ const rawTriggerObject = z.strictObject({
   bucket: bucket.optional(),
   events: events.optional(),
   prefix: prefix.optional(),
+  suffix: suffix.optional(),
 });
 
 /** A trigger as written: exactly one kind key plus the options of that kind. */
@@ -225,6 +227,8 @@ function toTrigger(t: z.output<typeof rawTriggerObject>): ParsedTrigger {
     // Canonical order, so [deleted, created] and [created, deleted] hash the same.
     events: BUCKET_EVENTS.filter((e) => chosen.has(e)),
     prefix: t.prefix ?? TRIGGER_DEFAULTS.prefix,
+    // Only what is written: a manifest without the key keeps its config hash.
+    ...(t.suffix === undefined ? {} : { suffix: t.suffix }),
   };
 }
 
@@ -268,5 +272,5 @@ export const triggerConfigSchema = z.discriminatedUnion('type', [
     timestampHeader: timestampHeader.refine((h) => h === h.toLowerCase(), { error: 'must be lower case' }).optional(),
     tolerance: tolerance.optional(),
   }),
-  z.strictObject({ type: z.literal('bucket'), bucket, events, prefix }),
+  z.strictObject({ type: z.literal('bucket'), bucket, events, prefix, suffix: suffix.optional() }),
 ]);

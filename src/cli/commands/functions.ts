@@ -125,7 +125,7 @@ function triggersLabel(f: FunctionView): string {
       case 'webhook':
         return [`webhook:POST ${t.path}`];
       case 'bucket':
-        return [`bucket:${t.bucket}${t.prefix ? `/${t.prefix}*` : ''} (${t.events.join(', ')})`];
+        return [`bucket:${t.bucket}${t.prefix || t.suffix ? `/${t.prefix}*${t.suffix ?? ''}` : ''} (${t.events.join(', ')})`];
     }
   });
   return [...f.routes, ...events].join(', ') || '-';
