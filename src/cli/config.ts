@@ -67,3 +67,8 @@ export function readTracing(flagEndpoint?: string): TracingOptions | undefined {
 export function readMasterKey(): string | undefined {
   return nonEmpty(process.env['NIMBUS_MASTER_KEY']);
 }
+
+/** The environment `${env:NAME}` of an imported serverless.yml reads (`nimbus deploy`, `nimbus import`). */
+export function readTemplateEnv(): Record<string, string | undefined> {
+  return { ...process.env };
+}

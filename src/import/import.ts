@@ -61,7 +61,9 @@ export async function importTemplate(file: string, options: ImportOptions = {}):
     kind === 'serverless'
       ? await fromServerless(doc.raw, report, { dir, env: options.env ?? {}, ...(options.stage === undefined ? {} : { stage: options.stage }) })
       : await fromSam(doc.raw, report, { dir, stackName: await stackName(dir) });
-  return { kind, file, manifest, warnings: report.warnings };
+  // In file order, as a reader goes through the template.
+  const warnings = [...report.warnings].sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+  return { kind, file, manifest, warnings };
 }
 
 export interface LoadedApp extends LoadedManifest {

@@ -3,7 +3,7 @@
  * its key path so nothing is dropped silently) and errors (something that cannot work, which
  * refuses the whole template before anything is deployed or written).
  */
-import { formatPath } from '../manifest/index.js';
+import { formatPath } from '../manifest/issues.js';
 import { NimbusError } from '../shared/errors.js';
 
 export type KeyPath = readonly (string | number)[];
