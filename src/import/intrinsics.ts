@@ -113,7 +113,7 @@ export class Intrinsics {
     this.referenced.add(id);
     const fn = this.ctx.functions.get(id);
     if (fn !== undefined) return fn;
-    const name = physicalName(id, resource);
+    const name = physicalName(id, resource, (v) => this.strict(v, ['Resources', id]));
     if (name === undefined) throw new Unresolved(`${id} (${String(isRecord(resource) ? resource['Type'] : '')}) has no Nimbus equivalent`);
     return name;
   }
@@ -121,7 +121,7 @@ export class Intrinsics {
   private getAtt(id: string, attr: string): unknown {
     const resource = this.ctx.resources[id];
     if (attr === 'Arn') {
-      const arn = arnOf(id, resource);
+      const arn = arnOf(id, resource, (v) => this.strict(v, ['Resources', id]));
       if (arn !== undefined) {
         this.referenced.add(id);
         return arn;

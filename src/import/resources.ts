@@ -14,18 +14,18 @@ export const NAMED_TYPES: Record<string, { property: string; service: string }> 
 };
 
 /** The name Nimbus gives a bucket/topic/queue resource, or undefined for other types. */
-export function physicalName(id: string, resource: unknown): string | undefined {
+export function physicalName(id: string, resource: unknown, resolve: (value: unknown) => unknown = (v) => v): string | undefined {
   if (!isRecord(resource) || typeof resource['Type'] !== 'string') return undefined;
   const named = NAMED_TYPES[resource['Type']];
   if (named === undefined) return undefined;
   const props = isRecord(resource['Properties']) ? resource['Properties'] : {};
-  const given = props[named.property];
+  const given = resolve(props[named.property]);
   return typeof given === 'string' && given !== '' ? given : id.toLowerCase();
 }
 
 /** An ARN-like string for `Fn::GetAtt X.Arn`, which event mappings turn back into the name. */
-export function arnOf(id: string, resource: unknown): string | undefined {
-  const name = physicalName(id, resource);
+export function arnOf(id: string, resource: unknown, resolve?: (value: unknown) => unknown): string | undefined {
+  const name = physicalName(id, resource, resolve);
   if (name === undefined || !isRecord(resource)) return undefined;
   const service = NAMED_TYPES[String(resource['Type'])]?.service ?? '';
   return service === 's3' ? `arn:aws:s3:::${name}` : `arn:aws:${service}:local:000000000000:${name}`;

@@ -89,16 +89,20 @@ export async function fromSam(raw: unknown, report: Report, options: SamOptions)
 /** One function: Globals.Function under its own Properties (Environment.Variables merged). */
 async function mapFunction(shared: Record<string, unknown>, own: Record<string, unknown>, path: KeyPath, report: Report, dir: string): Promise<DraftFunction> {
   const props: Record<string, unknown> = { ...shared, ...own };
-  const at = (key: string): KeyPath => (key in own ? [...path, key] : ['Globals', 'Function', key]);
-  if (props['PackageType'] === 'Image' || props['ImageUri'] !== undefined) report.error([...path, 'PackageType'], 'container images are not supported: Nimbus runs Node.js handlers from the app directory');
-  if (props['InlineCode'] !== undefined) report.error([...path, 'InlineCode'], 'inline code is not supported: put the handler in a file and set CodeUri and Handler');
+  const at = (key: string): KeyPath => (key in own || !(key in shared) ? [...path, key] : ['Globals', 'Function', key]);
+  const image = props['PackageType'] === 'Image' || props['ImageUri'] !== undefined;
+  if (image) report.error([...path, 'PackageType'], 'container images are not supported: Nimbus runs Node.js handlers from the app directory');
+  const inline = props['InlineCode'] !== undefined;
+  if (inline) report.error([...path, 'InlineCode'], 'inline code is not supported: put the handler in a file and set CodeUri and Handler');
   checkRuntime(props['Runtime'], report, at('Runtime'));
   const codeUri = props['CodeUri'] ?? '.';
   if (typeof codeUri !== 'string') report.error(at('CodeUri'), 'code in S3 is not supported: point CodeUri at a directory of the app');
   const handler = typeof props['Handler'] === 'string' ? handlerIn(typeof codeUri === 'string' ? codeUri : '.', props['Handler']) : '';
-  if (handler === '') report.error(at('Handler'), 'is missing: write `Handler: file.export`');
-  else await checkHandler(dir, handler, report, at('Handler'));
-  for (const key of Object.keys(props)) if (!MAPPED.includes(key) && !['PackageType', 'InlineCode'].includes(key)) report.warn(at(key), WHY[key] ?? `"${key}" is not mapped`);
+  if (handler === '') {
+    if (!image) report.error(at('Handler'), 'is missing: write `Handler: file.export`');
+  }
+  else if (!inline) await checkHandler(dir, handler, report, at('Handler'));
+  for (const key of Object.keys(props)) if (!MAPPED.includes(key) && !['PackageType', 'ImageUri', 'InlineCode'].includes(key)) report.warn(at(key), WHY[key] ?? `"${key}" is not mapped`);
 
   const out: DraftFunction = { handler };
   const mem = memory(props['MemorySize'], report, at('MemorySize'));

@@ -55,7 +55,7 @@ class Resolver {
       }
       const resolved = this.variable(match[1] ?? '', path, depth + 1);
       // A value that is the variable alone keeps its type (a number, a mapping); else it is spliced in.
-      if (match[0] === current) return resolved;
+      if (match[0] === current) return resolved ?? '';
       const spliced = resolved === undefined || resolved === null ? '' : String(resolved as string);
       current = current.replace(match[0], () => spliced);
     }
@@ -68,9 +68,8 @@ class Resolver {
     const unresolved: string[] = [];
     for (const choice of choices) {
       const literal = /^(['"])(.*)\1$/s.exec(choice);
-      if (literal !== null) return literal[2];
-      if (/^-?\d+(\.\d+)?$/.test(choice)) return Number(choice);
-      const found = this.source(choice, path, depth);
+      const number = /^-?\d+(\.\d+)?$/.test(choice) ? Number(choice) : undefined;
+      const found = literal !== null ? { value: literal[2], supported: true } : number !== undefined ? { value: number, supported: true } : this.source(choice, path, depth);
       if (found.supported === false) unresolved.push(choice);
       if (found.value !== undefined) {
         if (unresolved.length > 0) this.report.warn(path, `\${${unresolved.join(', ')}} cannot be read by Nimbus: the fallback "${String(found.value as string)}" is used`);
