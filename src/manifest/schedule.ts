@@ -70,7 +70,7 @@ export function scheduleProblem(schedule: string, timezone: string | null = null
   } catch (err) {
     return `"${schedule}" is not a valid ${aws ? 'AWS cron' : 'cron'} expression (${cronReason(err)}): ${CRON_EXAMPLE}`;
   }
-  if (cron.nextRun() === null) return `"${schedule}" never fires (no such date${aws ? ', or only in past years' : ''}): check the day, month${aws ? ' and year' : ''} fields`;
+  if (cron.nextRun() === null) return `"${schedule}" never fires (no such date${aws ? ', or only in past years' : ''}): check the day${aws ? ', month and year' : ' and month'} fields`;
   return null;
 }
 
