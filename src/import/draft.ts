@@ -6,7 +6,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { APP_NAME, ENV_KEY, FUNCTION_NAME, handlerCandidates, parseHandler, RESERVED_ENV_PREFIX, RESOURCE_NAME } from '../manifest/index.js';
-import type { KeyPath, Report } from './report.js';
+import type { ImportIssue, KeyPath, Report } from './report.js';
 
 /** A trigger as nimbus.yaml writes it: `{ http: 'GET /x', payload: '1.0' }`, `{ topic: orders }`, … */
 export type DraftTrigger = Record<string, unknown>;
@@ -29,6 +29,14 @@ export interface DraftManifest {
   functions: Record<string, DraftFunction>;
 }
 
+/** What `importTemplate` returns: the draft and what did not map. */
+export interface ImportResult {
+  kind: 'serverless' | 'sam';
+  /** The template's path as given. */
+  file: string;
+  manifest: DraftManifest;
+  warnings: ImportIssue[];
+}
 
 /** Lower-case letters, digits and "-", starting with a letter: what `app:` accepts. */
 export function appName(name: unknown, report: Report, path: KeyPath): string {
@@ -171,4 +179,16 @@ export function warnUnmapped(obj: Record<string, unknown>, known: readonly strin
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A scalar as text (objects as JSON, nothing as ''), for values read from a template. */
+export function text(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return value === undefined || value === null ? '' : JSON.stringify(value);
+}
+
+/** A template value as a list (anything else as an empty one). */
+export function list(value: unknown): unknown[] {
+  return Array.isArray(value) ? (value as unknown[]) : [];
 }

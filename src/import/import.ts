@@ -9,7 +9,7 @@ import { basename, join, resolve } from 'node:path';
 import { loadManifest, loadManifestText, MANIFEST_FILES } from '../manifest/index.js';
 import type { LoadedManifest } from '../manifest/index.js';
 import { NimbusError } from '../shared/errors.js';
-import type { DraftManifest } from './draft.js';
+import type { ImportResult } from './draft.js';
 import { isRecord } from './draft.js';
 import { Report } from './report.js';
 import type { ImportIssue } from './report.js';
@@ -26,14 +26,6 @@ export interface ImportOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** `--stage`: what `${opt:stage}` and `${sls:stage}` resolve to. */
   stage?: string;
-}
-
-export interface ImportResult {
-  kind: 'serverless' | 'sam';
-  /** The template's path as given. */
-  file: string;
-  manifest: DraftManifest;
-  warnings: ImportIssue[];
 }
 
 /** The first of {@link TEMPLATE_FILES} in `dir`, or undefined. */

@@ -4,7 +4,8 @@
  * (TEMPLATE_UNSUPPORTED) for what cannot work, before anything is deployed or written.
  */
 export { importTemplate, findTemplate, loadApp, TEMPLATE_FILES } from './import.js';
-export type { ImportResult, LoadedApp, ImportOptions } from './import.js';
+export type { LoadedApp, ImportOptions } from './import.js';
+export type { ImportResult } from './draft.js';
 export { manifestYaml } from './write.js';
 export { formatIssue } from './report.js';
 export type { ImportIssue } from './report.js';

@@ -5,7 +5,7 @@
  * `Fn::Sub`, `Fn::Join`, `Fn::Select`, `Fn::Split`. Anything else (`Fn::If`, `Fn::ImportValue`,
  * `AWS::AccountId`, …) is a warning with its key path and resolves to undefined.
  */
-import { isRecord } from './draft.js';
+import { isRecord, list, text } from './draft.js';
 import type { KeyPath, Report } from './report.js';
 import { arnOf, physicalName } from './resources.js';
 
@@ -63,21 +63,21 @@ export class Intrinsics {
       case 'Fn::Sub':
         return this.sub(arg, path);
       case 'Fn::Join': {
-        const [delimiter, list] = Array.isArray(arg) ? arg : [];
-        const items = this.strict(list, path);
+        const [delimiter, values] = list(arg);
+        const items = this.strict(values, path);
         if (!Array.isArray(items)) throw new Unresolved('Fn::Join needs [delimiter, [values]]');
-        return items.map(String).join(String(delimiter ?? ''));
+        return items.map(text).join(text(delimiter));
       }
       case 'Fn::Select': {
-        const [index, list] = Array.isArray(arg) ? arg : [];
-        const items = this.strict(list, path);
+        const [index, values] = list(arg);
+        const items = this.strict(values, path);
         const i = Number(this.strict(index, path));
         if (!Array.isArray(items) || !(i in items)) throw new Unresolved('Fn::Select needs [index, [values]] with the index in the list');
         return items[i];
       }
       case 'Fn::Split': {
-        const [delimiter, text] = Array.isArray(arg) ? arg : [];
-        return String(this.strict(text, path)).split(String(delimiter));
+        const [delimiter, source] = list(arg);
+        return text(this.strict(source, path)).split(text(delimiter));
       }
       default:
         throw new Unresolved(`${fn} cannot be resolved from the template alone`);
@@ -133,14 +133,14 @@ export class Intrinsics {
 
   /** `Fn::Sub: "${Param}-x"` or `[text, { Var: value }]`; `${!Literal}` stays `${Literal}`. */
   private sub(arg: unknown, path: KeyPath): string {
-    const [text, vars] = Array.isArray(arg) ? arg : [arg, {}];
+    const [template, vars] = Array.isArray(arg) ? list(arg) : [arg, {}];
     const bound = isRecord(vars) ? vars : {};
-    return String(text).replace(/\$\{(!?)([^}]*)\}/g, (_m, bang: string, name: string) => {
+    return text(template).replace(/\$\{(!?)([^}]*)\}/g, (_m, bang: string, name: string) => {
       if (bang === '!') return `\${${name}}`;
-      if (name in bound) return String(this.strict(bound[name], path) as string);
+      if (name in bound) return text(this.strict(bound[name], path));
       const dot = name.indexOf('.');
-      if (dot > 0 && !name.startsWith('AWS::')) return String(this.getAtt(name.slice(0, dot), name.slice(dot + 1)) as string);
-      return String(this.ref(name) as string);
+      if (dot > 0 && !name.startsWith('AWS::')) return text(this.getAtt(name.slice(0, dot), name.slice(dot + 1)));
+      return text(this.ref(name));
     });
   }
 }

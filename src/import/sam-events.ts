@@ -2,7 +2,7 @@
  * SAM `Events:` of one AWS::Serverless::Function (intrinsics already resolved) → nimbus.yaml
  * triggers. Event types without a Nimbus source are warnings with their key path.
  */
-import { bucketEvents, httpMethod, httpPath, integer, isRecord, resourceName, warnUnmapped } from './draft.js';
+import { bucketEvents, httpMethod, httpPath, integer, isRecord, resourceName, text, warnUnmapped } from './draft.js';
 import type { DraftTrigger } from './draft.js';
 import type { KeyPath, Report } from './report.js';
 
@@ -43,17 +43,25 @@ const AUTH = 'authorizers are not mapped: add `auth:` to the route in nimbus.yam
 
 /** REST API (v1): handlers get the 1.0 event (`path`, `httpMethod`, `multiValueHeaders`). */
 function api(props: Record<string, unknown>, report: Report, path: KeyPath): DraftTrigger[] {
-  warnUnmapped(props, ['Path', 'Method'], report, path, (k) => (k === 'Auth' ? AUTH : k === 'RestApiId' ? 'every route is served by the Nimbus gateway: RestApiId is not used' : `"${k}" is not mapped`));
-  return [{ http: `${httpMethod(props['Method'])} ${httpPath(String(props['Path'] ?? '/'))}`, payload: '1.0' }];
+  warnUnmapped(props, ['Path', 'Method'], report, path, (k) =>
+    k === 'Auth' ? AUTH : k === 'RestApiId' ? 'every route is served by the Nimbus gateway: RestApiId is not used' : `"${k}" is not mapped`,
+  );
+  return [{ http: `${httpMethod(props['Method'])} ${httpPath(text(props['Path'] ?? '/'))}`, payload: '1.0' }];
 }
 
 /** HTTP API: 2.0 unless PayloadFormatVersion says 1.0; without Path and Method it is the catch-all. */
 function httpApi(props: Record<string, unknown>, report: Report, path: KeyPath): DraftTrigger[] {
-  warnUnmapped(props, ['Path', 'Method', 'PayloadFormatVersion'], report, path, (k) => (k === 'Auth' ? AUTH : k === 'ApiId' ? 'every route is served by the Nimbus gateway: ApiId is not used' : `"${k}" is not mapped`));
-  const extra: DraftTrigger = String(props['PayloadFormatVersion'] ?? '2.0') === '1.0' ? { payload: '1.0' } : {};
+  warnUnmapped(props, ['Path', 'Method', 'PayloadFormatVersion'], report, path, (k) =>
+    k === 'Auth' ? AUTH : k === 'ApiId' ? 'every route is served by the Nimbus gateway: ApiId is not used' : `"${k}" is not mapped`,
+  );
+  const extra: DraftTrigger = text(props['PayloadFormatVersion'] ?? '2.0') === '1.0' ? { payload: '1.0' } : {};
   const method = httpMethod(props['Method']);
-  if (props['Path'] === undefined) return [{ http: `${method} /`, ...extra }, { http: `${method} /{proxy+}`, ...extra }];
-  return [{ http: `${method} ${httpPath(String(props['Path']))}`, ...extra }];
+  if (props['Path'] === undefined)
+    return [
+      { http: `${method} /`, ...extra },
+      { http: `${method} /{proxy+}`, ...extra },
+    ];
+  return [{ http: `${method} ${httpPath(text(props['Path']))}`, ...extra }];
 }
 
 function schedule(type: string, props: Record<string, unknown>, report: Report, path: KeyPath): DraftTrigger[] {

@@ -152,12 +152,7 @@ Resources:
       const issues = (err.details as { issues: Array<{ path: string; line: number }> }).issues;
       assert.deepEqual(
         issues.map((i) => i.path),
-        [
-          'Resources.Py.Properties.Runtime',
-          'Resources.Img.Properties.PackageType',
-          'Resources.Inline.Properties.InlineCode',
-          'Resources.Gone.Properties.Handler',
-        ],
+        ['Resources.Py.Properties.Runtime', 'Resources.Img.Properties.PackageType', 'Resources.Inline.Properties.InlineCode', 'Resources.Gone.Properties.Handler'],
       );
       assert.match(err.message, /template\.yaml:2:\d+ Resources\.Py\.Properties\.Runtime: runtime "python3\.12" is not supported/);
       assert.match(err.message, /nothing was changed/);

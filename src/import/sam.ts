@@ -100,8 +100,7 @@ async function mapFunction(shared: Record<string, unknown>, own: Record<string, 
   const handler = typeof props['Handler'] === 'string' ? handlerIn(typeof codeUri === 'string' ? codeUri : '.', props['Handler']) : '';
   if (handler === '') {
     if (!image) report.error(at('Handler'), 'is missing: write `Handler: file.export`');
-  }
-  else if (!inline) await checkHandler(dir, handler, report, at('Handler'));
+  } else if (!inline) await checkHandler(dir, handler, report, at('Handler'));
   for (const key of Object.keys(props)) if (!MAPPED.includes(key) && !['PackageType', 'ImageUri', 'InlineCode'].includes(key)) report.warn(at(key), WHY[key] ?? `"${key}" is not mapped`);
 
   const out: DraftFunction = { handler };
@@ -114,7 +113,9 @@ async function mapFunction(shared: Record<string, unknown>, own: Record<string, 
   const reserved = integer(props['ReservedConcurrentExecutions'], report, at('ReservedConcurrentExecutions'));
   if (reserved === 0) report.warn(at('ReservedConcurrentExecutions'), '0 stops a Lambda function from running; Nimbus has no such switch: no limit is set');
   else if (reserved !== undefined) out.concurrency = reserved;
-  const provisioned = isRecord(props['ProvisionedConcurrencyConfig']) ? integer(props['ProvisionedConcurrencyConfig']['ProvisionedConcurrentExecutions'], report, at('ProvisionedConcurrencyConfig')) : undefined;
+  const provisioned = isRecord(props['ProvisionedConcurrencyConfig'])
+    ? integer(props['ProvisionedConcurrencyConfig']['ProvisionedConcurrentExecutions'], report, at('ProvisionedConcurrencyConfig'))
+    : undefined;
   if (provisioned !== undefined && provisioned > 0) out.minInstances = provisioned;
   const invoke = isRecord(props['EventInvokeConfig']) ? props['EventInvokeConfig'] : {};
   const retries = integer(invoke['MaximumRetryAttempts'], report, [...at('EventInvokeConfig'), 'MaximumRetryAttempts']);
@@ -123,7 +124,10 @@ async function mapFunction(shared: Record<string, unknown>, own: Record<string, 
   if (age !== undefined) out.maxEventAge = Math.min(Math.max(age, 60), 21600);
   warnUnmapped(invoke, ['MaximumRetryAttempts', 'MaximumEventAgeInSeconds'], report, at('EventInvokeConfig'), () => 'destinations are not mapped: write `destinations:` in nimbus.yaml');
   const vars = (v: unknown): unknown => (isRecord(v) ? v['Variables'] : undefined);
-  const env = { ...environment(vars(shared['Environment']), report, ['Globals', 'Function', 'Environment', 'Variables']), ...environment(vars(own['Environment']), report, [...path, 'Environment', 'Variables']) };
+  const env = {
+    ...environment(vars(shared['Environment']), report, ['Globals', 'Function', 'Environment', 'Variables']),
+    ...environment(vars(own['Environment']), report, [...path, 'Environment', 'Variables']),
+  };
   if (Object.keys(env).length > 0) out.env = env;
   const triggers = samTriggers(own['Events'], report, [...path, 'Events']);
   if (triggers.length > 0) out.triggers = triggers;

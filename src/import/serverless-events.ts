@@ -2,7 +2,7 @@
  * serverless.yml `events:` of one function → nimbus.yaml triggers. Each event the Framework
  * knows but Nimbus does not (websocket, stream, alb, …) is a warning with its key path.
  */
-import { bucketEvents, httpMethod, httpPath, integer, isRecord, resourceName, warnUnmapped } from './draft.js';
+import { bucketEvents, httpMethod, httpPath, integer, isRecord, resourceName, text, warnUnmapped } from './draft.js';
 import type { DraftTrigger } from './draft.js';
 import type { KeyPath, Report } from './report.js';
 
@@ -58,7 +58,7 @@ function httpApi(spec: unknown, report: Report, path: KeyPath): DraftTrigger[] {
   }
   warnUnmapped(spec, ['method', 'path'], report, path, (k) => (k === 'authorizer' ? 'authorizers are not mapped: add `auth:` to the route in nimbus.yaml' : `"${k}" is not mapped`));
   if (spec['path'] === '*' || spec['path'] === undefined) return catchAll({}, httpMethod(spec['method']));
-  return [{ http: `${httpMethod(spec['method'])} ${httpPath(String(spec['path']))}` }];
+  return [{ http: `${httpMethod(spec['method'])} ${httpPath(text(spec['path']))}` }];
 }
 
 /** `http: 'GET hello'` or `{ method, path, cors }`: REST API v1, so handlers get the 1.0 event. */
@@ -76,9 +76,13 @@ function restApi(spec: unknown, report: Report, path: KeyPath): DraftTrigger[] {
   if (spec['cors'] === true) extra['cors'] = { origins: ['*'] };
   else if (spec['cors'] !== undefined) report.warn([...path, 'cors'], 'only `cors: true` is mapped (to origins ["*"]): write the policy as `cors:` in nimbus.yaml');
   warnUnmapped(spec, ['method', 'path', 'cors'], report, path, (k) =>
-    k === 'authorizer' ? 'authorizers are not mapped: add `auth:` to the route in nimbus.yaml' : k === 'private' ? 'API Gateway API keys are not mapped: use `auth: key` in nimbus.yaml' : `"${k}" is not mapped`,
+    k === 'authorizer'
+      ? 'authorizers are not mapped: add `auth:` to the route in nimbus.yaml'
+      : k === 'private'
+        ? 'API Gateway API keys are not mapped: use `auth: key` in nimbus.yaml'
+        : `"${k}" is not mapped`,
   );
-  const route = spec['path'] === undefined ? '/' : httpPath(String(spec['path']));
+  const route = spec['path'] === undefined ? '/' : httpPath(text(spec['path']));
   return [{ http: `${httpMethod(spec['method'])} ${route}`, ...extra }];
 }
 
@@ -131,7 +135,9 @@ function sns(spec: unknown, report: Report, path: KeyPath, named: ResourceNamer)
   let ref: unknown = spec;
   if (isRecord(spec)) {
     ref = spec['topicName'] ?? spec['arn'];
-    warnUnmapped(spec, ['topicName', 'arn', 'displayName'], report, path, (k) => (k === 'filterPolicy' ? 'SNS filter policies are not mapped: the function gets every message' : `"${k}" is not mapped`));
+    warnUnmapped(spec, ['topicName', 'arn', 'displayName'], report, path, (k) =>
+      k === 'filterPolicy' ? 'SNS filter policies are not mapped: the function gets every message' : `"${k}" is not mapped`,
+    );
   }
   const name = typeof ref === 'string' ? ref : named(ref, path);
   if (name === undefined) {

@@ -3,7 +3,7 @@
  * first (variables.ts); then `service`, `provider` and each of `functions` map key by key, and
  * every key that has no Nimbus meaning is a warning with its path.
  */
-import { appName, checkHandler, checkRuntime, environment, functionName, integer, isRecord, memory, timeout, warnUnmapped } from './draft.js';
+import { appName, checkHandler, checkRuntime, environment, functionName, integer, isRecord, memory, text, timeout, warnUnmapped } from './draft.js';
 import type { DraftFunction, DraftManifest } from './draft.js';
 import { cloudFormationNamer } from './resources.js';
 import type { KeyPath, Report } from './report.js';
@@ -14,7 +14,20 @@ import type { VariableSources } from './variables.js';
 // Top-level keys with no effect on what runs: read silently.
 const QUIET_TOP = ['service', 'provider', 'functions', 'custom', 'frameworkVersion', 'configValidationMode', 'variablesResolutionMode', 'deprecationNotificationMode', 'disabledDeprecations'];
 const PROVIDER_MAPPED = ['name', 'runtime', 'memorySize', 'timeout', 'environment', 'stage'];
-const FUNCTION_MAPPED = ['handler', 'runtime', 'memorySize', 'timeout', 'environment', 'reservedConcurrency', 'provisionedConcurrency', 'ephemeralStorageSize', 'maximumRetryAttempts', 'maximumEventAge', 'events', 'description'];
+const FUNCTION_MAPPED = [
+  'handler',
+  'runtime',
+  'memorySize',
+  'timeout',
+  'environment',
+  'reservedConcurrency',
+  'provisionedConcurrency',
+  'ephemeralStorageSize',
+  'maximumRetryAttempts',
+  'maximumEventAge',
+  'events',
+  'description',
+];
 
 const WHY: Record<string, string> = {
   role: 'IAM roles are not mapped: Nimbus functions reach only the resources their `bindings:` grant',
@@ -31,7 +44,7 @@ const WHY: Record<string, string> = {
   resources: 'CloudFormation resources are not created: buckets, topics and queues named by events exist on Nimbus while a function names them',
   useDotenv: '.env files are not loaded: set the variables in the environment of `nimbus deploy`',
   region: 'regions have no meaning on a Nimbus node',
-  architecture: 'the architecture is the Nimbus node\'s own',
+  architecture: "the architecture is the Nimbus node's own",
   tracing: 'X-Ray tracing is not mapped: Nimbus exports OpenTelemetry traces (nimbus up --otlp-endpoint)',
   destinations: 'destinations are not mapped: write `destinations:` in nimbus.yaml',
   url: 'function URLs are not mapped: add an `http:` trigger',
@@ -50,7 +63,7 @@ export async function fromServerless(raw: unknown, report: Report, options: Serv
   }
   const { doc } = resolveVariables(raw as Record<string, unknown>, options, report);
   const provider = isRecord(doc['provider']) ? doc['provider'] : {};
-  if (provider['name'] !== undefined && provider['name'] !== 'aws') report.error(['provider', 'name'], `provider "${String(provider['name'])}" is not supported: only aws services are read`);
+  if (provider['name'] !== undefined && provider['name'] !== 'aws') report.error(['provider', 'name'], `provider "${text(provider['name'])}" is not supported: only aws services are read`);
   checkRuntime(provider['runtime'], report, ['provider', 'runtime']);
   const service = isRecord(doc['service']) ? doc['service']['name'] : doc['service'];
   const app = appName(service, report, ['service']);

@@ -5,7 +5,7 @@
  * reported with its key path and becomes an empty string.
  */
 import type { KeyPath, Report } from './report.js';
-import { isRecord } from './draft.js';
+import { isRecord, text } from './draft.js';
 
 export interface VariableSources {
   /** The environment `${env:…}` reads (the CLI's, passed in: nothing here reads process.env). */
@@ -44,19 +44,19 @@ class Resolver {
     return value;
   }
 
-  private string(text: string, path: KeyPath, depth: number): unknown {
-    let current: unknown = text;
+  private string(input: string, path: KeyPath, depth: number): unknown {
+    let current: unknown = input;
     while (typeof current === 'string') {
       const match = INNERMOST.exec(current);
       if (match === null) return current;
       if (depth > MAX_DEPTH) {
-        this.report.warn(path, `variables nest or refer to each other too deeply (${text}): left empty`);
+        this.report.warn(path, `variables nest or refer to each other too deeply (${input}): left empty`);
         return '';
       }
       const resolved = this.variable(match[1] ?? '', path, depth + 1);
       // A value that is the variable alone keeps its type (a number, a mapping); else it is spliced in.
       if (match[0] === current) return resolved ?? '';
-      const spliced = resolved === undefined || resolved === null ? '' : String(resolved as string);
+      const spliced = text(resolved);
       current = current.replace(match[0], () => spliced);
     }
     return current;
@@ -72,7 +72,7 @@ class Resolver {
       const found = literal !== null ? { value: literal[2], supported: true } : number !== undefined ? { value: number, supported: true } : this.source(choice, path, depth);
       if (found.supported === false) unresolved.push(choice);
       if (found.value !== undefined) {
-        if (unresolved.length > 0) this.report.warn(path, `\${${unresolved.join(', ')}} cannot be read by Nimbus: the fallback "${String(found.value as string)}" is used`);
+        if (unresolved.length > 0) this.report.warn(path, `\${${unresolved.join(', ')}} cannot be read by Nimbus: the fallback "${text(found.value)}" is used`);
         return found.value;
       }
     }

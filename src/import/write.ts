@@ -1,6 +1,6 @@
 /** The nimbus.yaml text of an import: a comment header saying where it came from and what did not map. */
 import { stringify } from 'yaml';
-import type { ImportResult } from './import.js';
+import type { ImportResult } from './draft.js';
 import { formatIssue } from './report.js';
 
 export function manifestYaml(result: ImportResult): string {

@@ -37,7 +37,7 @@ function splitOnce(s: string): string[] {
 
 export interface TemplateDocument {
   raw: unknown;
-  position(path: KeyPath): { line: number; column: number };
+  position: (path: KeyPath) => { line: number; column: number };
 }
 
 /** @throws NimbusError TEMPLATE_UNSUPPORTED when the file is not YAML. */
