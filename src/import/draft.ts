@@ -5,7 +5,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { APP_NAME, ENV_KEY, FUNCTION_NAME, handlerCandidates, parseHandler, RESERVED_ENV_PREFIX, RESOURCE_NAME } from '../manifest/index.js';
+import { APP_NAME, ENV_KEY, FUNCTION_NAME, handlerCandidates, parseHandler, parseHttpRoute, RESERVED_ENV_PREFIX, RESOURCE_NAME, scheduleProblem } from '../manifest/index.js';
 import type { ImportIssue, KeyPath, Report } from './report.js';
 
 /** A trigger as nimbus.yaml writes it: `{ http: 'GET /x', payload: '1.0' }`, `{ topic: orders }`, … */
@@ -191,4 +191,24 @@ export function text(value: unknown): string {
 /** A template value as a list (anything else as an empty one). */
 export function list(value: unknown): unknown[] {
   return Array.isArray(value) ? (value as unknown[]) : [];
+}
+
+/**
+ * The routes and schedules of one event, checked as nimbus.yaml would check them but reported at
+ * the template's key (a bad `cron(...)` points at serverless.yml, not at a generated file).
+ */
+export function checkedTriggers(triggers: DraftTrigger[], report: Report, path: KeyPath): DraftTrigger[] {
+  return triggers.filter((t) => {
+    let problem: string | null = null;
+    if (typeof t['http'] === 'string') {
+      try {
+        parseHttpRoute(t['http']);
+      } catch (err) {
+        problem = (err as Error).message;
+      }
+    }
+    if (typeof t['schedule'] === 'string') problem = scheduleProblem(t['schedule'], typeof t['timezone'] === 'string' ? t['timezone'] : null);
+    if (problem !== null) report.error(path, problem);
+    return problem === null;
+  });
 }

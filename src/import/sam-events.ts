@@ -2,7 +2,7 @@
  * SAM `Events:` of one AWS::Serverless::Function (intrinsics already resolved) → nimbus.yaml
  * triggers. Event types without a Nimbus source are warnings with their key path.
  */
-import { bucketEvents, httpMethod, httpPath, integer, isRecord, resourceName, text, warnUnmapped } from './draft.js';
+import { bucketEvents, checkedTriggers, httpMethod, httpPath, integer, isRecord, resourceName, text, warnUnmapped } from './draft.js';
 import type { DraftTrigger } from './draft.js';
 import type { KeyPath, Report } from './report.js';
 
@@ -18,25 +18,29 @@ export function samTriggers(events: unknown, report: Report, path: KeyPath): Dra
     const type = String(event['Type']);
     const props = isRecord(event['Properties']) ? event['Properties'] : {};
     const here = [...at, 'Properties'];
-    switch (type) {
-      case 'Api':
-        return api(props, report, here);
-      case 'HttpApi':
-        return httpApi(props, report, here);
-      case 'Schedule':
-      case 'ScheduleV2':
-        return schedule(type, props, report, here);
-      case 'S3':
-        return s3(props, report, here);
-      case 'SNS':
-        return subscription(props, 'Topic', report, here, { shape: 'sns' });
-      case 'SQS':
-        return subscription(props, 'Queue', report, here, {});
-      default:
-        report.warn([...at, 'Type'], `${type} events are not mapped: Nimbus triggers are HTTP routes, schedules, topics, buckets and webhooks`);
-        return [];
-    }
+    return checkedTriggers(eventTriggers(type, props, report, here, at), report, here);
   });
+}
+
+function eventTriggers(type: string, props: Record<string, unknown>, report: Report, here: KeyPath, at: KeyPath): DraftTrigger[] {
+  switch (type) {
+    case 'Api':
+      return api(props, report, here);
+    case 'HttpApi':
+      return httpApi(props, report, here);
+    case 'Schedule':
+    case 'ScheduleV2':
+      return schedule(type, props, report, here);
+    case 'S3':
+      return s3(props, report, here);
+    case 'SNS':
+      return subscription(props, 'Topic', report, here, { shape: 'sns' });
+    case 'SQS':
+      return subscription(props, 'Queue', report, here, {});
+    default:
+      report.warn([...at, 'Type'], `${type} events are not mapped: Nimbus triggers are HTTP routes, schedules, topics, buckets and webhooks`);
+      return [];
+  }
 }
 
 const AUTH = 'authorizers are not mapped: add `auth:` to the route in nimbus.yaml';

@@ -2,7 +2,7 @@
  * serverless.yml `events:` of one function → nimbus.yaml triggers. Each event the Framework
  * knows but Nimbus does not (websocket, stream, alb, …) is a warning with its key path.
  */
-import { bucketEvents, httpMethod, httpPath, integer, isRecord, resourceName, text, warnUnmapped } from './draft.js';
+import { bucketEvents, checkedTriggers, httpMethod, httpPath, integer, isRecord, resourceName, text, warnUnmapped } from './draft.js';
 import type { DraftTrigger } from './draft.js';
 import type { KeyPath, Report } from './report.js';
 
@@ -23,26 +23,30 @@ export function serverlessTriggers(events: unknown, report: Report, path: KeyPat
     }
     const [kind = '', spec] = Object.entries(event)[0] ?? [];
     const here = [...at, kind];
-    switch (kind) {
-      case 'httpApi':
-        return httpApi(spec, report, here);
-      case 'http':
-        return restApi(spec, report, here);
-      case 'schedule':
-        return schedule(spec, report, here);
-      case 'eventBridge':
-        return eventBridge(spec, report, here);
-      case 'sns':
-        return sns(spec, report, here, named);
-      case 'sqs':
-        return sqs(spec, report, here, named);
-      case 's3':
-        return s3(spec, report, here, named);
-      default:
-        report.warn(here, `"${kind}" events are not mapped: Nimbus triggers are HTTP routes, schedules, topics, buckets and webhooks`);
-        return [];
-    }
+    return checkedTriggers(eventTriggers(kind, spec, report, here, named), report, here);
   });
+}
+
+function eventTriggers(kind: string, spec: unknown, report: Report, here: KeyPath, named: ResourceNamer): DraftTrigger[] {
+  switch (kind) {
+    case 'httpApi':
+      return httpApi(spec, report, here);
+    case 'http':
+      return restApi(spec, report, here);
+    case 'schedule':
+      return schedule(spec, report, here);
+    case 'eventBridge':
+      return eventBridge(spec, report, here);
+    case 'sns':
+      return sns(spec, report, here, named);
+    case 'sqs':
+      return sqs(spec, report, here, named);
+    case 's3':
+      return s3(spec, report, here, named);
+    default:
+      report.warn(here, `"${kind}" events are not mapped: Nimbus triggers are HTTP routes, schedules, topics, buckets and webhooks`);
+      return [];
+  }
 }
 
 /** `httpApi: '*'`, `httpApi: 'GET /x'` or `{ method, path }` (HTTP API, payload 2.0). */

@@ -229,6 +229,11 @@ functions:
       ],
     );
     assert.deepEqual(await refusal('service: s\nprovider: { name: aws }\nfunctions: {}\n'), ['functions: defines no function: add one under `functions:`']);
+    // Routes and schedules are checked at the template's key, not at a generated nimbus.yaml.
+    const bad = await refusal('service: s\nfunctions:\n  hello:\n    handler: handler.hello\n    events:\n      - schedule: cron(0 12 * * * *)\n      - httpApi: GET /a//b\n');
+    assert.equal(bad.length, 2);
+    assert.match(bad[0] ?? '', /^functions\.hello\.events\[0\]\.schedule: "cron\(0 12 \* \* \* \*\)" must have "\?" in exactly one of/);
+    assert.match(bad[1] ?? '', /^functions\.hello\.events\[1\]\.httpApi: path "\/a\/\/b" .* has an empty segment/);
   });
 
   it('finds .mjs and .ts handler files', async () => {

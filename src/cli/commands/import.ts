@@ -22,7 +22,7 @@ export function registerImportCommand(program: Command, ctx: CliContext): void {
       const result = await importTemplate(path, { env: readTemplateEnv(), ...(opts.stage === undefined ? {} : { stage: opts.stage }) });
       const text = manifestYaml({ ...result, file: basename(path) });
       // Checked as `nimbus deploy` would check it, so a written file always deploys.
-      await loadManifestText(dirname(path), 'nimbus.yaml', text);
+      await loadManifestText(dirname(path), `${basename(path)} (as nimbus.yaml)`, text);
       for (const w of result.warnings) process.stderr.write(`warning: ${formatIssue(basename(path), w)}\n`);
       if (opts.out === '-') return void process.stdout.write(text);
       const out = resolve(ctx.cwd, opts.out ?? resolve(dirname(path), 'nimbus.yaml'));
