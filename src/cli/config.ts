@@ -44,6 +44,11 @@ function nonEmpty(value: string | undefined): string | undefined {
   return v === undefined || v === '' ? undefined : v;
 }
 
+/** The environment `${env:NAME}` of an imported serverless.yml reads (`nimbus deploy`, `nimbus import`). */
+export function readTemplateEnv(): Record<string, string | undefined> {
+  return { ...process.env };
+}
+
 /**
  * OpenTelemetry settings for `nimbus up` (the standard OTEL_* variables); `flagEndpoint`
  * (`--otlp-endpoint`) wins over OTEL_EXPORTER_OTLP_ENDPOINT. Undefined without an endpoint: no tracing.
@@ -66,9 +71,4 @@ export function readTracing(flagEndpoint?: string): TracingOptions | undefined {
 /** NIMBUS_MASTER_KEY for `nimbus up`: the key that encrypts app secrets (unset: <data-dir>/master.key). */
 export function readMasterKey(): string | undefined {
   return nonEmpty(process.env['NIMBUS_MASTER_KEY']);
-}
-
-/** The environment `${env:NAME}` of an imported serverless.yml reads (`nimbus deploy`, `nimbus import`). */
-export function readTemplateEnv(): Record<string, string | undefined> {
-  return { ...process.env };
 }
