@@ -13,8 +13,8 @@ export type DeployDirResult = DeployAppResult & {
   spec: AppSpec;
   /** Set when the app came from a serverless.yml or SAM template: its path. */
   template?: string;
-  /** What that template had that does not map (empty for nimbus.yaml). */
-  warnings: ImportIssue[];
+  /** What that template had that does not map (empty or absent for nimbus.yaml). */
+  warnings?: ImportIssue[];
 };
 
 export interface DeployDirOptions {

@@ -45,7 +45,7 @@ export function printTemplateWarnings(result: Pick<DeployDirResult, 'template' |
   if (result.template === undefined) return;
   const name = basename(result.template);
   process.stderr.write(`deploying ${name} (\`nimbus import ${name}\` writes it as nimbus.yaml)\n`);
-  for (const w of result.warnings) process.stderr.write(`warning: ${formatIssue(name, w)}\n`);
+  for (const w of result.warnings ?? []) process.stderr.write(`warning: ${formatIssue(name, w)}\n`);
 }
 
 export function registerDeployCommand(program: Command, ctx: CliContext): void {
