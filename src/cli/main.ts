@@ -9,6 +9,7 @@ import { toNimbusError } from '../shared/errors.js';
 import { registerDeployCommand } from './commands/deploy.js';
 import { registerEventCommands } from './commands/events.js';
 import { registerFunctionCommands } from './commands/functions.js';
+import { registerImportCommand } from './commands/import.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerInvokeCommands } from './commands/invoke.js';
 import { registerAuditCommand, registerKeyCommands } from './commands/keys.js';
@@ -60,6 +61,7 @@ function buildProgram(ctx: CliContext, state: { json: boolean }): Command {
   registerDevCommand(program, ctx);
   registerInitCommand(program, ctx);
   registerDeployCommand(program, ctx);
+  registerImportCommand(program, ctx);
   registerFunctionCommands(program, ctx);
   registerInvokeCommands(program, ctx);
   registerEventCommands(program, ctx);

@@ -31,4 +31,16 @@ export const openApiRoute = route({
   },
 });
 
-export const ROUTES: readonly Route[] = [openApiRoute, ...coreRoutes, ...eventRoutes, ...scheduleRoutes, ...storageRoutes, ...secretRoutes, ...keyRoutes, ...statsRoutes, ...metricsRoutes, ...aliasRoutes, ...functionMetricRoutes];
+export const ROUTES: readonly Route[] = [
+  openApiRoute,
+  ...coreRoutes,
+  ...eventRoutes,
+  ...scheduleRoutes,
+  ...storageRoutes,
+  ...secretRoutes,
+  ...keyRoutes,
+  ...statsRoutes,
+  ...metricsRoutes,
+  ...aliasRoutes,
+  ...functionMetricRoutes,
+];

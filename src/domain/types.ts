@@ -141,6 +141,8 @@ export interface BucketTrigger {
   events: BucketEventType[];
   /** Only keys starting with this; '' = all. */
   prefix: string;
+  /** Only keys ending with this (S3's suffix rule, e.g. `.jpg`); absent = all. */
+  suffix?: string;
 }
 
 /**

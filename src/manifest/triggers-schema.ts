@@ -51,8 +51,9 @@ const schedule = z
   .string()
   .superRefine(check((s: string) => scheduleProblem(s)))
   .meta({
-    description: 'Runs the function on a schedule: a cron expression (5 fields "minute hour day-of-month month day-of-week", or 6 with seconds first) or "rate(N minutes|hours|days)".',
-    examples: ['0 2 * * *', 'rate(5 minutes)'],
+    description:
+      'Runs the function on a schedule: a cron expression (5 fields "minute hour day-of-month month day-of-week", or 6 with seconds first), an AWS "cron(minutes hours day-of-month month day-of-week year)" expression (day-of-week 1-7 = SUN-SAT, ?, L, W, #), or "rate(N minutes|hours|days)".',
+    examples: ['0 2 * * *', 'cron(0 12 ? * MON-FRI *)', 'rate(5 minutes)'],
   });
 const timezone = z
   .string()
@@ -117,6 +118,7 @@ const email = z
       'Runs the function for each email received for this address by the node\'s SMTP server (`nimbus up --smtp-port`): an exact address, or "*@domain" for every address of a domain (an exact address of another trigger goes first). Case-insensitive.',
     examples: ['orders@shop.example', '*@support.shop.example'],
   });
+const suffix = z.string().min(1).max(1024).describe('Only objects whose key ends with this suffix, e.g. ".jpg" (as S3 suffix rules). Default: all.');
 
 const { kinds } = TRIGGER_KINDS;
 
@@ -144,6 +146,7 @@ const rawTriggerObject = z.strictObject({
   events: events.optional(),
   prefix: prefix.optional(),
   email: email.optional(),
+  suffix: suffix.optional(),
 });
 
 /** A trigger as written: exactly one kind key plus the options of that kind. */
@@ -235,6 +238,8 @@ function toTrigger(t: z.output<typeof rawTriggerObject>): ParsedTrigger {
     // Canonical order, so [deleted, created] and [created, deleted] hash the same.
     events: BUCKET_EVENTS.filter((e) => chosen.has(e)),
     prefix: t.prefix ?? TRIGGER_DEFAULTS.prefix,
+    // Only what is written: a manifest without the key keeps its config hash.
+    ...(t.suffix === undefined ? {} : { suffix: t.suffix }),
   };
 }
 
@@ -278,6 +283,6 @@ export const triggerConfigSchema = z.discriminatedUnion('type', [
     timestampHeader: timestampHeader.refine((h) => h === h.toLowerCase(), { error: 'must be lower case' }).optional(),
     tolerance: tolerance.optional(),
   }),
-  z.strictObject({ type: z.literal('bucket'), bucket, events, prefix }),
+  z.strictObject({ type: z.literal('bucket'), bucket, events, prefix, suffix: suffix.optional() }),
   z.strictObject({ type: z.literal('email'), address: email.refine((a) => a === normalizeEmailAddress(a), { error: 'must be lower case' }) }),
 ]);

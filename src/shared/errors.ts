@@ -47,6 +47,8 @@ export const ERROR_STATUS = {
   BAD_REQUEST: 400,
   /** `nimbus.yaml` (or the manifest in a deploy request) is invalid. */
   MANIFEST_INVALID: 400,
+  /** A serverless.yml or SAM template uses what cannot work on Nimbus (a non-Node runtime, a missing handler file, inline code); details list each with its key path. */
+  TEMPLATE_UNSUPPORTED: 400,
   /** esbuild could not bundle a function's handler. */
   BUNDLE_FAILED: 400,
   /** An HTTP route is already served by a function of another app. */

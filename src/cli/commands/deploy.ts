@@ -1,8 +1,9 @@
 /** `nimbus deploy`: validate, bundle and ship an app directory. */
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { DeployDirResult } from '../../client/deploy.js';
 import type { HttpTrigger } from '../../domain/index.js';
+import { formatIssue } from '../../import/report.js';
 import type { CliContext } from '../context.js';
 import { formatTable, printJson, printLine } from '../output.js';
 import type { JsonFlag } from './options.js';
@@ -42,10 +43,18 @@ export function deploySummary(result: DeployDirResult, formatRoute: (t: HttpTrig
   return lines;
 }
 
+/** On stderr, so `--json` output stays parseable: what a serverless.yml / template.yaml had that does not map. */
+export function printTemplateWarnings(result: Pick<DeployDirResult, 'template' | 'warnings'>): void {
+  if (result.template === undefined) return;
+  const name = basename(result.template);
+  process.stderr.write(`deploying ${name} (\`nimbus import ${name}\` writes it as nimbus.yaml)\n`);
+  for (const w of result.warnings ?? []) process.stderr.write(`warning: ${formatIssue(name, w)}\n`);
+}
+
 export function registerDeployCommand(program: Command, ctx: CliContext): void {
   program
     .command('deploy')
-    .description('deploy the app in dir (its nimbus.yaml): unchanged functions keep their version')
+    .description('deploy the app in dir (its nimbus.yaml, else its serverless.yml or SAM template.yaml): unchanged functions keep their version')
     .argument('[dir]', 'the app directory', '.')
     .option('--stage <stage>', 'deploy the stage copy <app>-<stage>: its own versions, routes (under /<stage>, or on <stage>.<host>) and resources (prefixed <stage>-)')
     .option('--canary <percent>', "deploy as a canary: the changed functions' new versions get this share of their traffic, e.g. 10%", parseShare)
@@ -69,7 +78,9 @@ export function registerDeployCommand(program: Command, ctx: CliContext): void {
       // Loaded on demand: esbuild and the manifest schema are only needed by deploys.
       const { deployDir } = await import('../../client/deploy.js');
       const { formatRoute } = await import('../../manifest/index.js');
-      const result = await deployDir(ctx.client(), resolve(ctx.cwd, dir), { ...(opts.stage === undefined ? {} : { stage: opts.stage }), ...(canary ? { canary } : {}) });
+      const { readTemplateEnv } = await import('../config.js');
+      const result = await deployDir(ctx.client(), resolve(ctx.cwd, dir), { ...(opts.stage === undefined ? {} : { stage: opts.stage }), ...(canary ? { canary } : {}), env: readTemplateEnv() });
+      printTemplateWarnings(result);
       if (opts.json) {
         const { spec: _spec, ...answer } = result;
         return printJson(answer);

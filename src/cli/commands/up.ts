@@ -206,10 +206,14 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
       const failed: Array<{ dir: string; error: unknown }> = [];
       if (opts.deploy.length > 0) {
         const { deployDir } = await import('../../client/deploy.js');
+        const { readTemplateEnv } = await import('../config.js');
+        const { printTemplateWarnings } = await import('./deploy.js');
         const client = new NimbusClient({ url: running.adminUrl, key: running.adminKey });
         for (const dir of opts.deploy) {
           try {
-            deployed.push(await deployDir(client, resolve(ctx.cwd, dir)));
+            const result = await deployDir(client, resolve(ctx.cwd, dir), { env: readTemplateEnv() });
+            printTemplateWarnings(result);
+            deployed.push(result);
           } catch (err) {
             // The node stays up: the user fixes the app and runs `nimbus deploy` against it.
             const e = toNimbusError(err);

@@ -4,8 +4,8 @@ import type { TriggerKindSpec } from '../port.js';
 
 export const bucketKind: TriggerKindSpec<BucketTrigger> = {
   key: 'bucket',
-  options: ['events', 'prefix'],
+  options: ['events', 'prefix', 'suffix'],
   owns: (t) => [{ kind: 'bucket', name: t.bucket }],
   staged: (t, rename) => ({ ...t, bucket: rename('buckets', t.bucket) }),
-  label: (t) => `bucket:${t.bucket}${t.prefix ? `/${t.prefix}*` : ''} (${t.events.join(', ')})`,
+  label: (t) => `bucket:${t.bucket}${t.prefix || t.suffix ? `/${t.prefix}*${t.suffix ?? ''}` : ''} (${t.events.join(', ')})`,
 };
