@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { coreRoutes } from './routes-core.js';
 import { eventRoutes } from './routes-events.js';
 import { keyRoutes } from './routes-keys.js';
+import { lambdaRoutes } from './routes-lambda.js';
 import { metricsRoutes } from './routes-metrics.js';
 import { secretRoutes } from './routes-secrets.js';
 import { statsRoutes } from './routes-stats.js';
@@ -28,4 +29,4 @@ export const openApiRoute = route({
   },
 });
 
-export const ROUTES: readonly Route[] = [openApiRoute, ...coreRoutes, ...eventRoutes, ...storageRoutes, ...secretRoutes, ...keyRoutes, ...statsRoutes, ...metricsRoutes];
+export const ROUTES: readonly Route[] = [openApiRoute, ...coreRoutes, ...eventRoutes, ...storageRoutes, ...secretRoutes, ...keyRoutes, ...statsRoutes, ...metricsRoutes, ...lambdaRoutes];

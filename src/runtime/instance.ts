@@ -27,7 +27,7 @@ export type InvokeResult =
   /** `retry`: for a `queue` delivery, the ids of the messages the handler asked to get again. */
   | { ok: true; res?: WireResponse; value?: unknown; rss: number; retry?: string[] }
   /** `notStarted`: it was waiting in the sandbox behind another invocation and never ran: safe to run elsewhere. */
-  | { ok: false; code: ErrorCode; message: string; rss: number | null; notStarted?: boolean };
+  | { ok: false; code: ErrorCode; message: string; rss: number | null; notStarted?: boolean; errorType?: string };
 
 export interface InstanceHooks {
   onLog(invocationId: string | null, stream: LogStream, line: string): void;
@@ -259,7 +259,8 @@ export class Instance {
       case 'error':
         this.notePeak(m.rss);
         this.timing(m.id, m.ms, m.cpu);
-        this.finish(m.id, { ok: false, code: m.code, message: m.error.message, rss: m.rss });
+        // errorType: the thrown error's name (TypeError…), which the Lambda API reports as Lambda does.
+        this.finish(m.id, { ok: false, code: m.code, message: m.error.message, rss: m.rss, errorType: m.error.name });
         return;
       case 'settled':
         if (this.settling.delete(m.id)) this.releaseSlot();

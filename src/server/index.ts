@@ -155,6 +155,8 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
       for (const f of usersOf(app, name)) runtime.recycle(f.app, f.name);
     },
     exclusive: (work) => deployments.exclusive(work),
+    // API keys' AWS secrets are sealed under the master key too (issue 12).
+    rotated: async (previous, next) => void (await keys.reseal(previous, next)),
   });
   const runtime = new Runtime({
     pool,
@@ -216,7 +218,8 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     log,
   });
   // API keys (issue 9): stored as HMACs under a secret that never leaves the data dir.
-  const keys = new KeyService({ adminKey, secret: ensureKeySecret(join(dataDir, 'key-hmac.secret')), store });
+  // AWS credentials of keys (issue 12) are sealed under the master key, which rotation changes.
+  const keys = new KeyService({ adminKey, secret: ensureKeySecret(join(dataDir, 'key-hmac.secret')), store, masterKey: () => secrets.masterKey });
   const control = new ControlApi({
     deployments,
     runtime,

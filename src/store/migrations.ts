@@ -210,6 +210,15 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE invocations ADD COLUMN trace_id TEXT;
   `,
+  // 0009 AWS credentials on API keys (issue 12, the Lambda Invoke API): the access key id a SigV4
+  // request names (unique where set), and the secret access key sealed under the master key (JSON
+  // of secrets/crypto.ts Sealed: the server must recompute signatures, so a hash would not do).
+  // NULL for bearer-only keys. Merge note: 0008 (aliases) comes before this one.
+  `
+  ALTER TABLE api_keys ADD COLUMN aws_access_key_id TEXT;
+  ALTER TABLE api_keys ADD COLUMN aws_sealed_secret TEXT;
+  CREATE UNIQUE INDEX api_keys_aws_access_key ON api_keys(aws_access_key_id) WHERE aws_access_key_id IS NOT NULL;
+  `,
 ];
 
 /**
