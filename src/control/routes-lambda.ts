@@ -37,7 +37,7 @@ export const lambdaRoutes = [
   }),
   route({
     method: 'GET',
-    path: '/2015-03-31/functions/',
+    path: '/2015-03-31/functions',
     summary: 'Lambda ListFunctions: the active version of every function the key may see',
     description: AWS_AUTH,
     auth: 'sigv4',
