@@ -5,6 +5,8 @@
  * a wrong secret, a key limited to another app, scopes, ListFunctions/GetFunction and revocation.
  */
 import { strict as assert } from 'node:assert';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { GetFunctionCommand, InvokeCommand, LambdaClient, ListFunctionsCommand, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
 import { runCli } from '../src/cli/run-cli.js';
@@ -22,6 +24,11 @@ const FILES = {
 interface Creds {
   accessKeyId: string;
   secretAccessKey: string;
+}
+
+/** Every file under `dir`, whole paths (the database, its WAL, key files). */
+function walk(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
 }
 
 const decode = (p: Uint8Array | undefined): unknown => JSON.parse(Buffer.from(p ?? new Uint8Array()).toString('utf8'));
@@ -202,6 +209,15 @@ describe('the AWS SDK (Lambda Invoke API)', () => {
     assert.equal(cfg.MemorySize, 256);
     assert.equal(cfg.Timeout, 7);
     assert.ok(cfg.LastModified && !Number.isNaN(Date.parse(cfg.LastModified)));
+  });
+
+  it('stores the secret access key sealed, and keeps it working across a master key rotation', async () => {
+    for (const file of walk(n.dataDir)) {
+      assert.ok(!readFileSync(file).includes(shop.secretAccessKey), `${file} holds the secret access key in plain text`);
+    }
+    await n.client.rotateMasterKey();
+    const out = await lambda(shop).send(new InvokeCommand({ FunctionName: 'greet', InvocationType: 'DryRun' }));
+    assert.equal(out.StatusCode, 204, 'resealed under the new master key');
   });
 
   it('refuses a revoked key from the next call on', async () => {
