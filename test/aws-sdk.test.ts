@@ -62,10 +62,15 @@ describe('the AWS SDK (Lambda Invoke API)', () => {
   async function createAwsKey(args: string[]): Promise<Creds> {
     const out = await runCli(['keys', 'create', ...args, '--aws'], { cwd: n.dataDir, env: { NIMBUS_URL: n.adminUrl, NIMBUS_KEY: n.adminKey } });
     assert.equal(out.code, 0, out.stderr);
-    const env = Object.fromEntries(out.stdout.trim().split('\n').map((l) => l.split(/=(.*)/s).slice(0, 2) as [string, string]));
+    const env = Object.fromEntries(
+      out.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split(/=(.*)/s).slice(0, 2) as [string, string]),
+    );
     assert.match(env['AWS_ACCESS_KEY_ID'] ?? '', /^NIMB[A-Z2-7]{16}$/);
     assert.equal(env['AWS_SECRET_ACCESS_KEY']?.length, 40);
-    return { accessKeyId: env['AWS_ACCESS_KEY_ID']!, secretAccessKey: env['AWS_SECRET_ACCESS_KEY']! };
+    return { accessKeyId: env['AWS_ACCESS_KEY_ID']!, secretAccessKey: env['AWS_SECRET_ACCESS_KEY'] };
   }
 
   before(async () => {
@@ -129,10 +134,14 @@ describe('the AWS SDK (Lambda Invoke API)', () => {
     const out = await lambda(shop).send(new InvokeCommand({ FunctionName: 'greet', InvocationType: 'Event', Payload: JSON.stringify({ name: 'later' }) }));
     assert.equal(out.StatusCode, 202);
     const id = out.$metadata.requestId!;
-    const record = await eventually(async () => {
-      const r = await n.client.getInvocation(id).catch(() => undefined);
-      return r?.status === 'ok' && r;
-    }, 15_000, 'the async invocation record');
+    const record = await eventually(
+      async () => {
+        const r = await n.client.getInvocation(id).catch(() => undefined);
+        return r?.status === 'ok' && r;
+      },
+      15_000,
+      'the async invocation record',
+    );
     assert.equal(record.trigger, 'event');
     assert.equal(record.function, 'greet');
   });
@@ -186,7 +195,7 @@ describe('the AWS SDK (Lambda Invoke API)', () => {
     assert.ok(body.message.length > 0);
   });
 
-  it("refuses a key limited to another app, whether the function exists or not", async () => {
+  it('refuses a key limited to another app, whether the function exists or not', async () => {
     const c = lambda(blogOnly);
     const existing = await thrown(c.send(new InvokeCommand({ FunctionName: 'shop.greet' })));
     assert.deepEqual([existing.name, existing.status], ['AccessDeniedException', 403]);

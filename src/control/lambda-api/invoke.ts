@@ -112,7 +112,10 @@ export const RUNS_INACTIVE_VERSIONS = false;
 async function invokeSync(deps: ControlDeps, req: IncomingMessage, res: ServerResponse, fn: FunctionVersion, event: unknown, id: string): Promise<void> {
   const active = deps.deployments.current(fn.app, fn.name);
   if (!RUNS_INACTIVE_VERSIONS && active?.version !== fn.version) {
-    throw new AwsError('InvalidParameterValueException', `version ${fn.version} is not the active version (${active?.version ?? '-'}): this node runs only the active version of a function; roll back to run it (\`nimbus rollback\`)`);
+    throw new AwsError(
+      'InvalidParameterValueException',
+      `version ${fn.version} is not the active version (${active?.version ?? '-'}): this node runs only the active version of a function; roll back to run it (\`nimbus rollback\`)`,
+    );
   }
   const outcome = await deps.runtime.invoke(fn, { kind: 'event', event }, { id, trigger: 'api', startedAt: Date.now() });
   const headers: Record<string, string> = { 'x-amzn-requestid': id, 'x-nimbus-invocation-id': id, 'x-amz-executed-version': String(outcome.record.version) };

@@ -69,7 +69,10 @@ describe('Lambda qualifiers', () => {
     await assert.rejects(resolve('live', src({})), (e: AwsError) => e.type === 'ResourceNotFoundException');
     await assert.rejects(resolve('live', src({}, false)), (e: AwsError) => e.type === 'ResourceNotFoundException', 'no hook wired: no aliases');
     await assert.rejects(resolve('9'), (e: AwsError) => e.type === 'ResourceNotFoundException');
-    await assert.rejects(resolveVersion({ app: 'shop', fn: 'nope', qualifier: undefined }, src(), 'us-east-1'), (e: AwsError) => e.type === 'ResourceNotFoundException' && /function:shop\.nope/.test(e.message));
+    await assert.rejects(
+      resolveVersion({ app: 'shop', fn: 'nope', qualifier: undefined }, src(), 'us-east-1'),
+      (e: AwsError) => e.type === 'ResourceNotFoundException' && /function:shop\.nope/.test(e.message),
+    );
     await assert.rejects(resolve('bad qualifier!'), (e: AwsError) => e.type === 'InvalidParameterValueException');
   });
 });

@@ -118,6 +118,9 @@ describe('SigV4 verifier', () => {
     const { authorization: _, ...unsigned } = req.headers;
     assert.equal(await refusal({ ...req, headers: unsigned }), 'MissingAuthenticationTokenException');
     assert.equal(await refusal({ ...req, headers: { ...req.headers, authorization: 'Bearer nmb_x' } }), 'IncompleteSignatureException');
-    assert.equal(await refusal({ ...req, headers: { ...req.headers, authorization: auth.replace('SignedHeaders=', 'SignedHeaders=x-amz-date;') .replace(/host;?/, '') } }), 'IncompleteSignatureException');
+    assert.equal(
+      await refusal({ ...req, headers: { ...req.headers, authorization: auth.replace('SignedHeaders=', 'SignedHeaders=x-amz-date;').replace(/host;?/, '') } }),
+      'IncompleteSignatureException',
+    );
   });
 });

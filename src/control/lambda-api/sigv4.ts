@@ -49,9 +49,14 @@ const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 /** The caller of a correctly signed request; throws an AwsError (403) otherwise. */
 export async function verifySigV4<T>(req: SignedRequest, o: VerifyOptions<T>): Promise<Verified<T>> {
   const authorization = header(req.headers, 'authorization');
-  if (authorization === undefined) throw new AwsError('MissingAuthenticationTokenException', 'Missing Authentication Token: sign the request with AWS Signature Version 4 (credentials from `nimbus keys create --aws`)');
+  if (authorization === undefined)
+    throw new AwsError('MissingAuthenticationTokenException', 'Missing Authentication Token: sign the request with AWS Signature Version 4 (credentials from `nimbus keys create --aws`)');
   const m = AUTH.exec(authorization);
-  if (!m) throw new AwsError('IncompleteSignatureException', 'the Authorization header is not an AWS4-HMAC-SHA256 signature (Credential=<id>/<date>/<region>/<service>/aws4_request, SignedHeaders=…, Signature=…)');
+  if (!m)
+    throw new AwsError(
+      'IncompleteSignatureException',
+      'the Authorization header is not an AWS4-HMAC-SHA256 signature (Credential=<id>/<date>/<region>/<service>/aws4_request, SignedHeaders=…, Signature=…)',
+    );
   const [, accessKeyId, scopeDate, region, service, signedList, signature] = m as unknown as [string, string, string, string, string, string, string];
   const signed = signedList.toLowerCase().split(';');
   if (!signed.includes('host') || !signed.includes('x-amz-date')) throw new AwsError('IncompleteSignatureException', 'the signature must cover the host and x-amz-date headers');
@@ -66,7 +71,10 @@ export async function verifySigV4<T>(req: SignedRequest, o: VerifyOptions<T>): P
   const bodyHash = createHash('sha256').update(req.body).digest('hex');
   const claimed = header(req.headers, 'x-amz-content-sha256');
   if (claimed !== undefined && claimed !== bodyHash) {
-    throw new AwsError('InvalidSignatureException', claimed === 'UNSIGNED-PAYLOAD' ? 'unsigned payloads are not accepted: sign the body' : 'x-amz-content-sha256 is not the SHA-256 of the request body');
+    throw new AwsError(
+      'InvalidSignatureException',
+      claimed === 'UNSIGNED-PAYLOAD' ? 'unsigned payloads are not accepted: sign the body' : 'x-amz-content-sha256 is not the SHA-256 of the request body',
+    );
   }
   const found = await o.lookup(accessKeyId);
   if (!found) throw new AwsError('UnrecognizedClientException', 'The security token included in the request is invalid: unknown, expired or revoked access key id');
@@ -78,11 +86,7 @@ export async function verifySigV4<T>(req: SignedRequest, o: VerifyOptions<T>): P
 }
 
 /** The hex signature of `req` over the `signed` headers, as the AWS SDK computes it. */
-async function sign(
-  req: SignedRequest,
-  signed: string[],
-  c: { accessKeyId: string; secretAccessKey: string; region: string; service: string; date: Date },
-): Promise<string> {
+async function sign(req: SignedRequest, signed: string[], c: { accessKeyId: string; secretAccessKey: string; region: string; service: string; date: Date }): Promise<string> {
   const target = new URL(req.url, 'http://host.invalid');
   const headers: Record<string, string> = {};
   for (const name of signed) {
@@ -123,5 +127,8 @@ function parseAmzDate(s: string): Date | undefined {
 }
 
 export function formatAmzDate(d: Date): string {
-  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return d
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
