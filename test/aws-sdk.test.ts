@@ -19,6 +19,7 @@ const FILES = {
   return { greeting: 'hi ' + event.name };
 };`,
   'src/fail.mjs': `export const handler = async () => { throw new TypeError('bad input here'); };`,
+  'src/slow.mjs': `export const handler = async () => { await new Promise((r) => setTimeout(r, 1500)); return 'done'; };`,
 };
 
 interface Creds {
@@ -76,7 +77,14 @@ describe('the AWS SDK (Lambda Invoke API)', () => {
   before(async () => {
     n = await startTestNimbus();
     await n.deploy({ 'nimbus.yaml': manifest('shop', { greet: { handler: 'src/greet.handler', memory: 256, timeout: 7 }, fail: { handler: 'src/fail.handler' } }), ...FILES });
-    await n.deploy({ 'nimbus.yaml': manifest('blog', { greet: { handler: 'src/greet.handler' } }), ...FILES });
+    await n.deploy({
+      'nimbus.yaml': manifest('blog', {
+        greet: { handler: 'src/greet.handler' },
+        slow: { handler: 'src/slow.handler', concurrency: 1, maxQueueWait: 0 },
+        hang: { handler: 'src/slow.handler', timeout: 1 },
+      }),
+      ...FILES,
+    });
     shop = await createAwsKey(['--name', 'sdk', '--scope', 'invoke', '--app', 'shop']);
     everyApp = await createAwsKey(['--name', 'sdk-all', '--scope', 'invoke']);
     blogOnly = await createAwsKey(['--name', 'sdk-blog', '--scope', 'invoke', '--app', 'blog']);
@@ -162,7 +170,7 @@ describe('the AWS SDK (Lambda Invoke API)', () => {
     assert.match(log, /REPORT/);
   });
 
-  it('reports a function error as Lambda does: 200, Unhandled, errorType and errorMessage', async () => {
+  it('reports a function error or timeout as Lambda does: 200, Unhandled, errorType and errorMessage', async () => {
     const out: InvokeCommandOutput = await lambda(shop).send(new InvokeCommand({ FunctionName: 'fail', Payload: '{}' }));
     assert.equal(out.StatusCode, 200);
     assert.equal(out.FunctionError, 'Unhandled');
@@ -170,6 +178,9 @@ describe('the AWS SDK (Lambda Invoke API)', () => {
     assert.equal(body.errorType, 'TypeError');
     assert.equal(body.errorMessage, 'bad input here');
     assert.ok(Array.isArray(body.trace));
+    const timedOut = await lambda(everyApp).send(new InvokeCommand({ FunctionName: 'blog.hang', Payload: '{}' }));
+    assert.equal(timedOut.FunctionError, 'Unhandled');
+    assert.equal((decode(timedOut.Payload) as { errorType: string }).errorType, 'Sandbox.Timedout');
   });
 
   it('answers an unknown function, version or alias with ResourceNotFoundException (404)', async () => {
@@ -218,6 +229,22 @@ describe('the AWS SDK (Lambda Invoke API)', () => {
     assert.equal(cfg.MemorySize, 256);
     assert.equal(cfg.Timeout, 7);
     assert.ok(cfg.LastModified && !Number.isNaN(Date.parse(cfg.LastModified)));
+  });
+
+  it('answers a throttle with TooManyRequestsException (429) and a payload over 6 MB with RequestTooLargeException (413)', async () => {
+    const c = lambda(everyApp);
+    // concurrency 1, no queue wait: of three at once, one runs and two are throttled at once.
+    const answers = await Promise.all(
+      [1, 2, 3].map((i) =>
+        c.send(new InvokeCommand({ FunctionName: 'blog.slow', Payload: JSON.stringify({ i }) })).then(
+          (out) => String(out.StatusCode),
+          (err: Error & { $metadata?: { httpStatusCode?: number } }) => `${err.name} ${err.$metadata?.httpStatusCode}`,
+        ),
+      ),
+    );
+    assert.deepEqual(answers.sort(), ['200', 'TooManyRequestsException 429', 'TooManyRequestsException 429']);
+    const big = await thrown(c.send(new InvokeCommand({ FunctionName: 'blog.greet', Payload: JSON.stringify({ pad: 'x'.repeat(6 * 1024 * 1024) }) })));
+    assert.deepEqual([big.name, big.status], ['RequestTooLargeException', 413]);
   });
 
   it('stores the secret access key sealed, and keeps it working across a master key rotation', async () => {
