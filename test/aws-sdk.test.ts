@@ -104,6 +104,9 @@ describe('the AWS SDK (Lambda Invoke API)', () => {
     const record = await n.client.getInvocation(out.$metadata.requestId!);
     assert.equal(record.app, 'shop');
     assert.equal(record.status, 'ok');
+    const key = (await n.client.listKeys()).find((k) => k.name === 'sdk');
+    assert.equal(key?.accessKeyId, shop.accessKeyId, 'the AWS credentials belong to the listed key');
+    assert.notEqual(key?.lastUsedAt, null);
   });
 
   it('resolves <app>.<function>, an ARN with a qualifier, and $LATEST', async () => {

@@ -47,6 +47,7 @@ export interface NewAwsCredentials {
 export interface AwsCaller {
   principal: Principal;
   secretAccessKey: string;
+  lastUsedAt: number | null;
 }
 
 /** The admin key of admin.key, as a caller. */
@@ -95,8 +96,13 @@ export class KeyService {
       // Sealed under another master key (a rotation still resealing, or one that failed half-way): unusable, like a revoked key.
       return undefined;
     }
-    if (found.lastUsedAt === null || now - found.lastUsedAt >= TOUCH_EVERY_MS) await this.o.store.touchKey(found.id, now);
-    return { principal: { id: found.id, name: found.prefix, scope: found.scope, apps: found.apps }, secretAccessKey };
+    return { principal: { id: found.id, name: found.prefix, scope: found.scope, apps: found.apps }, secretAccessKey, lastUsedAt: found.lastUsedAt };
+  }
+
+  /** Record a use of an AWS caller, once its signature verified (a forged request must not count as use). */
+  async used(caller: AwsCaller): Promise<void> {
+    const now = this.#clock();
+    if (caller.lastUsedAt === null || now - caller.lastUsedAt >= TOUCH_EVERY_MS) await this.o.store.touchKey(caller.principal.id, now);
   }
 
   /** Reseal every AWS secret from the old master key under the new one (after `rotateMaster`). */

@@ -27,11 +27,12 @@ export async function authenticate(req: IncomingMessage, body: Buffer, keys: Key
       now,
       lookup: async (id) => {
         const caller = await keys.awsCaller(id);
-        return caller && { secretAccessKey: caller.secretAccessKey, caller: caller.principal };
+        return caller && { secretAccessKey: caller.secretAccessKey, caller };
       },
     },
   );
-  return { principal: verified.caller, region: verified.region };
+  await keys.used(verified.caller);
+  return { principal: verified.caller.principal, region: verified.region };
 }
 
 /** AccessDeniedException unless the key has one of `scopes` (admin keys have all). */
