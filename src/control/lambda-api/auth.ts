@@ -10,7 +10,7 @@ import type { KeyService } from '../keys.js';
 import { GRANTS, type Principal } from '../table.js';
 import { AwsError } from './errors.js';
 import { functionArn } from './names.js';
-import { verifySigV4 } from './sigv4.js';
+import { claimOf, verifySigV4 } from './sigv4.js';
 
 export interface AwsCallerInfo {
   principal: Principal;
@@ -33,6 +33,15 @@ export async function authenticate(req: IncomingMessage, body: Buffer, keys: Key
   );
   await keys.used(verified.caller);
   return { principal: verified.caller.principal, region: verified.region };
+}
+
+/**
+ * Refuse a request whose signature cannot be good before its body is read: malformed, out of the
+ * date window, or naming no live key. Unauthenticated callers cannot make the node buffer 6 MB.
+ */
+export async function precheck(req: IncomingMessage, keys: KeyService, now: number): Promise<void> {
+  const claim = claimOf(req.headers, { service: 'lambda', now });
+  if (!(await keys.awsCaller(claim.accessKeyId))) throw new AwsError('UnrecognizedClientException', 'The security token included in the request is invalid: unknown, expired or revoked access key id');
 }
 
 /** AccessDeniedException unless the key has one of `scopes` (admin keys have all). */

@@ -21,7 +21,7 @@ import { readBody } from '../../shared/http.js';
 import { uuidv7 } from '../../shared/ids.js';
 import { ASYNC_PAYLOAD_BYTES } from '../invoke.js';
 import type { ControlDeps } from '../table.js';
-import { authenticate, requireApp, requireScope } from './auth.js';
+import { authenticate, precheck, requireApp, requireScope } from './auth.js';
 import { AwsError, sendAwsError, toAwsError } from './errors.js';
 import { parseFunctionName, resolveVersion } from './names.js';
 
@@ -44,6 +44,7 @@ const UNHANDLED: Partial<Record<NimbusError['code'], string>> = {
 export async function lambdaInvoke(deps: ControlDeps, req: IncomingMessage, res: ServerResponse, functionName: string, qualifier: string | undefined): Promise<void> {
   const requestId = uuidv7();
   try {
+    await precheck(req, deps.keys, Date.now());
     let body: Buffer;
     try {
       body = await readBody(req, MAX_BODY_BYTES);

@@ -46,9 +46,22 @@ export interface Verified<T> {
 const AUTH = /^AWS4-HMAC-SHA256\s+Credential=([^/,\s]+)\/(\d{8})\/([^/,\s]+)\/([^/,\s]+)\/aws4_request\s*,\s*SignedHeaders=([a-z0-9;_.-]+)\s*,\s*Signature=([0-9a-f]{64})\s*$/i;
 const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 
-/** The caller of a correctly signed request; throws an AwsError (403) otherwise. */
-export async function verifySigV4<T>(req: SignedRequest, o: VerifyOptions<T>): Promise<Verified<T>> {
-  const authorization = header(req.headers, 'authorization');
+/** The parts of a well-formed, current `Authorization` header (no signature checked yet). */
+export interface SignatureClaim {
+  accessKeyId: string;
+  region: string;
+  service: string;
+  signed: string[];
+  signature: string;
+  date: Date;
+}
+
+/**
+ * Check what can be checked before the body is read: the header's form, the date window and the
+ * scope. Callers use it to refuse strangers before buffering megabytes of body.
+ */
+export function claimOf(headers: IncomingHttpHeaders, o: { service: string; now: number }): SignatureClaim {
+  const authorization = header(headers, 'authorization');
   if (authorization === undefined)
     throw new AwsError('MissingAuthenticationTokenException', 'Missing Authentication Token: sign the request with AWS Signature Version 4 (credentials from `nimbus keys create --aws`)');
   const m = AUTH.exec(authorization);
@@ -60,7 +73,7 @@ export async function verifySigV4<T>(req: SignedRequest, o: VerifyOptions<T>): P
   const [, accessKeyId, scopeDate, region, service, signedList, signature] = m as unknown as [string, string, string, string, string, string, string];
   const signed = signedList.toLowerCase().split(';');
   if (!signed.includes('host') || !signed.includes('x-amz-date')) throw new AwsError('IncompleteSignatureException', 'the signature must cover the host and x-amz-date headers');
-  const amzDate = header(req.headers, 'x-amz-date') ?? '';
+  const amzDate = header(headers, 'x-amz-date') ?? '';
   const date = parseAmzDate(amzDate);
   if (date === undefined) throw new AwsError('IncompleteSignatureException', 'X-Amz-Date must be a time like 20260101T120000Z');
   if (Math.abs(o.now - date.getTime()) > MAX_SKEW_MS) {
@@ -68,6 +81,12 @@ export async function verifySigV4<T>(req: SignedRequest, o: VerifyOptions<T>): P
   }
   if (scopeDate !== amzDate.slice(0, 8)) throw new AwsError('InvalidSignatureException', `the credential scope's date ${scopeDate} is not the date of X-Amz-Date ${amzDate}`);
   if (service !== o.service) throw new AwsError('InvalidSignatureException', `the credential scope names service "${service}"; this endpoint is "${o.service}"`);
+  return { accessKeyId, region, service, signed, signature, date };
+}
+
+/** The caller of a correctly signed request; throws an AwsError (403) otherwise. */
+export async function verifySigV4<T>(req: SignedRequest, o: VerifyOptions<T>): Promise<Verified<T>> {
+  const { accessKeyId, region, service, signed, signature, date } = claimOf(req.headers, o);
   const bodyHash = createHash('sha256').update(req.body).digest('hex');
   const claimed = header(req.headers, 'x-amz-content-sha256');
   if (claimed !== undefined && claimed !== bodyHash) {
