@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { GetFunctionCommand, InvokeCommand, LambdaClient, ListFunctionsCommand, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
 import { runCli } from '../src/cli/run-cli.js';
-import { RUNS_INACTIVE_VERSIONS } from '../src/control/lambda-api/invoke.js';
 import { eventually, manifest, startTestNimbus, type TestNimbus } from './support/harness.js';
 
 const FILES = {
@@ -121,7 +120,7 @@ describe('the AWS SDK (Lambda Invoke API)', () => {
     assert.equal(noApp.name, 'ResourceNotFoundException', 'a key for every app must name the app');
   });
 
-  it('runs an older version by number after a redeploy', { todo: RUNS_INACTIVE_VERSIONS ? false : 'needs Runtime.invoke to run a non-active version (the aliases branch)' }, async () => {
+  it('runs an older version by number after a redeploy', async () => {
     await n.deploy({
       'nimbus.yaml': manifest('shop', { greet: { handler: 'src/greet.handler', memory: 256, timeout: 7 }, fail: { handler: 'src/fail.handler' } }),
       ...FILES,
@@ -132,13 +131,13 @@ describe('the AWS SDK (Lambda Invoke API)', () => {
     assert.deepEqual([decode(now.Payload), now.ExecutedVersion], [{ greeting: 'v2 x' }, '2']);
     const old = await c.send(new InvokeCommand({ FunctionName: 'greet', Qualifier: '1', Payload: '{"name":"x"}' }));
     assert.deepEqual([decode(old.Payload), old.ExecutedVersion], [{ greeting: 'hi x' }, '1']);
-  });
-
-  // Needs the redeploy of the test before (version 2 active).
-  it('refuses an older version rather than run another one, while the runtime runs only the active version', { skip: RUNS_INACTIVE_VERSIONS }, async () => {
-    const e = await thrown(lambda(shop).send(new InvokeCommand({ FunctionName: 'greet', Qualifier: '1' })));
-    assert.deepEqual([e.name, e.status], ['InvalidParameterValueException', 400]);
-    assert.match(e.message, /not the active version/);
+    await n.client.setAlias('shop', 'greet', 'stable', 1);
+    const aliased = await c.send(new InvokeCommand({ FunctionName: 'greet', Qualifier: 'stable', Payload: '{"name":"x"}' }));
+    assert.deepEqual([decode(aliased.Payload), aliased.ExecutedVersion], [{ greeting: 'hi x' }, '1'], 'the alias runs its version');
+    const viaArn = await c.send(new InvokeCommand({ FunctionName: 'arn:aws:lambda:us-east-1:000000000000:function:shop.greet:stable', Payload: '{"name":"y"}' }));
+    assert.equal(viaArn.ExecutedVersion, '1');
+    const event = await thrown(c.send(new InvokeCommand({ FunctionName: 'greet', Qualifier: '1', InvocationType: 'Event', Payload: '{}' })));
+    assert.deepEqual([event.name, event.status], ['InvalidParameterValueException', 400], 'the queue delivers to the active version only');
   });
 
   it('invokes asynchronously: 202, then the queued event runs', async () => {

@@ -4,7 +4,7 @@
  * and turns every failure into one printed NimbusError and exit status 1.
  */
 import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
+import { Command, type Option } from 'commander';
 import { toNimbusError } from '../shared/errors.js';
 import { registerDeployCommand } from './commands/deploy.js';
 import { registerEventCommands } from './commands/events.js';
@@ -12,8 +12,12 @@ import { registerFunctionCommands } from './commands/functions.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerInvokeCommands } from './commands/invoke.js';
 import { registerAuditCommand, registerKeyCommands } from './commands/keys.js';
+import { registerAliasCommands } from './commands/aliases.js';
 import { registerLogsCommand } from './commands/logs.js';
+import { registerScheduleCommands } from './commands/schedule.js';
+import { registerMetricsCommand } from './commands/metrics.js';
 import { registerSchemaCommand } from './commands/schema.js';
+import { registerDevCommand } from './commands/dev.js';
 import { registerSecretCommands } from './commands/secrets.js';
 import { registerStorageCommands } from './commands/storage.js';
 import { registerUpCommand } from './commands/up.js';
@@ -53,11 +57,13 @@ function buildProgram(ctx: CliContext, state: { json: boolean }): Command {
     ctx.useKey(root.opts<{ key?: string }>().key);
   });
   registerUpCommand(program, ctx);
+  registerDevCommand(program, ctx);
   registerInitCommand(program, ctx);
   registerDeployCommand(program, ctx);
   registerFunctionCommands(program, ctx);
   registerInvokeCommands(program, ctx);
   registerEventCommands(program, ctx);
+  registerScheduleCommands(program, ctx);
   registerLogsCommand(program, ctx);
   registerSchemaCommand(program);
   registerStorageCommands(program, ctx);
@@ -65,14 +71,29 @@ function buildProgram(ctx: CliContext, state: { json: boolean }): Command {
   registerKeyCommands(program, ctx);
   registerAuditCommand(program, ctx);
   registerUsageCommand(program, ctx);
+  registerAliasCommands(program, ctx);
+  registerMetricsCommand(program, ctx);
   return program;
+}
+
+/**
+ * Commander reads the root's options anywhere on the line, so `nimbus alias set f live --version 3`
+ * would print Nimbus's version. Once a command is named, `--version` is that command's option.
+ */
+function versionOnlyAtRoot(program: Command, args: string[]): void {
+  const named = args.some((a) => program.commands.some((c) => c.name() === a || c.aliases().includes(a)));
+  const options = program.options as Option[];
+  const i = options.findIndex((o) => o.long === '--version');
+  if (named && i !== -1) options.splice(i, 1);
 }
 
 async function main(argv: string[]): Promise<void> {
   const ctx = createContext(process.cwd());
   const state = { json: false };
   try {
-    await buildProgram(ctx, state).parseAsync(argv);
+    const program = buildProgram(ctx, state);
+    versionOnlyAtRoot(program, argv.slice(2));
+    await program.parseAsync(argv);
   } catch (err) {
     const e = toNimbusError(err);
     const hint = e.code === 'UNAUTHORIZED' ? unauthorizedHint(ctx.config()) : undefined;

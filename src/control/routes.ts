@@ -5,11 +5,14 @@
  * list that module here.
  */
 import { z } from 'zod';
+import { aliasRoutes } from './routes-aliases.js';
 import { coreRoutes } from './routes-core.js';
 import { eventRoutes } from './routes-events.js';
+import { functionMetricRoutes } from './routes-function-metrics.js';
 import { keyRoutes } from './routes-keys.js';
 import { lambdaRoutes } from './routes-lambda.js';
 import { metricsRoutes } from './routes-metrics.js';
+import { scheduleRoutes } from './routes-schedules.js';
 import { secretRoutes } from './routes-secrets.js';
 import { statsRoutes } from './routes-stats.js';
 import { storageRoutes } from './routes-storage.js';
@@ -29,4 +32,17 @@ export const openApiRoute = route({
   },
 });
 
-export const ROUTES: readonly Route[] = [openApiRoute, ...coreRoutes, ...eventRoutes, ...storageRoutes, ...secretRoutes, ...keyRoutes, ...statsRoutes, ...metricsRoutes, ...lambdaRoutes];
+export const ROUTES: readonly Route[] = [
+  openApiRoute,
+  ...coreRoutes,
+  ...eventRoutes,
+  ...scheduleRoutes,
+  ...storageRoutes,
+  ...secretRoutes,
+  ...keyRoutes,
+  ...statsRoutes,
+  ...metricsRoutes,
+  ...aliasRoutes,
+  ...functionMetricRoutes,
+  ...lambdaRoutes,
+];

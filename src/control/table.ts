@@ -17,9 +17,10 @@ import type { Runtime } from '../runtime/index.js';
 import type { ErrorCode } from '../shared/errors.js';
 import type { StreamingObjectStore } from '../storage/port.js';
 import type { Store } from '../store/index.js';
-import type { TelemetryWriter } from '../telemetry/index.js';
+import type { FunctionMetrics, TelemetryWriter } from '../telemetry/index.js';
 import type { TopicPublisher } from '../triggers/port.js';
 import type { Resources } from '../triggers/resources.js';
+import type { Scheduler } from '../triggers/scheduler.js';
 import type { Secrets } from '../secrets/index.js';
 import type { KeyService } from './keys.js';
 import type { Principal } from './principal.js';
@@ -62,10 +63,14 @@ export interface ControlDeps {
   secrets: Pick<Secrets, 'list' | 'set' | 'remove' | 'rotateMaster'>;
   /** Aliases (issue 12, built apart): the version an alias of a function points at; undefined = none. Wired at merge. */
   resolveAlias?: ((app: string, fn: string, alias: string) => Promise<FunctionVersion | undefined>) | undefined;
+  /** `nimbus run-schedule`: fires a schedule trigger now; undefined = not enabled on this node. */
+  schedules?: Pick<Scheduler, 'runNow'> | undefined;
   /** What `/v1/usage` and `/v1/stats` charge; default DEFAULT_PRICES. */
   prices?: PriceSheet | undefined;
   /** The node's Prometheus registry (`GET /metrics`); undefined = not served. */
   metrics?: { scrape(): Promise<string>; contentType: string } | undefined;
+  /** Metrics functions declare in EMF lines (telemetry/function-metrics.ts); undefined = not kept. */
+  functionMetrics?: Pick<FunctionMetrics, 'summary' | 'points'> | undefined;
 }
 
 export interface Ctx<Q, B> {

@@ -143,7 +143,17 @@ export interface BucketTrigger {
   prefix: string;
 }
 
-export type Trigger = HttpTrigger | ScheduleTrigger | TopicTrigger | WebhookTrigger | BucketTrigger;
+/**
+ * `email: orders@shop.example` (or `*@support.shop.example`): inbound mail received by the node's
+ * SMTP server (`--smtp-port`), one event per routed recipient.
+ */
+export interface EmailTrigger {
+  type: 'email';
+  /** Lower case: `local@domain`, or `*@domain` for every address of that domain. */
+  address: string;
+}
+
+export type Trigger = HttpTrigger | ScheduleTrigger | TopicTrigger | WebhookTrigger | BucketTrigger | EmailTrigger;
 
 /** Where an async invocation's outcome goes (as Lambda destinations). */
 export type Destination = { function: string } | { topic: string };
@@ -265,7 +275,7 @@ export interface FunctionRecord {
 
 /** `cancelled`: the client went away while the request waited for an instance; it never ran. */
 export type InvocationStatus = 'ok' | 'error' | 'timeout' | 'oom' | 'crashed' | 'throttled' | 'cancelled';
-export type TriggerKind = 'http' | 'api' | 'event' | 'schedule' | 'topic' | 'webhook' | 'bucket';
+export type TriggerKind = 'http' | 'api' | 'event' | 'schedule' | 'topic' | 'webhook' | 'bucket' | 'email';
 
 /** The record every invocation leaves, throttled ones included. */
 export interface InvocationRecord {
@@ -294,6 +304,11 @@ export interface InvocationRecord {
   httpStatus: number | null;
   /** W3C trace id (32 hex digits) of the invocation's span, or of the caller's `traceparent`; null when untraced. */
   traceId: string | null;
+  /**
+   * Body bytes sent to an HTTP caller: a streamed response counts what it streamed (up to a cut at
+   * the stream limit); absent when no HTTP response was sent (other triggers, failures before a body, older records).
+   */
+  responseBytes?: number;
 }
 
 export type LogStream = 'stdout' | 'stderr' | 'system';

@@ -9,7 +9,8 @@
  *   6 MB, 503 OVERLOADED over the budget, 408 past `bodyTimeoutMs`, body.ts) → runtime.invoke (an
  *   instance is reused, started, or the call is THROTTLED) → the function's response written under
  *   the gateway's rules (respond.ts), or the error as JSON (a function's failure with a generic
- *   message, public-error.ts), always with X-Nimbus-Invocation-Id once a function was involved.
+ *   message, public-error.ts), always with X-Nimbus-Invocation-Id once a function was involved, and
+ *   X-Nimbus-Version: the version that ran (a route's `alias:`, or a canary's share, picks it: `route`).
  *
  * The function's URL is built from the gateway's origin (`http://` + the checked Host, or the
  * listening address when there is none) and the path the router matched, never from raw header text.
@@ -33,6 +34,7 @@ import { readAdmittedBody } from './body.js';
 import { ByteBudget, ConnectionLimiter, DEFAULT_MAX_CONNECTIONS_PER_CLIENT, defaultBodyBudget, defaultMaxConnections, openFileLimit } from './limits.js';
 import { pathProblem, validHost } from './request-check.js';
 import { sendFunctionResponse } from './respond.js';
+import { ResponseStream } from './stream.js';
 import { publicError } from './public-error.js';
 import { functionPath, RouteTable } from './router.js';
 import { handleWebhook, WebhookTable } from './webhooks.js';
@@ -59,8 +61,16 @@ export interface GatewayOptions {
   limits?: Partial<GatewayLimits>;
   /** The node's tracer: a SERVER span per routed request. Absent: no spans; a caller's traceparent is still passed on. */
   tracer?: Tracer;
-  /** Told the status of every answer node:http sends (metrics), those that never reached a function included. */
-  answered?: (status: number) => void;
+  /**
+   * Told of every answer node:http sends (metrics; `nimbus dev` prints method, path and status),
+   * those that never reached a function included.
+   */
+  answered?: (status: number, req: IncomingMessage, invocationId: string | undefined) => void;
+  /**
+   * Which version runs a request routed to `fn` (the active version): the route's `alias`, or a
+   * canary's share (Deployments.route). May throw (ALIAS_NOT_FOUND). Absent: `fn`.
+   */
+  route?: (fn: FunctionVersion, alias: string | undefined) => FunctionVersion;
 }
 
 /** What a public endpoint needs bounded (defaults in `resolveLimits`). */
@@ -100,6 +110,8 @@ export class Gateway {
   private readonly connections: ConnectionLimiter;
   /** `http://<listening address>`: the origin a function sees when the request named no host. */
   private origin = 'http://localhost';
+  /** The invocation id a request was given, for `answered` (headers go out in writeHead, unreadable after). */
+  private readonly invocationIds = new WeakMap<ServerResponse, string>();
 
   constructor(private readonly options: GatewayOptions) {
     const limits = (this.limits = resolveLimits(options.limits));
@@ -120,7 +132,7 @@ export class Gateway {
       (req, res) => {
         const done = this.handle(req, res).catch((err: unknown) => sendError(res, toNimbusError(err)));
         const answered = options.answered;
-        if (answered) void done.then(() => answered(res.statusCode));
+        if (answered) void done.then(() => answered(res.statusCode, req, this.invocationIds.get(res)));
       },
     );
     this.server.on('connection', (socket: Socket) => this.connections.admit(socket));
@@ -239,6 +251,8 @@ export class Gateway {
       ip: req.socket.remoteAddress ?? '',
       origin: host === undefined ? this.origin : `http://${host}`,
     };
+    // REST API (payload 1.0) events carry the route template and the headers as the client spelled them.
+    if (trigger.payload === '1.0') Object.assign(wire, { payload: '1.0', resource: trigger.path, rawHeaders: req.rawHeaders });
     // Auth and rate limits before the body is read: a refused request costs no buffering, no instance.
     if (trigger.auth !== undefined || trigger.rateLimit !== undefined) {
       const verdict = await this.guard.check(fn.app, trigger, wire);
@@ -249,7 +263,16 @@ export class Gateway {
       }
       if (verdict.auth) wire.auth = verdict.auth;
     }
+    let target = fn;
+    try {
+      target = this.options.route ? this.options.route(fn, trigger.alias) : fn;
+    } catch (err) {
+      req.resume();
+      sendError(res, toNimbusError(err), undefined, cors);
+      return;
+    }
     const id = uuidv7();
+    this.invocationIds.set(res, id);
     let body: Buffer;
     try {
       body = await readAdmittedBody(req, res, { maxBytes: MAX_BODY_BYTES, budget: this.budget, timeoutMs: this.limits.bodyTimeoutMs });
@@ -260,10 +283,12 @@ export class Gateway {
     const text = body.length === 0 ? null : isUtf8(body);
     wire.body = text === null ? null : body.toString(text ? 'utf8' : 'base64');
     wire.b64 = text === false;
+    // A streamed response (stream.ts) is written as it comes; a buffered one after the invocation, below.
+    const stream = new ResponseStream(res, method, id, trigger.cors ? cors : undefined);
     // A client that goes away is dropped from the instance queue, and its record says so (499).
     const cancel: Cancellation = {
       get aborted() {
-        return res.destroyed && !res.writableFinished;
+        return res.destroyed && !res.writableFinished && !stream.aborted;
       },
       watch: (onAbort) => {
         const listener = () => {
@@ -274,21 +299,23 @@ export class Gateway {
       },
     };
     const outcome = await this.options.runtime.invoke(
-      match.target.fn,
+      target,
       { kind: 'http', req: wire },
-      { id, trigger: 'http', startedAt, acceptedAt, cancel, ...(traceparent !== undefined ? { traceparent } : {}) },
+      { id, trigger: 'http', startedAt, acceptedAt, cancel, stream, ...(traceparent !== undefined ? { traceparent } : {}) },
     );
+    if (stream.used) return stream.settle();
     if (cancel.aborted) return;
+    const version: [string, string] = ['x-nimbus-version', String(outcome.record.version)];
     if (!outcome.ok) {
-      sendError(res, publicError(outcome.error), id, cors);
+      sendError(res, publicError(outcome.error), id, [...cors, version]);
       return;
     }
     const out = outcome.result.res;
     if (!out) {
-      sendError(res, new NimbusError('INVALID_RESPONSE', 'the function returned no HTTP response'), id, cors);
+      sendError(res, new NimbusError('INVALID_RESPONSE', 'the function returned no HTTP response'), id, [...cors, version]);
       return;
     }
-    sendFunctionResponse(res, out, method, id, trigger.cors ? cors : undefined);
+    sendFunctionResponse(res, out, method, id, trigger.cors ? cors : undefined, [version]);
   }
 }
 

@@ -28,19 +28,10 @@ export function responseProblem(out: WireResponse): string | undefined {
   return undefined;
 }
 
-/**
- * Write the function's answer (already checked by `responseProblem`). `cors`: the route's CORS
- * headers, which replace any Access-Control-* headers the function set.
- */
-export function sendFunctionResponse(res: ServerResponse, out: WireResponse, method: string, invocationId: string, cors?: [string, string][]): void {
-  const problem = responseProblem(out);
-  if (problem !== undefined) {
-    // The problem quotes what the function sent: public callers get the generic message only.
-    sendError(res, publicError(new NimbusError('INVALID_RESPONSE', `the function's response cannot be sent: ${problem}`)), invocationId, cors);
-    return;
-  }
+/** The function's headers that the gateway passes on, then the route's CORS headers, as a flat name/value list. */
+export function functionHeaders(pairs: [string, string][], cors: [string, string][] | undefined): string[] {
   const headers: string[] = [];
-  for (const [k, v] of out.headers) {
+  for (const [k, v] of pairs) {
     const name = k.toLowerCase();
     if (FRAMING.has(name) || name.startsWith('x-nimbus-')) continue;
     // Several Vary headers combine (RFC 9110 §5.3), so the function's stays beside the gateway's.
@@ -48,11 +39,28 @@ export function sendFunctionResponse(res: ServerResponse, out: WireResponse, met
     headers.push(k, v);
   }
   for (const [k, v] of cors ?? []) headers.push(k, v);
+  return headers;
+}
+
+/**
+ * Write the function's answer (already checked by `responseProblem`). `cors`: the route's CORS
+ * headers, which replace any Access-Control-* headers the function set; `platform`: x-nimbus-*
+ * headers of the gateway's (the version that ran).
+ */
+export function sendFunctionResponse(res: ServerResponse, out: WireResponse, method: string, invocationId: string, cors?: [string, string][], platform: [string, string][] = []): void {
+  const problem = responseProblem(out);
+  if (problem !== undefined) {
+    // The problem quotes what the function sent: public callers get the generic message only.
+    sendError(res, publicError(new NimbusError('INVALID_RESPONSE', `the function's response cannot be sent: ${problem}`)), invocationId, [...(cors ?? []), ...platform]);
+    return;
+  }
+  const headers = functionHeaders(out.headers, cors);
   const noBody = out.status === 204 || out.status === 304;
   const payload = noBody ? '' : out.b64 ? Buffer.from(out.body, 'base64') : out.body;
   // HEAD keeps the length a GET would have had (RFC 9110 §9.3.2); 204 and 304 have none.
   if (!noBody) headers.push('content-length', String(typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length));
   headers.push('x-nimbus-invocation-id', invocationId);
+  for (const [k, v] of platform) headers.push(k, v);
   res.writeHead(out.status, headers);
   res.end(method === 'HEAD' || noBody ? undefined : payload);
 }

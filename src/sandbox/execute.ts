@@ -5,9 +5,14 @@
  */
 import { buildBindings } from './bindings.js';
 import { callLambda, httpApiEvent, lambdaContext, lambdaResultToResponse, type LambdaHandler } from './lambda.js';
+import { restApiEvent, restResultToResponse } from './rest.js';
 import type { CallBinding } from './rpc.js';
+import { emailPayload, sesEvent, webEmailMessage } from './email.js';
 import { eventBridgeEvent, lambdaQueueEvent, lambdaRetries, messageBatch, queuePayload, schedulePayload, webScheduledEvent } from './shapes.js';
-import { eventRequest, fromResponse, ResponseTooLarge, toRequest, type WebContext, type WebHandler } from './web.js';
+import { eventRequest, fromResponse, responseHeaders, ResponseTooLarge, toRequest, type WebContext, type WebHandler } from './web.js';
+import { streamedResponse } from './light.js';
+import { isStreamified, runStreamified } from './lambda-stream.js';
+import { pumpWebStream, StreamWriter } from './streaming.js';
 import type { FunctionMeta, HostMessage, SandboxBinding, SandboxErrorCode, SandboxMessage, SerializedError, WireAuth, WireResponse } from './protocol.js';
 import { MAX_BODY_BYTES } from './protocol.js';
 
@@ -39,7 +44,7 @@ export function resolveHandler(mod: Record<string, unknown>, env: Env, fn: Funct
   throw new TypeError('no handler found: export default { fetch(request, env, ctx) } (web style) or export a function named "handler" (Lambda style)');
 }
 
-const WEB_METHODS = ['fetch', 'scheduled', 'queue'] as const;
+const WEB_METHODS = ['fetch', 'scheduled', 'queue', 'email'] as const;
 
 /** Run one invocation and send its outcome. Never throws. */
 export async function execute(loaded: Loaded, message: Invocation, send: Send, rss: () => number): Promise<void> {
@@ -59,15 +64,30 @@ export async function execute(loaded: Loaded, message: Invocation, send: Send, r
       const queue = shape === 'queue' ? queuePayload((message as { event: unknown }).event) : undefined;
       const event =
         message.t === 'http'
-          ? httpApiEvent(id, message.req, loaded.fn)
+          ? message.req.payload === '1.0'
+            ? restApiEvent(id, message.req, loaded.fn)
+            : httpApiEvent(id, message.req, loaded.fn)
           : shape === 'scheduled'
             ? eventBridgeEvent(id, schedulePayload(message.event), loaded.fn)
-            : queue
-              ? lambdaQueueEvent(queue)
-              : message.event;
-      const result = await callLambda(loaded.handler, event, lambdaContext(id, deadline, loaded.fn, loaded.env, message.traceparent));
-      if (message.t === 'http') send({ t: 'done', id, res: checkSize(convert(() => lambdaResultToResponse(result))), rss: rss(), ...timing() });
-      else if (queue) send({ t: 'done', id, value: jsonValue(result), rss: rss(), retry: lambdaRetries(queue, result), ...timing() });
+            : shape === 'email'
+              ? sesEvent(emailPayload(message.event), loaded.fn)
+              : queue
+                ? lambdaQueueEvent(queue)
+                : message.event;
+      const context = lambdaContext(id, deadline, loaded.fn, loaded.env, message.traceparent);
+      if (isStreamified(loaded.handler)) {
+        // Over HTTP the bytes stream to the client; invoked with an event, they come back buffered as the result.
+        if (message.t === 'http') {
+          await runStreamified(loaded.handler, event, context, new StreamWriter(id, send));
+          send({ t: 'end', id, rss: rss(), ...timing() });
+        } else send({ t: 'done', id, value: jsonValue(await runStreamified(loaded.handler, event, context, undefined)), rss: rss(), ...timing() });
+        return;
+      }
+      const result = await callLambda(loaded.handler, event, context);
+      if (message.t === 'http') {
+        const toResponse = message.req.payload === '1.0' ? restResultToResponse : lambdaResultToResponse;
+        send({ t: 'done', id, res: checkSize(convert(() => toResponse(result))), rss: rss(), ...timing() });
+      } else if (queue) send({ t: 'done', id, value: jsonValue(result), rss: rss(), retry: lambdaRetries(queue, result), ...timing() });
       else send({ t: 'done', id, value: jsonValue(result), rss: rss(), ...timing() });
       return;
     }
@@ -87,6 +107,14 @@ export async function execute(loaded: Loaded, message: Invocation, send: Send, r
       if (typeof handler.fetch !== 'function') throw missingMethod('was invoked with a request (HTTP or a direct invoke)', 'fetch');
       const request = message.t === 'http' ? toRequest(message.req) : eventRequest(message.event);
       const response = await handler.fetch(request, loaded.env, ctx);
+      // A body the function streams goes out as it is produced (HTTP only: a direct invoke buffers it below).
+      const streamed = message.t === 'http' ? streamedResponse(response) : undefined;
+      if (streamed?.body) {
+        await pumpWebStream(new StreamWriter(id, send), streamed.status, responseHeaders(streamed), streamed.body);
+        send({ t: 'end', id, rss: rss(), ...(waiting.length > 0 ? { pending: true } : {}), ...timing() });
+        if (waiting.length > 0) await Promise.allSettled(waiting).then(() => send({ t: 'settled', id }));
+        return;
+      }
       const res = await fromResponse(response).catch((err: unknown) => {
         throw new SandboxFailure(err instanceof ResponseTooLarge ? 'RESPONSE_TOO_LARGE' : 'INVALID_RESPONSE', err);
       });
@@ -96,6 +124,10 @@ export async function execute(loaded: Loaded, message: Invocation, send: Send, r
     } else if (shape === 'scheduled') {
       if (typeof handler.scheduled !== 'function') throw missingMethod('is triggered by a schedule', 'scheduled');
       const value = await handler.scheduled(webScheduledEvent(schedulePayload(message.event)), loaded.env, ctx);
+      send({ t: 'done', id, value: jsonValue(value), rss: rss(), pending: waiting.length > 0, ...timing() });
+    } else if (shape === 'email') {
+      if (typeof handler.email !== 'function') throw missingMethod('is triggered by email', 'email');
+      const value = await handler.email(webEmailMessage(emailPayload(message.event)), loaded.env, ctx);
       send({ t: 'done', id, value: jsonValue(value), rss: rss(), pending: waiting.length > 0, ...timing() });
     } else {
       if (typeof handler.queue !== 'function') throw missingMethod('is triggered by queued messages (a topic, bucket or webhook)', 'queue');

@@ -13,6 +13,7 @@ export interface WebHandler {
   fetch?(request: Request, env: Readonly<Record<string, unknown>>, ctx: WebContext): unknown;
   scheduled?(event: object, env: Readonly<Record<string, unknown>>, ctx: WebContext): unknown;
   queue?(batch: object, env: Readonly<Record<string, unknown>>, ctx: WebContext): unknown;
+  email?(message: object, env: Readonly<Record<string, unknown>>, ctx: WebContext): unknown;
 }
 
 /** The public type (src/types/events.ts), imported for its shape only: nothing is loaded at run time. */
@@ -47,13 +48,19 @@ export async function fromResponse(value: unknown): Promise<WireResponse> {
     const got = value === null ? 'null' : typeof value === 'object' ? `an object (${Object.prototype.toString.call(value)})` : typeof value;
     throw new TypeError(`fetch() must return a Response, got ${got}`);
   }
-  const headers: [string, string][] = [];
-  for (const [k, v] of response.headers) if (k !== 'set-cookie') headers.push([k, v]);
-  for (const c of response.headers.getSetCookie()) headers.push(['set-cookie', c]);
+  const headers = responseHeaders(response);
   const bytes = Buffer.from(await response.arrayBuffer());
   if (bytes.length > MAX_BODY_BYTES) throw new ResponseTooLarge(`response body is ${bytes.length} bytes; the limit is ${MAX_BODY_BYTES}`);
   const text = isUtf8(bytes);
   return { status: response.status, headers, body: bytes.toString(text ? 'utf8' : 'base64'), b64: !text };
+}
+
+/** A Response's headers as wire pairs, each Set-Cookie its own. */
+export function responseHeaders(response: Response): [string, string][] {
+  const headers: [string, string][] = [];
+  for (const [k, v] of response.headers) if (k !== 'set-cookie') headers.push([k, v]);
+  for (const c of response.headers.getSetCookie()) headers.push(['set-cookie', c]);
+  return headers;
 }
 
 /** The fast path: a Response made from a string (or nothing) that nobody materialised. */

@@ -2,8 +2,9 @@ import type { GatewayLimits, JwksOptions } from '../gateway/index.js';
 import type { SecretSource } from '../secrets/index.js';
 import type { IsolationMode, IsolationReport } from '../isolation/index.js';
 import type { BackoffOptions } from '../queue/index.js';
-import type { PriceSheet } from '../domain/index.js';
+import type { InvocationRecord, LogLine, PriceSheet } from '../domain/index.js';
 import type { TracingOptions } from '../tracing/index.js';
+import type { SmtpLimits } from '../triggers/index.js';
 
 /** What `nimbus up` (or a test harness) chooses when it starts a node. */
 export interface NimbusOptions {
@@ -20,6 +21,12 @@ export interface NimbusOptions {
    * a trusted network; unset: only the control API's `GET /metrics` (a `read` key) serves them.
    */
   metricsPort?: number;
+  /**
+   * Inbound email (`email:` triggers): an SMTP server on `port` (0 = any free port) of `host`, with
+   * no AUTH or TLS, so keep it on loopback or behind a relay. Unset: no SMTP server. `limits`:
+   * message size (default 10 MB), connections, messages per connection, recipients.
+   */
+  smtp?: { port: number; limits?: Partial<SmtpLimits> };
   /** The built dashboard served at the admin port's `/`. Default: dist/dashboard of this package. */
   dashboardDir?: string;
   /** Node-wide cap on live instances. Default sized from memory. */
@@ -83,8 +90,25 @@ export interface NimbusOptions {
    * made at all, and only a caller's `traceparent` is passed on to functions and records.
    */
   tracing?: TracingOptions;
+  /** Sees records, log lines and gateway answers as they happen (`nimbus dev` prints them). */
+  observe?: NodeObserver;
+  /**
+   * The AWS region functions are told they run in (AWS_REGION, AWS_DEFAULT_REGION: what SDK
+   * clients built with `{}` resolve). Default us-east-1.
+   */
+  region?: string;
   /** Where the server writes its own operational log lines. Default: stderr. */
   log?: (line: string) => void;
+}
+
+/** Hooks on the node's hot paths, called synchronously: keep them cheap and never throw. */
+export interface NodeObserver {
+  /** Every invocation record as the node accepts it (before it is stored). */
+  record?(r: InvocationRecord): void;
+  /** Every log line of a function as it is captured (secrets already masked). */
+  log?(l: LogLine): void;
+  /** Every answer of the public gateway; `invocationId` when a function was invoked for it. */
+  request?(r: { method: string; path: string; status: number; invocationId: string | null }): void;
 }
 
 export interface RunningNimbus {
@@ -94,6 +118,8 @@ export interface RunningNimbus {
   adminUrl: string;
   /** e.g. http://127.0.0.1:9464/metrics, when `metricsPort` is set. */
   metricsUrl?: string;
+  /** e.g. smtp://127.0.0.1:2525, when `smtp` is set. */
+  smtpUrl?: string;
   adminKey: string;
   /** `<dataDir>/admin.key` */
   adminKeyFile: string;
@@ -101,6 +127,11 @@ export interface RunningNimbus {
   secrets: SecretSource;
   /** Which isolation layers this node applies (also in the control API's /healthz). */
   isolation: IsolationReport;
+  /**
+   * Write pending records and log lines to the store, then tell whether no event is pending (due
+   * or waiting for a retry) or being delivered. A test harness polls it to wait for quiet.
+   */
+  drained(): Promise<boolean>;
   /** Graceful stop: stop accepting, let in-flight requests finish, stop instances, close the store. */
   close(): Promise<void>;
 }

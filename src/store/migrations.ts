@@ -210,14 +210,68 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE invocations ADD COLUMN trace_id TEXT;
   `,
+  // 0008 aliases and canary deploys (issue 12). An alias points at a version of a function, with an
+  // optional second version taking weighted_weight % of its traffic; it goes with its function.
+  // canaries: the latest canary deploy of each app (its functions and counts as JSON, written when
+  // it starts and ends), so a restarted node resumes or finalizes a running one.
+  `
+  CREATE TABLE aliases (
+    app              TEXT NOT NULL,
+    function         TEXT NOT NULL,
+    name             TEXT NOT NULL,
+    version          INTEGER NOT NULL,
+    weighted_version INTEGER,
+    weighted_weight  INTEGER,
+    created_at       INTEGER NOT NULL,
+    updated_at       INTEGER NOT NULL,
+    PRIMARY KEY (app, function, name),
+    FOREIGN KEY (app, function) REFERENCES functions(app, name) ON DELETE CASCADE
+  ) STRICT;
+  CREATE TABLE canaries (
+    app             TEXT NOT NULL PRIMARY KEY REFERENCES apps(name) ON DELETE CASCADE,
+    state           TEXT NOT NULL,
+    weight          INTEGER NOT NULL,
+    started_at      INTEGER NOT NULL,
+    ends_at         INTEGER NOT NULL,
+    max_error_rate  REAL NOT NULL,
+    functions       TEXT NOT NULL,
+    reason          TEXT,
+    finished_at     INTEGER
+  ) STRICT;
+  `,
   // 0009 AWS credentials on API keys (issue 12, the Lambda Invoke API): the access key id a SigV4
   // request names (unique where set), and the secret access key sealed under the master key (JSON
   // of secrets/crypto.ts Sealed: the server must recompute signatures, so a hash would not do).
-  // NULL for bearer-only keys. Merge note: 0008 (aliases) comes before this one.
+  // NULL for bearer-only keys.
   `
   ALTER TABLE api_keys ADD COLUMN aws_access_key_id TEXT;
   ALTER TABLE api_keys ADD COLUMN aws_sealed_secret TEXT;
   CREATE UNIQUE INDEX api_keys_aws_access_key ON api_keys(aws_access_key_id) WHERE aws_access_key_id IS NOT NULL;
+  `,
+  // 0010 function metrics (issue 12): the values functions print in CloudWatch Embedded Metric
+  // Format (telemetry/emf.ts), one row per value, kept as long as invocation records. Lenient
+  // affinity as the other telemetry tables. dimensions: JSON object of the line's dimension values.
+  `
+  CREATE TABLE function_metrics (
+    app           TEXT NOT NULL,
+    function      TEXT NOT NULL,
+    version       INTEGER NOT NULL,
+    invocation_id TEXT,
+    ts            INTEGER NOT NULL,
+    namespace     TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    unit          TEXT NOT NULL,
+    value         REAL NOT NULL,
+    dimensions    TEXT NOT NULL
+  );
+  CREATE INDEX function_metrics_name_ts ON function_metrics(app, function, name, ts);
+  CREATE INDEX function_metrics_ts ON function_metrics(ts);
+  `,
+  // 0011 response streaming (issue 13): the body bytes an HTTP invocation sent (a streamed one
+  // counts what it streamed, up to a cut). NULL for non-HTTP invocations and older records.
+  // (Numbered 0011 in the issue plan: 0008–0010 belong to other work and go before it when merged.)
+  `
+  ALTER TABLE invocations ADD COLUMN response_bytes INTEGER;
   `,
 ];
 

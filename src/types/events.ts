@@ -57,9 +57,14 @@ export type BucketListResult = { objects: BucketObject[]; truncated: false } | {
 
 /** `bindings: { EMAILS: { topic: emails } }` → `env.EMAILS`. Messages are JSON values (≤ 256 KB each). */
 export interface Topic {
-  publish(message: unknown): Promise<{ messageId: string; deliveries: number }>;
-  /** 1 to 100 messages, ≤ 1 MB together. */
-  publishBatch(messages: unknown[]): Promise<{ messageIds: string[]; deliveries: number }>;
+  publish(message: unknown, options?: PublishOptions): Promise<{ messageId: string; deliveries: number }>;
+  /** 1 to 100 messages, ≤ 1 MB together; the options apply to each. */
+  publishBatch(messages: unknown[], options?: PublishOptions): Promise<{ messageIds: string[]; deliveries: number }>;
+}
+
+export interface PublishOptions {
+  /** Up to 10 string attributes (names: letters, digits, `_-.`; values ≤ 1 KB): SNS `MessageAttributes`, SQS `messageAttributes`, `message.attributes`. */
+  attributes?: Record<string, string>;
 }
 
 /**
@@ -124,6 +129,8 @@ export interface Message<Body = unknown> {
   readonly body: Body;
   /** Deliveries so far, this one included. */
   readonly attempts: number;
+  /** The publisher's message attributes (topics; empty otherwise). */
+  readonly attributes: Readonly<Record<string, string>>;
   ack(): void;
   /** Deliver this message again later (with backoff), within the function's `retries`. */
   retry(): void;
@@ -168,6 +175,84 @@ export interface WebHandler<E = Env, Body = unknown> {
   fetch?(request: Request, env: E, ctx: WebContext): Response | Promise<Response>;
   scheduled?(event: ScheduledEvent, env: E, ctx: WebContext): unknown;
   queue?(batch: MessageBatch<Body>, env: E, ctx: WebContext): unknown;
+  /** An inbound email (an `email:` trigger), as Cloudflare Email Workers receive it. */
+  email?(message: EmailMessage, env: E, ctx: WebContext): unknown;
+}
+
+// ---------------------------------------------------------------- email (an `email:` trigger)
+
+/** An attachment of an inbound email. `content` is base64. */
+export interface EmailAttachment {
+  filename: string | null;
+  contentType: string;
+  /** Decoded bytes. */
+  size: number;
+  /** The decoded bytes, base64. */
+  content: string;
+  disposition: string | null;
+  contentId?: string;
+}
+
+/**
+ * `email(message, env, ctx)`'s message (Cloudflare Email Workers' `ForwardableEmailMessage`, read
+ * only, plus the parsed body). One invocation per routed recipient. Throwing retries the delivery.
+ */
+export interface EmailMessage {
+  /** Envelope sender (MAIL FROM). */
+  readonly from: string;
+  /** Envelope recipient this invocation is for (RCPT TO). */
+  readonly to: string;
+  readonly headers: Headers;
+  readonly subject: string;
+  readonly text: string | null;
+  readonly html: string | null;
+  readonly attachments: readonly EmailAttachment[];
+  /** The message as received (RFC 5322 bytes). */
+  readonly raw: ReadableStream<Uint8Array>;
+  readonly rawSize: number;
+}
+
+/** An SES receipt event for Lambda handlers, plus `ses.content` (the parsed body, which SES itself omits). */
+export interface SESEvent {
+  Records: SESEventRecord[];
+}
+
+export interface SESEventRecord {
+  eventSource: 'aws:ses';
+  eventVersion: '1.0';
+  ses: {
+    mail: SESMail;
+    receipt: SESReceipt;
+    /** Not in SES: the parsed body and the raw message (base64). */
+    content: { text: string | null; html: string | null; attachments: EmailAttachment[]; raw: string; rawSize: number };
+  };
+}
+
+export interface SESMail {
+  /** ISO time the node received it. */
+  timestamp: string;
+  /** Envelope sender. */
+  source: string;
+  /** The Message-ID header without angle brackets, or a generated id. */
+  messageId: string;
+  /** Every envelope recipient of the message. */
+  destination: string[];
+  headersTruncated: false;
+  headers: Array<{ name: string; value: string }>;
+  commonHeaders: { from?: string[]; to?: string[]; cc?: string[]; replyTo?: string[]; subject?: string; messageId?: string; date?: string; returnPath?: string };
+}
+
+export interface SESReceipt {
+  timestamp: string;
+  processingTimeMillis: number;
+  /** The envelope recipients this invocation is for (one). */
+  recipients: string[];
+  spamVerdict: { status: 'DISABLED' };
+  virusVerdict: { status: 'DISABLED' };
+  spfVerdict: { status: 'DISABLED' };
+  dkimVerdict: { status: 'DISABLED' };
+  dmarcVerdict: { status: 'DISABLED' };
+  action: { type: 'Lambda'; functionArn: string; invocationType: 'Event' };
 }
 
 // ---------------------------------------------------------------- Lambda style (export const handler)
@@ -211,7 +296,8 @@ export interface SQSRecord {
   /** The message body as JSON text: `JSON.parse(record.body)`. */
   body: string;
   attributes: { ApproximateReceiveCount: string; SentTimestamp: string; ApproximateFirstReceiveTimestamp: string };
-  messageAttributes: Record<string, never>;
+  /** The publisher's attributes, as SQS shows them. */
+  messageAttributes: Record<string, { stringValue: string; stringListValues: []; binaryListValues: []; dataType: 'String' }>;
   eventSource: 'nimbus:topic' | 'nimbus:webhook';
   /** Topic name or webhook path. */
   eventSourceARN: string;
@@ -234,13 +320,40 @@ export interface S3EventRecord {
   s3: {
     s3SchemaVersion: '1.0';
     bucket: { name: string; arn: string };
-    /** `eTag` without quotes, as S3; `key` as stored (not URL-encoded, unlike S3). */
+    /** `eTag` without quotes and `key` URL-encoded (a space as `+`), as S3: `decodeURIComponent(key.replace(/\+/g, ' '))`. */
     object: { key: string; size: number; eTag: string; contentType: string };
   };
 }
 
 export interface S3Event {
   Records: S3EventRecord[];
+}
+
+/** A topic message for a Lambda subscribed with `shape: sns`, as SNS delivers it. */
+export interface SNSEventRecord {
+  EventVersion: '1.0';
+  EventSubscriptionArn: string;
+  EventSource: 'aws:sns';
+  Sns: {
+    Type: 'Notification';
+    MessageId: string;
+    /** `arn:aws:sns:us-east-1:000000000000:<topic>`. */
+    TopicArn: string;
+    Subject: string | null;
+    /** A string message as published; any other JSON as its text. */
+    Message: string;
+    /** ISO time of the publish. */
+    Timestamp: string;
+    SignatureVersion: '1';
+    Signature: string;
+    SigningCertUrl: string;
+    UnsubscribeUrl: string;
+    MessageAttributes: Record<string, { Type: 'String'; Value: string }>;
+  };
+}
+
+export interface SNSEvent {
+  Records: SNSEventRecord[];
 }
 
 /** Return it from a batch handler to retry only some messages; an unknown id retries the whole batch. */
@@ -276,4 +389,6 @@ export type LambdaHandler<TEvent = unknown, TResult = unknown, E = Env> = (event
 export type ScheduledHandler<E = Env> = LambdaHandler<EventBridgeScheduledEvent, unknown, E>;
 export type SQSHandler<E = Env> = LambdaHandler<SQSEvent, SQSBatchResponse | void, E>;
 export type S3Handler<E = Env> = LambdaHandler<S3Event, SQSBatchResponse | void, E>;
+export type SNSHandler<E = Env> = LambdaHandler<SNSEvent, void, E>;
+export type SESHandler<E = Env> = LambdaHandler<SESEvent, unknown, E>;
 export type AuthorizerHandler<E = Env> = LambdaHandler<HttpAuthorizerEvent, AuthorizerSimpleResponse, E>;

@@ -6,6 +6,9 @@ import type { HttpTrigger } from '../../domain/index.js';
 import type { CliContext } from '../context.js';
 import { formatTable, printJson, printLine } from '../output.js';
 import type { JsonFlag } from './options.js';
+import { appNameIn } from '../target.js';
+import { NimbusError } from '../../shared/errors.js';
+import { canaryLines, canaryRequest, canaryStarted, parseDurationArg, parseRate, parseShare, type CanaryFlags } from './canary.js';
 
 export interface RouteEntry {
   fn: string;
@@ -45,16 +48,34 @@ export function registerDeployCommand(program: Command, ctx: CliContext): void {
     .description('deploy the app in dir (its nimbus.yaml): unchanged functions keep their version')
     .argument('[dir]', 'the app directory', '.')
     .option('--stage <stage>', 'deploy the stage copy <app>-<stage>: its own versions, routes (under /<stage>, or on <stage>.<host>) and resources (prefixed <stage>-)')
+    .option('--canary <percent>', "deploy as a canary: the changed functions' new versions get this share of their traffic, e.g. 10%", parseShare)
+    .option('--for <duration>', 'with --canary: how long before the new versions are promoted, e.g. 30s, 5m, 1h', parseDurationArg)
+    .option('--max-error-rate <percent>', "with --canary: roll back once the new versions' error rate exceeds the old ones' by more than this (default 2%)", parseRate)
+    .option('--status', "show the app's canary deploy: progress, or how it ended")
+    .option('--abort', "roll the app's running canary deploy back now")
+    .option('--app <app>', 'with --status or --abort: the app (default: the one in dir)')
     .option('--json', 'print the API answer as JSON')
-    .action(async (dir: string, opts: JsonFlag & { stage?: string }) => {
+    .action(async (dir: string, opts: JsonFlag & CanaryFlags & { stage?: string; status?: boolean; abort?: boolean; app?: string }) => {
+      if (opts.status || opts.abort) {
+        const app = opts.app ?? (await appNameIn(resolve(ctx.cwd, dir)));
+        if (app === undefined) throw new NimbusError('BAD_REQUEST', `name the app with --app, or run this in an app directory (no nimbus.yaml in ${resolve(ctx.cwd, dir)})`);
+        if (opts.abort) await ctx.client().abortCanary(app);
+        const c = await ctx.client().canaryStatus(app);
+        if (opts.json) return printJson(c);
+        for (const line of canaryLines(c)) printLine(line);
+        return;
+      }
+      const canary = canaryRequest(opts);
       // Loaded on demand: esbuild and the manifest schema are only needed by deploys.
       const { deployDir } = await import('../../client/deploy.js');
       const { formatRoute } = await import('../../manifest/index.js');
-      const result = await deployDir(ctx.client(), resolve(ctx.cwd, dir), opts.stage === undefined ? {} : { stage: opts.stage });
+      const result = await deployDir(ctx.client(), resolve(ctx.cwd, dir), { ...(opts.stage === undefined ? {} : { stage: opts.stage }), ...(canary ? { canary } : {}) });
       if (opts.json) {
         const { spec: _spec, ...answer } = result;
         return printJson(answer);
       }
       for (const line of deploySummary(result, formatRoute)) printLine(line);
+      if (result.canary) printLine(`  ${canaryStarted(result.canary)}`);
+      else if (canary) printLine('  canary: no function changed, so there is nothing to shift');
     });
 }

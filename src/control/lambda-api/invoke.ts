@@ -102,23 +102,10 @@ async function invokeEvent(deps: ControlDeps, res: ServerResponse, fn: FunctionV
   res.end();
 }
 
-/**
- * Whether Runtime.invoke runs the version it is given even when it is not the active one. On main
- * it runs the active version (instances of older ones drain), so a numeric qualifier naming an
- * older version is refused rather than silently answered by another version. MERGE: the aliases
- * branch (weighted routing) makes the runtime run any version; set this to true then.
- */
-export const RUNS_INACTIVE_VERSIONS = false;
-
 async function invokeSync(deps: ControlDeps, req: IncomingMessage, res: ServerResponse, fn: FunctionVersion, event: unknown, id: string): Promise<void> {
-  const active = deps.deployments.current(fn.app, fn.name);
-  if (!RUNS_INACTIVE_VERSIONS && active?.version !== fn.version) {
-    throw new AwsError(
-      'InvalidParameterValueException',
-      `version ${fn.version} is not the active version (${active?.version ?? '-'}): this node runs only the active version of a function; roll back to run it (\`nimbus rollback\`)`,
-    );
-  }
-  const outcome = await deps.runtime.invoke(fn, { kind: 'event', event }, { id, trigger: 'api', startedAt: Date.now() });
+  // A version asked for by number (or an alias's) runs as asked, not the active one.
+  const pinned = deps.deployments.current(fn.app, fn.name)?.version !== fn.version;
+  const outcome = await deps.runtime.invoke(fn, { kind: 'event', event }, { id, trigger: 'api', startedAt: Date.now(), pinned });
   const headers: Record<string, string> = { 'x-amzn-requestid': id, 'x-nimbus-invocation-id': id, 'x-amz-executed-version': String(outcome.record.version) };
   if (req.headers['x-amz-log-type'] === 'Tail') headers['x-amz-log-result'] = await logTail(deps, fn, id);
   let payload: Buffer;
