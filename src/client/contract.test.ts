@@ -109,7 +109,9 @@ describe('control API contract', () => {
   });
 
   it('the client has a method for every documented endpoint', async () => {
-    assert.deepEqual([...(await clientEndpoints())].sort(), [...documentedEndpoints()].sort());
+    // The Lambda API's client is the AWS SDK (test/aws-sdk.test.ts), not NimbusClient.
+    const ours = [...documentedEndpoints()].filter((e) => !e.includes(' /2015-03-31/'));
+    assert.deepEqual([...(await clientEndpoints())].sort(), ours.sort());
   });
 
   it('the OpenAPI error schema lists every error code', () => {

@@ -17,7 +17,7 @@ import { buildOpenApi } from './openapi.js';
 import { readJson } from './request.js';
 import { staticFiles } from './static.js';
 import { openApiRoute, ROUTES } from './routes.js';
-import { isRaw, pathParams, routerPath, type ControlDeps, type Ctx, type Principal, type Route } from './table.js';
+import { isRaw, NOBODY, pathParams, routerPath, type ControlDeps, type Ctx, type Principal, type Route } from './table.js';
 
 export interface ControlApiOptions extends ControlDeps {
   /** The table to serve; default the whole one (tests may serve less). */
@@ -92,6 +92,8 @@ export class ControlApi {
       // Only paths no route claims (`/metrics` is a route outside /v1).
       const routed = this.router.find(req.method as FindMyWay.HTTPMethod, url.pathname) !== null;
       if (this.dashboard && !routed && url.pathname !== '/v1' && !url.pathname.startsWith('/v1/') && (await this.dashboard(req, res, url.pathname))) return;
+      const own = this.router.find(req.method as FindMyWay.HTTPMethod, url.pathname);
+      if (own && (own.store as Route).auth === 'sigv4') return await this.runSigV4(own.store as Route, req, res, named(own.store as Route, own.params), url.searchParams);
       const key = await this.authenticate(req);
       if (!key) {
         req.resume();
@@ -134,6 +136,12 @@ export class ControlApi {
     if (route.audit) await this.record(route, key, app ?? params['app'] ?? null, audit.target ?? target(route, params), failure);
     if (failure !== undefined) return this.fail(req, res, failure);
     if (!isRaw(route.response)) sendJson(res, route.status ?? 200, answer);
+  }
+
+  /** A route that authenticates (SigV4) and answers its errors itself: only the query is checked here. */
+  private async runSigV4(route: Route, req: IncomingMessage, res: ServerResponse, params: Record<string, string>, search: URLSearchParams): Promise<void> {
+    const query = route.query ? check(route.query, firstValues(search), 'query') : {};
+    await route.handle({ req, res, params, query, body: undefined, key: NOBODY, deps: this.o, visible: () => false, audit: {} });
   }
 
   private async body(route: Route, req: IncomingMessage): Promise<unknown> {

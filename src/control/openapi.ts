@@ -9,6 +9,7 @@ import { functionConfigSchema } from '../manifest/index.js';
 import { ERROR_STATUS, type ErrorCode } from '../shared/errors.js';
 import { errorSchema } from './schemas.js';
 import { ROUTES } from './routes.js';
+import { AWS_ERRORS } from './lambda-api/errors.js';
 import { isRaw, openApiPath, pathParams, scopesOf, type Route } from './table.js';
 
 type Schema = Record<string, unknown>;
@@ -21,6 +22,7 @@ const PARAMS: Record<string, string> = {
   topic: 'topic name',
   bucket: 'bucket name (exists while a deployed app names it)',
   key: "object key, percent-encoded as one segment ('/' as %2F); 1-1024 bytes of UTF-8",
+  FunctionName: '`<app>.<function>`, the function alone (a key limited to one app), or an ARN; `:<qualifier>` may follow',
 };
 
 /** Converts schemas, collecting named ones (`meta({ id })`) as components. */
@@ -52,6 +54,17 @@ function errors(codes: readonly ErrorCode[]): Record<string, unknown> {
   const answers = [...byStatus].map(([status, list]): [string, unknown] => [String(status), { description: list.join(', '), ...error }]);
   answers.push(['default', { description: 'any other error, e.g. INTERNAL', ...error }]);
   return Object.fromEntries(answers);
+}
+
+/** The Lambda API's errors (lambda-api/errors.ts): AWS's shape, the type in `x-amzn-ErrorType`. */
+function awsErrors(): Record<string, unknown> {
+  const byStatus = new Map<number, string[]>();
+  for (const [type, status] of Object.entries(AWS_ERRORS)) byStatus.set(status, [...(byStatus.get(status) ?? []), type]);
+  const body = {
+    content: { 'application/json': { schema: { type: 'object', properties: { Type: { type: 'string', enum: ['User', 'Service'] }, message: { type: 'string' } }, required: ['Type', 'message'] } } },
+    headers: { 'x-amzn-ErrorType': { description: 'the error type (the AWS SDK throws the class of that name)', schema: { type: 'string' } } },
+  };
+  return Object.fromEntries([...byStatus].map(([status, types]) => [String(status), { description: types.join(', '), ...body }]));
 }
 
 function operation(r: Route, c: Converter): Schema {
@@ -88,7 +101,8 @@ function operation(r: Route, c: Converter): Schema {
         ...(r.method === 'HEAD' ? {} : { content: { [r.response.contentType]: { schema: {} } } }),
       }
     : { description: r.summary, content: { 'application/json': { schema: c.convert(r.response, 'output') } } };
-  op['responses'] = { [String(r.status ?? 200)]: ok, ...errors(r.errors) };
+  op['responses'] = { [String(r.status ?? 200)]: ok, ...(r.auth === 'sigv4' ? awsErrors() : errors(r.errors)) };
+  if (r.auth === 'sigv4') op['security'] = [{ awsSigV4: [] }];
   return op;
 }
 
@@ -121,7 +135,15 @@ export function buildOpenApi(routes: readonly Route[] = ROUTES) {
     servers: [{ url: 'http://127.0.0.1:8081' }],
     security: [{ apiKey: [] }],
     components: {
-      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'the admin key (<data-dir>/admin.key) or an API key' } },
+      securitySchemes: {
+        apiKey: { type: 'http', scheme: 'bearer', description: 'the admin key (<data-dir>/admin.key) or an API key' },
+        awsSigV4: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'Authorization',
+          description: 'AWS Signature Version 4 (`AWS4-HMAC-SHA256 Credential=…`) with the credentials of `nimbus keys create --aws`, as the AWS SDK signs',
+        },
+      },
       schemas: c.components,
     },
     paths,

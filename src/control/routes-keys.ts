@@ -5,7 +5,18 @@ import * as s from './schemas.js';
 import { route } from './table.js';
 
 export function keyView(k: ApiKeyRecord): s.KeyView {
-  return { id: k.id, name: k.name, prefix: k.prefix, scope: k.scope, apps: k.apps, createdAt: k.createdAt, expiresAt: k.expiresAt, revokedAt: k.revokedAt, lastUsedAt: k.lastUsedAt };
+  return {
+    id: k.id,
+    name: k.name,
+    prefix: k.prefix,
+    scope: k.scope,
+    apps: k.apps,
+    createdAt: k.createdAt,
+    expiresAt: k.expiresAt,
+    revokedAt: k.revokedAt,
+    lastUsedAt: k.lastUsedAt,
+    ...(k.aws ? { accessKeyId: k.aws.accessKeyId } : {}),
+  };
 }
 
 /** `since`: epoch ms or an ISO 8601 time; undefined when absent or not a time. */
@@ -45,9 +56,9 @@ export const keyRoutes = [
     audit: 'key.create',
     handle: async ({ deps, body, audit }) => {
       audit.target = body.name;
-      const { key, record } = await deps.keys.create(body);
+      const { key, record, aws } = await deps.keys.create(body);
       audit.target = `${record.id} ${record.prefix}`;
-      return { key, info: keyView(record) };
+      return { key, info: keyView(record), ...(aws ? { aws } : {}) };
     },
   }),
   route({

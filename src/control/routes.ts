@@ -10,6 +10,7 @@ import { coreRoutes } from './routes-core.js';
 import { eventRoutes } from './routes-events.js';
 import { functionMetricRoutes } from './routes-function-metrics.js';
 import { keyRoutes } from './routes-keys.js';
+import { lambdaRoutes } from './routes-lambda.js';
 import { metricsRoutes } from './routes-metrics.js';
 import { scheduleRoutes } from './routes-schedules.js';
 import { secretRoutes } from './routes-secrets.js';
@@ -43,4 +44,5 @@ export const ROUTES: readonly Route[] = [
   ...metricsRoutes,
   ...aliasRoutes,
   ...functionMetricRoutes,
+  ...lambdaRoutes,
 ];

@@ -171,6 +171,7 @@ export const createKeySchema = z.strictObject({
   scope: scopeSchema,
   apps: z.array(appName).max(100).default([]).describe('limit the key to these apps; empty = every app (admin keys cannot be limited)'),
   expiresAt: epochMs.nullable().default(null).describe('null = never'),
+  aws: z.boolean().default(false).describe('also issue AWS credentials (access key id + secret access key) for SigV4 requests to the Lambda Invoke API'),
 });
 
 export const keyViewSchema = z
@@ -184,10 +185,18 @@ export const keyViewSchema = z
     expiresAt: epochMs.nullable(),
     revokedAt: epochMs.nullable(),
     lastUsedAt: epochMs.nullable().describe('to the minute'),
+    accessKeyId: z.string().optional().describe('the AWS access key id of a key created with `aws: true`'),
   })
   .meta({ id: 'ApiKey' });
 
-export const createdKeySchema = z.object({ key: z.string().describe('the key itself: shown this once, never again'), info: keyViewSchema });
+export const createdKeySchema = z.object({
+  key: z.string().describe('the key itself: shown this once, never again'),
+  info: keyViewSchema,
+  aws: z
+    .object({ accessKeyId: z.string(), secretAccessKey: z.string().describe('shown this once, never again') })
+    .optional()
+    .describe('with `aws: true`: the SigV4 credentials of the same key (scope, apps, expiry and revocation are shared)'),
+});
 
 export const auditEntrySchema = z
   .object({

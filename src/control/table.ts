@@ -10,7 +10,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
-import type { PriceSheet, Scope } from '../domain/index.js';
+import type { FunctionVersion, PriceSheet, Scope } from '../domain/index.js';
 import type { Deployments } from '../deploy/index.js';
 import type { EventService } from '../queue/index.js';
 import type { Runtime } from '../runtime/index.js';
@@ -61,6 +61,8 @@ export interface ControlDeps {
   resources: Pick<Resources, 'topics' | 'buckets' | 'topic' | 'bucket'>;
   keys: KeyService;
   secrets: Pick<Secrets, 'list' | 'set' | 'remove' | 'rotateMaster'>;
+  /** Aliases (issue 12, built apart): the version an alias of a function points at; undefined = none. Wired at merge. */
+  resolveAlias?: ((app: string, fn: string, alias: string) => Promise<FunctionVersion | undefined>) | undefined;
   /** `nimbus run-schedule`: fires a schedule trigger now; undefined = not enabled on this node. */
   schedules?: Pick<Scheduler, 'runNow'> | undefined;
   /** What `/v1/usage` and `/v1/stats` charge; default DEFAULT_PRICES. */
@@ -112,6 +114,12 @@ export interface RouteDef<Q extends z.ZodType | undefined, B extends BodySpec, R
   headers?: Array<{ name: string; description: string; schema: Record<string, unknown> }>;
   /** Error codes besides UNAUTHORIZED, FORBIDDEN and BAD_REQUEST, which every route may answer. */
   errors: readonly ErrorCode[];
+  /**
+   * `sigv4`: the handler authenticates the request itself with AWS Signature Version 4 and answers
+   * every error in AWS's shape (the Lambda API, lambda-api/): no bearer key is asked for, `scope`
+   * and `app` only document it, and `ctx.key` is the unauthenticated NOBODY. Default `bearer`.
+   */
+  auth?: 'bearer' | 'sigv4';
   /** Set on state-changing routes: the action recorded in the audit trail (`app.deploy`). */
   audit?: string;
   /** Returns the JSON answer; a Raw route writes `ctx.res` itself. */
@@ -137,6 +145,9 @@ export const GRANTS: Record<Scope, readonly Scope[]> = {
   invoke: ['invoke'],
   read: ['read'],
 };
+
+/** The caller of a `sigv4` route before its handler authenticated it: may see nothing. */
+export const NOBODY: Principal = { id: 'unauthenticated', name: 'unauthenticated', scope: 'read', apps: ['\u0000'] };
 
 export function scopesOf(r: Pick<Route, 'scope'>): readonly Scope[] {
   return typeof r.scope === 'string' ? [r.scope] : r.scope;

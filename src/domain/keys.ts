@@ -9,9 +9,9 @@ export type Scope = (typeof SCOPES)[number];
 
 /**
  * How a key's secret is kept. `hmac`: only HMAC-SHA-256(server secret, key) is stored, enough to
- * check a bearer key. A key that must *sign* (AWS SigV4 later: the server recomputes the
- * signature, so it needs the secret itself) would be `{ type: 'sealed' }`: the secret encrypted
- * with a server key, never hashed. Not implemented: no route creates one yet.
+ * check a bearer key. `sealed`: the key also has AWS credentials (`nimbus keys create --aws`);
+ * SigV4 makes the server recompute the signature, so it needs the secret access key itself: it is
+ * stored encrypted under the node's master key (`aws.sealedSecret`), never hashed, never in clear.
  */
 export type KeySecretKind = 'hmac' | 'sealed';
 
@@ -28,11 +28,21 @@ export interface ApiKeyRecord {
   /** Hex HMAC-SHA-256 of the whole key under the server's secret. */
   hash: string;
   secretKind: KeySecretKind;
+  /** AWS SigV4 credentials of the same key (secretKind `sealed`); absent for a bearer-only key. */
+  aws?: AwsKeyCredentials;
   createdAt: number;
   /** Epoch ms, null = never. */
   expiresAt: number | null;
   revokedAt: number | null;
   lastUsedAt: number | null;
+}
+
+/** The AWS half of a key: the access key id callers send, the secret access key sealed under the master key. */
+export interface AwsKeyCredentials {
+  /** 20 characters, `NIMB` + 16 of base32, unique: what the SigV4 `Credential=` names. */
+  accessKeyId: string;
+  /** JSON of the AES-256-GCM seal (secrets/crypto.ts `Sealed`) of the secret access key. */
+  sealedSecret: string;
 }
 
 /** One mutating control-API call, ok or refused. Never holds bodies or secret values. */

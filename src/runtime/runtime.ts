@@ -321,7 +321,8 @@ export class Runtime {
     // The REPORT log line is derived from the record where it is stored (telemetry sink).
     this.options.onRecord(record, this.logged.delete(meta.id));
     if (result.ok) return { ok: true, record, result };
-    return { ok: false, record, error: new NimbusError(result.code, result.message, result.code === 'THROTTLED' ? { details: { retryAfter: 1 } } : {}) };
+    const details = result.code === 'THROTTLED' ? { retryAfter: 1 } : result.errorType !== undefined ? { errorType: result.errorType } : undefined;
+    return { ok: false, record, error: new NimbusError(result.code, result.message, details ? { details } : {}) };
   }
 
   /** Log a line for an invocation (used for lines the host adds, like REPORT). */

@@ -38,6 +38,8 @@ export interface SecretsOptions {
   changed?: (app: string, name: string) => void;
   /** Runs `work` under the deploy lock (Deployments.exclusive). */
   exclusive?: <T>(work: () => Promise<T>) => Promise<T>;
+  /** After a rotation committed: re-encrypt what else is sealed under the master key (API keys' AWS secrets). */
+  rotated?: (previous: Buffer, next: Buffer) => Promise<void>;
 }
 
 /** Entries the value cache holds before it starts over (names come from deployed manifests: few). */
@@ -51,6 +53,11 @@ export class Secrets implements SecretSource {
 
   constructor(private readonly options: SecretsOptions) {
     this.key = options.key;
+  }
+
+  /** The master key in use now (API keys seal their AWS secrets under it too). */
+  get masterKey(): Buffer {
+    return this.key.key;
   }
 
   /** Where the master key comes from: `option` (NIMBUS_MASTER_KEY) or `file`. */
@@ -184,7 +191,9 @@ export class Secrets implements SecretSource {
         this.rotatingTo = undefined;
       }
       if (this.key.source === 'file') renameSync(pending, this.key.file);
+      const previous = this.key.key;
       this.key = { ...this.key, key };
+      await this.options.rotated?.(previous, key);
       return { rotated: rows.length, keySource: this.key.source };
     });
   }

@@ -167,6 +167,8 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
       for (const f of usersOf(app, name)) runtime.recycle(f.app, f.name);
     },
     exclusive: (work) => deployments.exclusive(work),
+    // API keys' AWS secrets are sealed under the master key too (issue 12).
+    rotated: async (previous, next) => void (await keys.reseal(previous, next)),
   });
   const runtime = new Runtime({
     pool,
@@ -253,7 +255,8 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     log,
   });
   // API keys (issue 9): stored as HMACs under a secret that never leaves the data dir.
-  const keys = new KeyService({ adminKey, secret: ensureKeySecret(join(dataDir, 'key-hmac.secret')), store });
+  // AWS credentials of keys (issue 12) are sealed under the master key, which rotation changes.
+  const keys = new KeyService({ adminKey, secret: ensureKeySecret(join(dataDir, 'key-hmac.secret')), store, masterKey: () => secrets.masterKey });
   const control = new ControlApi({
     deployments,
     runtime,
@@ -265,6 +268,8 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     resources,
     keys,
     secrets,
+    // The Lambda Invoke API's `Qualifier` may name an alias (issue 12).
+    resolveAlias: (app, fn, alias) => deployments.resolveAlias(app, fn, alias),
     schedules: scheduler,
     prices: { ...DEFAULT_PRICES, ...options.prices },
     metrics,

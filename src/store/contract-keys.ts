@@ -51,6 +51,19 @@ export function keysContract(name: string, make: (clock: () => number) => Promis
       assert.equal((await store.listKeys()).length, 2);
     });
 
+    it('finds a key by its AWS access key id, and reseals its secret', async () => {
+      const aws = { accessKeyId: 'NIMBAAAABBBBCCCCDDDD', sealedSecret: '{"iv":"a","data":"b","tag":"c"}' };
+      await store.createKey(key('sdk', { secretKind: 'sealed', aws }));
+      await store.createKey(key('ci'));
+      assert.deepEqual(await store.findKeyByAccessKeyId(aws.accessKeyId), key('sdk', { secretKind: 'sealed', aws }));
+      assert.equal(await store.findKeyByAccessKeyId('NIMBZZZZZZZZZZZZZZZZ'), undefined);
+      assert.equal((await store.findKeyByHash('hash-ci'))?.aws, undefined, 'a bearer-only key has no AWS half');
+      await store.resealKeySecrets([{ id: 'key_sdk', sealedSecret: 'resealed' }]);
+      assert.equal((await store.findKeyByAccessKeyId(aws.accessKeyId))?.aws?.sealedSecret, 'resealed');
+      await store.revokeKey('sdk', 2_000);
+      assert.equal((await store.findKeyByAccessKeyId(aws.accessKeyId))?.revokedAt, 2_000, 'revoked keys are found: the caller refuses them');
+    });
+
     it('records last use', async () => {
       await store.createKey(key('ci'));
       await store.touchKey('key_ci', 5_000);

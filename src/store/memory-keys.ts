@@ -21,6 +21,18 @@ export class MemoryKeys {
     return k && structuredClone(k);
   }
 
+  byAccessKeyId(accessKeyId: string): ApiKeyRecord | undefined {
+    const k = this.#keys.find((x) => x.aws?.accessKeyId === accessKeyId);
+    return k && structuredClone(k);
+  }
+
+  reseal(rows: Array<{ id: string; sealedSecret: string }>): void {
+    for (const r of rows) {
+      const k = this.#keys.find((x) => x.id === r.id);
+      if (k?.aws) k.aws.sealedSecret = r.sealedSecret;
+    }
+  }
+
   revoke(idOrName: string, at: number): ApiKeyRecord | undefined {
     const k = this.#keys.find((x) => x.revokedAt === null && (x.id === idOrName || x.name === idOrName));
     if (!k) return undefined;

@@ -254,6 +254,14 @@ export class MemoryStore implements Store {
     return this.#keys.byHash(hash);
   }
 
+  async findKeyByAccessKeyId(accessKeyId: string): Promise<ApiKeyRecord | undefined> {
+    return this.#keys.byAccessKeyId(accessKeyId);
+  }
+
+  async resealKeySecrets(rows: Array<{ id: string; sealedSecret: string }>): Promise<void> {
+    this.#keys.reseal(rows);
+  }
+
   async revokeKey(idOrName: string, at: number): Promise<ApiKeyRecord | undefined> {
     return this.#keys.revoke(idOrName, at);
   }

@@ -239,8 +239,15 @@ export const MIGRATIONS: readonly string[] = [
     finished_at     INTEGER
   ) STRICT;
   `,
-  // 0009: the Lambda Invoke API's AWS credentials (issue 12), merged separately.
-  `-- 0009 reserved`,
+  // 0009 AWS credentials on API keys (issue 12, the Lambda Invoke API): the access key id a SigV4
+  // request names (unique where set), and the secret access key sealed under the master key (JSON
+  // of secrets/crypto.ts Sealed: the server must recompute signatures, so a hash would not do).
+  // NULL for bearer-only keys.
+  `
+  ALTER TABLE api_keys ADD COLUMN aws_access_key_id TEXT;
+  ALTER TABLE api_keys ADD COLUMN aws_sealed_secret TEXT;
+  CREATE UNIQUE INDEX api_keys_aws_access_key ON api_keys(aws_access_key_id) WHERE aws_access_key_id IS NOT NULL;
+  `,
   // 0010 function metrics (issue 12): the values functions print in CloudWatch Embedded Metric
   // Format (telemetry/emf.ts), one row per value, kept as long as invocation records. Lenient
   // affinity as the other telemetry tables. dimensions: JSON object of the line's dimension values.
@@ -262,7 +269,6 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // 0011 response streaming (issue 13): the body bytes an HTTP invocation sent (a streamed one
   // counts what it streamed, up to a cut). NULL for non-HTTP invocations and older records.
-  // (Numbered 0011 in the issue plan: 0008–0010 belong to other work and go before it when merged.)
   `
   ALTER TABLE invocations ADD COLUMN response_bytes INTEGER;
   `,

@@ -136,6 +136,10 @@ export interface Store {
   listKeys(): Promise<ApiKeyRecord[]>;
   /** The key whose HMAC is `hash` (revoked and expired ones too: the caller decides). */
   findKeyByHash(hash: string): Promise<ApiKeyRecord | undefined>;
+  /** The key with these AWS credentials (`--aws`; revoked and expired ones too: the caller decides). */
+  findKeyByAccessKeyId(accessKeyId: string): Promise<ApiKeyRecord | undefined>;
+  /** Replace the sealed AWS secrets of these keys in one transaction (master key rotation). */
+  resealKeySecrets(rows: Array<{ id: string; sealedSecret: string }>): Promise<void>;
   /** Revoke the live key with this id or name; undefined when there is none. */
   revokeKey(idOrName: string, at: number): Promise<ApiKeyRecord | undefined>;
   touchKey(id: string, at: number): Promise<void>;

@@ -19,6 +19,8 @@ interface KeyRow {
   expires_at: number | null;
   revoked_at: number | null;
   last_used_at: number | null;
+  aws_access_key_id: string | null;
+  aws_sealed_secret: string | null;
 }
 
 interface AuditRow {
@@ -45,6 +47,7 @@ function toKey(r: KeyRow): ApiKeyRecord {
     expiresAt: r.expires_at,
     revokedAt: r.revoked_at,
     lastUsedAt: r.last_used_at,
+    ...(r.aws_access_key_id !== null && r.aws_sealed_secret !== null ? { aws: { accessKeyId: r.aws_access_key_id, sealedSecret: r.aws_sealed_secret } } : {}),
   };
 }
 
@@ -56,6 +59,8 @@ export class SqliteKeys {
   readonly #insert: Database.Statement;
   readonly #all: Database.Statement<[], KeyRow>;
   readonly #byHash: Database.Statement<[string], KeyRow>;
+  readonly #byAccessKey: Database.Statement<[string], KeyRow>;
+  readonly #reseal: Database.Statement<[string, string]>;
   readonly #live: Database.Statement<[string, string], KeyRow>;
   readonly #revoke: Database.Statement<[number, string]>;
   readonly #touch: Database.Statement<[number, string]>;
@@ -65,8 +70,10 @@ export class SqliteKeys {
 
   constructor(db: Database.Database) {
     this.#db = db;
-    this.#insert = db.prepare(`INSERT INTO api_keys (id, name, prefix, scope, apps, hash, secret_kind, created_at, expires_at, revoked_at, last_used_at)
-      VALUES (@id, @name, @prefix, @scope, @apps, @hash, @secretKind, @createdAt, @expiresAt, @revokedAt, @lastUsedAt)`);
+    this.#insert = db.prepare(`INSERT INTO api_keys (id, name, prefix, scope, apps, hash, secret_kind, created_at, expires_at, revoked_at, last_used_at, aws_access_key_id, aws_sealed_secret)
+      VALUES (@id, @name, @prefix, @scope, @apps, @hash, @secretKind, @createdAt, @expiresAt, @revokedAt, @lastUsedAt, @awsAccessKeyId, @awsSealedSecret)`);
+    this.#byAccessKey = db.prepare('SELECT * FROM api_keys WHERE aws_access_key_id = ?');
+    this.#reseal = db.prepare('UPDATE api_keys SET aws_sealed_secret = ? WHERE id = ?');
     this.#all = db.prepare('SELECT * FROM api_keys ORDER BY created_at, rowid');
     this.#byHash = db.prepare('SELECT * FROM api_keys WHERE hash = ?');
     this.#live = db.prepare('SELECT * FROM api_keys WHERE revoked_at IS NULL AND (id = ? OR name = ?)');
@@ -78,7 +85,8 @@ export class SqliteKeys {
 
   create(key: ApiKeyRecord): void {
     try {
-      this.#insert.run({ ...key, apps: JSON.stringify(key.apps) });
+      const { aws, ...rest } = key;
+      this.#insert.run({ ...rest, apps: JSON.stringify(key.apps), awsAccessKeyId: aws?.accessKeyId ?? null, awsSealedSecret: aws?.sealedSecret ?? null });
     } catch (err) {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' && String(err).includes('name')) throw duplicateKeyName(key.name);
       throw err;
@@ -92,6 +100,18 @@ export class SqliteKeys {
   byHash(hash: string): ApiKeyRecord | undefined {
     const row = this.#byHash.get(hash);
     return row && toKey(row);
+  }
+
+  byAccessKeyId(accessKeyId: string): ApiKeyRecord | undefined {
+    const row = this.#byAccessKey.get(accessKeyId);
+    return row && toKey(row);
+  }
+
+  /** New seals of AWS secrets (master key rotation), all or none. */
+  reseal(rows: Array<{ id: string; sealedSecret: string }>): void {
+    this.#db.transaction(() => {
+      for (const r of rows) this.#reseal.run(r.sealedSecret, r.id);
+    })();
   }
 
   revoke(idOrName: string, at: number): ApiKeyRecord | undefined {

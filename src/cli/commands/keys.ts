@@ -67,12 +67,18 @@ export function registerKeyCommands(program: Command, ctx: CliContext): void {
     .requiredOption('--scope <scope>', `one of ${SCOPES.join(', ')}`, parseScope)
     .option('--app <app>', 'limit the key to this app (repeatable); default every app', collect, [])
     .option('--expires <duration>', 'expire after this long, e.g. 30d, 12h (default never)', parseDuration)
+    .option('--aws', 'also issue AWS credentials (access key id + secret access key) for the AWS SDK (the Lambda Invoke API)')
     .option('--json', 'print the API answer as JSON')
-    .action(async (opts: JsonFlag & { name: string; scope: Scope; app: string[]; expires?: number }) => {
+    .action(async (opts: JsonFlag & { name: string; scope: Scope; app: string[]; expires?: number; aws?: boolean }) => {
       const expiresAt = opts.expires === undefined ? null : Date.now() + opts.expires;
-      const created = await ctx.client().createKey({ name: opts.name, scope: opts.scope, apps: opts.app, expiresAt });
+      const created = await ctx.client().createKey({ name: opts.name, scope: opts.scope, apps: opts.app, expiresAt, aws: opts.aws === true });
       if (opts.json) return printJson(created);
-      printLine(created.key);
+      if (created.aws) {
+        // Lines a shell can `export`: what the AWS SDKs and CLI read from the environment.
+        printLine(`AWS_ACCESS_KEY_ID=${created.aws.accessKeyId}`);
+        printLine(`AWS_SECRET_ACCESS_KEY=${created.aws.secretAccessKey}`);
+        printLine(`NIMBUS_API_KEY=${created.key}`);
+      } else printLine(created.key);
       const apps = created.info.apps.length === 0 ? 'every app' : created.info.apps.join(', ');
       process.stderr.write(
         `key ${created.info.id} (${created.info.prefix}): scope ${created.info.scope} on ${apps}, expires ${when(created.info.expiresAt)}\n` +
