@@ -36,21 +36,25 @@ function buildProgram(ctx: CliContext, state: { json: boolean }): Command {
   const program = new Command('nimbus')
     .description('Nimbus: a self-hosted serverless platform. Run `nimbus up`, then deploy apps to it.')
     .version(packageVersion())
-    .option('--key <key>', 'the key to call the server with (default: NIMBUS_API_KEY, NIMBUS_KEY, ./.nimbus/admin.key)')
+    .option('--key <key>', 'the key to call the server with (default: NIMBUS_API_KEY, NIMBUS_KEY, ./.nimbus/admin.key, the key of the last `nimbus up`)')
+    .option('--url <url>', 'the control API to call (default: NIMBUS_URL, the last `nimbus up` of this user, http://127.0.0.1:8081)')
     .showHelpAfterError('(add --help for usage)')
     .addHelpText(
       'after',
       '\nEnvironment:\n' +
         '  NIMBUS_URL  control API address (default http://127.0.0.1:8081)\n' +
         '  NIMBUS_API_KEY  an API key with a scope (`nimbus keys create`); --key overrides it\n' +
-        '  NIMBUS_KEY  admin key (default: the contents of ./.nimbus/admin.key)\n' +
+        '  NIMBUS_KEY  admin key (default: ./.nimbus/admin.key, else the key of the node `nimbus up` last started)\n' +
+        '  NIMBUS_CONFIG_DIR  where `nimbus up` records running nodes (default: $XDG_CONFIG_HOME/nimbus or ~/.config/nimbus)\n' +
         '  NIMBUS_MASTER_KEY  `nimbus up`: key that encrypts app secrets (default: <data-dir>/master.key)\n' +
         '\n<fn> is "name" inside an app directory (the app comes from ./nimbus.yaml) or "app/name" anywhere.',
     );
   // Errors must come out as JSON when the failing command was asked for JSON.
   program.hook('preAction', (root, action) => {
     state.json = action.opts()['json'] === true;
-    ctx.useKey(root.opts<{ key?: string }>().key);
+    const globals = root.opts<{ key?: string; url?: string }>();
+    ctx.useKey(globals.key);
+    ctx.useUrl(globals.url);
   });
   registerUpCommand(program, ctx);
   registerInitCommand(program, ctx);

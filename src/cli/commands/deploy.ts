@@ -6,6 +6,7 @@ import type { HttpTrigger } from '../../domain/index.js';
 import type { CliContext } from '../context.js';
 import { formatTable, printJson, printLine } from '../output.js';
 import type { JsonFlag } from './options.js';
+import { curlLine } from './curl.js';
 
 export interface RouteEntry {
   fn: string;
@@ -56,5 +57,14 @@ export function registerDeployCommand(program: Command, ctx: CliContext): void {
         return printJson(answer);
       }
       for (const line of deploySummary(result, formatRoute)) printLine(line);
+      const gateway = ctx.config().gatewayUrl;
+      const first = routesOf(result)[0];
+      // A host-claimed app answers only on its host, which a bare curl line would not send.
+      if (gateway !== undefined && first !== undefined && result.spec.routes?.host === undefined) {
+        const base = result.spec.routes?.basePath ?? '';
+        printLine();
+        printLine('try it:');
+        printLine(`  ${curlLine(gateway, { ...first.trigger, path: base + (first.trigger.path === '/' && base !== '' ? '' : first.trigger.path) })}`);
+      }
     });
 }
