@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import type { SandboxMessage } from '../sandbox/protocol.js';
 
-const error = z.object({ name: z.string(), message: z.string(), stack: z.string().optional() });
+const error = z.object({ name: z.string(), message: z.string(), stack: z.string().optional(), at: z.string().max(1024).optional() });
 const response = z.object({
   status: z.number().int().min(100).max(599),
   headers: z.array(z.tuple([z.string(), z.string()])),
