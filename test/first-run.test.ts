@@ -6,7 +6,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,6 +63,22 @@ describe('first run: init → deploy → curl from inside the new app', () => {
     const invoke = await runCli(['invoke', 'api', '--data', '{"a":1}'], { cwd: app, env });
     assert.equal(invoke.code, 0, invoke.stderr);
     assert.deepEqual((JSON.parse(invoke.stdout) as { received: unknown }).received, { a: 1 });
+
+    // invoke --log: the result on stdout, then the invocation's log (its REPORT line included) on stderr.
+    const logged = await runCli(['invoke', 'api', '--data', '{"b":2}', '--log'], { cwd: app, env });
+    assert.equal(logged.code, 0, logged.stderr);
+    assert.deepEqual((JSON.parse(logged.stdout) as { received: unknown }).received, { b: 2 });
+    assert.match(logged.stderr, /echoing \{"b":2\}/);
+    assert.match(logged.stderr, /REPORT RequestId: \S+\s+Duration/);
+
+    // A sample event, fed to invoke.
+    const sample = await runCli(['event', 'topic', '--name', 'orders', '--body', '{"id":7}'], { cwd: app, env });
+    assert.equal(sample.code, 0, sample.stderr);
+    await writeFile(join(app, 'event.json'), sample.stdout);
+    const fed = await runCli(['invoke', 'api', '--data', '@event.json'], { cwd: app, env });
+    assert.equal(fed.code, 0, fed.stderr);
+    const received = (JSON.parse(fed.stdout) as { received: { Records: Array<{ body: string }> } }).received;
+    assert.deepEqual(JSON.parse(received.Records[0]?.body ?? 'null'), { id: 7 });
   });
 
   it('without the recorded node the CLI says where it looked', async () => {

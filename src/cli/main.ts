@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { toNimbusError } from '../shared/errors.js';
 import { registerDeployCommand } from './commands/deploy.js';
+import { registerEventCommand } from './commands/event.js';
 import { registerEventCommands } from './commands/events.js';
 import { registerFunctionCommands } from './commands/functions.js';
 import { registerInitCommand } from './commands/init.js';
@@ -62,6 +63,7 @@ function buildProgram(ctx: CliContext, state: { json: boolean }): Command {
   registerFunctionCommands(program, ctx);
   registerInvokeCommands(program, ctx);
   registerEventCommands(program, ctx);
+  registerEventCommand(program);
   registerLogsCommand(program, ctx);
   registerSchemaCommand(program);
   registerStorageCommands(program, ctx);
