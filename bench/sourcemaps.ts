@@ -17,11 +17,13 @@ import { parseManifest } from '../src/manifest/index.js';
 const ROUNDS = Number(process.env['ROUNDS'] ?? 15);
 const MARKER = '//# sourceMappingURL=data:application/json;base64,';
 const STACK_JS = pathToFileURL(fileURLToPath(new URL('../src/sandbox/stack.js', import.meta.url))).href;
+const MAP_JS = pathToFileURL(fileURLToPath(new URL('../src/sandbox/source-map.js', import.meta.url))).href;
 
 /** The child: import the bundle in `file` the old or the new way; print the ms it took (and the first stack's). */
 const CHILD = `
 const { readFileSync } = await import('node:fs');
 const { SourceMap } = await import('node:module');
+const { CompactSourceMap } = await import(${JSON.stringify(MAP_JS)});
 const s = await import(${JSON.stringify(STACK_JS)});
 const [mode, file] = process.argv.slice(1);
 const stored = readFileSync(file, 'utf8');
@@ -36,12 +38,17 @@ const text = mode === 'new' ? s.prepareBundle(message.code) : message.code;
 await import('data:text/javascript;base64,' + Buffer.from(text).toString('base64'));
 const load = performance.now() - t0;
 let parse = 0;
+let nodeParse = 0;
 if (mode === 'new' && at !== -1) {
+  const raw = () => JSON.parse(Buffer.from(stored.slice(at + ${JSON.stringify(MARKER)}.length).trim(), 'base64').toString('utf8'));
   const t1 = performance.now();
-  new SourceMap(JSON.parse(Buffer.from(stored.slice(at + ${JSON.stringify(MARKER)}.length).trim(), 'base64').toString('utf8'))).findEntry(0, 10);
+  new CompactSourceMap(raw()).find(1, 10);
   parse = performance.now() - t1;
+  const t2 = performance.now();
+  new SourceMap(raw()).findEntry(0, 10);
+  nodeParse = performance.now() - t2;
 }
-console.log(JSON.stringify({ load, stack: parse }));
+console.log(JSON.stringify({ load, stack: parse, nodeStack: nodeParse }));
 `;
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
@@ -76,21 +83,25 @@ async function main(): Promise<void> {
       const loads: Record<'old' | 'new', number[]> = { old: [], new: [] };
       const ratios: number[] = [];
       const stacks: number[] = [];
+      const nodeStacks: number[] = [];
       for (let r = 0; r < ROUNDS; r++) {
         const round: Partial<Record<'old' | 'new', number>> = {};
         for (const mode of r % 2 === 0 ? (['old', 'new'] as const) : (['new', 'old'] as const)) {
           const out = spawnSync(process.execPath, ['--input-type=module', '-e', CHILD, mode, file], { encoding: 'utf8' });
-          const m = JSON.parse(out.stdout) as { load: number; stack: number };
+          const m = JSON.parse(out.stdout) as { load: number; stack: number; nodeStack: number };
           loads[mode].push(m.load);
           round[mode] = m.load;
-          if (mode === 'new') stacks.push(m.stack);
+          if (mode === 'new') {
+            stacks.push(m.stack);
+            nodeStacks.push(m.nodeStack);
+          }
         }
         ratios.push((round.new ?? NaN) / (round.old ?? NaN));
       }
       console.log(`${c.name}`);
       console.log(`  bundle bytes    before ${before}  after ${after}  (×${(after / before).toFixed(2)})`);
       console.log(`  load ms median  before ${median(loads.old).toFixed(2)}  after ${median(loads.new).toFixed(2)}  ratio ${median(ratios).toFixed(2)} (${ROUNDS} rounds)`);
-      console.log(`  first mapped stack: map parse ms median ${median(stacks).toFixed(2)}`);
+      console.log(`  first mapped stack: map decode ms median ${median(stacks).toFixed(2)} (node:module SourceMap: ${median(nodeStacks).toFixed(2)})`);
     }
   } finally {
     await rm(tmp, { recursive: true, force: true });

@@ -5,13 +5,13 @@
  * - `prepareBundle` gives the module a short name (`//# sourceURL=/nimbus/function.js`) and takes
  *   off the inline source map the bundler appended (Node's own `--enable-source-maps` cannot use
  *   it: Node 20 looks maps up by the frame's script URL, and a data: URL is never found);
- * - `Error.prepareStackTrace` maps each frame of the bundle through that map (node:module's
- *   `SourceMap`, parsed on the first stack that needs it, so a function that never fails pays
- *   nothing at start): `at inner (src/util.ts:2:9)`.
+ * - `Error.prepareStackTrace` maps each frame of the bundle through that map (decoded on the first
+ *   stack that needs it, so a function that never fails pays nothing at start; source-map.ts):
+ *   `at inner (src/util.ts:2:9)`.
  * A function (or a library such as source-map-support) may install its own prepareStackTrace;
  * then its frames are what it makes of them.
  */
-import { SourceMap } from 'node:module';
+import { CompactSourceMap } from './source-map.js';
 
 /** The name stack frames of the bundle carry (the same path the bundle's `require` is rooted at). */
 export const BUNDLE_NAME = '/nimbus/function.js';
@@ -20,7 +20,7 @@ const MAP_MARKER = '//# sourceMappingURL=data:application/json;base64,';
 let mapBase64: string | undefined;
 /** The bundle's lines, to find a function's name token from where V8 says the function starts. */
 let lines: string[] = [];
-let parsed: SourceMap | null | undefined;
+let parsed: CompactSourceMap | null | undefined;
 /** The first frame in the user's own code of each error whose stack was made, for records. */
 const userFrames = new WeakMap<object, string>();
 
@@ -46,10 +46,10 @@ export function userFrame(err: unknown): string | undefined {
   return userFrames.get(err);
 }
 
-function sourceMap(): SourceMap | null {
+function sourceMap(): CompactSourceMap | null {
   if (parsed !== undefined) return parsed;
   try {
-    parsed = mapBase64 === undefined ? null : new SourceMap(JSON.parse(Buffer.from(mapBase64, 'base64').toString('utf8')) as ConstructorParameters<typeof SourceMap>[0]);
+    parsed = mapBase64 === undefined ? null : new CompactSourceMap(JSON.parse(Buffer.from(mapBase64, 'base64').toString('utf8')) as ConstructorParameters<typeof CompactSourceMap>[0]);
   } catch {
     parsed = null;
   }
@@ -80,9 +80,9 @@ function mapFrame(site: Site, caller: Site | undefined): { text: string; where: 
   const line = site.getLineNumber();
   const column = site.getColumnNumber();
   if (map === null || line === null || column === null) return undefined;
-  const entry = map.findEntry(line - 1, column - 1) as Partial<{ originalSource: string; originalLine: number; originalColumn: number }>;
-  if (entry.originalSource === undefined || entry.originalLine === undefined || entry.originalColumn === undefined) return undefined;
-  const where = `${entry.originalSource}:${entry.originalLine + 1}:${entry.originalColumn + 1}`;
+  const entry = map.find(line, column);
+  if (entry === undefined) return undefined;
+  const where = `${entry.source}:${entry.line}:${entry.column}`;
   const name = originalName(map, site, caller);
   const prefix = site.isAsync() ? 'async ' : site.isConstructor() ? 'new ' : '';
   return { text: name === undefined ? `${prefix}${where}` : `${prefix}${name} (${where})`, where };
@@ -92,9 +92,8 @@ function mapFrame(site: Site, caller: Site | undefined): { text: string; where: 
  * The function's name in the source: the map's name at the function's start, else at the call
  * that called it (esbuild names the identifier of a call, `inner(x)`), else what V8 calls it.
  */
-function originalName(map: SourceMap, site: Site, caller: Site | undefined): string | undefined {
-  const nameAt = (line: number | null, column: number | null): string | undefined =>
-    line === null || column === null ? undefined : (map.findEntry(line - 1, column - 1) as { name?: string }).name;
+function originalName(map: CompactSourceMap, site: Site, caller: Site | undefined): string | undefined {
+  const nameAt = (line: number | null, column: number | null): string | undefined => (line === null || column === null ? undefined : map.find(line, column)?.name);
   const line = site.getEnclosingLineNumber();
   const column = site.getEnclosingColumnNumber();
   let named = nameAt(line, column);
