@@ -67,7 +67,10 @@ async function main(): Promise<void> {
     const big = join(tmp, 'big');
     await mkdir(join(big, 'src'), { recursive: true });
     await writeFile(join(big, 'nimbus.yaml'), 'app: big\nfunctions:\n  f:\n    handler: src/f.handler\n');
-    await writeFile(join(big, 'src', 'f.ts'), `import { z } from 'zod';\nimport { parse } from 'yaml';\nexport async function handler(e: unknown) { return z.object({ a: z.number() }).parse(parse(String(e))); }\n`);
+    await writeFile(
+      join(big, 'src', 'f.ts'),
+      `import { z } from 'zod';\nimport { parse } from 'yaml';\nexport async function handler(e: unknown) { return z.object({ a: z.number() }).parse(parse(String(e))); }\n`,
+    );
     const { symlink } = await import('node:fs/promises');
     await symlink(fileURLToPath(new URL('../../node_modules', import.meta.url)), join(big, 'node_modules'));
     const cases = [

@@ -55,10 +55,14 @@ describe('stack traces in the user\u2019s sources', () => {
   let nimbus: TestNimbus;
   // Lines are committed in batches: wait for the invocation's REPORT line, the last one it gets.
   const logText = (fn: string, id: string): Promise<string> =>
-    eventually(async () => {
-      const { lines } = await nimbus.client.logs('traces', fn, { invocation: id });
-      return lines.some((l) => l.stream === 'system' && l.line.startsWith('REPORT')) ? lines.map((l) => l.line).join('\n') : undefined;
-    }, 10_000, `the log of ${fn}`);
+    eventually(
+      async () => {
+        const { lines } = await nimbus.client.logs('traces', fn, { invocation: id });
+        return lines.some((l) => l.stream === 'system' && l.line.startsWith('REPORT')) ? lines.map((l) => l.line).join('\n') : undefined;
+      },
+      10_000,
+      `the log of ${fn}`,
+    );
 
   before(async () => {
     nimbus = await startTestNimbus();

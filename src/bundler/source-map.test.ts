@@ -25,7 +25,10 @@ describe('bundle source maps', () => {
     app = await mkdtemp(join(tmpdir(), 'nimbus-sourcemap-'));
     await mkdir(join(app, 'src'));
     await symlink(join(repoRoot, 'node_modules'), join(app, 'node_modules'));
-    await writeFile(join(app, 'src', 'util.ts'), "export function inner(x: number): number {\n  if (x > 0) throw new Error('mapped ' + x);\n  return x;\n}\nexport function outer(x: number): number {\n  return inner(x) + 1;\n}\n");
+    await writeFile(
+      join(app, 'src', 'util.ts'),
+      "export function inner(x: number): number {\n  if (x > 0) throw new Error('mapped ' + x);\n  return x;\n}\nexport function outer(x: number): number {\n  return inner(x) + 1;\n}\n",
+    );
     await writeFile(
       join(app, 'src', 'h.ts'),
       "import { z } from 'zod';\nimport { parse } from 'yaml';\nimport { outer } from './util.js';\nexport async function handler(e: { n: number; doc?: string }) {\n  z.object({ n: z.number() }).parse(e);\n  return outer(e.n) + (e.doc ? Object.keys(parse(e.doc)).length : 0);\n}\n",
@@ -47,7 +50,7 @@ describe('bundle source maps', () => {
   it('CompactSourceMap finds what node:module SourceMap finds, everywhere on the bundle', () => {
     const at = code.lastIndexOf(MARKER);
     const raw = JSON.parse(Buffer.from(code.slice(at + MARKER.length).trim(), 'base64').toString('utf8')) as ConstructorParameters<typeof SourceMap>[0];
-    const ours = new CompactSourceMap(raw as ConstructorParameters<typeof CompactSourceMap>[0]);
+    const ours = new CompactSourceMap(raw);
     const node = new SourceMap(raw);
     const lines = code.slice(0, at).split('\n');
     let compared = 0;
@@ -66,7 +69,7 @@ describe('bundle source maps', () => {
   });
 
   it('a throw in the bundle reads in the user\u2019s files, lines and function names', async () => {
-    const previous = Error.prepareStackTrace;
+    const previous = Object.getOwnPropertyDescriptor(Error, 'prepareStackTrace');
     installStackMapping();
     try {
       const mod = (await import(`data:text/javascript;base64,${Buffer.from(prepareBundle(code)).toString('base64')}`)) as { handler: (e: unknown) => Promise<number> };
@@ -80,7 +83,8 @@ describe('bundle source maps', () => {
       // A frame the map does not cover still carries the bundle's short name, never the data: URL.
       assert.ok(!(err.stack ?? '').includes(BUNDLE_NAME) || /\/nimbus\/function\.js:\d+:\d+/.test(err.stack ?? ''));
     } finally {
-      Error.prepareStackTrace = previous;
+      if (previous) Object.defineProperty(Error, 'prepareStackTrace', previous);
+      else delete (Error as { prepareStackTrace?: unknown }).prepareStackTrace;
     }
   });
 });

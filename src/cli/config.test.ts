@@ -36,8 +36,9 @@ describe('CLI key discovery', () => {
     await writeFile(join(root, 'b', 'admin.key'), 'key-b\n');
   });
   afterEach(async () => {
-    for (const v of VARS) if (saved[v] === undefined) delete process.env[v];
-    else process.env[v] = saved[v];
+    for (const v of VARS)
+      if (saved[v] === undefined) delete process.env[v];
+      else process.env[v] = saved[v];
     await rm(configDir, { recursive: true, force: true });
   });
   after(() => rm(root, { recursive: true, force: true }));

@@ -63,7 +63,8 @@ function formatStack(err: Error, sites: Site[]): string {
   let firstOwn: string | undefined;
   const frames = sites.map((site, i) => {
     const mapped = mapFrame(site, sites[i + 1]);
-    if (mapped === undefined) return `\n    at ${String(site)}`;
+    // V8's own text of a frame (CallSite's toString), as the default stack has it.
+    if (mapped === undefined) return `\n    at ${(site as { toString(): string }).toString()}`;
     first ??= mapped.where;
     if (!mapped.where.startsWith('node_modules/') && !mapped.where.includes('/node_modules/')) firstOwn ??= mapped.where;
     return `\n    at ${mapped.text}`;
