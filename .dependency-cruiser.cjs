@@ -1,7 +1,7 @@
 // The import layering of ARCHITECTURE.md ("Layers and folders"), checked by `npm run lint`
 // (`npx depcruise src` alone runs just this). Folders under src/: shared → domain → subsystems →
-// entry points (server, cli); the sandbox imports nothing of the host; no import cycles.
-const ENTRY = '^src/(server|cli)/';
+// entry points (server, cli, testing); the sandbox imports nothing of the host; no import cycles.
+const ENTRY = '^src/(server|cli|testing)/';
 const TEST = '\\.test\\.ts$';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -30,7 +30,7 @@ module.exports = {
     },
     {
       name: 'no-entry-point-imports',
-      comment: 'Only entry points (src/server, src/cli) pick implementations; nothing below them imports them.',
+      comment: 'Only entry points (src/server, src/cli, src/testing) pick implementations; nothing below them imports them.',
       severity: 'error',
       from: { path: '^src/', pathNot: ENTRY },
       to: { path: ENTRY },

@@ -17,6 +17,8 @@ export interface Bundle {
   codeHash: string;
   /** Bytes of `code` (UTF-8). */
   size: number;
+  /** Absolute paths of the files the bundle was built from (esbuild's metafile): what `nimbus dev` watches. */
+  inputs: string[];
 }
 
 /** One esbuild problem as BUNDLE_FAILED reports it in `details.errors`. */
@@ -85,7 +87,11 @@ export async function bundleFunction(appDir: string, name: string, config: Funct
     throw bundleError(name, [{ text: err instanceof Error ? err.message : String(err) }], err);
   }
   checkExports(name, entry, config.handler.export, metafile);
-  return { code, codeHash: createHash('sha256').update(code).digest('hex'), size: Buffer.byteLength(code) };
+  // Metafile paths are relative to absWorkingDir; esbuild's own virtual inputs (`<runtime>`) are no files.
+  const inputs = Object.keys(metafile.inputs)
+    .filter((p) => !p.startsWith('<'))
+    .map((p) => resolve(appDir, p.replace(/^[a-z-]+:/, '')));
+  return { code, codeHash: createHash('sha256').update(code).digest('hex'), size: Buffer.byteLength(code), inputs };
 }
 
 /**

@@ -51,6 +51,8 @@ function answer(req: FakeRequest) {
       const lines = [1, 2, 3].filter((s) => s > afterSeq).map(logLine);
       return { body: { lines, next: lines.at(-1)?.seq ?? afterSeq } };
     }
+    case 'POST /v1/topics/orders':
+      return { status: 202, body: { messageIds: ['m1'], deliveries: 2 } };
     case 'DELETE /v1/apps/shop':
       return { body: { deleted: true } };
     case 'DELETE /v1/apps/shop/functions/checkout':
@@ -103,6 +105,19 @@ describe('nimbus commands against a control API', () => {
       headers: JSON.parse(f.stdout).headers,
       body: '{"from":"file"}',
     });
+  });
+
+  it('publish sends --attribute pairs as the X-Nimbus-Attributes header, and refuses a pair without "="', async () => {
+    const r = await run(['publish', 'orders', '{"id":7}', '--attribute', 'kind=order', '--attribute', 'note=a=b']);
+    assert.equal(r.code, 0, r.stderr);
+    const req = api.requests.at(-1)!;
+    assert.equal(req.body, '{"id":7}');
+    assert.deepEqual(JSON.parse(String(req.headers['x-nimbus-attributes'])), { kind: 'order', note: 'a=b' });
+    const before = api.requests.length;
+    const bad = await run(['publish', 'orders', '{}', '--attribute', 'nope']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /--attribute takes name=value/);
+    assert.equal(api.requests.length, before);
   });
 
   it('invoke exits 1 on a function error, with its code and invocation id on stderr', async () => {

@@ -124,3 +124,8 @@ export function readTracing(flagEndpoint?: string): TracingOptions | undefined {
 export function readMasterKey(): string | undefined {
   return nonEmpty(process.env['NIMBUS_MASTER_KEY']);
 }
+
+/** Colour on a terminal, unless NO_COLOR is set (https://no-color.org). */
+export function colorWanted(isTTY: boolean | undefined): boolean {
+  return isTTY === true && nonEmpty(process.env['NO_COLOR']) === undefined;
+}

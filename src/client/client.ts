@@ -154,6 +154,11 @@ export class NimbusClient {
     return this.#json({ method: 'GET', path: `${fnPath(app, fn)}/queue` });
   }
 
+  /** Fire the function's schedule trigger now (`schedule`: which one, when it has several); returns the queued event's id. */
+  async runSchedule(app: string, fn: string, schedule?: string): Promise<{ eventId: string; schedule: string }> {
+    return this.#json({ method: 'POST', path: `${fnPath(app, fn)}/schedule/run`, body: schedule === undefined ? {} : { schedule } });
+  }
+
   async getInvocation(id: string): Promise<InvocationRecord> {
     return this.#json({ method: 'GET', path: `/v1/invocations/${seg(id)}` });
   }
@@ -178,13 +183,13 @@ export class NimbusClient {
   }
 
   /** Publish one JSON message to a topic: one delivery per subscribed function. */
-  async publish(topic: string, message: unknown): Promise<PublishResult> {
-    return this.#json({ method: 'POST', path: `/v1/topics/${seg(topic)}`, body: message ?? null });
+  async publish(topic: string, message: unknown, options: { attributes?: Record<string, string> } = {}): Promise<PublishResult> {
+    return this.#json({ method: 'POST', path: `/v1/topics/${seg(topic)}`, body: message ?? null, headers: attributeHeader(options.attributes) });
   }
 
-  /** Publish several messages at once (all accepted, or none). */
-  async publishBatch(topic: string, messages: unknown[]): Promise<PublishResult> {
-    return this.#json({ method: 'POST', path: `/v1/topics/${seg(topic)}`, body: { messages }, headers: { 'x-nimbus-batch': 'true' } });
+  /** Publish several messages at once (all accepted, or none); `attributes` apply to each. */
+  async publishBatch(topic: string, messages: unknown[], options: { attributes?: Record<string, string> } = {}): Promise<PublishResult> {
+    return this.#json({ method: 'POST', path: `/v1/topics/${seg(topic)}`, body: { messages }, headers: { 'x-nimbus-batch': 'true', ...attributeHeader(options.attributes) } });
   }
 
   async listTopics(): Promise<TopicView[]> {
@@ -409,4 +414,9 @@ function stringField(obj: Record<string, unknown> | undefined, key: string): str
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Message attributes travel as one JSON header (the body is the message itself). */
+function attributeHeader(attributes: Record<string, string> | undefined): Record<string, string> {
+  return attributes === undefined || Object.keys(attributes).length === 0 ? {} : { 'x-nimbus-attributes': JSON.stringify(attributes) };
 }

@@ -64,6 +64,7 @@ async function clientEndpoints(): Promise<Set<string>> {
     c.listDead('APP', 'FN'),
     c.redrive('APP', 'FN'),
     c.queueDepth('APP', 'FN'),
+    c.runSchedule('APP', 'FN'),
     c.listInvocations('APP', 'FN'),
     c.getInvocation('ID'),
     c.logs('APP', 'FN'),

@@ -23,6 +23,8 @@ export async function invoke(deps: ControlDeps, req: IncomingMessage, res: Serve
   if (!fn) throw new NimbusError('FUNCTION_NOT_FOUND', `no function ${app}/${name} is deployed; see \`nimbus ls\``);
   const event = await readJson(req, MAX_BODY_BYTES);
   const id = uuidv7();
+  // An `event` invocation, so a function that streams its HTTP responses is buffered here (the
+  // sandbox reads a web stream to its end; a streamified Lambda's bytes become its result): no sink.
   const outcome = await deps.runtime.invoke(fn, { kind: 'event', event: event ?? {} }, { id, trigger: 'api', startedAt });
   if (!outcome.ok) return sendError(res, outcome.error, id);
   const out = outcome.result.res;

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { MAX_BODY_BYTES } from '../sandbox/protocol.js';
 import { NimbusError } from '../shared/errors.js';
 import type { ObjectInfo } from '../storage/port.js';
+import { parseAttributes } from '../triggers/index.js';
 import { readJson } from './request.js';
 import * as s from './schemas.js';
 import { raw, route } from './table.js';
@@ -32,7 +33,14 @@ export const storageRoutes = [
     description: 'The body is one JSON message; with `X-Nimbus-Batch: true` it is `{"messages": [...]}` (1-1000).',
     scope: 'invoke',
     app: 'topic',
-    headers: [{ name: 'X-Nimbus-Batch', description: 'true: the body is {"messages": [...]}', schema: { enum: ['true', 'false'] } }],
+    headers: [
+      { name: 'X-Nimbus-Batch', description: 'true: the body is {"messages": [...]}', schema: { enum: ['true', 'false'] } },
+      {
+        name: 'X-Nimbus-Attributes',
+        description: 'message attributes of every message, as a JSON object of strings (at most 10), e.g. {"kind":"order"}: SNS MessageAttributes, SQS messageAttributes',
+        schema: { type: 'string' },
+      },
+    ],
     // Raw: any JSON is a message, and the batch header decides how the body reads.
     body: raw('application/json', 'a message (any JSON), or {messages: [...]} in batch mode'),
     response: s.publishResultSchema,
@@ -49,7 +57,15 @@ export const storageRoutes = [
         if (!Array.isArray(list) || list.length === 0) throw new NimbusError('BAD_REQUEST', 'with X-Nimbus-Batch: true the body is {"messages": [<JSON>, ...]} with at least one message');
         messages = list;
       }
-      return deps.topics.publish(params['topic']!, messages);
+      const header = req.headers['x-nimbus-attributes'];
+      if (header === undefined) return deps.topics.publish(params['topic']!, messages);
+      let value: unknown;
+      try {
+        value = JSON.parse(String(header));
+      } catch {
+        throw new NimbusError('BAD_REQUEST', 'X-Nimbus-Attributes must be a JSON object of strings, e.g. {"kind":"order"}');
+      }
+      return deps.topics.publish(params['topic']!, messages, {}, { attributes: parseAttributes(value, 'X-Nimbus-Attributes') });
     },
   }),
   route({

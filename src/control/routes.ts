@@ -9,6 +9,7 @@ import { coreRoutes } from './routes-core.js';
 import { eventRoutes } from './routes-events.js';
 import { keyRoutes } from './routes-keys.js';
 import { metricsRoutes } from './routes-metrics.js';
+import { scheduleRoutes } from './routes-schedules.js';
 import { secretRoutes } from './routes-secrets.js';
 import { statsRoutes } from './routes-stats.js';
 import { storageRoutes } from './routes-storage.js';
@@ -28,4 +29,4 @@ export const openApiRoute = route({
   },
 });
 
-export const ROUTES: readonly Route[] = [openApiRoute, ...coreRoutes, ...eventRoutes, ...storageRoutes, ...secretRoutes, ...keyRoutes, ...statsRoutes, ...metricsRoutes];
+export const ROUTES: readonly Route[] = [openApiRoute, ...coreRoutes, ...eventRoutes, ...scheduleRoutes, ...storageRoutes, ...secretRoutes, ...keyRoutes, ...statsRoutes, ...metricsRoutes];

@@ -83,6 +83,7 @@ export const invocationRecordSchema = z
     errorMessage: z.string().nullable(),
     httpStatus: int.nullable(),
     traceId: z.string().nullable(),
+    responseBytes: int.optional(),
   })
   .meta({ id: 'InvocationRecord' });
 

@@ -20,6 +20,7 @@ import type { Store } from '../store/index.js';
 import type { TelemetryWriter } from '../telemetry/index.js';
 import type { TopicPublisher } from '../triggers/port.js';
 import type { Resources } from '../triggers/resources.js';
+import type { Scheduler } from '../triggers/scheduler.js';
 import type { Secrets } from '../secrets/index.js';
 import type { KeyService } from './keys.js';
 import type { Principal } from './principal.js';
@@ -60,6 +61,8 @@ export interface ControlDeps {
   resources: Pick<Resources, 'topics' | 'buckets' | 'topic' | 'bucket'>;
   keys: KeyService;
   secrets: Pick<Secrets, 'list' | 'set' | 'remove' | 'rotateMaster'>;
+  /** `nimbus run-schedule`: fires a schedule trigger now; undefined = not enabled on this node. */
+  schedules?: Pick<Scheduler, 'runNow'> | undefined;
   /** What `/v1/usage` and `/v1/stats` charge; default DEFAULT_PRICES. */
   prices?: PriceSheet | undefined;
   /** The node's Prometheus registry (`GET /metrics`); undefined = not served. */

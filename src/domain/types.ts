@@ -294,6 +294,11 @@ export interface InvocationRecord {
   httpStatus: number | null;
   /** W3C trace id (32 hex digits) of the invocation's span, or of the caller's `traceparent`; null when untraced. */
   traceId: string | null;
+  /**
+   * Body bytes sent to an HTTP caller: a streamed response counts what it streamed (up to a cut at
+   * the stream limit); absent when no HTTP response was sent (other triggers, failures before a body, older records).
+   */
+  responseBytes?: number;
 }
 
 export type LogStream = 'stdout' | 'stderr' | 'system';

@@ -33,6 +33,7 @@ import { readAdmittedBody } from './body.js';
 import { ByteBudget, ConnectionLimiter, DEFAULT_MAX_CONNECTIONS_PER_CLIENT, defaultBodyBudget, defaultMaxConnections, openFileLimit } from './limits.js';
 import { pathProblem, validHost } from './request-check.js';
 import { sendFunctionResponse } from './respond.js';
+import { ResponseStream } from './stream.js';
 import { publicError } from './public-error.js';
 import { functionPath, RouteTable } from './router.js';
 import { handleWebhook, WebhookTable } from './webhooks.js';
@@ -59,8 +60,11 @@ export interface GatewayOptions {
   limits?: Partial<GatewayLimits>;
   /** The node's tracer: a SERVER span per routed request. Absent: no spans; a caller's traceparent is still passed on. */
   tracer?: Tracer;
-  /** Told the status of every answer node:http sends (metrics), those that never reached a function included. */
-  answered?: (status: number) => void;
+  /**
+   * Told of every answer node:http sends (metrics; `nimbus dev` prints method, path and status),
+   * those that never reached a function included.
+   */
+  answered?: (status: number, req: IncomingMessage, invocationId: string | undefined) => void;
 }
 
 /** What a public endpoint needs bounded (defaults in `resolveLimits`). */
@@ -100,6 +104,8 @@ export class Gateway {
   private readonly connections: ConnectionLimiter;
   /** `http://<listening address>`: the origin a function sees when the request named no host. */
   private origin = 'http://localhost';
+  /** The invocation id a request was given, for `answered` (headers go out in writeHead, unreadable after). */
+  private readonly invocationIds = new WeakMap<ServerResponse, string>();
 
   constructor(private readonly options: GatewayOptions) {
     const limits = (this.limits = resolveLimits(options.limits));
@@ -120,7 +126,7 @@ export class Gateway {
       (req, res) => {
         const done = this.handle(req, res).catch((err: unknown) => sendError(res, toNimbusError(err)));
         const answered = options.answered;
-        if (answered) void done.then(() => answered(res.statusCode));
+        if (answered) void done.then(() => answered(res.statusCode, req, this.invocationIds.get(res)));
       },
     );
     this.server.on('connection', (socket: Socket) => this.connections.admit(socket));
@@ -250,6 +256,7 @@ export class Gateway {
       if (verdict.auth) wire.auth = verdict.auth;
     }
     const id = uuidv7();
+    this.invocationIds.set(res, id);
     let body: Buffer;
     try {
       body = await readAdmittedBody(req, res, { maxBytes: MAX_BODY_BYTES, budget: this.budget, timeoutMs: this.limits.bodyTimeoutMs });
@@ -260,10 +267,12 @@ export class Gateway {
     const text = body.length === 0 ? null : isUtf8(body);
     wire.body = text === null ? null : body.toString(text ? 'utf8' : 'base64');
     wire.b64 = text === false;
+    // A streamed response (stream.ts) is written as it comes; a buffered one after the invocation, below.
+    const stream = new ResponseStream(res, method, id, trigger.cors ? cors : undefined);
     // A client that goes away is dropped from the instance queue, and its record says so (499).
     const cancel: Cancellation = {
       get aborted() {
-        return res.destroyed && !res.writableFinished;
+        return res.destroyed && !res.writableFinished && !stream.aborted;
       },
       watch: (onAbort) => {
         const listener = () => {
@@ -276,8 +285,9 @@ export class Gateway {
     const outcome = await this.options.runtime.invoke(
       match.target.fn,
       { kind: 'http', req: wire },
-      { id, trigger: 'http', startedAt, acceptedAt, cancel, ...(traceparent !== undefined ? { traceparent } : {}) },
+      { id, trigger: 'http', startedAt, acceptedAt, cancel, stream, ...(traceparent !== undefined ? { traceparent } : {}) },
     );
+    if (stream.used) return stream.settle();
     if (cancel.aborted) return;
     if (!outcome.ok) {
       sendError(res, publicError(outcome.error), id, cors);

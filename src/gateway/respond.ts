@@ -28,6 +28,20 @@ export function responseProblem(out: WireResponse): string | undefined {
   return undefined;
 }
 
+/** The function's headers that the gateway passes on, then the route's CORS headers, as a flat name/value list. */
+export function functionHeaders(pairs: [string, string][], cors: [string, string][] | undefined): string[] {
+  const headers: string[] = [];
+  for (const [k, v] of pairs) {
+    const name = k.toLowerCase();
+    if (FRAMING.has(name) || name.startsWith('x-nimbus-')) continue;
+    // Several Vary headers combine (RFC 9110 §5.3), so the function's stays beside the gateway's.
+    if (cors !== undefined && name.startsWith('access-control-')) continue;
+    headers.push(k, v);
+  }
+  for (const [k, v] of cors ?? []) headers.push(k, v);
+  return headers;
+}
+
 /**
  * Write the function's answer (already checked by `responseProblem`). `cors`: the route's CORS
  * headers, which replace any Access-Control-* headers the function set.
@@ -39,15 +53,7 @@ export function sendFunctionResponse(res: ServerResponse, out: WireResponse, met
     sendError(res, publicError(new NimbusError('INVALID_RESPONSE', `the function's response cannot be sent: ${problem}`)), invocationId, cors);
     return;
   }
-  const headers: string[] = [];
-  for (const [k, v] of out.headers) {
-    const name = k.toLowerCase();
-    if (FRAMING.has(name) || name.startsWith('x-nimbus-')) continue;
-    // Several Vary headers combine (RFC 9110 §5.3), so the function's stays beside the gateway's.
-    if (cors !== undefined && name.startsWith('access-control-')) continue;
-    headers.push(k, v);
-  }
-  for (const [k, v] of cors ?? []) headers.push(k, v);
+  const headers = functionHeaders(out.headers, cors);
   const noBody = out.status === 204 || out.status === 304;
   const payload = noBody ? '' : out.b64 ? Buffer.from(out.body, 'base64') : out.body;
   // HEAD keeps the length a GET would have had (RFC 9110 §9.3.2); 204 and 304 have none.

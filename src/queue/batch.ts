@@ -2,10 +2,11 @@
  * Deliveries: what one invocation carries. An `invoke` or `scheduled` event is delivered alone;
  * `queue` events (topic, bucket and webhook messages) of one origin are delivered in batches of
  * up to the subscription's `batchSize` (topic triggers; 1 for everything else), as
- * `{ queue: <origin>, messages: [{ id, timestamp, body, attempts }] }`.
+ * `{ queue: <origin>, format?: 'sns', messages: [{ id, timestamp, body, attempts, attributes? }] }`.
  */
 import type { FunctionVersion } from '../domain/index.js';
 import type { QueuedEvent } from './port.js';
+import { unwrapMessage } from './message.js';
 
 export interface Delivery {
   /** The invocation id: the first event's id (every attempt of a lone event keeps its id). */
@@ -62,9 +63,15 @@ export function toDeliveries(fn: FunctionVersion, events: QueuedEvent[]): Delive
   for (const d of out) {
     if (d.shape !== 'queue') continue;
     const first = d.events[0]!;
+    // `format: 'sns'`: the subscription asked for SNS-shaped records (a topic trigger's `shape: sns`).
+    const sns = first.source === 'topic' && topicTrigger(fn, first.origin)?.shape === 'sns';
     d.payload = {
       queue: first.origin,
-      messages: d.events.map((e) => ({ id: e.id, timestamp: e.createdAt, body: e.payload, attempts: e.attempts })),
+      ...(sns ? { format: 'sns' } : {}),
+      messages: d.events.map((e) => {
+        const { body, attributes } = unwrapMessage(e.payload);
+        return { id: e.id, timestamp: e.createdAt, body, attempts: e.attempts, ...(attributes ? { attributes } : {}) };
+      }),
     };
   }
   return out;

@@ -21,6 +21,7 @@ import type { ObjectStore } from '../storage/port.js';
 import { MAX_OBJECT_BYTES } from '../storage/port.js';
 import { parentContext, traceparentOf } from '../tracing/index.js';
 import type { EventCause, TopicPublisher } from '../triggers/port.js';
+import { messageAttributesSchema } from '../triggers/attributes.js';
 
 /**
  * The services bindings reach. Read at call time, so the composition root may fill one in after
@@ -84,7 +85,10 @@ const OPS = {
     delete: z.tuple([key]),
   },
   topic: {
-    publish: z.tuple([z.array(z.unknown()).min(1).max(BINDING_LIMITS.topicBatchMessages)]),
+    publish: z.union([
+      z.tuple([z.array(z.unknown()).min(1).max(BINDING_LIMITS.topicBatchMessages)]),
+      z.tuple([z.array(z.unknown()).min(1).max(BINDING_LIMITS.topicBatchMessages), messageAttributesSchema]),
+    ]),
   },
 } as const;
 const BUCKET_WRITES = new Set(['put', 'delete']);
@@ -286,7 +290,8 @@ export class BindingHost {
       total += bytes;
     }
     if (total > BINDING_LIMITS.topicBatchBytes) throw new NimbusError('VALUE_TOO_LARGE', `the batch is ${total} bytes; a batch may be at most ${BINDING_LIMITS.topicBatchBytes}`);
-    return topics.publish(topic, messages, cause);
+    const attributes = args[1] as Record<string, string> | undefined;
+    return topics.publish(topic, messages, cause, attributes ? { attributes } : {});
   }
 }
 

@@ -5,5 +5,6 @@ export { CpuMeter } from './cpu-meter.js';
 export { SandboxProcess, type SandboxSpawnOptions } from './sandbox-process.js';
 export type { SandboxTransport, SpawnSandbox, ExitInfo, KillReason } from './transport.js';
 export type { InvocationInput, InvokeResult } from './instance.js';
+export type { StreamSink, StreamInfo } from './stream.js';
 export { defaultMinInstancesPerApp } from './min-instances.js';
 export type { Confine, Confinement, ConfineRequest, NodeCommandPaths } from './confinement.js';

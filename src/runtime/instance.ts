@@ -17,6 +17,8 @@ import type { HostMessage, SandboxMessage, WireRequest, WireResponse } from '../
 import type { Clock } from '../shared/clock.js';
 import type { ErrorCode } from '../shared/errors.js';
 import type { ExitInfo, SandboxTransport } from './transport.js';
+import { MAX_STREAM_BYTES } from '../sandbox/protocol.js';
+import { HostStream, type StreamInfo, type StreamSink } from './stream.js';
 
 export type InstanceState = 'starting' | 'idle' | 'busy' | 'draining' | 'dead';
 
@@ -25,9 +27,12 @@ export type InvocationInput = ({ kind: 'http'; req: WireRequest } | { kind: 'eve
 
 export type InvokeResult =
   /** `retry`: for a `queue` delivery, the ids of the messages the handler asked to get again. */
-  | { ok: true; res?: WireResponse; value?: unknown; rss: number; retry?: string[] }
-  /** `notStarted`: it was waiting in the sandbox behind another invocation and never ran: safe to run elsewhere. */
-  | { ok: false; code: ErrorCode; message: string; rss: number | null; notStarted?: boolean };
+  | { ok: true; res?: WireResponse; value?: unknown; rss: number; retry?: string[]; stream?: StreamInfo }
+  /**
+   * `notStarted`: it was waiting in the sandbox behind another invocation and never ran: safe to run elsewhere.
+   * `stream`: the response was streamed and its head sent before it failed.
+   */
+  | { ok: false; code: ErrorCode; message: string; rss: number | null; notStarted?: boolean; stream?: StreamInfo };
 
 export interface InstanceHooks {
   onLog(invocationId: string | null, stream: LogStream, line: string): void;
@@ -52,6 +57,9 @@ interface Pending {
   timeoutMs: number;
   /** The instance's first invocation: its timing includes lazy compilation, so it says little about the function. */
   first: boolean;
+  /** Where a streamed response goes (HTTP invocations); `stream` once the sandbox started one. */
+  sink: StreamSink | undefined;
+  stream: HostStream | undefined;
 }
 
 /** Init (module load) gets at least this long, whatever the function's own timeout. */
@@ -70,6 +78,8 @@ export class Instance {
   served = 0;
   /** Clock time it finished loading (undefined while starting). */
   readyAt: number | undefined;
+  /** Bytes a streamed response may carry before it is cut. */
+  maxStreamBytes = MAX_STREAM_BYTES;
   readonly started: Promise<void>;
   private readonly pending = new Map<string, Pending>();
   private readonly settling = new Set<string>();
@@ -196,9 +206,9 @@ export class Instance {
    * sent at once (the sandbox runs it as soon as the bundle is loaded: no extra round trip) and
    * the timeout clock starts when the load has finished, as init has its own limit.
    */
-  invoke(id: string, input: InvocationInput, timeoutMs: number): Promise<InvokeResult> {
+  invoke(id: string, input: InvocationInput, timeoutMs: number, sink?: StreamSink): Promise<InvokeResult> {
     return new Promise<InvokeResult>((resolve) => {
-      const entry: Pending = { resolve, sentAt: performance.now(), timedOut: false, timer: undefined, first: this.served <= 1, armed: false, timeoutMs };
+      const entry: Pending = { resolve, sentAt: performance.now(), timedOut: false, timer: undefined, first: this.served <= 1, armed: false, timeoutMs, sink, stream: undefined };
       this.pending.set(id, entry);
       if (this.state === 'starting')
         this.started.then(
@@ -264,6 +274,11 @@ export class Instance {
       case 'settled':
         if (this.settling.delete(m.id)) this.releaseSlot();
         return;
+      case 'head':
+      case 'chunk':
+      case 'end':
+        this.receiveStream(m);
+        return;
       case 'call':
       case 'part':
         this.hooks.onBinding(m);
@@ -273,11 +288,49 @@ export class Instance {
     }
   }
 
+  /** The messages of a streamed response (stream.ts); one for an invocation not in flight here is ignored. */
+  private receiveStream(m: Extract<SandboxMessage, { t: 'head' | 'chunk' | 'end' }>): void {
+    const entry = this.pending.get(m.id);
+    if (!entry) return;
+    if (m.t === 'end') {
+      this.notePeak(m.rss);
+      this.timing(m.id, m.ms, m.cpu);
+      const stream = entry.stream;
+      const info = stream?.info;
+      if (!stream || !info) {
+        this.finish(m.id, { ok: false, code: 'INVALID_RESPONSE', message: 'the function ended a streamed response it never started', rss: m.rss });
+        return;
+      }
+      if (m.pending) this.settling.add(m.id);
+      const result: InvokeResult = stream.cut ? { ok: false, ...stream.cut, rss: m.rss, stream: info } : { ok: true, rss: m.rss, stream: info };
+      this.finish(m.id, result, m.pending === true);
+      return;
+    }
+    const stream = (entry.stream ??= new HostStream(
+      m.id,
+      entry.sink,
+      (msg) => this.proc.send(msg),
+      this.maxStreamBytes,
+      (line) => this.hooks.onLog(m.id, 'system', line),
+    ));
+    const violation = m.t === 'head' ? stream.head(m.status, m.headers) : stream.chunk(m.data, m.b64);
+    if (violation !== undefined) {
+      this.hooks.onLog(null, 'system', `[nimbus] instance stopped: it broke the sandbox protocol: ${violation}`);
+      this.proc.kill('protocol');
+    }
+  }
+
   private finish(id: string, result: InvokeResult, keepSlot = false): void {
     const entry = this.pending.get(id);
     if (!entry) return;
     this.pending.delete(id);
     clearTimeout(entry.timer);
+    // A stream that fails after its head (timeout, crash, error) is cut short for the client.
+    if (entry.stream) {
+      entry.stream.finish(result.ok);
+      const info = entry.stream.info;
+      if (info && !result.ok && !result.stream) result = { ...result, stream: info };
+    }
     entry.resolve(result);
     if (!keepSlot) this.releaseSlot();
   }

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
+import { STREAM_CHUNK_BYTES } from '../sandbox/protocol.js';
 import { parseSandboxMessage } from './messages.js';
 
 describe('parseSandboxMessage', () => {
@@ -17,5 +18,15 @@ describe('parseSandboxMessage', () => {
     assert.equal(parseSandboxMessage({ ...done, id: 7 }), undefined);
     assert.equal(parseSandboxMessage({ t: 'nope' }), undefined);
     assert.equal(parseSandboxMessage('done'), undefined);
+  });
+
+  it('checks the messages of a streamed response: a chunk is bounded, a head needs a status', () => {
+    const full = Buffer.alloc(STREAM_CHUNK_BYTES, 1).toString('base64');
+    assert.ok(parseSandboxMessage({ t: 'chunk', id: 'x', data: full, b64: true }));
+    assert.equal(parseSandboxMessage({ t: 'chunk', id: 'x', data: full + 'AAAA', b64: true }), undefined);
+    assert.ok(parseSandboxMessage({ t: 'head', id: 'x', status: 200, headers: [['content-type', 'text/event-stream']] }));
+    assert.equal(parseSandboxMessage({ t: 'head', id: 'x', headers: [] }), undefined);
+    assert.ok(parseSandboxMessage({ t: 'end', id: 'x', rss: 1, ms: 2, cpu: 1 }));
+    assert.equal(parseSandboxMessage({ t: 'end', id: 'x' }), undefined);
   });
 });

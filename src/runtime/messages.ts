@@ -1,6 +1,10 @@
 /** zod schemas for what a sandbox sends: its messages are untrusted input. */
 import { z } from 'zod';
 import type { SandboxMessage } from '../sandbox/protocol.js';
+import { STREAM_CHUNK_BYTES } from '../sandbox/protocol.js';
+
+/** A chunk's data: STREAM_CHUNK_BYTES of UTF-8 text, or of bytes in base64 (4 characters per 3). */
+const MAX_CHUNK_CHARS = Math.ceil(STREAM_CHUNK_BYTES / 3) * 4;
 
 const error = z.object({ name: z.string(), message: z.string(), stack: z.string().optional(), at: z.string().max(1024).optional() });
 const response = z.object({
@@ -39,6 +43,10 @@ export const sandboxMessageSchema = z.discriminatedUnion('t', [
   // Binding calls: only the envelope here; each op's arguments are checked by the BindingHost.
   z.object({ t: z.literal('call'), cid: z.number().int().nonnegative(), inv: z.string().nullable(), binding: z.string().max(256), op: z.string().max(64), args: z.array(z.unknown()) }),
   z.object({ t: z.literal('part'), cid: z.number().int().nonnegative(), data: z.string() }),
+  // Streamed responses (the gateway checks the status and headers again before writing them).
+  z.object({ t: z.literal('head'), id: z.string(), status: z.number().int().min(100).max(599), headers: z.array(z.tuple([z.string(), z.string()])) }),
+  z.object({ t: z.literal('chunk'), id: z.string(), data: z.string().max(MAX_CHUNK_CHARS), b64: z.boolean() }),
+  z.object({ t: z.literal('end'), id: z.string(), rss: z.number(), pending: z.boolean().optional(), ms: z.number().optional(), cpu: z.number().optional() }),
 ]);
 
 // Keeps the zod schema and the protocol's TypeScript type from drifting apart.

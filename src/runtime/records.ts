@@ -2,6 +2,7 @@
 import type { FunctionVersion, InvocationRecord, InvocationStatus, TriggerKind } from '../domain/index.js';
 import { ERROR_STATUS, type ErrorCode } from '../shared/errors.js';
 import type { InvokeResult } from './instance.js';
+import type { WireResponse } from '../sandbox/protocol.js';
 
 const MB = 1024 * 1024;
 
@@ -23,6 +24,7 @@ export interface RecordInput {
 export function buildRecord(r: RecordInput): InvocationRecord {
   const { result, fn } = r;
   const rss = Math.max(r.peakRss, result.rss ?? 0);
+  const responseBytes = result.stream ? result.stream.bytes : result.ok && result.res ? bodyBytes(result.res) : undefined;
   return {
     id: r.id,
     app: fn.app,
@@ -40,9 +42,18 @@ export function buildRecord(r: RecordInput): InvocationRecord {
     errorCode: result.ok ? null : result.code,
     errorMessage: result.ok ? null : result.message,
     // 499 (nginx's "client closed request"): nothing was sent, whatever the function answered.
-    httpStatus: r.clientClosed ? 499 : result.ok ? (result.res?.status ?? 200) : ERROR_STATUS[result.code],
+    // A stream's head went out: its status is what the client got, even if the stream failed later.
+    httpStatus: r.clientClosed || (!result.ok && result.code === 'CLIENT_CLOSED') ? 499 : result.stream ? result.stream.status : result.ok ? (result.res?.status ?? 200) : ERROR_STATUS[result.code],
     traceId: r.traceId,
+    ...(responseBytes === undefined ? {} : { responseBytes }),
   };
+}
+
+/** Bytes of a buffered body (base64 decodes to three bytes per four characters, less its padding). */
+function bodyBytes(res: WireResponse): number {
+  if (!res.b64) return Buffer.byteLength(res.body);
+  const pad = res.body.endsWith('==') ? 2 : res.body.endsWith('=') ? 1 : 0;
+  return Math.max(0, Math.floor((res.body.length * 3) / 4) - pad);
 }
 
 export function statusOf(code: ErrorCode): InvocationStatus {

@@ -44,6 +44,7 @@ import { buildRecord } from './records.js';
 import { endInvocation, startInvocation, withTraceparent } from './trace.js';
 import type { Tracer } from '@opentelemetry/api';
 import type { ExitInfo, SandboxTransport } from './transport.js';
+import type { StreamSink } from './stream.js';
 
 export type { Cancellation } from './function-state.js';
 
@@ -87,6 +88,8 @@ export interface RuntimeOptions {
   transferBudget?: number;
   /** Log quotas per invocation and instance (log-gate.ts; defaults 1 MB, 100 lines/s, 16 KB lines). */
   logQuota?: Partial<LogQuota>;
+  /** Bytes one streamed response may carry (default MAX_STREAM_BYTES, 20 MB); the 6 MB body limit does not apply to streams. */
+  maxStreamBytes?: number;
   /** Instances one app may keep warm with minInstances. Default a quarter of maxInstances (at least 1). */
   minInstancesPerApp?: number;
   log?: (line: string) => void;
@@ -104,6 +107,8 @@ export interface InvokeMeta {
   hop?: number;
   /** W3C trace context of the caller (the gateway's span, a queued event's cause); the invocation's span is its child. */
   traceparent?: string;
+  /** Where a streamed response goes (stream.ts); without one, a function that streams fails with INVALID_RESPONSE. */
+  stream?: StreamSink;
 }
 
 export type InvocationOutcome = { ok: true; record: InvocationRecord; result: Extract<InvokeResult, { ok: true }> } | { ok: false; record: InvocationRecord; error: NimbusError };
@@ -257,7 +262,7 @@ export class Runtime {
         gate?.begin(meta.id);
         const leave = this.hops.get(got.instance)?.enter(meta.hop ?? 0);
         try {
-          result = await got.instance.invoke(meta.id, input, got.instance.fn.config.timeout * 1000);
+          result = await got.instance.invoke(meta.id, input, got.instance.fn.config.timeout * 1000, meta.stream);
         } finally {
           leave?.();
         }
@@ -507,6 +512,7 @@ export class Runtime {
       return { text, secretEnv: env };
     });
     const instance: Instance = new Instance(proc, fn, code, hooks, this.options.clock);
+    if (this.options.maxStreamBytes !== undefined) instance.maxStreamBytes = this.options.maxStreamBytes;
     this.hops.set(instance, hops);
     this.gates.set(instance, gate);
     state.instances.add(instance);

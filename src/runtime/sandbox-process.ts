@@ -288,6 +288,7 @@ export class SandboxProcess implements SandboxTransport {
       case 'error':
         return this.work(-1);
       case 'done':
+      case 'end':
         // waitUntil work still runs: busy until it settles.
         if (message.pending === true) this.pendingSettle.add(message.id);
         else this.work(-1);

@@ -9,7 +9,7 @@
  *   bucket  get [key] → { info, data, b64 }|null · head [key] → info|null · delete [key] → boolean
  *           put [key, { data, b64 }|null (null: the body came as `part`s), contentType|null] → info
  *           list [{prefix?, cursor?, limit?}] → { objects: info[], cursor|null }
- *   topic   publish [messages] → { messageIds, deliveries }
+ *   topic   publish [messages, attributes?] → { messageIds, deliveries }
  * `info` = { bucket, key, size, etag, contentType, uploadedAt (epoch ms) }.
  */
 import type { CallBinding } from './rpc.js';
@@ -118,8 +118,22 @@ function bucket(name: string, call: Call): object {
   });
 }
 
+/** `{ attributes }` checked for the honest path (the host checks again): string values, at most BINDING_LIMITS.topicAttributes. */
+function publishAttributes(name: string, options: unknown): Record<string, string> | undefined {
+  if (options === undefined || options === null) return undefined;
+  if (typeof options !== 'object') throw new TypeError(`${name}.publish: options must be an object like { attributes: { key: 'value' } }`);
+  const attributes = (options as { attributes?: unknown }).attributes;
+  if (attributes === undefined) return undefined;
+  if (attributes === null || typeof attributes !== 'object' || Array.isArray(attributes)) throw new TypeError(`${name}.publish: attributes must be an object of string values`);
+  const entries = Object.entries(attributes);
+  if (entries.length > BINDING_LIMITS.topicAttributes) throw new TypeError(`${name}.publish: a message has at most ${BINDING_LIMITS.topicAttributes} attributes, got ${entries.length}`);
+  for (const [k, v] of entries) if (typeof v !== 'string') throw new TypeError(`${name}.publish: attribute "${k}" must be a string, got ${typeof v}`);
+  return entries.length === 0 ? undefined : (attributes as Record<string, string>);
+}
+
 function topic(name: string, call: Call): object {
-  const publishAll = async (messages: unknown[]) => {
+  const publishAll = async (messages: unknown[], options?: unknown) => {
+    const attributes = publishAttributes(name, options);
     if (messages.length === 0 || messages.length > BINDING_LIMITS.topicBatchMessages) {
       throw new TypeError(`${name}.publishBatch: send 1 to ${BINDING_LIMITS.topicBatchMessages} messages, got ${messages.length}`);
     }
@@ -132,16 +146,16 @@ function topic(name: string, call: Call): object {
       total += bytes;
     }
     if (total > BINDING_LIMITS.topicBatchBytes) throw tooLarge(`the batch is ${total} bytes; a batch may be at most ${BINDING_LIMITS.topicBatchBytes}`);
-    return (await call('publish', [messages])) as { messageIds: string[]; deliveries: number };
+    return (await call('publish', attributes ? [messages, attributes] : [messages])) as { messageIds: string[]; deliveries: number };
   };
   return Object.freeze({
-    async publish(message: unknown): Promise<{ messageId: string; deliveries: number }> {
-      const r = await publishAll([message]);
+    async publish(message: unknown, options?: { attributes?: Record<string, string> }): Promise<{ messageId: string; deliveries: number }> {
+      const r = await publishAll([message], options);
       return { messageId: r.messageIds[0] ?? '', deliveries: r.deliveries };
     },
-    publishBatch: (messages: unknown[]) => {
+    publishBatch: (messages: unknown[], options?: { attributes?: Record<string, string> }) => {
       if (!Array.isArray(messages)) return Promise.reject(new TypeError(`${name}.publishBatch: pass an array of messages`));
-      return publishAll(messages);
+      return publishAll(messages, options);
     },
   });
 }

@@ -7,7 +7,10 @@ import { buildBindings } from './bindings.js';
 import { callLambda, httpApiEvent, lambdaContext, lambdaResultToResponse, type LambdaHandler } from './lambda.js';
 import type { CallBinding } from './rpc.js';
 import { eventBridgeEvent, lambdaQueueEvent, lambdaRetries, messageBatch, queuePayload, schedulePayload, webScheduledEvent } from './shapes.js';
-import { eventRequest, fromResponse, ResponseTooLarge, toRequest, type WebContext, type WebHandler } from './web.js';
+import { eventRequest, fromResponse, responseHeaders, ResponseTooLarge, toRequest, type WebContext, type WebHandler } from './web.js';
+import { streamedResponse } from './light.js';
+import { isStreamified, runStreamified } from './lambda-stream.js';
+import { pumpWebStream, StreamWriter } from './streaming.js';
 import type { FunctionMeta, HostMessage, SandboxBinding, SandboxErrorCode, SandboxMessage, SerializedError, WireAuth, WireResponse } from './protocol.js';
 import { MAX_BODY_BYTES } from './protocol.js';
 import { prepareBundle, userFrame } from './stack.js';
@@ -66,7 +69,16 @@ export async function execute(loaded: Loaded, message: Invocation, send: Send, r
             : queue
               ? lambdaQueueEvent(queue)
               : message.event;
-      const result = await callLambda(loaded.handler, event, lambdaContext(id, deadline, loaded.fn, loaded.env, message.traceparent));
+      const context = lambdaContext(id, deadline, loaded.fn, loaded.env, message.traceparent);
+      if (isStreamified(loaded.handler)) {
+        // Over HTTP the bytes stream to the client; invoked with an event, they come back buffered as the result.
+        if (message.t === 'http') {
+          await runStreamified(loaded.handler, event, context, new StreamWriter(id, send));
+          send({ t: 'end', id, rss: rss(), ...timing() });
+        } else send({ t: 'done', id, value: jsonValue(await runStreamified(loaded.handler, event, context, undefined)), rss: rss(), ...timing() });
+        return;
+      }
+      const result = await callLambda(loaded.handler, event, context);
       if (message.t === 'http') send({ t: 'done', id, res: checkSize(convert(() => lambdaResultToResponse(result))), rss: rss(), ...timing() });
       else if (queue) send({ t: 'done', id, value: jsonValue(result), rss: rss(), retry: lambdaRetries(queue, result), ...timing() });
       else send({ t: 'done', id, value: jsonValue(result), rss: rss(), ...timing() });
@@ -88,6 +100,14 @@ export async function execute(loaded: Loaded, message: Invocation, send: Send, r
       if (typeof handler.fetch !== 'function') throw missingMethod('was invoked with a request (HTTP or a direct invoke)', 'fetch');
       const request = message.t === 'http' ? toRequest(message.req) : eventRequest(message.event);
       const response = await handler.fetch(request, loaded.env, ctx);
+      // A body the function streams goes out as it is produced (HTTP only: a direct invoke buffers it below).
+      const streamed = message.t === 'http' ? streamedResponse(response) : undefined;
+      if (streamed?.body) {
+        await pumpWebStream(new StreamWriter(id, send), streamed.status, responseHeaders(streamed), streamed.body);
+        send({ t: 'end', id, rss: rss(), ...(waiting.length > 0 ? { pending: true } : {}), ...timing() });
+        if (waiting.length > 0) await Promise.allSettled(waiting).then(() => send({ t: 'settled', id }));
+        return;
+      }
       const res = await fromResponse(response).catch((err: unknown) => {
         throw new SandboxFailure(err instanceof ResponseTooLarge ? 'RESPONSE_TOO_LARGE' : 'INVALID_RESPONSE', err);
       });

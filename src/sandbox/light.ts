@@ -10,6 +10,8 @@ const NativeResponse = globalThis.Response;
 const nativeFetch = globalThis.fetch;
 
 const state = Symbol('nimbus.light');
+/** Set on a Response built from a ReadableStream: the gateway streams it (streaming.ts) instead of buffering. */
+const streamed = Symbol('nimbus.streamed');
 
 interface RequestData {
   method: string;
@@ -82,11 +84,15 @@ type ResponseInitLike = ResponseInit | undefined;
 /** Replaces the global Response: string/empty bodies stay plain data until something needs undici. */
 export class LightResponse {
   [state]: [string | null, ResponseInitLike] | undefined;
+  [streamed] = false;
   #real: Response | undefined;
 
   constructor(body?: ConstructorParameters<typeof NativeResponse>[0], init?: ResponseInit) {
     if (body === undefined || body === null || typeof body === 'string') this[state] = [body ?? null, init];
-    else this.#real = new NativeResponse(body, init);
+    else {
+      this.#real = new NativeResponse(body, init);
+      this[streamed] = body instanceof ReadableStream;
+    }
   }
 
   get real(): Response {
@@ -141,6 +147,11 @@ Object.setPrototypeOf(LightResponse, NativeResponse);
 /** The plain data of a LightResponse that was never materialised, for the fast path. */
 export function lightParts(value: unknown): [string | null, ResponseInitLike] | undefined {
   return value instanceof LightResponse ? value[state] : undefined;
+}
+
+/** The undici Response of a response whose body is a ReadableStream the function made, if it is one. */
+export function streamedResponse(value: unknown): Response | undefined {
+  return value instanceof LightResponse && value[streamed] ? value.real : undefined;
 }
 
 /** The undici Response behind any response a function may return (light or native), if it is one. */

@@ -111,7 +111,15 @@ export type HostMessage =
    */
   | { t: 'forward'; forwards: SandboxForward[] }
   | { t: 'reply'; cid: number; ok: true; value: unknown }
-  | { t: 'reply'; cid: number; ok: false; error: BindingFailure };
+  | { t: 'reply'; cid: number; ok: false; error: BindingFailure }
+  /**
+   * Flow control of a streamed response (`head` … `chunk`s … `end`): the sandbox may send
+   * STREAM_WINDOW chunks ahead, then one more per credit. The host grants a credit once a chunk has
+   * left for the client, so a fast producer waits for a slow reader instead of filling host memory.
+   */
+  | { t: 'credit'; id: string; n: number }
+  /** Stop streaming `id` (the client went away, or the stream passed its limit): end it as soon as possible. */
+  | { t: 'cancel'; id: string };
 
 // ---- sandbox → host
 export type SandboxMessage =
@@ -141,7 +149,16 @@ export type SandboxMessage =
    * A slice (base64) of a large binary argument of the call `cid` that follows: an object can be
    * bigger than one message may be (MAX_FRAME_BYTES).
    */
-  | { t: 'part'; cid: number; data: string };
+  | { t: 'part'; cid: number; data: string }
+  /**
+   * A streamed HTTP response starts (a web Response with a ReadableStream body, or a Lambda
+   * `streamifyResponse` handler): status and headers now, the body follows as `chunk`s (each at
+   * most STREAM_CHUNK_BYTES, base64 when `b64`), and `end` (or `error`) closes the invocation in
+   * place of `done`.
+   */
+  | { t: 'head'; id: string; status: number; headers: [string, string][] }
+  | { t: 'chunk'; id: string; data: string; b64: boolean }
+  | { t: 'end'; id: string; rss: number; pending?: boolean; ms?: number; cpu?: number };
 
 /** Largest line either side accepts: a 6 MB body in base64 plus headers, with room to spare. */
 export const MAX_FRAME_BYTES = 10 * 1024 * 1024;
@@ -158,8 +175,17 @@ export const BINDING_LIMITS = {
   topicMessageBytes: 256 * 1024,
   topicBatchMessages: 100,
   topicBatchBytes: 1024 * 1024,
+  /** Message attributes per publish (as SNS), and the longest value. */
+  topicAttributes: 10,
+  topicAttributeValueBytes: 1024,
 } as const;
 /** Largest base64 slice of a `part` message: well under MAX_FRAME_BYTES. */
 export const MAX_PART_CHARS = 4 * 1024 * 1024;
+/** Largest body piece of one `chunk` message (before base64). */
+export const STREAM_CHUNK_BYTES = 64 * 1024;
+/** Chunks a stream may send before its first credit: at most this many × STREAM_CHUNK_BYTES wait on the host per stream. */
+export const STREAM_WINDOW = 8;
+/** Bytes one streamed response may carry (the 6 MB body limit does not apply to streams); the host cuts the stream past it. */
+export const MAX_STREAM_BYTES = 20 * 1024 * 1024;
 /** Body limit both ways, as on AWS Lambda. */
 export const MAX_BODY_BYTES = 6 * 1024 * 1024;

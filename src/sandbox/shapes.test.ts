@@ -136,3 +136,40 @@ describe('web MessageBatch', () => {
     assert.deepEqual(all.retries(), ['m1']);
   });
 });
+
+describe('SNS records, attributes and S3 keys', () => {
+  const withAttrs: QueuePayload = { ...topic, messages: [{ id: 'm1', timestamp: T, body: { order: 1 }, attempts: 1, attributes: { kind: 'order' } }, topic.messages[1]!] };
+
+  it('a topic subscription with format sns gets Records[].Sns, a string message as is and JSON as its text', () => {
+    const { Records } = lambdaQueueEvent({ ...withAttrs, format: 'sns' });
+    const sns = Records.map((r) => (r as { Sns: Record<string, unknown> }).Sns);
+    assert.equal(Records[0]!['EventSource'], 'aws:sns');
+    assert.equal(sns[0]!['Type'], 'Notification');
+    assert.equal(sns[0]!['TopicArn'], 'arn:aws:sns:us-east-1:000000000000:orders');
+    assert.equal(sns[0]!['Message'], '{"order":1}');
+    assert.equal(sns[1]!['Message'], 'plain');
+    assert.equal(sns[0]!['MessageId'], 'm1');
+    assert.equal(sns[0]!['Timestamp'], '2026-01-02T03:04:05.678Z');
+    assert.deepEqual(sns[0]!['MessageAttributes'], { kind: { Type: 'String', Value: 'order' } });
+    assert.deepEqual(sns[1]!['MessageAttributes'], {});
+  });
+
+  it('the default SQS-like records carry messageAttributes in SQS shape; web messages as attributes', () => {
+    const { Records } = lambdaQueueEvent(withAttrs);
+    assert.deepEqual(Records[0]!['messageAttributes'], { kind: { stringValue: 'order', stringListValues: [], binaryListValues: [], dataType: 'String' } });
+    assert.deepEqual(Records[1]!['messageAttributes'], {});
+    const { batch } = messageBatch(withAttrs);
+    const messages = (batch as { messages: Array<{ attributes: Record<string, string> }> }).messages;
+    assert.deepEqual(
+      messages.map((m) => m.attributes),
+      [{ kind: 'order' }, {}],
+    );
+  });
+
+  it('format sns does not change bucket records; their keys are URL-encoded as S3 does', () => {
+    const payload: QueuePayload = { ...bucket, format: 'sns', messages: [{ id: 'b1', timestamp: T, body: bucketBody('created', 'a dir/ü & b+c.png'), attempts: 1 }] };
+    const record = lambdaQueueEvent(payload).Records[0] as { s3: { object: { key: string } } };
+    assert.equal(record.s3.object.key, 'a+dir/%C3%BC+%26+b%2Bc.png');
+    assert.equal(decodeURIComponent(record.s3.object.key.replace(/\+/g, ' ')), 'a dir/ü & b+c.png');
+  });
+});

@@ -2,9 +2,10 @@
  * Event shapes: what a handler receives for a schedule tick or a batch of queued messages, and
  * which messages its answer asks to retry. Pure functions of the payload the host sends:
  *   scheduled  { schedule, scheduledTime (epoch ms), timezone }
- *   queue      { queue: <origin>, eventSource?: 'topic'|'webhook'|'bucket', messages: [{ id, timestamp, body, attempts }] }
+ *   queue      { queue: <origin>, eventSource?: 'topic'|'webhook'|'bucket', format?: 'sns', messages: [{ id, timestamp, body, attempts, attributes? }] }
  * Web handlers get `scheduled(event)` / `queue(batch)` objects (Workers style); Lambda handlers an
- * EventBridge scheduled event or `{ Records }` (SQS-like for topics and webhooks, S3-like for buckets).
+ * EventBridge scheduled event or `{ Records }` (SQS-like for topics and webhooks, S3-like for
+ * buckets, SNS-like for a topic subscription with `shape: sns`).
  */
 import type { FunctionMeta } from './protocol.js';
 
@@ -20,6 +21,8 @@ export interface QueuePayloadMessage {
   timestamp: number | string;
   body: unknown;
   attempts: number;
+  /** Message attributes set by the publisher (topics only). */
+  attributes?: Record<string, string>;
 }
 
 export type QueueSource = 'topic' | 'webhook' | 'bucket';
@@ -27,6 +30,8 @@ export type QueueSource = 'topic' | 'webhook' | 'bucket';
 export interface QueuePayload {
   queue: string;
   eventSource?: QueueSource;
+  /** 'sns': the subscription wants SNS records (Lambda handlers). */
+  format?: 'sns';
   messages: QueuePayloadMessage[];
 }
 
@@ -84,6 +89,7 @@ export function messageBatch(p: QueuePayload): { batch: object; retries: () => s
       timestamp: new Date(m.timestamp),
       body: m.body,
       attempts: m.attempts,
+      attributes: Object.freeze({ ...m.attributes }),
       ack: () => decide(m.id, 'ack'),
       retry: () => decide(m.id, 'retry'),
     }),
@@ -108,10 +114,53 @@ export function queueSource(p: QueuePayload): QueueSource {
   return p.messages.length > 0 && p.messages.every((m) => bucketLike(m.body)) ? 'bucket' : 'topic';
 }
 
-/** The `{ Records }` event of a Lambda handler: S3-like for buckets, SQS-like otherwise. */
+/** The `{ Records }` event of a Lambda handler: S3-like for buckets, SNS-like when asked for, SQS-like otherwise. */
 export function lambdaQueueEvent(p: QueuePayload): { Records: Record<string, unknown>[] } {
   const source = queueSource(p);
+  if (source === 'topic' && p.format === 'sns') return { Records: p.messages.map((m) => snsRecord(p.queue, m)) };
   return { Records: p.messages.map((m) => (source === 'bucket' ? s3Record(p.queue, m) : sqsRecord(p.queue, source, m))) };
+}
+
+/** The account and region in the ARNs of SNS records (a node has no AWS account; these are AWS's local defaults). */
+const ACCOUNT = '000000000000';
+const REGION = 'us-east-1';
+
+/** An SNS notification record, as SNS delivers one to a Lambda subscriber. */
+function snsRecord(topic: string, m: QueuePayloadMessage): Record<string, unknown> {
+  const topicArn = `arn:aws:sns:${REGION}:${ACCOUNT}:${topic}`;
+  const attributes: Record<string, { Type: string; Value: string }> = {};
+  for (const [k, v] of Object.entries(m.attributes ?? {})) attributes[k] = { Type: 'String', Value: v };
+  return {
+    EventVersion: '1.0',
+    EventSubscriptionArn: `${topicArn}:nimbus`,
+    EventSource: 'aws:sns',
+    Sns: {
+      Type: 'Notification',
+      MessageId: m.id,
+      TopicArn: topicArn,
+      Subject: null,
+      // SNS messages are strings: a string is delivered as is, any other JSON as its text.
+      Message: typeof m.body === 'string' ? m.body : JSON.stringify(m.body ?? null),
+      Timestamp: new Date(m.timestamp).toISOString(),
+      SignatureVersion: '1',
+      Signature: '',
+      SigningCertUrl: '',
+      UnsubscribeUrl: '',
+      MessageAttributes: attributes,
+    },
+  };
+}
+
+/** SQS's shape of message attributes in a Lambda record. */
+function sqsAttributes(attributes: Record<string, string> | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(attributes ?? {})) out[k] = { stringValue: v, stringListValues: [], binaryListValues: [], dataType: 'String' };
+  return out;
+}
+
+/** An object key as S3 puts it in event records: URL-encoded, a space as '+', '/' kept. */
+export function s3EventKey(key: string): string {
+  return encodeURIComponent(key).replace(/%20/g, '+').replace(/%2F/g, '/');
 }
 
 function sqsRecord(queue: string, source: QueueSource, m: QueuePayloadMessage): Record<string, unknown> {
@@ -121,7 +170,7 @@ function sqsRecord(queue: string, source: QueueSource, m: QueuePayloadMessage): 
     receiptHandle: m.id,
     body: JSON.stringify(m.body ?? null),
     attributes: { ApproximateReceiveCount: String(m.attempts), SentTimestamp: sent, ApproximateFirstReceiveTimestamp: sent },
-    messageAttributes: {},
+    messageAttributes: sqsAttributes(m.attributes),
     eventSource: `nimbus:${source}`,
     eventSourceARN: queue,
     awsRegion: 'local',
@@ -141,8 +190,8 @@ function s3Record(queue: string, m: QueuePayloadMessage): Record<string, unknown
     s3: {
       s3SchemaVersion: '1.0',
       bucket: { name: b.bucket ?? queue, arn: `arn:nimbus:s3:::${b.bucket ?? queue}` },
-      // S3 sends the ETag without quotes; the key is as stored (not URL-encoded as S3 does).
-      object: { key: b.key ?? '', size: b.size ?? 0, eTag: (b.etag ?? '').replace(/^"|"$/g, ''), contentType: b.contentType ?? '' },
+      // S3 sends the ETag without quotes and the key URL-encoded (decode: decodeURIComponent(key.replace(/\+/g, ' '))).
+      object: { key: s3EventKey(b.key ?? ''), size: b.size ?? 0, eTag: (b.etag ?? '').replace(/^"|"$/g, ''), contentType: b.contentType ?? '' },
     },
   };
 }

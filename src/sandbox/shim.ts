@@ -18,6 +18,8 @@ import { captureOutput, currentInvocation } from './capture.js';
 import { startForwards } from './forward.js';
 import { execute, importBundle, resolveHandler, serialize, type Invocation, type Loaded } from './execute.js';
 import { installLightGlobals } from './light.js';
+import { installAwsLambdaGlobal } from './lambda-stream.js';
+import { receiveFlow } from './streaming.js';
 import type { FunctionMeta, HostMessage, SandboxBinding } from './protocol.js';
 import { RpcClient } from './rpc.js';
 import { installStackMapping } from './stack.js';
@@ -43,6 +45,7 @@ const rpc = new RpcClient((m) => channel.send(m));
 captureOutput(channel);
 lockDownProcess();
 installLightGlobals();
+installAwsLambdaGlobal();
 installStackMapping();
 // Node's own report of an uncaught error prints the offending source line first: for a bundle,
 // the whole minified bundle (and the data: URL, base64) in front of the error. Report it here.
@@ -59,6 +62,10 @@ channel.onMessage((message: HostMessage) => {
       return;
     case 'reply':
       rpc.receive(message);
+      return;
+    case 'credit':
+    case 'cancel':
+      receiveFlow(message);
       return;
     case 'http':
     case 'event':

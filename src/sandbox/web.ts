@@ -47,13 +47,19 @@ export async function fromResponse(value: unknown): Promise<WireResponse> {
     const got = value === null ? 'null' : typeof value === 'object' ? `an object (${Object.prototype.toString.call(value)})` : typeof value;
     throw new TypeError(`fetch() must return a Response, got ${got}`);
   }
-  const headers: [string, string][] = [];
-  for (const [k, v] of response.headers) if (k !== 'set-cookie') headers.push([k, v]);
-  for (const c of response.headers.getSetCookie()) headers.push(['set-cookie', c]);
+  const headers = responseHeaders(response);
   const bytes = Buffer.from(await response.arrayBuffer());
   if (bytes.length > MAX_BODY_BYTES) throw new ResponseTooLarge(`response body is ${bytes.length} bytes; the limit is ${MAX_BODY_BYTES}`);
   const text = isUtf8(bytes);
   return { status: response.status, headers, body: bytes.toString(text ? 'utf8' : 'base64'), b64: !text };
+}
+
+/** A Response's headers as wire pairs, each Set-Cookie its own. */
+export function responseHeaders(response: Response): [string, string][] {
+  const headers: [string, string][] = [];
+  for (const [k, v] of response.headers) if (k !== 'set-cookie') headers.push([k, v]);
+  for (const c of response.headers.getSetCookie()) headers.push(['set-cookie', c]);
+  return headers;
 }
 
 /** The fast path: a Response made from a string (or nothing) that nobody materialised. */

@@ -36,6 +36,7 @@ export function defaultMaxInstances(): number {
 
 export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const observe = options.observe;
   // Tracing (issue 10): this node's own provider, or nothing at all without an endpoint. A bad
   // sampler setting refuses the start before anything is opened.
   const tracing = await startTracing(options.tracing);
@@ -78,7 +79,15 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     now: () => Date.now(),
   });
   // Every invocation record passes through the writer: counting there keeps counters equal to records.
-  const telemetry = new TelemetryWriter({ store, sink: new SqliteWorkerSink(dbFile), log, observe: (r) => metrics.observe(r) });
+  const telemetry = new TelemetryWriter({
+    store,
+    sink: new SqliteWorkerSink(dbFile),
+    log,
+    observe: (r) => {
+      metrics.observe(r);
+      observe?.record?.(r);
+    },
+  });
   // Events (issue 4): the durable queue (own connection, own migrations). `events` is what triggers,
   // the control API and destinations enqueue through; every commit wakes the dispatcher.
   const queue = SqliteEventQueue.open({ file: dbFile, synchronous: options.events?.synchronous });
@@ -168,7 +177,10 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     ...(options.transferBudgetMb !== undefined ? { transferBudget: options.transferBudgetMb * 1024 * 1024 } : {}),
     clock: systemClock,
     onRecord: (r, logged) => telemetry.record(r, logged),
-    onLog: (l) => telemetry.log(l),
+    onLog: (l) => {
+      telemetry.log(l);
+      observe?.log?.(l);
+    },
     // What `bindings:` reach from inside functions; every call is checked by the runtime's BindingHost.
     bindings: { kv, objects, topics },
     ...(tracer ? { tracer } : {}),
@@ -182,7 +194,10 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     clock: systemClock,
     // Route auth's `secret:` values: the node's encrypted store (options.secrets: a test's override).
     secrets: options.secrets ?? secrets,
-    answered: (status) => metrics.gatewayAnswer(status),
+    answered: (status, req, invocationId) => {
+      metrics.gatewayAnswer(status);
+      observe?.request?.({ method: req.method ?? 'GET', path: req.url ?? '/', status, invocationId: invocationId ?? null });
+    },
     ...(options.jwks ? { jwks: options.jwks } : {}),
     ...(tracer ? { tracer } : {}),
   });
@@ -228,6 +243,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     resources,
     keys,
     secrets,
+    schedules: scheduler,
     prices: { ...DEFAULT_PRICES, ...options.prices },
     metrics,
     log,
@@ -273,6 +289,12 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
       adminKeyFile,
       secrets,
       isolation: isolation.report,
+      drained: async () => {
+        // Bucket events wait in the objects' outbox for a moment after the write returned.
+        await objects.outboxDrained();
+        await telemetry.flush();
+        return (await events.depth()) === 0;
+      },
       close: () =>
         (closing ??= (async () => {
           await Promise.all([gateway.close(), control.close(), metricsServer?.close()]);

@@ -2,7 +2,7 @@ import type { GatewayLimits, JwksOptions } from '../gateway/index.js';
 import type { SecretSource } from '../secrets/index.js';
 import type { IsolationMode, IsolationReport } from '../isolation/index.js';
 import type { BackoffOptions } from '../queue/index.js';
-import type { PriceSheet } from '../domain/index.js';
+import type { InvocationRecord, LogLine, PriceSheet } from '../domain/index.js';
 import type { TracingOptions } from '../tracing/index.js';
 
 /** What `nimbus up` (or a test harness) chooses when it starts a node. */
@@ -83,8 +83,20 @@ export interface NimbusOptions {
    * made at all, and only a caller's `traceparent` is passed on to functions and records.
    */
   tracing?: TracingOptions;
+  /** Sees records, log lines and gateway answers as they happen (`nimbus dev` prints them). */
+  observe?: NodeObserver;
   /** Where the server writes its own operational log lines. Default: stderr. */
   log?: (line: string) => void;
+}
+
+/** Hooks on the node's hot paths, called synchronously: keep them cheap and never throw. */
+export interface NodeObserver {
+  /** Every invocation record as the node accepts it (before it is stored). */
+  record?(r: InvocationRecord): void;
+  /** Every log line of a function as it is captured (secrets already masked). */
+  log?(l: LogLine): void;
+  /** Every answer of the public gateway; `invocationId` when a function was invoked for it. */
+  request?(r: { method: string; path: string; status: number; invocationId: string | null }): void;
 }
 
 export interface RunningNimbus {
@@ -101,6 +113,11 @@ export interface RunningNimbus {
   secrets: SecretSource;
   /** Which isolation layers this node applies (also in the control API's /healthz). */
   isolation: IsolationReport;
+  /**
+   * Write pending records and log lines to the store, then tell whether no event is pending (due
+   * or waiting for a retry) or being delivered. A test harness polls it to wait for quiet.
+   */
+  drained(): Promise<boolean>;
   /** Graceful stop: stop accepting, let in-flight requests finish, stop instances, close the store. */
   close(): Promise<void>;
 }

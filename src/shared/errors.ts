@@ -72,6 +72,8 @@ export const ERROR_STATUS = {
   RECURSIVE_INVOCATION: 508,
   /** A topic, bucket or KV namespace named by this app is owned by another app. */
   RESOURCE_CONFLICT: 409,
+  /** `run-schedule` of a function that has no schedule trigger (or none with the expression asked for). */
+  SCHEDULE_NOT_FOUND: 404,
   /** No such dead-lettered or queued event. */
   EVENT_NOT_FOUND: 404,
   /** No such topic (no app declares it). */
@@ -112,6 +114,8 @@ export const ERROR_STATUS = {
   /** The master key (NIMBUS_MASTER_KEY or <data-dir>/master.key) is malformed, missing, or not the key the stored secrets were encrypted with: the node refuses to start. */
   MASTER_KEY_INVALID: 500,
 
+  /** `nimbus/testing`'s `platform.idle()` waited its timeout and events were still pending or being delivered. */
+  IDLE_TIMEOUT: 504,
   /** The CLI could not reach the server. */
   SERVER_UNREACHABLE: 503,
   /** `--isolation strict` and a layer of sandbox isolation (namespaces, cgroups, uid switch) cannot be applied on this host. */

@@ -213,6 +213,11 @@ export class FsObjectStore implements StreamingObjectStore {
     return out;
   }
 
+  /** Resolves once the bucket events committed so far are in the queue (a test harness's `idle()`). */
+  async outboxDrained(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retry);

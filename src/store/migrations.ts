@@ -210,6 +210,12 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE invocations ADD COLUMN trace_id TEXT;
   `,
+  // 0011 response streaming (issue 13): the body bytes an HTTP invocation sent (a streamed one
+  // counts what it streamed, up to a cut). NULL for non-HTTP invocations and older records.
+  // (Numbered 0011 in the issue plan: 0008–0010 belong to other work and go before it when merged.)
+  `
+  ALTER TABLE invocations ADD COLUMN response_bytes INTEGER;
+  `,
 ];
 
 /**

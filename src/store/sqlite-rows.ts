@@ -58,6 +58,7 @@ export interface InvocationRow {
   error_message: string | null;
   http_status: number | null;
   trace_id: string | null;
+  response_bytes?: number | null;
 }
 
 export interface LogRow {
@@ -134,6 +135,7 @@ export function invocationParams(r: InvocationRecord): unknown[] {
     r.errorMessage,
     r.httpStatus,
     r.traceId,
+    r.responseBytes ?? null,
   ];
 }
 
@@ -156,6 +158,7 @@ export function toInvocation(row: InvocationRow): InvocationRecord {
     errorMessage: row.error_message,
     httpStatus: row.http_status,
     traceId: row.trace_id ?? null,
+    ...(row.response_bytes == null ? {} : { responseBytes: row.response_bytes }),
   };
 }
 

@@ -1,5 +1,6 @@
 /** Public surface of triggers: schedules, topics and the ownership of named resources. */
-export type { EventCause, TopicPublisher } from './port.js';
+export type { EventCause, PublishOptions, TopicPublisher } from './port.js';
+export { messageAttributesSchema, parseAttributes } from './attributes.js';
 export { Scheduler, systemTimers, scheduleKey, CATCH_UP_CAP } from './scheduler.js';
 export type { SchedulerOptions, Timers } from './scheduler.js';
 export { SqliteScheduleState, MemoryScheduleState } from './schedule-state.js';

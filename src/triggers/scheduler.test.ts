@@ -205,4 +205,37 @@ describe('Scheduler', () => {
     assert.deepEqual(queue.slots(), ['2026-01-05T10:01:00.000Z']);
     await s.close();
   });
+  it('fires a schedule now on runNow (scheduledTime = now, no dedupe) and leaves the timetable as it was', async () => {
+    const s = open();
+    s.setFunctions([fnWith({ schedule: 'rate(1 hour)' })]);
+    const next = s.list()[0]!.next;
+    const a = await s.runNow('shop', 'tick');
+    const b = await s.runNow('shop', 'tick');
+    assert.notEqual(a.id, b.id, 'each run is its own event');
+    assert.deepEqual(
+      queue.events.map((e) => e.id),
+      [a.id, b.id],
+    );
+    const e = queue.events[0]!;
+    assert.deepEqual(e.payload, { schedule: 'rate(1 hour)', scheduledTime: T0, timezone: 'UTC' });
+    assert.equal(e.idempotencyKey, undefined);
+    assert.equal(e.shape, 'scheduled');
+    assert.equal(s.list()[0]!.next, next);
+    await timers.advance(60 * MIN);
+    assert.equal(queue.events.length, 3, 'the timed slot still fires');
+    await s.close();
+  });
+
+  it('refuses runNow without a schedule, and with several unless one is named', async () => {
+    const s = open();
+    const two = fnWith({ schedule: 'rate(1 hour)' });
+    two.config.triggers.push({ type: 'schedule', schedule: 'rate(2 hours)', timezone: null, catchUp: false });
+    s.setFunctions([two]);
+    await assert.rejects(s.runNow('shop', 'other'), { code: 'SCHEDULE_NOT_FOUND' });
+    await assert.rejects(s.runNow('shop', 'tick'), { code: 'BAD_REQUEST', message: /2 schedules \("rate\(1 hour\)", "rate\(2 hours\)"\)/ });
+    await assert.rejects(s.runNow('shop', 'tick', 'rate(3 hours)'), { code: 'SCHEDULE_NOT_FOUND', message: /its schedules are: "rate\(1 hour\)", "rate\(2 hours\)"/ });
+    const fired = await s.runNow('shop', 'tick', 'rate(2 hours)');
+    assert.equal(fired.schedule, 'rate(2 hours)');
+    await s.close();
+  });
 });

@@ -13,7 +13,8 @@
  * state write) a no-op in the queue.
  */
 import type { FunctionVersion, ScheduleTrigger } from '../domain/index.js';
-import type { EventQueue, NewEvent } from '../queue/port.js';
+import type { EnqueueResult, EventQueue, NewEvent } from '../queue/port.js';
+import { NimbusError } from '../shared/errors.js';
 import { type Clock, systemClock } from '../shared/clock.js';
 import { eventFor } from './events.js';
 import { SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api';
@@ -119,6 +120,27 @@ export class Scheduler {
     }));
   }
 
+  /**
+   * Fire a schedule of `app/fn` now, outside its timetable (`nimbus run-schedule`): one `scheduled`
+   * event with `scheduledTime` = now, through the same enqueue (and span) as a timed slot. It has
+   * no idempotency key and leaves the timetable as it was. With several schedules, `schedule` picks one.
+   * @throws NimbusError SCHEDULE_NOT_FOUND (no such schedule), BAD_REQUEST (several, none picked)
+   */
+  async runNow(app: string, fn: string, schedule?: string): Promise<{ id: string; schedule: string }> {
+    const all = [...this.entries.values()].filter((e) => e.fn.app === app && e.fn.name === fn);
+    const picked = schedule === undefined ? all : all.filter((e) => e.trigger.schedule === schedule);
+    const entry = picked[0];
+    if (entry === undefined) {
+      const has = all.length === 0 ? 'it has no schedule trigger' : `its schedules are: ${all.map((e) => `"${e.trigger.schedule}"`).join(', ')}`;
+      throw new NimbusError('SCHEDULE_NOT_FOUND', `${app}/${fn} has no schedule${schedule === undefined ? '' : ` "${schedule}"`} to run: ${has}`);
+    }
+    if (picked.length > 1) {
+      throw new NimbusError('BAD_REQUEST', `${app}/${fn} has ${picked.length} schedules (${picked.map((e) => `"${e.trigger.schedule}"`).join(', ')}): name the one to run`);
+    }
+    const [result] = await this.enqueueSlots(entry, [this.clock.now()], false);
+    return { id: result!.id, schedule: entry.trigger.schedule };
+  }
+
   /** Stop every timer and wait for enqueues under way. */
   async close(): Promise<void> {
     this.closed = true;
@@ -158,6 +180,20 @@ export class Scheduler {
     const now = this.clock.now();
     const skipped = entry.trigger.catchUp ? entry.slots.due(entry.handled, slots[0]! - 1, 1).length : 0;
     if (skipped > 0) this.o.log?.(`scheduler: ${entry.key}: more than ${CATCH_UP_CAP} slots were missed; only the latest ${CATCH_UP_CAP} fire`);
+    try {
+      await this.enqueueSlots(entry, slots, true);
+    } catch (err) {
+      entry.retryAt = now + RETRY_MS;
+      this.o.log?.(`scheduler: ${entry.key}: enqueue failed, trying again in ${RETRY_MS} ms: ${(err as Error).message}`);
+      return;
+    }
+    entry.handled = slots.at(-1)!;
+    if (!entry.removed && !this.closed) this.o.state.set(entry.key, entry.handled);
+  }
+
+  /** Enqueue one `scheduled` event per slot in one span; `dedupe`: keyed on the slot (timed firings only). */
+  private async enqueueSlots(entry: Entry, slots: number[], dedupe: boolean): Promise<EnqueueResult[]> {
+    const now = this.clock.now();
     // One trace per firing: the span covers the enqueue, and the delivery attempts are its children.
     const span = this.o.tracer?.startSpan(`schedule ${entry.trigger.schedule}`, {
       kind: SpanKind.PRODUCER,
@@ -172,24 +208,20 @@ export class Scheduler {
           shape: 'scheduled',
           origin: entry.trigger.schedule,
           payload: { schedule: entry.trigger.schedule, scheduledTime: slot, timezone: entry.trigger.timezone ?? 'UTC' },
-          idempotencyKey: `${entry.key}/${slot}`,
+          ...(dedupe ? { idempotencyKey: `${entry.key}/${slot}` } : {}),
           ...(traceparent !== undefined ? { traceparent } : {}),
         },
         now,
       ),
     );
     try {
-      await this.o.queue.enqueue(events);
+      return await this.o.queue.enqueue(events);
     } catch (err) {
       span?.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+      throw err;
+    } finally {
       span?.end();
-      entry.retryAt = now + RETRY_MS;
-      this.o.log?.(`scheduler: ${entry.key}: enqueue failed, trying again in ${RETRY_MS} ms: ${(err as Error).message}`);
-      return;
     }
-    span?.end();
-    entry.handled = slots.at(-1)!;
-    if (!entry.removed && !this.closed) this.o.state.set(entry.key, entry.handled);
   }
 
   private sleep(entry: Entry, now: number): void {

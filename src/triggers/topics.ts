@@ -8,7 +8,9 @@ import { type Clock, systemClock } from '../shared/clock.js';
 import { NimbusError } from '../shared/errors.js';
 import { uuidv7 } from '../shared/ids.js';
 import { eventFor } from './events.js';
-import type { EventCause, TopicPublisher } from './port.js';
+import type { EventCause, PublishOptions, TopicPublisher } from './port.js';
+import { wrapMessage } from '../queue/message.js';
+import { parseAttributes } from './attributes.js';
 import type { Resources } from './resources.js';
 
 /** Most messages one publish call takes. */
@@ -27,7 +29,7 @@ export class Topics implements TopicPublisher {
     this.clock = o.clock ?? systemClock;
   }
 
-  async publish(topic: string, messages: unknown[], cause: EventCause = {}): Promise<{ messageIds: string[]; deliveries: number }> {
+  async publish(topic: string, messages: unknown[], cause: EventCause = {}, options: PublishOptions = {}): Promise<{ messageIds: string[]; deliveries: number }> {
     const entry = this.o.resources.topic(topic);
     if (!entry)
       throw new NimbusError('TOPIC_NOT_FOUND', `no deployed function subscribes to, binds or sends to topic "${topic}"; name it in a function's triggers or bindings first (see \`nimbus topics\`)`, {
@@ -37,6 +39,8 @@ export class Topics implements TopicPublisher {
     for (const m of messages) {
       if (m === undefined) throw new NimbusError('BAD_REQUEST', 'a message must be JSON (undefined is not)');
     }
+    // Every caller checked them already; this is the one place that stores them, so it checks too.
+    const attributes = options.attributes === undefined ? undefined : parseAttributes(options.attributes, 'publish');
     const now = this.clock.now();
     const messageIds = messages.map(() => uuidv7(now));
     const events: NewEvent[] = [];
@@ -47,7 +51,18 @@ export class Topics implements TopicPublisher {
       seen.add(`${fn.app}/${fn.name}`);
       for (const payload of messages)
         events.push(
-          eventFor(fn, { source: 'topic', shape: 'queue', origin: topic, payload, hop: cause.hop ?? 0, ...(cause.traceparent !== undefined ? { traceparent: cause.traceparent } : {}) }, now),
+          eventFor(
+            fn,
+            {
+              source: 'topic',
+              shape: 'queue',
+              origin: topic,
+              payload: wrapMessage(payload, attributes),
+              hop: cause.hop ?? 0,
+              ...(cause.traceparent !== undefined ? { traceparent: cause.traceparent } : {}),
+            },
+            now,
+          ),
         );
     }
     if (events.length > 0) await this.o.queue.enqueue(events);

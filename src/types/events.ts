@@ -57,9 +57,14 @@ export type BucketListResult = { objects: BucketObject[]; truncated: false } | {
 
 /** `bindings: { EMAILS: { topic: emails } }` → `env.EMAILS`. Messages are JSON values (≤ 256 KB each). */
 export interface Topic {
-  publish(message: unknown): Promise<{ messageId: string; deliveries: number }>;
-  /** 1 to 100 messages, ≤ 1 MB together. */
-  publishBatch(messages: unknown[]): Promise<{ messageIds: string[]; deliveries: number }>;
+  publish(message: unknown, options?: PublishOptions): Promise<{ messageId: string; deliveries: number }>;
+  /** 1 to 100 messages, ≤ 1 MB together; the options apply to each. */
+  publishBatch(messages: unknown[], options?: PublishOptions): Promise<{ messageIds: string[]; deliveries: number }>;
+}
+
+export interface PublishOptions {
+  /** Up to 10 string attributes (names: letters, digits, `_-.`; values ≤ 1 KB): SNS `MessageAttributes`, SQS `messageAttributes`, `message.attributes`. */
+  attributes?: Record<string, string>;
 }
 
 /**
@@ -124,6 +129,8 @@ export interface Message<Body = unknown> {
   readonly body: Body;
   /** Deliveries so far, this one included. */
   readonly attempts: number;
+  /** The publisher's message attributes (topics; empty otherwise). */
+  readonly attributes: Readonly<Record<string, string>>;
   ack(): void;
   /** Deliver this message again later (with backoff), within the function's `retries`. */
   retry(): void;
@@ -211,7 +218,8 @@ export interface SQSRecord {
   /** The message body as JSON text: `JSON.parse(record.body)`. */
   body: string;
   attributes: { ApproximateReceiveCount: string; SentTimestamp: string; ApproximateFirstReceiveTimestamp: string };
-  messageAttributes: Record<string, never>;
+  /** The publisher's attributes, as SQS shows them. */
+  messageAttributes: Record<string, { stringValue: string; stringListValues: []; binaryListValues: []; dataType: 'String' }>;
   eventSource: 'nimbus:topic' | 'nimbus:webhook';
   /** Topic name or webhook path. */
   eventSourceARN: string;
@@ -234,13 +242,40 @@ export interface S3EventRecord {
   s3: {
     s3SchemaVersion: '1.0';
     bucket: { name: string; arn: string };
-    /** `eTag` without quotes, as S3; `key` as stored (not URL-encoded, unlike S3). */
+    /** `eTag` without quotes and `key` URL-encoded (a space as `+`), as S3: `decodeURIComponent(key.replace(/\+/g, ' '))`. */
     object: { key: string; size: number; eTag: string; contentType: string };
   };
 }
 
 export interface S3Event {
   Records: S3EventRecord[];
+}
+
+/** A topic message for a Lambda subscribed with `shape: sns`, as SNS delivers it. */
+export interface SNSEventRecord {
+  EventVersion: '1.0';
+  EventSubscriptionArn: string;
+  EventSource: 'aws:sns';
+  Sns: {
+    Type: 'Notification';
+    MessageId: string;
+    /** `arn:aws:sns:us-east-1:000000000000:<topic>`. */
+    TopicArn: string;
+    Subject: string | null;
+    /** A string message as published; any other JSON as its text. */
+    Message: string;
+    /** ISO time of the publish. */
+    Timestamp: string;
+    SignatureVersion: '1';
+    Signature: string;
+    SigningCertUrl: string;
+    UnsubscribeUrl: string;
+    MessageAttributes: Record<string, { Type: 'String'; Value: string }>;
+  };
+}
+
+export interface SNSEvent {
+  Records: SNSEventRecord[];
 }
 
 /** Return it from a batch handler to retry only some messages; an unknown id retries the whole batch. */
@@ -276,4 +311,5 @@ export type LambdaHandler<TEvent = unknown, TResult = unknown, E = Env> = (event
 export type ScheduledHandler<E = Env> = LambdaHandler<EventBridgeScheduledEvent, unknown, E>;
 export type SQSHandler<E = Env> = LambdaHandler<SQSEvent, SQSBatchResponse | void, E>;
 export type S3Handler<E = Env> = LambdaHandler<S3Event, SQSBatchResponse | void, E>;
+export type SNSHandler<E = Env> = LambdaHandler<SNSEvent, void, E>;
 export type AuthorizerHandler<E = Env> = LambdaHandler<HttpAuthorizerEvent, AuthorizerSimpleResponse, E>;

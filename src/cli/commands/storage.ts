@@ -57,6 +57,13 @@ async function messageArg(arg: string): Promise<unknown> {
   }
 }
 
+/** `--attribute k=v`, repeated: the value is everything after the first '='. */
+function collectAttribute(pair: string, into: Record<string, string>): Record<string, string> {
+  const at = pair.indexOf('=');
+  if (at <= 0) throw new NimbusError('BAD_REQUEST', `--attribute takes name=value, got "${pair}"`);
+  return { ...into, [pair.slice(0, at)]: pair.slice(at + 1) };
+}
+
 export function registerStorageCommands(program: Command, ctx: CliContext): void {
   program
     .command('publish')
@@ -64,12 +71,14 @@ export function registerStorageCommands(program: Command, ctx: CliContext): void
     .argument('<topic>', 'topic name')
     .argument('<message>', 'JSON text, @file.json, or @- for stdin')
     .option('--batch', 'the message is a JSON array: publish each element (all or none)')
+    .option('--attribute <name=value>', 'a message attribute (repeatable): SNS MessageAttributes, SQS messageAttributes', collectAttribute, {})
     .option('--json', 'print {messageIds, deliveries}')
-    .action(async (topic: string, message: string, opts: JsonFlag & { batch?: boolean }) => {
+    .action(async (topic: string, message: string, opts: JsonFlag & { batch?: boolean; attribute: Record<string, string> }) => {
       const value = await messageArg(message);
       const client = ctx.client();
       if (opts.batch && !Array.isArray(value)) throw new NimbusError('BAD_REQUEST', 'with --batch the message must be a JSON array of messages');
-      const out = opts.batch ? await client.publishBatch(topic, value as unknown[]) : await client.publish(topic, value);
+      const options = { attributes: opts.attribute };
+      const out = opts.batch ? await client.publishBatch(topic, value as unknown[], options) : await client.publish(topic, value, options);
       if (opts.json) return printJson(out);
       printLine(`published ${out.messageIds.length} message(s) to ${topic}: ${out.deliveries} deliver${out.deliveries === 1 ? 'y' : 'ies'} queued`);
     });

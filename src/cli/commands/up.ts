@@ -59,7 +59,7 @@ export function isolationLines(report: RunningNimbus['isolation']): string[] {
 export { curlLine } from './curl.js';
 
 /** EADDRINUSE is the one start-up failure a user fixes with a flag, so say which flag. */
-function portInUse(err: unknown, opts: UpOptions): NimbusError | undefined {
+export function portInUse(err: unknown, opts: { host: string }): NimbusError | undefined {
   const e = err as NodeJS.ErrnoException & { port?: number; address?: string };
   if (e?.code !== 'EADDRINUSE') return undefined;
   const where = e.port === undefined ? 'a port' : `port ${e.port} on ${e.address ?? opts.host}`;
