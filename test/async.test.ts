@@ -77,10 +77,10 @@ describe('async invocations', () => {
     const r = await eventually(async () => (await record(id))?.status === 'ok' && record(id), 15_000, 'the third attempt');
     assert.equal(r?.errorCode, null);
     const lines = await logLines('flaky', id);
-    // An error's message names where the handler threw: "flaky failure 1 (at flaky.js:3:20)".
+    // An error's message names where the handler threw: "flaky failure 1 (at src/flaky.mjs:6:20)".
     const expected = [
-      /^RETRY attempt 2 of 3 \(previous: FUNCTION_ERROR: flaky failure 1 \(at [\w.]+:\d+:\d+\)\)$/,
-      /^RETRY attempt 3 of 3 \(previous: FUNCTION_ERROR: flaky failure 2 \(at [\w.]+:\d+:\d+\)\)$/,
+      /^RETRY attempt 2 of 3 \(previous: FUNCTION_ERROR: flaky failure 1 \(at [\w./-]+:\d+:\d+\)\)$/,
+      /^RETRY attempt 3 of 3 \(previous: FUNCTION_ERROR: flaky failure 2 \(at [\w./-]+:\d+:\d+\)\)$/,
       /^flaky ok after 3$/,
     ];
     for (const l of expected)
