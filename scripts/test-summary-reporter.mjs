@@ -8,6 +8,8 @@ export default async function* summaryReporter(source) {
   let failed = 0;
   let skipped = 0;
   let todo = 0;
+  /** Failed only because their suite did (a hook failed): counted, not listed; the suite is. */
+  let cancelled = 0;
   const failures = [];
   /** The names of the tests and suites enclosing the current one, by nesting level. */
   const path = [];
@@ -32,13 +34,16 @@ export default async function* summaryReporter(source) {
     if (data.skip !== undefined && data.skip !== false) skipped++;
     else if (data.todo !== undefined && data.todo !== false) todo++;
     else if (type === 'test:pass') passed++;
-    else {
+    else if (data.details?.error?.failureType === 'cancelledByParent') {
+      failed++;
+      cancelled++;
+    } else {
       failed++;
       for (let i = 0; i < data.nesting; i++) failedUnder[i] = (failedUnder[i] ?? 0) + 1;
       failures.push({ name, file: data.file ?? null, error: firstLine(data.details?.error) });
     }
   }
-  yield `${JSON.stringify({ passed, failed, skipped, todo, failures })}\n`;
+  yield `${JSON.stringify({ passed, failed, cancelled, skipped, todo, failures })}\n`;
 }
 
 /** The error's first line (the cause's, when the runner wrapped it). */

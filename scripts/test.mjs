@@ -59,8 +59,9 @@ function printSummary(file, ms, status) {
   }
   const seconds = (ms / 1000).toFixed(1);
   const todo = s.todo > 0 ? `, ${s.todo} todo` : '';
+  const cancelled = s.cancelled > 0 ? ` (${s.cancelled} cancelled by their suite)` : '';
   console.log(`\n── summary ─────────────────────────────────────────────`);
-  console.log(`${s.failed === 0 && status === 0 ? 'PASS' : 'FAIL'}  ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped${todo}  in ${seconds} s (${files.length} files)`);
+  console.log(`${s.failed === 0 && status === 0 ? 'PASS' : 'FAIL'}  ${s.passed} passed, ${s.failed} failed${cancelled}, ${s.skipped} skipped${todo}  in ${seconds} s (${files.length} files)`);
   for (const f of s.failures) {
     const where = f.file ? relative(process.cwd(), f.file.startsWith('file:') ? fileURLToPath(f.file) : f.file) : 'unknown file';
     console.log(`  ✗ ${f.name}  (${where})${f.error ? `\n      ${f.error}` : ''}`);

@@ -9,7 +9,7 @@ async function* events(list: Array<[string, Record<string, unknown>]>): AsyncGen
 }
 
 describe('test summary reporter', () => {
-  it('counts leaf tests and names each failure with its suites and file', async () => {
+  it('counts leaf tests and names each failure with its suites and file; a failed hook is listed once, by its suite', async () => {
     const url = new URL('../../scripts/test-summary-reporter.mjs', import.meta.url).href;
     const reporter = ((await import(url)) as { default: Reporter }).default;
     const file = '/repo/dist/test/a.test.js';
@@ -24,12 +24,14 @@ describe('test summary reporter', () => {
         ['test:pass', { name: 'later', nesting: 1, file, skip: true, details: {} }],
         ['test:fail', { name: 'suite', nesting: 0, file, details: { type: 'suite', error: new Error('1 subtest failed') } }],
         ['test:start', { name: 'hooked', nesting: 0, file }],
-        ['test:fail', { name: 'hooked', nesting: 0, file, details: { type: 'suite', error: new Error('before hook') } }],
+        ['test:start', { name: 'never ran', nesting: 1, file }],
+        ['test:fail', { name: 'never ran', nesting: 1, file, details: { error: Object.assign(new Error('cancelled'), { failureType: 'cancelledByParent' }) } }],
+        ['test:fail', { name: 'hooked', nesting: 0, file, details: { type: 'suite', error: Object.assign(new Error('before hook'), { failureType: 'hookFailed' }) } }],
       ]),
     ))
       out.push(chunk);
-    const summary = JSON.parse(out.join('')) as { passed: number; failed: number; skipped: number; failures: Array<{ name: string; file: string; error: string }> };
-    assert.deepEqual([summary.passed, summary.failed, summary.skipped], [1, 1, 1]);
+    const summary = JSON.parse(out.join('')) as { passed: number; failed: number; cancelled: number; skipped: number; failures: Array<{ name: string; file: string; error: string }> };
+    assert.deepEqual([summary.passed, summary.failed, summary.cancelled, summary.skipped], [1, 2, 1, 1]);
     assert.deepEqual(
       summary.failures.map((f) => [f.name, f.file, f.error]),
       [
