@@ -79,6 +79,11 @@ function buildProgram(ctx: CliContext, state: { json: boolean }): Command {
 }
 
 async function main(argv: string[]): Promise<void> {
+  // `nimbus deploy | head -2`: a reader that stops early is not an error of the command.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   const ctx = createContext(process.cwd());
   const state = { json: false };
   try {
