@@ -3,17 +3,19 @@ import { strict as assert } from 'node:assert';
 import { createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import nodemailer from 'nodemailer';
 import { API_TS, HELLO_TS, manifestTemplate } from '../src/cli/commands/init-template.js';
 import { deployDir } from '../src/client/index.js';
 import { eventually, startTestNimbus, type TestNimbus } from './support/harness.js';
 
 const example = (name: string) => fileURLToPath(new URL(`../../examples/${name}`, import.meta.url));
-const EXAMPLES = ['hello', 'signup', 'uploads', 'ci-webhook', 'nightly'];
+const EXAMPLES = ['hello', 'signup', 'uploads', 'ci-webhook', 'nightly', 'support-inbox'];
 
 describe('examples', () => {
   let n: TestNimbus;
   before(async () => {
-    n = await startTestNimbus();
+    // As `npm start`: with an SMTP port for support-inbox.
+    n = await startTestNimbus({ smtp: { port: 0 } });
     for (const name of EXAMPLES) await deployDir(n.client, example(name));
   });
   after(() => n.close());
@@ -87,6 +89,25 @@ describe('examples', () => {
     assert.match(out.body, /Nightly report/);
     const day = new Date().toISOString().slice(0, 10);
     assert.match((await n.client.getObject('reports', `daily/${day}.txt`)).body.toString(), /Nightly report/);
+  });
+
+  it('support-inbox: an email becomes a ticket in the bucket and a topic message triage reads', async () => {
+    const { hostname, port } = new URL(n.smtpUrl!);
+    const transport = nodemailer.createTransport({ host: hostname, port: Number(port), secure: false, ignoreTLS: true });
+    const info = await transport.sendMail({
+      from: 'ada@example.com',
+      to: 'help@support.shop.example',
+      subject: 'Site is down',
+      text: 'Since this morning.',
+      attachments: [{ filename: 'shot.txt', content: 'screen' }],
+    });
+    const key = `tickets/${info.messageId.replace(/[<>]/g, '')}`;
+    const ticket = await eventually(() => n.client.getObject('tickets', `${key}.json`).catch(() => undefined), 15_000, 'the stored ticket');
+    const stored = JSON.parse(ticket.body.toString()) as { from: string; subject: string; text: string; attachments: Array<{ filename: string; size: number }> };
+    assert.deepEqual([stored.from, stored.subject, stored.text.trim()], ['ada@example.com', 'Site is down', 'Since this morning.']);
+    assert.deepEqual(stored.attachments, [{ filename: 'shot.txt', contentType: 'text/plain', size: 6 }]);
+    assert.match((await n.client.getObject('tickets', `${key}.eml`)).body.toString(), /Subject: Site is down/);
+    await eventually(async () => (await n.client.logs('support-inbox', 'triage')).lines.some((l) => l.line.includes(`URGENT ticket ${key}`)), 15_000, 'the triage log line');
   });
 
   it('the `nimbus init` starter deploys beside every example and answers under its base path', async () => {

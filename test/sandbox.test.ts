@@ -6,7 +6,6 @@
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { eventually, manifest, startTestNimbus, type TestNimbus } from './support/harness.js';
@@ -69,12 +68,18 @@ describe('sandbox', () => {
     assert.equal(res.status, 200, text.slice(0, 300));
     return JSON.parse(text) as T;
   };
-  const assertRefused = (a: Attempt | undefined, what: string): void => {
+  /**
+   * Whether the sandbox sees its own /tmp where `path` is: with namespaces always; without them,
+   * paths under /tmp are redirected to the instance's temp dir (sandbox/tmp.ts), so a host file
+   * there is simply not found.
+   */
+  const privateTmp = (path = ''): boolean => namespaces() || path === '/tmp' || path.startsWith('/tmp/');
+  const assertRefused = (a: Attempt | undefined, what: string, path?: string): void => {
     assert.ok(a, `no report for ${what}`);
     assert.equal(a.ok, false, `${what} should be refused, got ${JSON.stringify(a).slice(0, 300)}`);
     // Refused by the sandbox, not failing for some unrelated reason (a TypeError). With a mount
     // namespace the host's files are simply not there (ENOENT, or EROFS for a write): that is the sandbox's doing too.
-    const codes = ['ERR_ACCESS_DENIED', 'EACCES', 'EPERM', ...(namespaces() ? ['ENOENT', 'EROFS'] : [])];
+    const codes = ['ERR_ACCESS_DENIED', 'EACCES', 'EPERM', ...(privateTmp(path) ? ['ENOENT', 'EROFS'] : [])];
     assert.ok(a.ok === false && codes.includes(a.code ?? ''), `${what}: refused with ${JSON.stringify(a)}`);
   };
   /** The node runs sandboxes in their own namespaces (root + bubblewrap): each has its own /tmp. */
@@ -113,9 +118,9 @@ describe('sandbox', () => {
 
   it("refuses to read the platform's data dir (admin key, database)", async () => {
     const r = await probe<Record<string, Attempt>>('datadir');
-    assertRefused(r['key'], 'reading admin.key');
-    assertRefused(r['db'], 'reading nimbus.db');
-    assertRefused(r['list'], 'listing the data dir');
+    assertRefused(r['key'], 'reading admin.key', n.dataDir);
+    assertRefused(r['db'], 'reading nimbus.db', n.dataDir);
+    assertRefused(r['list'], 'listing the data dir', n.dataDir);
     assert.ok(!JSON.stringify(r).includes(n.adminKey), 'the admin key leaked');
   });
 
@@ -123,10 +128,10 @@ describe('sandbox', () => {
     const res = await n.fetch('/writer');
     assert.equal(res.status, 200);
     const secretPath = await res.text();
-    if (namespaces()) {
-      // Each instance has its own /tmp (a private tmpfs): the same path names the reader's own, empty, folder.
+    if (privateTmp(secretPath)) {
+      // Each instance has its own /tmp (a private tmpfs, or its redirected temp dir): the same path names the reader's own, empty, folder.
       const r = await probe<Record<string, Attempt>>('read', `?path=${encodeURIComponent(secretPath)}`);
-      assertRefused(r['file'], "reading the other function's file");
+      assertRefused(r['file'], "reading the other function's file", secretPath);
       assert.ok(!JSON.stringify(r).includes('writer-secret'));
       assert.ok(!JSON.stringify(r['list']).includes(secretPath.split('/').pop() ?? '?'), "the other function's file is listed");
       return;
@@ -140,8 +145,9 @@ describe('sandbox', () => {
   });
 
   it('refuses writes outside its temp dir and allows writes into os.tmpdir()', async () => {
-    // A host folder outside every sandbox's temp dir (with namespaces, /tmp itself is the sandbox's own).
-    const outside = join(namespaces() ? n.dataDir : tmpdir(), `x-${randomUUID()}`);
+    // A host folder outside every sandbox's temp dir (/tmp itself is the sandbox's own: with
+    // namespaces a private tmpfs, without them redirected to its temp dir).
+    const outside = join(namespaces() ? n.dataDir : process.cwd(), `x-${randomUUID()}`);
     try {
       const r = await probe<Record<string, Attempt>>('write', `?path=${encodeURIComponent(outside)}`);
       assertRefused(r['outside'], `writing ${outside}`);
@@ -162,10 +168,29 @@ describe('sandbox', () => {
     assertRefused(await probe<Attempt>('worker'), 'new Worker()');
   });
 
-  it("exposes exactly the manifest's env (plus at most TMPDIR), nothing of the platform's", async () => {
+  it("exposes exactly the manifest's env (plus its paths and Lambda's variables), nothing of the platform's", async () => {
     const env = await probe<Record<string, string>>('env');
-    const { TMPDIR, ...rest } = env;
-    assert.deepEqual(rest, ENV, `process.env is ${JSON.stringify(env)}`);
+    const { TMPDIR, HOME, LAMBDA_TASK_ROOT, TZ, LANG, ...rest } = env;
+    assert.equal(TZ, ':UTC');
+    assert.equal(LANG, 'en_US.UTF-8');
+    for (const p of [HOME, LAMBDA_TASK_ROOT]) assert.ok(p !== undefined && !p.startsWith(n.dataDir), "HOME and LAMBDA_TASK_ROOT are the sandbox's own");
+    const own = Object.fromEntries(Object.entries(rest).filter(([k]) => !k.startsWith('AWS_')));
+    assert.deepEqual(own, ENV, `process.env is ${JSON.stringify(env)}`);
+    // Only the names Lambda sets (runtime/lambda-env.ts); never credentials.
+    const lambda = Object.keys(rest)
+      .filter((k) => k.startsWith('AWS_'))
+      .sort();
+    assert.deepEqual(lambda, [
+      'AWS_DEFAULT_REGION',
+      'AWS_EXECUTION_ENV',
+      'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+      'AWS_LAMBDA_FUNCTION_NAME',
+      'AWS_LAMBDA_FUNCTION_VERSION',
+      'AWS_LAMBDA_INITIALIZATION_TYPE',
+      'AWS_LAMBDA_LOG_GROUP_NAME',
+      'AWS_LAMBDA_LOG_STREAM_NAME',
+      'AWS_REGION',
+    ]);
     if (TMPDIR !== undefined) assert.ok(!TMPDIR.startsWith(n.dataDir), 'TMPDIR is not inside the data dir');
     const text = JSON.stringify(env);
     assert.ok(!text.includes(sentinel), "the test process's environment leaked");

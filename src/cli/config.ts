@@ -101,6 +101,11 @@ function nonEmpty(value: string | undefined): string | undefined {
   return v === undefined || v === '' ? undefined : v;
 }
 
+/** The environment `${env:NAME}` of an imported serverless.yml reads (`nimbus deploy`, `nimbus import`). */
+export function readTemplateEnv(): Record<string, string | undefined> {
+  return { ...process.env };
+}
+
 /**
  * OpenTelemetry settings for `nimbus up` (the standard OTEL_* variables); `flagEndpoint`
  * (`--otlp-endpoint`) wins over OTEL_EXPORTER_OTLP_ENDPOINT. Undefined without an endpoint: no tracing.

@@ -4,17 +4,20 @@
  * and turns every failure into one printed NimbusError and exit status 1.
  */
 import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
+import { Command, type Option } from 'commander';
 import { toNimbusError } from '../shared/errors.js';
 import { registerDeployCommand } from './commands/deploy.js';
 import { registerEventCommand } from './commands/event.js';
 import { registerEventCommands } from './commands/events.js';
 import { registerFunctionCommands } from './commands/functions.js';
+import { registerImportCommand } from './commands/import.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerInvokeCommands } from './commands/invoke.js';
 import { registerAuditCommand, registerKeyCommands } from './commands/keys.js';
+import { registerAliasCommands } from './commands/aliases.js';
 import { registerLogsCommand } from './commands/logs.js';
 import { registerScheduleCommands } from './commands/schedule.js';
+import { registerMetricsCommand } from './commands/metrics.js';
 import { registerSchemaCommand } from './commands/schema.js';
 import { registerDevCommand } from './commands/dev.js';
 import { registerSecretCommands } from './commands/secrets.js';
@@ -63,6 +66,7 @@ function buildProgram(ctx: CliContext, state: { json: boolean }): Command {
   registerDevCommand(program, ctx);
   registerInitCommand(program, ctx);
   registerDeployCommand(program, ctx);
+  registerImportCommand(program, ctx);
   registerFunctionCommands(program, ctx);
   registerInvokeCommands(program, ctx);
   registerEventCommands(program, ctx);
@@ -75,7 +79,20 @@ function buildProgram(ctx: CliContext, state: { json: boolean }): Command {
   registerKeyCommands(program, ctx);
   registerAuditCommand(program, ctx);
   registerUsageCommand(program, ctx);
+  registerAliasCommands(program, ctx);
+  registerMetricsCommand(program, ctx);
   return program;
+}
+
+/**
+ * Commander reads the root's options anywhere on the line, so `nimbus alias set f live --version 3`
+ * would print Nimbus's version. Once a command is named, `--version` is that command's option.
+ */
+function versionOnlyAtRoot(program: Command, args: string[]): void {
+  const named = args.some((a) => program.commands.some((c) => c.name() === a || c.aliases().includes(a)));
+  const options = program.options as Option[];
+  const i = options.findIndex((o) => o.long === '--version');
+  if (named && i !== -1) options.splice(i, 1);
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -87,7 +104,9 @@ async function main(argv: string[]): Promise<void> {
   const ctx = createContext(process.cwd());
   const state = { json: false };
   try {
-    await buildProgram(ctx, state).parseAsync(argv);
+    const program = buildProgram(ctx, state);
+    versionOnlyAtRoot(program, argv.slice(2));
+    await program.parseAsync(argv);
   } catch (err) {
     const e = toNimbusError(err);
     const hint = e.code === 'UNAUTHORIZED' ? unauthorizedHint(ctx.config()) : undefined;

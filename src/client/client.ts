@@ -22,7 +22,8 @@ import type {
 } from './types.js';
 import type { BucketView, ObjectInfo, ObjectList, PublishResult, SecretInfo, TopicView } from './storage-types.js';
 import type { AuditEntryView, AuditQuery, CreatedKey, CreateKeyInput, KeyView } from './keys-types.js';
-import type { StatsAnswer, StatsQuery, UsageAnswer, UsageQuery } from './stats-types.js';
+import type { FunctionMetricsAnswer, FunctionMetricsQuery, StatsAnswer, StatsQuery, UsageAnswer, UsageQuery } from './stats-types.js';
+import type { AliasRecord, CanaryRecord, CanaryRequest, CanaryStatus } from './alias-types.js';
 
 export interface NimbusClientOptions {
   /** The control API's base URL, e.g. http://127.0.0.1:8081 */
@@ -59,11 +60,36 @@ export class NimbusClient {
   }
 
   /** Make `spec` the app's whole set of functions; `bundles` holds each function's bundled code. */
-  async deployApp(app: string, spec: AppSpec, bundles: Record<string, BundleInput>): Promise<DeployAppResult> {
+  async deployApp(app: string, spec: AppSpec, bundles: Record<string, BundleInput>, options: { canary?: CanaryRequest } = {}): Promise<DeployAppResult & { canary?: CanaryRecord }> {
     // Only `code` goes on the wire even when the bundler's richer result is passed in.
     const wire: Record<string, BundleInput> = {};
     for (const [name, b] of Object.entries(bundles)) wire[name] = { code: b.code };
-    return this.#json({ method: 'PUT', path: `/v1/apps/${seg(app)}`, body: { spec, bundles: wire } });
+    return this.#json({ method: 'PUT', path: `/v1/apps/${seg(app)}`, body: { spec, bundles: wire, ...(options.canary ? { canary: options.canary } : {}) } });
+  }
+
+  /** A function's aliases by name. */
+  async listAliases(app: string, fn: string): Promise<AliasRecord[]> {
+    const r = await this.#json<{ aliases: AliasRecord[] }>({ method: 'GET', path: `${fnPath(app, fn)}/aliases` });
+    return r.aliases;
+  }
+
+  /** Create or move alias `name` to `version`, optionally with `weighted.weight` % of its traffic on `weighted.version`. */
+  async setAlias(app: string, fn: string, name: string, version: number, weighted?: { version: number; weight: number }): Promise<AliasRecord> {
+    return this.#json({ method: 'PUT', path: `${fnPath(app, fn)}/aliases/${seg(name)}`, body: { version, weighted: weighted ?? null } });
+  }
+
+  async deleteAlias(app: string, fn: string, name: string): Promise<{ deleted: boolean }> {
+    return this.#json({ method: 'DELETE', path: `${fnPath(app, fn)}/aliases/${seg(name)}` });
+  }
+
+  /** The app's running canary deploy (with counts), else its last one. */
+  async canaryStatus(app: string): Promise<CanaryStatus> {
+    return this.#json({ method: 'GET', path: `/v1/apps/${seg(app)}/canary` });
+  }
+
+  /** Roll the app's running canary back now. */
+  async abortCanary(app: string): Promise<CanaryRecord> {
+    return this.#json({ method: 'POST', path: `/v1/apps/${seg(app)}/canary/abort` });
   }
 
   async listApps(): Promise<AppSummary[]> {
@@ -180,6 +206,11 @@ export class NimbusClient {
       path: `${fnPath(app, fn)}/logs`,
       query: { invocation: query.invocation, after: query.after, limit: query.limit },
     });
+  }
+
+  /** Metrics the function printed in EMF lines: a summary per metric; with `name`, its latest values too. */
+  async functionMetrics(app: string, fn: string, query: FunctionMetricsQuery = {}): Promise<FunctionMetricsAnswer> {
+    return this.#json({ method: 'GET', path: `${fnPath(app, fn)}/metrics`, query: { name: query.name, since: query.since, limit: query.limit } });
   }
 
   /** Publish one JSON message to a topic: one delivery per subscribed function. */

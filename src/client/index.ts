@@ -6,3 +6,4 @@ export type * from './types.js';
 export type * from './storage-types.js';
 export type * from './keys-types.js';
 export type * from './stats-types.js';
+export type * from './alias-types.js';

@@ -13,6 +13,45 @@ export interface StatsQuery {
   step?: 60 | 300 | 3600 | undefined;
 }
 
+export interface FunctionMetricsQuery {
+  /** Only this metric: the answer then lists its latest values (`points`) too. */
+  name?: string | undefined;
+  /** Epoch ms, ISO 8601 or a duration back from now; default 1h. */
+  since?: number | string | undefined;
+  /** Values listed with `name`, newest first (default 100, max 1000). */
+  limit?: number | undefined;
+}
+
+/** One metric a function printed in CloudWatch Embedded Metric Format, over the window. */
+export interface FunctionMetricSummaryView {
+  namespace: string;
+  name: string;
+  unit: string;
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+  last: number;
+  lastAt: number;
+}
+
+export interface FunctionMetricPointView {
+  ts: number;
+  namespace: string;
+  name: string;
+  unit: string;
+  value: number;
+  dimensions: Record<string, string>;
+  version: number;
+  invocationId: string | null;
+}
+
+export interface FunctionMetricsAnswer {
+  since: number;
+  metrics: FunctionMetricSummaryView[];
+  points?: FunctionMetricPointView[];
+}
+
 export interface UsageQuery {
   app?: string | undefined;
   function?: string | undefined;

@@ -19,25 +19,28 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,256}$/;
 export async function invoke(deps: ControlDeps, req: IncomingMessage, res: ServerResponse, app: string, name: string): Promise<void> {
   if (isAsyncInvoke(req)) return invokeAsync(deps.events, req, res, app, name);
   const startedAt = Date.now();
-  const fn = deps.deployments.current(app, name);
-  if (!fn) throw new NimbusError('FUNCTION_NOT_FOUND', `no function ${app}/${name} is deployed; see \`nimbus ls\``);
+  const active = deps.deployments.current(app, name);
+  if (!active) throw new NimbusError('FUNCTION_NOT_FOUND', `no function ${app}/${name} is deployed; see \`nimbus ls\``);
   const event = await readJson(req, MAX_BODY_BYTES);
+  // A canary's share applies here as on its routes.
+  const fn = deps.deployments.serve(app, name) ?? active;
   const id = uuidv7();
   // An `event` invocation, so a function that streams its HTTP responses is buffered here (the
   // sandbox reads a web stream to its end; a streamified Lambda's bytes become its result): no sink.
   const outcome = await deps.runtime.invoke(fn, { kind: 'event', event: event ?? {} }, { id, trigger: 'api', startedAt });
-  if (!outcome.ok) return sendError(res, outcome.error, id);
+  const version = String(outcome.record.version);
+  if (!outcome.ok) return sendError(res, outcome.error, id, [['x-nimbus-version', version]]);
   const out = outcome.result.res;
   if (out) {
     const headers: string[] = [];
     for (const [k, v] of out.headers) if (k !== 'content-length' && k !== 'transfer-encoding' && k !== 'connection') headers.push(k, v);
     const payload = out.b64 ? Buffer.from(out.body, 'base64') : Buffer.from(out.body);
-    headers.push('content-length', String(payload.length), 'x-nimbus-invocation-id', id);
+    headers.push('content-length', String(payload.length), 'x-nimbus-invocation-id', id, 'x-nimbus-version', version);
     res.writeHead(out.status, headers);
     res.end(payload);
     return;
   }
-  sendJson(res, 200, outcome.result.value ?? null, { 'x-nimbus-invocation-id': id });
+  sendJson(res, 200, outcome.result.value ?? null, { 'x-nimbus-invocation-id': id, 'x-nimbus-version': version });
 }
 
 /** `X-Nimbus-Invocation-Type: Event` asks for an async invoke; `RequestResponse` (or none) for a sync one. */

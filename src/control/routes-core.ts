@@ -18,14 +18,17 @@ export const coreRoutes = [
     method: 'PUT',
     path: '/v1/apps/{app}',
     summary: "deploy an app: the spec becomes the app's whole set of functions",
-    description: 'Functions whose code and config are unchanged keep their version; functions missing from the spec are deleted.',
+    description:
+      'Functions whose code and config are unchanged keep their version; functions missing from the spec are deleted. ' +
+      'With `canary`, changed functions get their new version without activating it: it takes `weight` % of their traffic for `durationMs`, ' +
+      'then is promoted, or rolled back once its error rate exceeds the old one by more than `maxErrorRate` points (GET /v1/apps/{app}/canary).',
     scope: 'deploy',
     app: 'param',
     body: deployRequestSchema.meta({ id: 'DeployRequest' }),
     bodyLimit: MAX_DEPLOY_BYTES,
     bodyCheckedByHandler: true,
     response: s.deployResultSchema,
-    errors: ['MANIFEST_INVALID', 'ROUTE_CONFLICT', 'RESOURCE_CONFLICT', 'SECRET_NOT_FOUND'],
+    errors: ['MANIFEST_INVALID', 'ROUTE_CONFLICT', 'RESOURCE_CONFLICT', 'SECRET_NOT_FOUND', 'CANARY_IN_PROGRESS'],
     audit: 'app.deploy',
     handle: async ({ deps, params, body }) => deps.deployments.deploy(params['app']!, body),
   }),
@@ -125,7 +128,7 @@ export const coreRoutes = [
     app: 'param',
     body: z.object({ to: z.number().int().min(1).optional().describe('a version number') }),
     response: s.functionViewSchema.describe('the function, now serving that version'),
-    errors: ['FUNCTION_NOT_FOUND', 'VERSION_NOT_FOUND'],
+    errors: ['FUNCTION_NOT_FOUND', 'VERSION_NOT_FOUND', 'CANARY_IN_PROGRESS'],
     audit: 'function.rollback',
     handle: async ({ deps, params, body }) => {
       await deps.deployments.rollback(params['app']!, params['fn']!, body.to);

@@ -5,8 +5,10 @@
  * list that module here.
  */
 import { z } from 'zod';
+import { aliasRoutes } from './routes-aliases.js';
 import { coreRoutes } from './routes-core.js';
 import { eventRoutes } from './routes-events.js';
+import { functionMetricRoutes } from './routes-function-metrics.js';
 import { keyRoutes } from './routes-keys.js';
 import { metricsRoutes } from './routes-metrics.js';
 import { scheduleRoutes } from './routes-schedules.js';
@@ -29,4 +31,16 @@ export const openApiRoute = route({
   },
 });
 
-export const ROUTES: readonly Route[] = [openApiRoute, ...coreRoutes, ...eventRoutes, ...scheduleRoutes, ...storageRoutes, ...secretRoutes, ...keyRoutes, ...statsRoutes, ...metricsRoutes];
+export const ROUTES: readonly Route[] = [
+  openApiRoute,
+  ...coreRoutes,
+  ...eventRoutes,
+  ...scheduleRoutes,
+  ...storageRoutes,
+  ...secretRoutes,
+  ...keyRoutes,
+  ...statsRoutes,
+  ...metricsRoutes,
+  ...aliasRoutes,
+  ...functionMetricRoutes,
+];

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { SCOPES, type FunctionConfig } from '../domain/index.js';
 import { ERROR_STATUS } from '../shared/errors.js';
+import { canarySchema } from './schemas-aliases.js';
 
 const epochMs = z.number().int().describe('epoch milliseconds');
 const int = z.number().int();
@@ -44,6 +45,7 @@ export const deployResultSchema = z
     app: z.string(),
     functions: z.array(z.object({ name: z.string(), version: int, created: z.boolean().describe('false: unchanged, no new version') })),
     removed: z.array(z.string()),
+    canary: canarySchema.optional().describe('a canary deploy: its state (absent when no function changed or none was asked for)'),
   })
   .meta({ id: 'DeployResult' });
 
@@ -70,7 +72,7 @@ export const invocationRecordSchema = z
     app: z.string(),
     function: z.string(),
     version: int,
-    trigger: z.enum(['http', 'api', 'event', 'schedule', 'topic', 'webhook', 'bucket']),
+    trigger: z.enum(['http', 'api', 'event', 'schedule', 'topic', 'webhook', 'bucket', 'email']),
     startedAt: epochMs,
     durationMs: z.number(),
     billedMs: int,

@@ -17,7 +17,7 @@ import type { Runtime } from '../runtime/index.js';
 import type { ErrorCode } from '../shared/errors.js';
 import type { StreamingObjectStore } from '../storage/port.js';
 import type { Store } from '../store/index.js';
-import type { TelemetryWriter } from '../telemetry/index.js';
+import type { FunctionMetrics, TelemetryWriter } from '../telemetry/index.js';
 import type { TopicPublisher } from '../triggers/port.js';
 import type { Resources } from '../triggers/resources.js';
 import type { Scheduler } from '../triggers/scheduler.js';
@@ -67,6 +67,8 @@ export interface ControlDeps {
   prices?: PriceSheet | undefined;
   /** The node's Prometheus registry (`GET /metrics`); undefined = not served. */
   metrics?: { scrape(): Promise<string>; contentType: string } | undefined;
+  /** Metrics functions declare in EMF lines (telemetry/function-metrics.ts); undefined = not kept. */
+  functionMetrics?: Pick<FunctionMetrics, 'summary' | 'points'> | undefined;
 }
 
 export interface Ctx<Q, B> {

@@ -9,8 +9,9 @@
  * Wildcard and exact hosts are different namespaces: the gateway picks the most specific one.
  */
 import type { FunctionConfig, FunctionVersion } from '../domain/index.js';
-import { formatRoute, fullPath, methodsOverlap, namespaceOf, routesOverlap } from '../manifest/index.js';
+import { fullPath, methodsOverlap, namespaceOf, routesOverlap } from '../manifest/index.js';
 import { NimbusError } from '../shared/errors.js';
+import { routeOf } from '../triggers/sources/kinds.js';
 
 /** Paths the gateway serves itself on every host, before any route. */
 export const PLATFORM_PATHS = ['/healthz'] as const;
@@ -34,8 +35,9 @@ export function claimsOf(app: string, fn: string, config: Pick<FunctionConfig, '
   const out: Claim[] = [];
   for (const t of config.triggers) {
     const base = { owner: `${app}/${fn}`, app, host, basePath };
-    if (t.type === 'http') out.push({ ...base, method: t.method, path: fullPath(config.routes?.basePath, t.path), declared: formatRoute(t) });
-    else if (t.type === 'webhook') out.push({ ...base, method: 'POST', path: fullPath(config.routes?.basePath, t.path), declared: `webhook ${t.path}` });
+    // Which triggers claim a route (http, webhook: a POST) is their kind's to say.
+    const route = routeOf(t);
+    if (route) out.push({ ...base, method: route.method, path: fullPath(config.routes?.basePath, route.path), declared: route.declared });
   }
   return out;
 }

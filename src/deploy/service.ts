@@ -6,9 +6,19 @@
  * apps) → one store transaction (new versions, active pointers, removed functions) → one
  * synchronous swap of the in-memory set, which rebuilds the route table. Either every function
  * and route of the app switches, or nothing changes. Deploys run one at a time.
+ *
+ * Aliases and canary deploys (aliases.ts, canary.ts) split a function's traffic between versions:
+ * the gateway asks `route()` which version serves each request, the event dispatcher `serve()`.
+ * A canary deploy stores the new versions without activating them (keepActive), gives them a share
+ * of their function's traffic, and later promotes them (setActiveVersion) or drops them.
  */
 import { z } from 'zod';
-import type { AppSpec, FunctionConfig, FunctionRecord, FunctionVersion } from '../domain/index.js';
+import type { AppSpec, CanaryRecord, FunctionConfig, FunctionRecord, FunctionVersion, InvocationRecord } from '../domain/index.js';
+import { systemClock, type Clock } from '../shared/clock.js';
+import { AliasBook, aliasMissing } from './aliases.js';
+import { CanaryRunner, type Schedule } from './canary-runner.js';
+import { Canaries } from './canaries.js';
+import { Traffic, type Random } from './traffic.js';
 import { appSpecSchema } from '../manifest/index.js';
 import type { DeployAppResult, DeployFunctionInput, Store } from '../store/index.js';
 import { NimbusError } from '../shared/errors.js';
@@ -17,9 +27,18 @@ import { functionSecretRefs, secretMissing } from '../secrets/index.js';
 import { checkRouteConflicts } from './conflicts.js';
 import { sha256, versionHash } from './hash.js';
 
+export const canaryRequestSchema = z
+  .strictObject({
+    weight: z.number().int().min(1).max(99).describe("percentage (1-99) of each changed function's traffic the new versions get"),
+    durationMs: z.number().int().min(1000).max(86_400_000).describe('how long before the new versions are promoted, ms (1 s to 24 h)'),
+    maxErrorRate: z.number().min(0).max(100).optional().describe("percentage points the new versions' error rate may exceed the old ones' (default 2)"),
+  })
+  .describe('deploy as a canary: the new versions get a share of the traffic, then are promoted or rolled back');
+
 export const deployRequestSchema = z.strictObject({
   spec: appSpecSchema,
   bundles: z.record(z.string(), z.strictObject({ code: z.string() })),
+  canary: canaryRequestSchema.optional(),
 });
 export type DeployRequest = z.input<typeof deployRequestSchema>;
 
@@ -32,6 +51,16 @@ export interface DeploymentListener {
   changed(active: Iterable<FunctionVersion>): void;
   /** The app was deleted on request; `last` are its functions' versions as they were active. */
   appDeleted?(app: string, last: FunctionVersion[]): void;
+  /** The versions of a function besides the active one that take traffic (aliases, a canary); called after `activate`. */
+  serving?(app: string, name: string, versions: FunctionVersion[]): void;
+}
+
+/** Time and chance, injected for tests. */
+export interface DeployRuntimeOptions {
+  clock?: Clock;
+  random?: Random;
+  schedule?: Schedule;
+  log?: (line: string) => void;
 }
 
 /** What a node allows an app to ask for. */
@@ -45,18 +74,85 @@ export interface DeployLimits {
 export class Deployments {
   private readonly active = new Map<string, FunctionVersion>();
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly traffic: Traffic;
+  /** Aliases: `nimbus alias set|ls|rm` (aliases.ts). */
+  readonly aliases: AliasBook;
+  /** Canary deploys: status, abort, and the record observer (canaries.ts). */
+  readonly canaries: Canaries;
 
   constructor(
     private readonly store: Store,
     private readonly listener: DeploymentListener,
     private readonly limits: DeployLimits = {},
-  ) {}
+    options: DeployRuntimeOptions = {},
+  ) {
+    const clock = options.clock ?? systemClock;
+    const log = options.log ?? (() => {});
+    this.traffic = new Traffic(options.random);
+    const host = {
+      store,
+      traffic: this.traffic,
+      clock,
+      log,
+      serial: <T>(work: () => Promise<T>) => this.serial(work),
+      mustGet: (app: string, name: string) => this.mustGet(app, name),
+      current: (app: string, name: string) => this.current(app, name),
+      reloadApp: (app: string) => this.reloadApp(app),
+      syncServing: (app: string, name: string) => this.syncServing(app, name),
+      checkRoutes: (app: string, fns: FunctionVersion[]) => {
+        checkRouteConflicts(app, fns, this.active.values(), false);
+        checkResourceConflicts(app, fns, this.active.values(), false);
+      },
+    };
+    this.aliases = new AliasBook(host);
+    const runner = new CanaryRunner({ clock, ...(options.schedule ? { schedule: options.schedule } : {}), end: (app, action, reason) => this.canaries.end(app, action, reason) });
+    this.canaries = new Canaries(host, runner);
+  }
 
-  /** Load what the store says is deployed (server start). */
+  /** Load what the store says is deployed (server start), with its aliases and running canaries. */
   async init(): Promise<void> {
     for (const f of await this.store.listFunctions()) this.active.set(key(f.app, f.name), f.active);
+    await this.aliases.load();
+    await this.canaries.resume();
+    for (const fn of this.active.values()) this.syncServing(fn.app, fn.name);
     for (const fn of this.active.values()) this.listener.activate(fn);
     this.listener.changed(this.active.values());
+  }
+
+  /**
+   * The version that runs a request routed to `fn` (an active version): with `alias`, the alias's
+   * pick (ALIAS_NOT_FOUND when the alias does not exist yet); without, `fn` or a canary's share.
+   */
+  route(fn: FunctionVersion, alias?: string): FunctionVersion {
+    if (alias === undefined) return this.traffic.serve(fn);
+    const picked = this.traffic.alias(fn.app, fn.name, alias);
+    if (!picked) throw aliasMissing(fn.app, fn.name, alias);
+    return picked;
+  }
+
+  /** The version that runs the function's next invocation (a canary's share included): queued events. */
+  serve(app: string, name: string): FunctionVersion | undefined {
+    const active = this.current(app, name);
+    return active && this.traffic.serve(active);
+  }
+
+  /**
+   * The version `alias` of `app/fn` sends this invocation to (its weighted pick made); undefined when
+   * there is no such alias. For Qualifier resolution (the Lambda Invoke API). Alias versions take
+   * traffic (Runtime.serveAlso): `runtime.invoke(version, ...)` runs exactly that version.
+   */
+  async resolveAlias(app: string, fn: string, alias: string): Promise<FunctionVersion | undefined> {
+    return this.traffic.alias(app, fn, alias);
+  }
+
+  /** Every invocation record passes here: a running canary counts its versions' requests and errors. */
+  observe(record: InvocationRecord): void {
+    this.canaries.observe(record);
+  }
+
+  /** Stop the canaries' timers (node shutdown; running canaries resume at the next start). */
+  close(): void {
+    this.canaries.close();
   }
 
   /** The active version of a function, if deployed. */
@@ -68,7 +164,7 @@ export class Deployments {
     return this.active.values();
   }
 
-  async deploy(app: string, body: unknown): Promise<DeployAppResult> {
+  async deploy(app: string, body: unknown): Promise<DeployAppResult & { canary?: CanaryRecord }> {
     const parsed = deployRequestSchema.safeParse(body);
     if (!parsed.success) {
       const issues = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
@@ -88,19 +184,24 @@ export class Deployments {
       if (!(name in spec.functions)) throw new NimbusError('BAD_REQUEST', `a bundle was sent for "${name}", which the manifest does not define`);
     }
     this.checkMinInstances(inputs);
+    const canary = parsed.data.canary;
     return this.serial(async () => {
+      this.canaries.refuseWhileRunning(app);
       checkRouteConflicts(app, inputs, this.active.values());
       checkResourceConflicts(app, inputs, this.active.values());
       await this.checkSecrets(app, inputs);
-      const result = await this.store.deployApp(app, inputs);
+      const before = new Map([...this.active.values()].filter((f) => f.app === app).map((f) => [f.name, f]));
+      const result = await this.store.deployApp(app, inputs, canary ? { keepActive: true } : {});
+      const started = canary ? await this.canaries.start(app, result, before, { weight: canary.weight, durationMs: canary.durationMs, maxErrorRate: canary.maxErrorRate ?? 2 }) : undefined;
       await this.reloadApp(app);
-      return result;
+      return started ? { ...result, canary: started } : result;
     });
   }
 
   rollback(app: string, name: string, to?: number): Promise<FunctionRecord> {
     return this.serial(async () => {
       const fn = await this.mustGet(app, name);
+      this.canaries.refuseWhileRunning(app, name);
       let target = to;
       if (target === undefined) {
         const older = (await this.store.listVersions(app, name)).filter((v) => v.version < fn.activeVersion);
@@ -122,6 +223,7 @@ export class Deployments {
   deleteFunction(app: string, name: string): Promise<void> {
     return this.serial(async () => {
       if (!(await this.store.deleteFunction(app, name))) throw notFound(app, name);
+      this.traffic.drop(app, name);
       await this.reloadApp(app);
     });
   }
@@ -130,6 +232,8 @@ export class Deployments {
     return this.serial(async () => {
       const last = [...this.active.values()].filter((f) => f.app === app);
       if (!(await this.store.deleteApp(app))) throw new NimbusError('APP_NOT_FOUND', `no app named "${app}" is deployed; see \`nimbus ls\``);
+      this.canaries.forget(app);
+      this.traffic.drop(app);
       await this.reloadApp(app);
       this.listener.appDeleted?.(app, last);
     });
@@ -176,8 +280,17 @@ export class Deployments {
     for (const f of before) if (!now.some((n) => n.name === f.name)) this.active.delete(key(app, f.name));
     for (const f of now) this.active.set(key(app, f.name), f.active);
     this.listener.changed(this.active.values());
+    for (const f of before) if (!now.some((n) => n.name === f.name)) this.traffic.drop(app, f.name);
     for (const f of before) if (!now.some((n) => n.name === f.name)) this.listener.deactivate(app, f.name);
+    // Activate first: a promoted canary version keeps its warm instances (it was serving already),
+    // then the versions that no longer take traffic drain.
     for (const f of now) this.listener.activate(f.active);
+    for (const f of now) this.syncServing(app, f.name);
+  }
+
+  /** Tell the runtime which versions of the function besides the active one take traffic. */
+  private syncServing(app: string, name: string): void {
+    this.listener.serving?.(app, name, this.traffic.versionsOf(app, name));
   }
 
   private serial<T>(work: () => Promise<T>): Promise<T> {

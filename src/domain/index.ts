@@ -6,3 +6,5 @@ export { SCOPES } from './keys.js';
 export type { PriceSheet } from './prices.js';
 export { costOf, DEFAULT_PRICES, gbSecondsOf } from './prices.js';
 export type * from './stats.js';
+export type * from './aliases.js';
+export { DEFAULT_REGION, isRegion } from './region.js';

@@ -141,9 +141,21 @@ export interface BucketTrigger {
   events: BucketEventType[];
   /** Only keys starting with this; '' = all. */
   prefix: string;
+  /** Only keys ending with this (S3's suffix rule, e.g. `.jpg`); absent = all. */
+  suffix?: string;
 }
 
-export type Trigger = HttpTrigger | ScheduleTrigger | TopicTrigger | WebhookTrigger | BucketTrigger;
+/**
+ * `email: orders@shop.example` (or `*@support.shop.example`): inbound mail received by the node's
+ * SMTP server (`--smtp-port`), one event per routed recipient.
+ */
+export interface EmailTrigger {
+  type: 'email';
+  /** Lower case: `local@domain`, or `*@domain` for every address of that domain. */
+  address: string;
+}
+
+export type Trigger = HttpTrigger | ScheduleTrigger | TopicTrigger | WebhookTrigger | BucketTrigger | EmailTrigger;
 
 /** Where an async invocation's outcome goes (as Lambda destinations). */
 export type Destination = { function: string } | { topic: string };
@@ -265,7 +277,7 @@ export interface FunctionRecord {
 
 /** `cancelled`: the client went away while the request waited for an instance; it never ran. */
 export type InvocationStatus = 'ok' | 'error' | 'timeout' | 'oom' | 'crashed' | 'throttled' | 'cancelled';
-export type TriggerKind = 'http' | 'api' | 'event' | 'schedule' | 'topic' | 'webhook' | 'bucket';
+export type TriggerKind = 'http' | 'api' | 'event' | 'schedule' | 'topic' | 'webhook' | 'bucket' | 'email';
 
 /** The record every invocation leaves, throttled ones included. */
 export interface InvocationRecord {

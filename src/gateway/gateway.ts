@@ -9,7 +9,8 @@
  *   6 MB, 503 OVERLOADED over the budget, 408 past `bodyTimeoutMs`, body.ts) → runtime.invoke (an
  *   instance is reused, started, or the call is THROTTLED) → the function's response written under
  *   the gateway's rules (respond.ts), or the error as JSON (a function's failure with a generic
- *   message, public-error.ts), always with X-Nimbus-Invocation-Id once a function was involved.
+ *   message, public-error.ts), always with X-Nimbus-Invocation-Id once a function was involved, and
+ *   X-Nimbus-Version: the version that ran (a route's `alias:`, or a canary's share, picks it: `route`).
  *
  * The function's URL is built from the gateway's origin (`http://` + the checked Host, or the
  * listening address when there is none) and the path the router matched, never from raw header text.
@@ -65,6 +66,11 @@ export interface GatewayOptions {
    * those that never reached a function included.
    */
   answered?: (status: number, req: IncomingMessage, invocationId: string | undefined) => void;
+  /**
+   * Which version runs a request routed to `fn` (the active version): the route's `alias`, or a
+   * canary's share (Deployments.route). May throw (ALIAS_NOT_FOUND). Absent: `fn`.
+   */
+  route?: (fn: FunctionVersion, alias: string | undefined) => FunctionVersion;
 }
 
 /** What a public endpoint needs bounded (defaults in `resolveLimits`). */
@@ -245,6 +251,8 @@ export class Gateway {
       ip: req.socket.remoteAddress ?? '',
       origin: host === undefined ? this.origin : `http://${host}`,
     };
+    // REST API (payload 1.0) events carry the route template and the headers as the client spelled them.
+    if (trigger.payload === '1.0') Object.assign(wire, { payload: '1.0', resource: trigger.path, rawHeaders: req.rawHeaders });
     // Auth and rate limits before the body is read: a refused request costs no buffering, no instance.
     if (trigger.auth !== undefined || trigger.rateLimit !== undefined) {
       const verdict = await this.guard.check(fn.app, trigger, wire);
@@ -254,6 +262,14 @@ export class Gateway {
         return;
       }
       if (verdict.auth) wire.auth = verdict.auth;
+    }
+    let target = fn;
+    try {
+      target = this.options.route ? this.options.route(fn, trigger.alias) : fn;
+    } catch (err) {
+      req.resume();
+      sendError(res, toNimbusError(err), undefined, cors);
+      return;
     }
     const id = uuidv7();
     this.invocationIds.set(res, id);
@@ -283,22 +299,23 @@ export class Gateway {
       },
     };
     const outcome = await this.options.runtime.invoke(
-      match.target.fn,
+      target,
       { kind: 'http', req: wire },
       { id, trigger: 'http', startedAt, acceptedAt, cancel, stream, ...(traceparent !== undefined ? { traceparent } : {}) },
     );
     if (stream.used) return stream.settle();
     if (cancel.aborted) return;
+    const version: [string, string] = ['x-nimbus-version', String(outcome.record.version)];
     if (!outcome.ok) {
-      sendError(res, publicError(outcome.error), id, cors);
+      sendError(res, publicError(outcome.error), id, [...cors, version]);
       return;
     }
     const out = outcome.result.res;
     if (!out) {
-      sendError(res, new NimbusError('INVALID_RESPONSE', 'the function returned no HTTP response'), id, cors);
+      sendError(res, new NimbusError('INVALID_RESPONSE', 'the function returned no HTTP response'), id, [...cors, version]);
       return;
     }
-    sendFunctionResponse(res, out, method, id, trigger.cors ? cors : undefined);
+    sendFunctionResponse(res, out, method, id, trigger.cors ? cors : undefined, [version]);
   }
 }
 

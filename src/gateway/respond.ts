@@ -44,13 +44,14 @@ export function functionHeaders(pairs: [string, string][], cors: [string, string
 
 /**
  * Write the function's answer (already checked by `responseProblem`). `cors`: the route's CORS
- * headers, which replace any Access-Control-* headers the function set.
+ * headers, which replace any Access-Control-* headers the function set; `platform`: x-nimbus-*
+ * headers of the gateway's (the version that ran).
  */
-export function sendFunctionResponse(res: ServerResponse, out: WireResponse, method: string, invocationId: string, cors?: [string, string][]): void {
+export function sendFunctionResponse(res: ServerResponse, out: WireResponse, method: string, invocationId: string, cors?: [string, string][], platform: [string, string][] = []): void {
   const problem = responseProblem(out);
   if (problem !== undefined) {
     // The problem quotes what the function sent: public callers get the generic message only.
-    sendError(res, publicError(new NimbusError('INVALID_RESPONSE', `the function's response cannot be sent: ${problem}`)), invocationId, cors);
+    sendError(res, publicError(new NimbusError('INVALID_RESPONSE', `the function's response cannot be sent: ${problem}`)), invocationId, [...(cors ?? []), ...platform]);
     return;
   }
   const headers = functionHeaders(out.headers, cors);
@@ -59,6 +60,7 @@ export function sendFunctionResponse(res: ServerResponse, out: WireResponse, met
   // HEAD keeps the length a GET would have had (RFC 9110 §9.3.2); 204 and 304 have none.
   if (!noBody) headers.push('content-length', String(typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length));
   headers.push('x-nimbus-invocation-id', invocationId);
+  for (const [k, v] of platform) headers.push(k, v);
   res.writeHead(out.status, headers);
   res.end(method === 'HEAD' || noBody ? undefined : payload);
 }

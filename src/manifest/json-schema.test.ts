@@ -35,7 +35,7 @@ describe('manifest JSON Schema', () => {
     }
     assert.deepEqual(
       trigger.oneOf.map((o: any) => o.required[0]),
-      ['http', 'schedule', 'topic', 'webhook', 'bucket'],
+      ['http', 'schedule', 'topic', 'webhook', 'bucket', 'email'],
     );
     assert.deepEqual(trigger.dependentRequired.batchSize, ['topic']);
     assert.deepEqual(trigger.dependentRequired.webhook, ['secret']);

@@ -75,7 +75,7 @@ describe('loadManifest', () => {
   it('tells the user to run nimbus init when there is no manifest', async () => {
     const dir = await app('empty', { 'README.md': '' });
     const caught = await catchManifestError(() => loadManifest(dir));
-    assert.equal(caught.error.message, `no nimbus.yaml in ${dir}; run \`nimbus init\` to create one, or pass the app's directory`);
+    assert.equal(caught.error.message, `no nimbus.yaml (nor serverless.yml or SAM template.yaml) in ${dir}; run \`nimbus init\` to create one, or pass the app's directory`);
   });
 
   it('reports manifest errors with the path of the file', async () => {

@@ -29,6 +29,15 @@ export interface LoadedManifest {
  */
 export async function loadManifest(dir: string, options: { stage?: string } = {}): Promise<LoadedManifest> {
   const found = await findManifest(dir);
+  return loadManifestText(dir, found.name, found.text, options);
+}
+
+/**
+ * {@link loadManifest} of manifest text that is not (or not yet) a file of `dir`: the nimbus.yaml
+ * an imported serverless.yml or SAM template becomes. `name` is how messages name it.
+ */
+export async function loadManifestText(dir: string, name: string, text: string, options: { stage?: string } = {}): Promise<LoadedManifest> {
+  const found = { name, text };
   // Messages name the file as the user spelled the directory, so terminals can open it.
   const shown = join(dir, found.name);
   const { stage } = options;
@@ -67,7 +76,7 @@ async function findManifest(dir: string): Promise<{ name: string; text: string }
     }
   }
   const file = join(dir, MANIFEST_FILES[0]);
-  throw new NimbusError('MANIFEST_INVALID', `no nimbus.yaml in ${dir}; run \`nimbus init\` to create one, or pass the app's directory`, {
+  throw new NimbusError('MANIFEST_INVALID', `no nimbus.yaml (nor serverless.yml or SAM template.yaml) in ${dir}; run \`nimbus init\` to create one, or pass the app's directory`, {
     details: { file, issues: [{ path: '', message: `no nimbus.yaml (or nimbus.yml) in ${dir}` }] },
   });
 }

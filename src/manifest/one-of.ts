@@ -5,6 +5,7 @@
  * kinds, rather than as an opaque "no union member matched".
  */
 import type { z } from 'zod';
+import { TRIGGER_KIND_SPECS } from '../triggers/sources/kinds.js';
 
 /** A family of mappings: each kind key with the optional keys that only it accepts. */
 export interface OneOf {
@@ -19,13 +20,8 @@ export interface OneOf {
 export const TRIGGER_KINDS: OneOf = {
   what: 'a trigger',
   noun: 'trigger',
-  kinds: {
-    http: ['auth', 'cors', 'rateLimit', 'payload', 'alias'],
-    schedule: ['timezone', 'catchUp'],
-    topic: ['batchSize', 'maxBatchWindow', 'shape'],
-    webhook: ['secret', 'header', 'deliveryHeader', 'timestampHeader', 'tolerance'],
-    bucket: ['events', 'prefix'],
-  },
+  // Each trigger source declares its key and options (src/triggers/sources/<kind>/kind.ts).
+  kinds: Object.fromEntries(TRIGGER_KIND_SPECS.map((k) => [k.key, k.options])),
   example: '{ http: "GET /hello" } or { topic: orders }',
 };
 

@@ -19,9 +19,12 @@ describe('parseManifest: trigger kinds', () => {
       [10, 9, 'functions.f.triggers[2].topic'],
       [11, 9, 'functions.f.triggers[3].htp'],
     ]);
-    assert.equal(issueAt(caught, 'functions.f.triggers[0].sqs').message, 'unknown trigger kind "sqs": a trigger has exactly one of http, schedule, topic, webhook, bucket');
-    assert.equal(issueAt(caught, 'functions.f.triggers[1]').message, 'a trigger needs exactly one of http, schedule, topic, webhook, bucket, e.g. { http: "GET /hello" } or { topic: orders }');
-    assert.equal(issueAt(caught, 'functions.f.triggers[2].topic').message, 'a trigger has exactly one of http, schedule, topic, webhook, bucket, and this one also has "http": make each its own item');
+    assert.equal(issueAt(caught, 'functions.f.triggers[0].sqs').message, 'unknown trigger kind "sqs": a trigger has exactly one of http, schedule, topic, webhook, bucket, email');
+    assert.equal(issueAt(caught, 'functions.f.triggers[1]').message, 'a trigger needs exactly one of http, schedule, topic, webhook, bucket, email, e.g. { http: "GET /hello" } or { topic: orders }');
+    assert.equal(
+      issueAt(caught, 'functions.f.triggers[2].topic').message,
+      'a trigger has exactly one of http, schedule, topic, webhook, bucket, email, and this one also has "http": make each its own item',
+    );
     assert.match(issueAt(caught, 'functions.f.triggers[3].htp').message, /^unknown trigger kind "htp": did you mean "http"\?/);
   });
 

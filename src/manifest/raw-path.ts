@@ -16,6 +16,7 @@ export interface RawPath {
 const RAW_FIELD: { [T in Trigger['type']]?: Record<string, string> } = {
   http: { method: 'http', path: 'http' },
   webhook: { path: 'webhook' },
+  email: { address: 'email' },
 };
 
 /** The raw manifest path of a normalized-spec path reported by `checkFunctions`. */

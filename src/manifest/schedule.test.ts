@@ -1,5 +1,7 @@
 import { describe, it } from 'node:test';
 import { strict as assert } from 'node:assert';
+import { NimbusError } from '../shared/errors.js';
+import { parseManifest } from './parse.js';
 import { parseRate, scheduleProblem, timezoneProblem } from './schedule.js';
 
 describe('schedules', () => {
@@ -23,6 +25,19 @@ describe('schedules', () => {
     assert.match(scheduleProblem('rate(0 hours)') ?? '', /not a valid rate/);
     assert.match(scheduleProblem('rate(1 hour)', 'UTC') ?? '', /applies only to cron expressions/);
     assert.equal(scheduleProblem('0 2 * * *', 'UTC'), null);
+  });
+
+  it('takes AWS cron(...) in nimbus.yaml, and reports a bad one at its key', () => {
+    const yaml = (schedule: string) => `app: a\nfunctions:\n  f:\n    handler: f.ts\n    triggers:\n      - schedule: "${schedule}"\n        timezone: Europe/Paris\n`;
+    const spec = parseManifest(yaml('cron(0 12 ? * MON-FRI *)'));
+    assert.deepEqual(spec.functions['f']?.triggers, [{ type: 'schedule', schedule: 'cron(0 12 ? * MON-FRI *)', timezone: 'Europe/Paris', catchUp: false }]);
+    assert.throws(
+      () => parseManifest(yaml('cron(0 12 * * * *)')),
+      (err: unknown) =>
+        err instanceof NimbusError &&
+        err.code === 'MANIFEST_INVALID' &&
+        /nimbus\.yaml:6:\d+ functions\.f\.triggers\[0\]\.schedule: "cron\(0 12 \* \* \* \*\)" must have "\?" in exactly one of day-of-month/.test(err.message),
+    );
   });
 
   it('knows IANA time zones', () => {

@@ -1,14 +1,35 @@
 /**
  * Schedule strings of `schedule:` triggers: a cron expression (5 fields, or 6 with seconds
- * first), checked by croner (the scheduler's own parser, so what passes here also runs there),
- * or `rate(N minutes|hours|days)`. Time zones are IANA names, checked the same way.
+ * first), an AWS `cron(...)` expression (aws-cron.ts), both checked by croner (the scheduler's
+ * own parser, so what passes here also runs there), or `rate(N minutes|hours|days)`. Time zones
+ * are IANA names, checked the same way.
  */
 import { Cron } from 'croner';
+import type { CronOptions } from 'croner';
+import { AWS_CRON_OPTIONS, awsCronPattern, isAwsCron } from './aws-cron.js';
 
 const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
 const UNIT_SECONDS = { minute: 60, hour: 3600, day: 86400 } as const;
 const RATE_EXAMPLE = 'write it as "rate(N minutes)", "rate(N hours)" or "rate(N days)" with N ≥ 1, e.g. "rate(5 minutes)"';
-const CRON_EXAMPLE = 'use 5 fields "minute hour day-of-month month day-of-week" (e.g. "0 2 * * *"), 6 with seconds first, or "rate(5 minutes)"';
+const CRON_EXAMPLE = 'use 5 fields "minute hour day-of-month month day-of-week" (e.g. "0 2 * * *"), 6 with seconds first, AWS "cron(0 12 * * ? *)", or "rate(5 minutes)"';
+
+/** How croner runs a cron schedule (not a rate): the pattern and its options. */
+export interface CronSpec {
+  pattern: string;
+  options: Pick<CronOptions, 'mode' | 'alternativeWeekdays' | 'sloppyRanges'>;
+}
+
+/**
+ * The croner pattern of a cron schedule: plain cron as written, AWS `cron(...)` converted.
+ * @throws Error saying what is wrong with an AWS expression.
+ * @example cronSpec('cron(0 12 * * ? *)').pattern // '0 0 12 * * ? *'
+ */
+export function cronSpec(schedule: string): CronSpec {
+  if (!isAwsCron(schedule)) return { pattern: schedule, options: { mode: '5-or-6-parts' } };
+  const aws = awsCronPattern(schedule);
+  if ('problem' in aws) throw new Error(aws.problem);
+  return { pattern: aws.pattern, options: AWS_CRON_OPTIONS };
+}
 
 /**
  * The interval of a `rate(...)` schedule in seconds, or null when the string is not a rate.
@@ -34,15 +55,22 @@ export function scheduleProblem(schedule: string, timezone: string | null = null
     if (timezone !== null) return 'a time zone applies only to cron expressions, not to rate(...): remove timezone';
     return null;
   }
-  const fields = schedule.trim().split(/\s+/).length;
-  if (fields !== 5 && fields !== 6) return `"${schedule}" has ${fields} field${fields === 1 ? '' : 's'}: ${CRON_EXAMPLE}`;
+  const aws = isAwsCron(schedule);
+  if (aws) {
+    const converted = awsCronPattern(schedule);
+    if ('problem' in converted) return converted.problem;
+  } else {
+    const fields = schedule.trim().split(/\s+/).length;
+    if (fields !== 5 && fields !== 6) return `"${schedule}" has ${fields} field${fields === 1 ? '' : 's'}: ${CRON_EXAMPLE}`;
+  }
   let cron: Cron;
   try {
-    cron = new Cron(schedule, { paused: true });
+    const { pattern, options } = cronSpec(schedule);
+    cron = new Cron(pattern, { paused: true, ...options });
   } catch (err) {
-    return `"${schedule}" is not a valid cron expression (${cronReason(err)}): ${CRON_EXAMPLE}`;
+    return `"${schedule}" is not a valid ${aws ? 'AWS cron' : 'cron'} expression (${cronReason(err)}): ${CRON_EXAMPLE}`;
   }
-  if (cron.nextRun() === null) return `"${schedule}" never fires (no such date): check the day and month fields`;
+  if (cron.nextRun() === null) return `"${schedule}" never fires (no such date${aws ? ', or only in past years' : ''}): check the day${aws ? ', month and year' : ' and month'} fields`;
   return null;
 }
 

@@ -5,7 +5,8 @@
  * - every topic, bucket and KV namespace it names prefixed `<stage>-`, except those in `shared:`;
  * - `${stage}` in the manifest text replaced by the stage (by `prod` without `--stage`).
  */
-import type { AppSpec, Binding, Destination, FunctionConfig, Trigger } from '../domain/types.js';
+import type { AppSpec, Binding, Destination, FunctionConfig } from '../domain/types.js';
+import { stagedTrigger } from '../triggers/sources/kinds.js';
 import { manifestError } from './issues.js';
 import type { ManifestIssue } from './issues.js';
 import { APP_NAME, RESOURCE_NAME } from './names.js';
@@ -53,11 +54,8 @@ export function checkStageName(stage: string, file = 'nimbus.yaml'): void {
 type Rename = (kind: 'topics' | 'buckets' | 'kv', name: string) => string;
 
 function stagedFunction(config: FunctionConfig, rename: Rename): FunctionConfig {
-  const triggers = config.triggers.map((t): Trigger => {
-    if (t.type === 'topic') return { ...t, topic: rename('topics', t.topic) };
-    if (t.type === 'bucket') return { ...t, bucket: rename('buckets', t.bucket) };
-    return t;
-  });
+  // Each kind renames what it owns (src/triggers/sources/<kind>/kind.ts).
+  const triggers = config.triggers.map((t) => stagedTrigger(t, rename));
   const bindings: Record<string, Binding> = {};
   for (const [name, b] of Object.entries(config.bindings)) {
     if (b.type === 'kv') bindings[name] = { ...b, kv: rename('kv', b.kv) };

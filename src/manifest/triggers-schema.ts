@@ -1,6 +1,6 @@
 /**
  * Triggers: as written in `nimbus.yaml` (`rawTriggerSchema`: one flat strict mapping whose kind
- * key — http, schedule, topic, webhook or bucket — says what it is) and normalized
+ * key — http, schedule, topic, webhook, bucket or email — says what it is) and normalized
  * (`triggerConfigSchema`: the domain's `Trigger` union, told apart by `type`).
  */
 import { z } from 'zod';
@@ -10,6 +10,7 @@ import { ENV_KEY, resourceNameSchema } from './names.js';
 import { exactlyOne, TRIGGER_KINDS } from './one-of.js';
 import { HTTP_METHODS, parseHttpRoute, webhookPathProblem } from './routes.js';
 import { scheduleProblem, timezoneProblem } from './schedule.js';
+import { emailAddressProblem, normalizeEmailAddress } from '../triggers/sources/email/address.js';
 import { corsConfigSchema, rateLimitConfigSchema, rawAuthSchema, rawCorsSchema, rawRateLimitSchema, routeAuthConfigSchema, toCors, toRateLimit, toRouteAuth } from './route-policy-schema.js';
 
 export const BUCKET_EVENTS = ['created', 'deleted'] as const satisfies readonly BucketEventType[];
@@ -50,8 +51,9 @@ const schedule = z
   .string()
   .superRefine(check((s: string) => scheduleProblem(s)))
   .meta({
-    description: 'Runs the function on a schedule: a cron expression (5 fields "minute hour day-of-month month day-of-week", or 6 with seconds first) or "rate(N minutes|hours|days)".',
-    examples: ['0 2 * * *', 'rate(5 minutes)'],
+    description:
+      'Runs the function on a schedule: a cron expression (5 fields "minute hour day-of-month month day-of-week", or 6 with seconds first), an AWS "cron(minutes hours day-of-month month day-of-week year)" expression (day-of-week 1-7 = SUN-SAT, ?, L, W, #), or "rate(N minutes|hours|days)".',
+    examples: ['0 2 * * *', 'cron(0 12 ? * MON-FRI *)', 'rate(5 minutes)'],
   });
 const timezone = z
   .string()
@@ -108,6 +110,15 @@ const alias = z
   .describe('Serve this alias of the function (see `nimbus alias set`) instead of its active version.');
 const shape = z.enum(['sns', 'sqs']).describe('Event shape a Lambda handler gets: "sqs" (Records[].body, the default) or "sns" (Records[].Sns, as SNS delivers).');
 const prefix = z.string().max(1024).describe('Only objects whose key starts with this prefix. Default: all.');
+const email = z
+  .string()
+  .superRefine(check(emailAddressProblem))
+  .meta({
+    description:
+      'Runs the function for each email received for this address by the node\'s SMTP server (`nimbus up --smtp-port`): an exact address, or "*@domain" for every address of a domain (an exact address of another trigger goes first). Case-insensitive.',
+    examples: ['orders@shop.example', '*@support.shop.example'],
+  });
+const suffix = z.string().min(1).max(1024).describe('Only objects whose key ends with this suffix, e.g. ".jpg" (as S3 suffix rules). Default: all.');
 
 const { kinds } = TRIGGER_KINDS;
 
@@ -134,6 +145,8 @@ const rawTriggerObject = z.strictObject({
   bucket: bucket.optional(),
   events: events.optional(),
   prefix: prefix.optional(),
+  email: email.optional(),
+  suffix: suffix.optional(),
 });
 
 /** A trigger as written: exactly one kind key plus the options of that kind. */
@@ -216,6 +229,7 @@ function toTrigger(t: z.output<typeof rawTriggerObject>): ParsedTrigger {
     }
     return hook;
   }
+  if (t.email !== undefined) return { type: 'email', address: normalizeEmailAddress(t.email) };
   // The refinements guarantee exactly one kind, so this is a bucket trigger.
   const chosen = new Set(t.events ?? BUCKET_EVENTS);
   return {
@@ -224,6 +238,8 @@ function toTrigger(t: z.output<typeof rawTriggerObject>): ParsedTrigger {
     // Canonical order, so [deleted, created] and [created, deleted] hash the same.
     events: BUCKET_EVENTS.filter((e) => chosen.has(e)),
     prefix: t.prefix ?? TRIGGER_DEFAULTS.prefix,
+    // Only what is written: a manifest without the key keeps its config hash.
+    ...(t.suffix === undefined ? {} : { suffix: t.suffix }),
   };
 }
 
@@ -267,5 +283,6 @@ export const triggerConfigSchema = z.discriminatedUnion('type', [
     timestampHeader: timestampHeader.refine((h) => h === h.toLowerCase(), { error: 'must be lower case' }).optional(),
     tolerance: tolerance.optional(),
   }),
-  z.strictObject({ type: z.literal('bucket'), bucket, events, prefix }),
+  z.strictObject({ type: z.literal('bucket'), bucket, events, prefix, suffix: suffix.optional() }),
+  z.strictObject({ type: z.literal('email'), address: email.refine((a) => a === normalizeEmailAddress(a), { error: 'must be lower case' }) }),
 ]);

@@ -74,7 +74,7 @@ const PRUNE_EVERY_MS = 10 * 60_000;
 /** Events of a deleted function dead-lettered per pass. */
 const MISSING_CHUNK = 500;
 
-const TRIGGER: Record<EventSource, TriggerKind> = { invoke: 'event', destination: 'event', schedule: 'schedule', topic: 'topic', webhook: 'webhook', bucket: 'bucket' };
+const TRIGGER: Record<EventSource, TriggerKind> = { invoke: 'event', destination: 'event', schedule: 'schedule', topic: 'topic', webhook: 'webhook', bucket: 'bucket', email: 'email' };
 
 export class EventDispatcher {
   private inFlight = 0;

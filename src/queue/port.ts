@@ -23,9 +23,9 @@
 export const MAX_HOPS = 16;
 
 /** How the sandbox hands the payload to the handler (see src/sandbox/protocol.ts). */
-export type EventShape = 'invoke' | 'scheduled' | 'queue';
+export type EventShape = 'invoke' | 'scheduled' | 'queue' | 'email';
 
-export type EventSource = 'invoke' | 'schedule' | 'topic' | 'webhook' | 'bucket' | 'destination';
+export type EventSource = 'invoke' | 'schedule' | 'topic' | 'webhook' | 'bucket' | 'email' | 'destination';
 
 export interface EventTarget {
   app: string;

@@ -28,6 +28,8 @@ export interface Assignment {
 
 export interface Waiter {
   fn: FunctionVersion;
+  /** Routed to this version on purpose (an alias, a canary's share, a version asked for): a deploy does not move it to the active one. */
+  pinned?: boolean;
   enqueuedAt: number;
   /** How long it may wait for a busy instance, ms (the clock runs once the version has a loaded instance). */
   waitMs: number;
@@ -39,6 +41,11 @@ export interface Waiter {
 export class FunctionState {
   readonly instances = new Set<Instance>();
   active: FunctionVersion | undefined;
+  /**
+   * Versions besides the active one that take traffic (aliases, a canary's new version): their
+   * instances are not drained when the active version changes, and requests for them stay theirs.
+   */
+  also: FunctionVersion[] = [];
   initFailures = 0;
   backoffUntil = 0;
   lastInitError = '';
@@ -187,6 +194,18 @@ export class FunctionState {
       }
       return true;
     });
+  }
+
+  /** Whether `fn` is the active version or one of the others that take traffic. */
+  serves(fn: FunctionVersion): boolean {
+    return (this.active !== undefined && sameVersion(this.active, fn)) || this.also.some((v) => sameVersion(v, fn));
+  }
+
+  /** Versions that requests in the queue wait for, the first waiter's first. */
+  queuedVersions(): FunctionVersion[] {
+    const out: FunctionVersion[] = [];
+    for (const w of this.queue) if (!out.some((v) => sameVersion(v, w.fn))) out.push(w.fn);
+    return out;
   }
 
   /** Its instances (and processes on their way) reach the function's `concurrency`. */

@@ -23,7 +23,7 @@ import { HostStream, type StreamInfo, type StreamSink } from './stream.js';
 export type InstanceState = 'starting' | 'idle' | 'busy' | 'draining' | 'dead';
 
 /** `traceparent`: the W3C trace context the function sees (ctx.traceparent / context.traceparent). */
-export type InvocationInput = ({ kind: 'http'; req: WireRequest } | { kind: 'event'; event: unknown; shape?: 'invoke' | 'scheduled' | 'queue' }) & { traceparent?: string };
+export type InvocationInput = ({ kind: 'http'; req: WireRequest } | { kind: 'event'; event: unknown; shape?: 'invoke' | 'scheduled' | 'queue' | 'email' }) & { traceparent?: string };
 
 export type InvokeResult =
   /** `retry`: for a `queue` delivery, the ids of the messages the handler asked to get again. */
@@ -91,8 +91,11 @@ export class Instance {
   constructor(
     readonly proc: SandboxTransport,
     readonly fn: FunctionVersion,
-    /** The bundle, and the values of the env variables that name secrets (decrypted for this instance only). */
-    code: Promise<{ text: string | undefined; secretEnv: Record<string, string> }>,
+    /**
+     * The bundle, the values of the env variables that name secrets (decrypted for this instance
+     * only), and the environment Lambda sets (lambda-env.ts; the manifest's env wins over it).
+     */
+    code: Promise<{ text: string | undefined; secretEnv: Record<string, string>; runtimeEnv?: Record<string, string> }>,
     private readonly hooks: InstanceHooks,
     private readonly clock: Clock,
   ) {
@@ -145,12 +148,13 @@ export class Instance {
     void proc.exited.then((exit) => this.died(exit));
     const { handler, env, memory } = fn.config;
     void code
-      .then(({ text, secretEnv }) => {
+      .then(({ text, secretEnv, runtimeEnv }) => {
         if (text === undefined) throw new Error(`the bundle ${fn.codeHash} of ${fn.app}/${fn.name} v${fn.version} is missing from the store`);
         proc.send({
           t: 'load',
           code: text,
           env: { ...env, ...secretEnv },
+          ...(runtimeEnv ? { runtimeEnv } : {}),
           fn: { app: fn.app, name: fn.name, version: fn.version, memory, handlerExport: handler.export, concurrency: fn.config.instanceConcurrency },
           bindings: fn.config.bindings ?? {},
         });

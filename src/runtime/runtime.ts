@@ -25,7 +25,9 @@
  *
  * minInstances are granted within caps (min-instances.ts): an app never keeps more than
  * `minInstancesPerApp` warm, all apps together never more than half the node.
- * Activating a version retires the others' instances (they drain) and moves queued requests to it.
+ * Activating a version retires the others' instances (they drain) and moves queued requests to it,
+ * except for versions that also take traffic (`serveAlso`: aliases, a canary's new version) and
+ * requests routed to one of those on purpose (pinned): they keep their instances and their version.
  */
 import { sandboxSize, type FunctionVersion, type InvocationRecord, type LogLine, type LogStream, type TriggerKind } from '../domain/index.js';
 import { NimbusError } from '../shared/errors.js';
@@ -39,6 +41,8 @@ import { desiredInstances, SEND_AHEAD, type DemandWindows } from './demand.js';
 import { HopContext } from './hops.js';
 import { FunctionState, sameVersion, type Assignment, type Cancellation, type Waiter } from './function-state.js';
 import { Instance, type InvocationInput, type InvokeResult } from './instance.js';
+import { lambdaEnvironment } from './lambda-env.js';
+import { DEFAULT_REGION } from '../domain/index.js';
 import type { WarmPool } from './pool.js';
 import { buildRecord } from './records.js';
 import { endInvocation, startInvocation, withTraceparent } from './trace.js';
@@ -92,6 +96,8 @@ export interface RuntimeOptions {
   maxStreamBytes?: number;
   /** Instances one app may keep warm with minInstances. Default a quarter of maxInstances (at least 1). */
   minInstancesPerApp?: number;
+  /** The AWS region functions see (AWS_REGION, AWS_DEFAULT_REGION). Default us-east-1. */
+  region?: string;
   log?: (line: string) => void;
 }
 
@@ -109,6 +115,8 @@ export interface InvokeMeta {
   traceparent?: string;
   /** Where a streamed response goes (stream.ts); without one, a function that streams fails with INVALID_RESPONSE. */
   stream?: StreamSink;
+  /** Run exactly this version even when it is neither active nor serving an alias (a version asked for by number). */
+  pinned?: boolean;
 }
 
 export type InvocationOutcome = { ok: true; record: InvocationRecord; result: Extract<InvokeResult, { ok: true }> } | { ok: false; record: InvocationRecord; error: NimbusError };
@@ -163,12 +171,25 @@ export class Runtime {
     }
     state.active = fn;
     this.grantMinInstances();
-    for (const inst of state.instances) if (!sameVersion(inst.fn, fn)) inst.retire();
-    // Requests already queued go to the new version, as new requests do (zero downtime).
-    for (const w of state.queue) w.fn = fn;
+    for (const inst of state.instances) if (!state.serves(inst.fn)) inst.retire();
+    // Requests already queued go to the new version, as new requests do (zero downtime), except
+    // those routed to a version on purpose.
+    for (const w of state.queue) if (!w.pinned) w.fn = fn;
     this.options.pool.want(sandboxSize(fn.config));
     this.ensureMinInstances(state);
     this.scale(state);
+  }
+
+  /**
+   * The versions of a function besides its active one that take traffic (aliases, a canary's new
+   * version): requests for them run on them, and their instances are not drained by `activate`.
+   * Instances of versions that no longer take traffic drain.
+   */
+  serveAlso(app: string, name: string, versions: FunctionVersion[]): void {
+    if (versions.length === 0 && !this.functions.has(key(app, name))) return;
+    const state = this.state(key(app, name));
+    state.also = [...versions];
+    if (state.active) for (const inst of state.instances) if (!state.serves(inst.fn)) inst.retire();
   }
 
   /** The function is gone: drain all its instances. */
@@ -176,6 +197,7 @@ export class Runtime {
     const state = this.functions.get(key(app, name));
     if (!state) return;
     state.active = undefined;
+    state.also = [];
     this.grantMinInstances();
     for (const a of state.acquiring) a.cancel();
     for (const inst of state.instances) inst.retire();
@@ -279,7 +301,8 @@ export class Runtime {
     // A function that throws its secret must not put it in the record (or the caller's error).
     const masker = instance && this.maskers.get(instance);
     if (masker && !result.ok) result = { ...result, message: masker.maskText(result.message) };
-    const ran = instance?.fn ?? this.functions.get(key(fn.app, fn.name))?.active ?? fn;
+    const state = this.functions.get(key(fn.app, fn.name));
+    const ran = instance?.fn ?? (state && !this.pinned(state, fn, meta) ? state.active : undefined) ?? fn;
     const record = buildRecord({
       id: meta.id,
       fn: ran,
@@ -357,8 +380,10 @@ export class Runtime {
   private acquire(fn: FunctionVersion, meta: InvokeMeta): Assignment | Promise<Assignment | NimbusError> {
     if (this.closing) throw new NimbusError('SHUTTING_DOWN', 'Nimbus is shutting down; retry against another node or later');
     const state = this.state(key(fn.app, fn.name));
-    // Requests routed just before a deploy go to the version that serves now.
-    fn = state.active ?? fn;
+    // Requests routed just before a deploy go to the version that serves now, unless they were
+    // routed to a version on purpose (an alias, a canary's share, a version number).
+    const pinned = this.pinned(state, fn, meta);
+    if (!pinned) fn = state.active ?? fn;
     const now = this.options.clock.now();
     const best = state.freeInstance(fn);
     if (best) {
@@ -373,7 +398,7 @@ export class Runtime {
     if (state.comingSlots(fn) <= state.queue.length && !this.canStart(state, fn)) throw this.limitError(state, fn);
     const waitMs = Math.min(fn.config.maxQueueWait, fn.config.timeout) * 1000;
     return new Promise<Assignment | NimbusError>((resolve) => {
-      const waiter: Waiter = { fn, enqueuedAt: now, waitMs, resolve, unwatch: undefined };
+      const waiter: Waiter = { fn, pinned, enqueuedAt: now, waitMs, resolve, unwatch: undefined };
       state.queue.push(waiter);
       waiter.unwatch = meta.cancel?.watch(() => {
         const i = state.queue.indexOf(waiter);
@@ -383,6 +408,11 @@ export class Runtime {
       });
       this.scale(state);
     });
+  }
+
+  /** Whether `fn` runs as asked: pinned by the caller, or a version that takes traffic besides the active one. */
+  private pinned(state: FunctionState, fn: FunctionVersion, meta: InvokeMeta): boolean {
+    return meta.pinned === true || state.also.some((v) => sameVersion(v, fn));
   }
 
   /** Within the function's `concurrency` and the node's `maxInstances` (an idle instance elsewhere may give way). */
@@ -398,24 +428,30 @@ export class Runtime {
     return new NimbusError('THROTTLED', message, { details: { retryAfter: 1 } });
   }
 
-  /** Start as many instances as the queue's demand is worth (demand.ts), within the limits. */
+  /** Start as many instances as the queue's demand is worth (demand.ts), within the limits, for each version waited for. */
   private scale(state: FunctionState): void {
-    const fn = state.active ?? state.queue[0]?.fn;
-    if (!fn || this.closing || state.queue.length === 0) return;
+    if (this.closing || state.queue.length === 0) return;
+    const versions = state.queuedVersions();
+    for (const fn of versions) this.scaleVersion(state, fn, versions.length === 1);
+  }
+
+  /** `only`: the one version waited for (processes on their way are not tagged by version, so only then may extras be cancelled). */
+  private scaleVersion(state: FunctionState, fn: FunctionVersion, only: boolean): void {
     const now = this.options.clock.now();
     if (now < state.backoffUntil || now < this.spawnRetryAt) return;
     const have = state.serving(fn);
     const concurrency = Math.max(state.inFlight() + state.queue.length, state.demand.panic(now));
     const desired = desiredInstances({ concurrency, instanceConcurrency: fn.config.instanceConcurrency, waitRatio: state.demand.waitRatio, floor: this.floor, cpuIdle: this.cpu.idle() });
     // Never more starts than the queue can use: in-flight work already has its slots.
-    const usable = Math.ceil(Math.max(0, state.queue.length - state.comingSlots(fn)) / fn.config.instanceConcurrency);
+    const waiting = only ? state.queue.length : state.queue.filter((w) => sameVersion(w.fn, fn)).length;
+    const usable = Math.ceil(Math.max(0, waiting - state.comingSlots(fn)) / fn.config.instanceConcurrency);
     let toStart = Math.min(desired - have, usable);
     for (; toStart > 0 && !state.atConcurrencyLimit(fn); toStart--) {
       if (this.live >= this.options.maxInstances && !this.reclaimIdle()) break;
       this.startInstance(state, fn);
     }
     // Demand fell while processes were on their way (first answers showed a fast function).
-    if (desired < have) for (const a of [...state.acquiring].reverse().slice(0, have - desired)) a.cancel();
+    if (only && desired < have) for (const a of [...state.acquiring].reverse().slice(0, have - desired)) a.cancel();
   }
 
   /**
@@ -459,7 +495,8 @@ export class Runtime {
         return;
       }
       this.spawnFailures = 0;
-      if (this.closing || (state.active !== undefined && !sameVersion(state.active, fn))) {
+      // A start for a version that no longer takes traffic (a deploy came meanwhile) is not needed.
+      if (this.closing || (state.active !== undefined && !state.serves(fn) && !state.queue.some((w) => sameVersion(w.fn, fn)))) {
         void proc.stop();
         return;
       }
@@ -509,7 +546,8 @@ export class Runtime {
     const code = Promise.all([this.code.get(fn.codeHash), secretEnv, prepare?.(proc, fn)]).then(([text, env]) => {
       const m = new SecretMasker(Object.values(env));
       if (!m.empty) this.maskers.set(instance, (masker = m));
-      return { text, secretEnv: env };
+      const runtimeEnv = lambdaEnvironment(fn, { region: this.options.region ?? DEFAULT_REGION, provisioned: forMin, now: this.options.clock.now() });
+      return { text, secretEnv: env, runtimeEnv };
     });
     const instance: Instance = new Instance(proc, fn, code, hooks, this.options.clock);
     if (this.options.maxStreamBytes !== undefined) instance.maxStreamBytes = this.options.maxStreamBytes;

@@ -11,7 +11,7 @@ import { contextOf, parentContext, traceIdOf, traceparentOf } from '../tracing/i
 const MB = 1024 * 1024;
 
 /** faas.trigger values (datasource, http, pubsub, timer, other) for each way Nimbus invokes. */
-const FAAS_TRIGGER: Record<TriggerKind, string> = { http: 'http', webhook: 'http', api: 'other', event: 'other', topic: 'pubsub', schedule: 'timer', bucket: 'datasource' };
+const FAAS_TRIGGER: Record<TriggerKind, string> = { http: 'http', webhook: 'http', api: 'other', event: 'other', topic: 'pubsub', schedule: 'timer', bucket: 'datasource', email: 'other' };
 
 export interface InvocationTrace {
   span: Span | undefined;

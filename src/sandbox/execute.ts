@@ -5,7 +5,9 @@
  */
 import { buildBindings } from './bindings.js';
 import { callLambda, httpApiEvent, lambdaContext, lambdaResultToResponse, type LambdaHandler } from './lambda.js';
+import { restApiEvent, restResultToResponse } from './rest.js';
 import type { CallBinding } from './rpc.js';
+import { emailPayload, sesEvent, webEmailMessage } from './email.js';
 import { eventBridgeEvent, lambdaQueueEvent, lambdaRetries, messageBatch, queuePayload, schedulePayload, webScheduledEvent } from './shapes.js';
 import { eventRequest, fromResponse, responseHeaders, ResponseTooLarge, toRequest, type WebContext, type WebHandler } from './web.js';
 import { streamedResponse } from './light.js';
@@ -43,7 +45,7 @@ export function resolveHandler(mod: Record<string, unknown>, env: Env, fn: Funct
   throw new TypeError('no handler found: export default { fetch(request, env, ctx) } (web style) or export a function named "handler" (Lambda style)');
 }
 
-const WEB_METHODS = ['fetch', 'scheduled', 'queue'] as const;
+const WEB_METHODS = ['fetch', 'scheduled', 'queue', 'email'] as const;
 
 /** Run one invocation and send its outcome. Never throws. */
 export async function execute(loaded: Loaded, message: Invocation, send: Send, rss: () => number): Promise<void> {
@@ -63,12 +65,16 @@ export async function execute(loaded: Loaded, message: Invocation, send: Send, r
       const queue = shape === 'queue' ? queuePayload((message as { event: unknown }).event) : undefined;
       const event =
         message.t === 'http'
-          ? httpApiEvent(id, message.req, loaded.fn)
+          ? message.req.payload === '1.0'
+            ? restApiEvent(id, message.req, loaded.fn)
+            : httpApiEvent(id, message.req, loaded.fn)
           : shape === 'scheduled'
             ? eventBridgeEvent(id, schedulePayload(message.event), loaded.fn)
-            : queue
-              ? lambdaQueueEvent(queue)
-              : message.event;
+            : shape === 'email'
+              ? sesEvent(emailPayload(message.event), loaded.fn)
+              : queue
+                ? lambdaQueueEvent(queue)
+                : message.event;
       const context = lambdaContext(id, deadline, loaded.fn, loaded.env, message.traceparent);
       if (isStreamified(loaded.handler)) {
         // Over HTTP the bytes stream to the client; invoked with an event, they come back buffered as the result.
@@ -79,8 +85,10 @@ export async function execute(loaded: Loaded, message: Invocation, send: Send, r
         return;
       }
       const result = await callLambda(loaded.handler, event, context);
-      if (message.t === 'http') send({ t: 'done', id, res: checkSize(convert(() => lambdaResultToResponse(result))), rss: rss(), ...timing() });
-      else if (queue) send({ t: 'done', id, value: jsonValue(result), rss: rss(), retry: lambdaRetries(queue, result), ...timing() });
+      if (message.t === 'http') {
+        const toResponse = message.req.payload === '1.0' ? restResultToResponse : lambdaResultToResponse;
+        send({ t: 'done', id, res: checkSize(convert(() => toResponse(result))), rss: rss(), ...timing() });
+      } else if (queue) send({ t: 'done', id, value: jsonValue(result), rss: rss(), retry: lambdaRetries(queue, result), ...timing() });
       else send({ t: 'done', id, value: jsonValue(result), rss: rss(), ...timing() });
       return;
     }
@@ -117,6 +125,10 @@ export async function execute(loaded: Loaded, message: Invocation, send: Send, r
     } else if (shape === 'scheduled') {
       if (typeof handler.scheduled !== 'function') throw missingMethod('is triggered by a schedule', 'scheduled');
       const value = await handler.scheduled(webScheduledEvent(schedulePayload(message.event)), loaded.env, ctx);
+      send({ t: 'done', id, value: jsonValue(value), rss: rss(), pending: waiting.length > 0, ...timing() });
+    } else if (shape === 'email') {
+      if (typeof handler.email !== 'function') throw missingMethod('is triggered by email', 'email');
+      const value = await handler.email(webEmailMessage(emailPayload(message.event)), loaded.env, ctx);
       send({ t: 'done', id, value: jsonValue(value), rss: rss(), pending: waiting.length > 0, ...timing() });
     } else {
       if (typeof handler.queue !== 'function') throw missingMethod('is triggered by queued messages (a topic, bucket or webhook)', 'queue');

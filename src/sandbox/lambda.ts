@@ -18,8 +18,9 @@ export function lambdaContext(id: string, deadline: number, fn: FunctionMeta, en
     functionVersion: String(fn.version),
     invokedFunctionArn: `arn:nimbus:lambda:local:000000000000:function:${fn.app}-${fn.name}:${fn.version}`,
     memoryLimitInMB: String(fn.memory),
-    logGroupName: `/nimbus/${fn.app}/${fn.name}`,
-    logStreamName: `${fn.version}/${process.pid}`,
+    // The names the instance's environment carries (runtime/lambda-env.ts), as on Lambda.
+    logGroupName: fn.logGroup ?? `/aws/lambda/${fn.app}-${fn.name}`,
+    logStreamName: fn.logStream ?? `${fn.version}/${process.pid}`,
     callbackWaitsForEmptyEventLoop: true,
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     env,

@@ -29,6 +29,14 @@ export interface WireRequest {
   origin?: string;
   /** What the route's `auth` established (absent: the route has none). */
   auth?: WireAuth;
+  /**
+   * Set by routes with `payload: '1.0'` only (Lambda handlers get the REST API event): the route's
+   * path template (`/hello/{name}`, the event's `resource`) and the headers as the client sent
+   * them (Node's rawHeaders: name, value, name, value…, original case, repeats kept).
+   */
+  payload?: '1.0';
+  resource?: string;
+  rawHeaders?: string[];
 }
 
 /**
@@ -58,6 +66,9 @@ export interface FunctionMeta {
    * they wait here, in order, until one finishes (absent: no limit here, the host's count rules).
    */
   concurrency?: number;
+  /** The context's logGroupName/logStreamName: the instance's AWS_LAMBDA_LOG_* variables (the shim fills them in). */
+  logGroup?: string;
+  logStream?: string;
 }
 
 export interface SerializedError {
@@ -93,8 +104,12 @@ export interface SandboxForward {
 
 // ---- host → sandbox
 export type HostMessage =
-  /** `bindings`: built into `env.<NAME>` objects once, at load. */
-  | { t: 'load'; code: string; env: Record<string, string>; fn: FunctionMeta; bindings: Record<string, SandboxBinding> }
+  /**
+   * `bindings`: built into `env.<NAME>` objects once, at load. `runtimeEnv`: the variables Lambda
+   * sets (AWS_REGION, AWS_LAMBDA_FUNCTION_NAME…), for `process.env` only: `env` (the manifest's,
+   * which wins) is also what web handlers get as their `env` argument.
+   */
+  | { t: 'load'; code: string; env: Record<string, string>; runtimeEnv?: Record<string, string>; fn: FunctionMeta; bindings: Record<string, SandboxBinding> }
   /** `timeoutMs`: the sandbox computes its deadline when the invocation starts running. */
   | { t: 'http'; id: string; timeoutMs: number; req: WireRequest; traceparent?: string }
   /**
@@ -103,7 +118,7 @@ export type HostMessage =
    * batch of messages; web: `queue(batch, env, ctx)`; Lambda: an SQS/S3-like `{ Records }` event).
    * Absent = 'invoke'.
    */
-  | { t: 'event'; id: string; timeoutMs: number; event: unknown; shape?: 'invoke' | 'scheduled' | 'queue'; traceparent?: string }
+  | { t: 'event'; id: string; timeoutMs: number; event: unknown; shape?: 'invoke' | 'scheduled' | 'queue' | 'email'; traceparent?: string }
   /** The answer to a `call`. Binary values travel base64 (see the binding ops in sandbox/bindings.ts). */
   /**
    * Before `load`, in a sandbox with its own network namespace: listen on each host:port of the

@@ -22,10 +22,18 @@ import { installAwsLambdaGlobal } from './lambda-stream.js';
 import { receiveFlow } from './streaming.js';
 import type { FunctionMeta, HostMessage, SandboxBinding } from './protocol.js';
 import { RpcClient } from './rpc.js';
+import { redirectTmp } from './tmp.js';
 import { installStackMapping } from './stack.js';
 
 /** The instance's private temp dir (set by the host); kept so os.tmpdir() keeps working. */
 const TMPDIR = process.env['TMPDIR'];
+/**
+ * A writable home (the temp dir): os.homedir() falls back to the passwd entry, which a sandbox
+ * uid does not have (`uv_os_homedir returned ENOENT` crashed every AWS SDK client).
+ */
+const HOME = process.env['HOME'] ?? TMPDIR;
+/** Lambda's LAMBDA_TASK_ROOT is the code's folder; here the bundle is no file, so the working directory. */
+const TASK_ROOT = process.cwd();
 let lastRss = 0;
 let lastRssAt = 0;
 let loading: Promise<Loaded | undefined> | undefined;
@@ -43,6 +51,7 @@ const backlog: Invocation[] = [];
 const channel = openChannel();
 const rpc = new RpcClient((m) => channel.send(m));
 captureOutput(channel);
+redirectTmp(TMPDIR);
 lockDownProcess();
 installLightGlobals();
 installAwsLambdaGlobal();
@@ -55,7 +64,7 @@ channel.onMessage((message: HostMessage) => {
   switch (message.t) {
     case 'load':
       limit = message.fn.concurrency ?? Infinity;
-      loading = forwarding.then(() => load(message.code, message.env, message.fn, message.bindings ?? {}));
+      loading = forwarding.then(() => load(message.code, message.env, message.runtimeEnv ?? {}, message.fn, message.bindings ?? {}));
       return;
     case 'forward':
       forwarding = startForwards(message.forwards, (line) => process.stderr.write(`${line}\n`));
@@ -78,13 +87,18 @@ channel.onMessage((message: HostMessage) => {
 await warmUp();
 channel.send({ t: 'ready', rss: rss() });
 
-async function load(code: string, env: Record<string, string>, fn: FunctionMeta, bindings: Record<string, SandboxBinding>): Promise<Loaded | undefined> {
+async function load(code: string, env: Record<string, string>, runtimeEnv: Record<string, string>, fn: FunctionMeta, bindings: Record<string, SandboxBinding>): Promise<Loaded | undefined> {
   const started = performance.now();
   loadStarted = true;
   try {
     for (const key of Object.keys(process.env)) delete process.env[key];
-    Object.assign(process.env, TMPDIR === undefined ? {} : { TMPDIR }, env);
-    const loaded = await importBundle(code, env, fn, bindings, rpc.call);
+    // Set before the bundle is imported: module-level code (SDK clients, Powertools) reads them at once.
+    const paths = { ...(TMPDIR === undefined ? {} : { TMPDIR }), ...(HOME === undefined ? {} : { HOME }), LAMBDA_TASK_ROOT: TASK_ROOT };
+    Object.assign(process.env, paths, runtimeEnv, env);
+    const group = process.env['AWS_LAMBDA_LOG_GROUP_NAME'];
+    const stream = process.env['AWS_LAMBDA_LOG_STREAM_NAME'];
+    const meta: FunctionMeta = { ...fn, ...(group === undefined ? {} : { logGroup: group }), ...(stream === undefined ? {} : { logStream: stream }) };
+    const loaded = await importBundle(code, env, meta, bindings, rpc.call);
     loadDone = true;
     channel.send({ t: 'loaded', initMs: performance.now() - started, style: loaded.style });
     // The host starts the waiting invocations' timeout clocks on this message: it must leave

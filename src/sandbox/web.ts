@@ -13,6 +13,7 @@ export interface WebHandler {
   fetch?(request: Request, env: Readonly<Record<string, unknown>>, ctx: WebContext): unknown;
   scheduled?(event: object, env: Readonly<Record<string, unknown>>, ctx: WebContext): unknown;
   queue?(batch: object, env: Readonly<Record<string, unknown>>, ctx: WebContext): unknown;
+  email?(message: object, env: Readonly<Record<string, unknown>>, ctx: WebContext): unknown;
 }
 
 /** The public type (src/types/events.ts), imported for its shape only: nothing is loaded at run time. */

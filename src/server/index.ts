@@ -3,7 +3,7 @@
  * warm pool of sandboxed processes) and wires subsystems together.
  */
 import { mkdirSync, rmSync } from 'node:fs';
-import { DEFAULT_PRICES, sandboxShape, type FunctionVersion } from '../domain/index.js';
+import { DEFAULT_PRICES, DEFAULT_REGION, isRegion, sandboxShape, type FunctionVersion } from '../domain/index.js';
 import { availableParallelism, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,10 +19,10 @@ import { systemClock } from '../shared/clock.js';
 import { NimbusError } from '../shared/errors.js';
 import { FsObjectStore, openDatabase } from '../storage/index.js';
 import { functionSecretRefs, resolveMasterKey, Secrets, SqliteSecretStore, type MasterKey } from '../secrets/index.js';
-import { SqliteStore } from '../store/index.js';
-import { MetricsServer, NodeMetrics, SqliteWorkerSink, TelemetryWriter } from '../telemetry/index.js';
+import { SqliteFunctionMetrics, SqliteStore } from '../store/index.js';
+import { FunctionMetrics, MetricsServer, NodeMetrics, SqliteWorkerSink, TelemetryWriter } from '../telemetry/index.js';
 import { startTracing } from '../tracing/index.js';
-import { Resources, resourcesOf, Scheduler, SqliteScheduleState, Topics } from '../triggers/index.js';
+import { emailSource, httpSource, Resources, resourcesOf, resourcesSource, Scheduler, scheduleSource, SqliteScheduleState, Topics, type EmailSource, type TriggerSource } from '../triggers/index.js';
 import { ensureAdminKey, ensureKeySecret } from './admin-key.js';
 import type { NimbusOptions, RunningNimbus } from './options.js';
 import { prepareSandboxFiles } from './sandbox-files.js';
@@ -37,6 +37,7 @@ export function defaultMaxInstances(): number {
 export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const observe = options.observe;
+  if (options.region !== undefined && !isRegion(options.region)) throw new NimbusError('BAD_REQUEST', `region must be an AWS region name such as us-east-1 (got "${options.region}")`);
   // Tracing (issue 10): this node's own provider, or nothing at all without an endpoint. A bad
   // sampler setting refuses the start before anything is opened.
   const tracing = await startTracing(options.tracing);
@@ -88,6 +89,8 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
       observe?.record?.(r);
     },
   });
+  // EMF lines functions print become their metrics (issue 12): Prometheus series and store migration 0010.
+  const functionMetrics = new FunctionMetrics({ series: metrics.emf, store: new SqliteFunctionMetrics(openDatabase(dbFile)), log });
   // Events (issue 4): the durable queue (own connection, own migrations). `events` is what triggers,
   // the control API and destinations enqueue through; every commit wakes the dispatcher.
   const queue = SqliteEventQueue.open({ file: dbFile, synchronous: options.events?.synchronous });
@@ -173,12 +176,18 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     prepare: network && ((proc, fn) => network.prepare(proc, fn)),
     maxInstances,
     minInstancesPerApp,
+    region: options.region ?? DEFAULT_REGION,
     ...(options.logQuota ? { logQuota: options.logQuota } : {}),
     ...(options.transferBudgetMb !== undefined ? { transferBudget: options.transferBudgetMb * 1024 * 1024 } : {}),
     clock: systemClock,
-    onRecord: (r, logged) => telemetry.record(r, logged),
+    onRecord: (r, logged) => {
+      telemetry.record(r, logged);
+      // A running canary counts its versions' requests and errors as they happen.
+      deployments.observe(r);
+    },
     onLog: (l) => {
       telemetry.log(l);
+      functionMetrics.line(l);
       observe?.log?.(l);
     },
     // What `bindings:` reach from inside functions; every call is checked by the runtime's BindingHost.
@@ -198,9 +207,18 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
       metrics.gatewayAnswer(status);
       observe?.request?.({ method: req.method ?? 'GET', path: req.url ?? '/', status, invocationId: invocationId ?? null });
     },
+    // A route's `alias:` and a canary's share pick the version that runs (issue 12).
+    route: (fn, alias) => deployments.route(fn, alias),
     ...(options.jwks ? { jwks: options.jwks } : {}),
     ...(tracer ? { tracer } : {}),
   });
+  const host = options.host ?? '127.0.0.1';
+  // Trigger sources (src/triggers/sources/): each gets the deployed set on every change, starts
+  // once the node is ready and closes before the queue. A new source is one line here.
+  const email: EmailSource | undefined =
+    options.smtp === undefined ? undefined : emailSource({ queue: events, clock: systemClock, host, port: options.smtp.port, limits: options.smtp.limits ?? {}, log });
+  const sources: TriggerSource[] = [httpSource(gateway), resourcesSource(resources), scheduleSource(scheduler), ...(email ? [email] : [])];
+  const closeSources = () => Promise.all(sources.map((s) => s.close()));
   const deployments = new Deployments(
     store,
     {
@@ -208,20 +226,24 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
       deactivate: (app, name) => runtime.deactivate(app, name),
       changed: (active) => {
         const list = [...active];
-        gateway.setFunctions(list);
-        resources.setFunctions(list);
-        scheduler.setFunctions(list);
+        for (const source of sources) source.setFunctions(list);
       },
-      appDeleted: (app, last) => purgeAppData(app, last),
+      appDeleted: (app, last) => {
+        purgeAppData(app, last);
+        functionMetrics.appDeleted(app);
+      },
+      serving: (app, name, versions) => runtime.serveAlso(app, name, versions),
     },
     { minInstancesPerApp, secretExists: async (app, name) => (await secretStore.get(app, name)) !== undefined },
+    { clock: systemClock, log },
   );
   // Records of finished attempts are made durable before their events are settled (flushRecords).
   const dispatcher = new EventDispatcher({
     queue,
     events,
     runtime,
-    functions: deployments,
+    // A canary's share of the function's events goes to its new version.
+    functions: { current: (app, name) => deployments.serve(app, name) },
     clock: systemClock,
     publish: topics,
     flushRecords: () => telemetry.flush(),
@@ -246,6 +268,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     schedules: scheduler,
     prices: { ...DEFAULT_PRICES, ...options.prices },
     metrics,
+    functionMetrics,
     log,
     health: () => ({ isolation: isolation.report }),
     // Built by `vite build` next to the compiled server: dist/src/server → dist/dashboard.
@@ -260,7 +283,6 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
   };
   process.on('exit', onExit);
 
-  const host = options.host ?? '127.0.0.1';
   const metricsServer = options.metricsPort === undefined ? undefined : new MetricsServer(metrics);
   try {
     // The egress layer joins the report once namespaces are on; strict needs it too.
@@ -276,6 +298,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     if (recovered > 0) log(`events: ${recovered} event(s) interrupted by the last shutdown will be delivered again`);
     await deployments.init();
     dispatcher.start();
+    for (const source of sources) await source.start();
     const port = await gateway.listen(options.port ?? 8080, host);
     const adminPort = await control.listen(options.adminPort ?? 8081, host);
     const urlHost = host.includes(':') ? `[${host}]` : host;
@@ -285,6 +308,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
       gatewayUrl: `http://${urlHost}:${port}`,
       adminUrl: `http://${urlHost}:${adminPort}`,
       ...(metricsPort === undefined ? {} : { metricsUrl: `http://${urlHost}:${metricsPort}/metrics` }),
+      ...(email?.port() === undefined ? {} : { smtpUrl: `smtp://${urlHost}:${email.port()}` }),
       adminKey,
       adminKeyFile,
       secrets,
@@ -298,7 +322,9 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
       close: () =>
         (closing ??= (async () => {
           await Promise.all([gateway.close(), control.close(), metricsServer?.close()]);
-          await Promise.all([scheduler.close(), objects.close()]);
+          // Canaries stop their timers; a running one resumes at the next start (its row says running).
+          deployments.close();
+          await Promise.all([closeSources(), objects.close()]);
           await dispatcher.close();
           await runtime.close();
           await kv.close();
@@ -306,6 +332,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
           await Promise.all([...processes].map((p) => p.stop(500)));
           await network?.close();
           await telemetry.close();
+          functionMetrics.close();
           // Every span has ended by now (gateway, dispatcher and runtime are closed): export them.
           await tracing?.close().catch((err: unknown) => log(`tracing: the last spans could not be exported: ${(err as Error).message}`));
           await queue.close();
@@ -318,7 +345,8 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
         })()),
     };
   } catch (err) {
-    await Promise.allSettled([gateway.close(0), control.close(), metricsServer?.close(), scheduler.close(), objects.close()]);
+    await Promise.allSettled([gateway.close(0), control.close(), metricsServer?.close(), closeSources(), objects.close()]);
+    deployments.close();
     await dispatcher.close(0);
     await runtime.close();
     await kv.close();
@@ -326,6 +354,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     await network?.close();
     // The telemetry worker thread would otherwise keep a failed `nimbus up` from exiting.
     await telemetry.close();
+    functionMetrics.close();
     await tracing?.close().catch(() => {});
     await queue.close();
     triggersDb.close();

@@ -4,6 +4,7 @@ import type { IsolationMode, IsolationReport } from '../isolation/index.js';
 import type { BackoffOptions } from '../queue/index.js';
 import type { InvocationRecord, LogLine, PriceSheet } from '../domain/index.js';
 import type { TracingOptions } from '../tracing/index.js';
+import type { SmtpLimits } from '../triggers/index.js';
 
 /** What `nimbus up` (or a test harness) chooses when it starts a node. */
 export interface NimbusOptions {
@@ -20,6 +21,12 @@ export interface NimbusOptions {
    * a trusted network; unset: only the control API's `GET /metrics` (a `read` key) serves them.
    */
   metricsPort?: number;
+  /**
+   * Inbound email (`email:` triggers): an SMTP server on `port` (0 = any free port) of `host`, with
+   * no AUTH or TLS, so keep it on loopback or behind a relay. Unset: no SMTP server. `limits`:
+   * message size (default 10 MB), connections, messages per connection, recipients.
+   */
+  smtp?: { port: number; limits?: Partial<SmtpLimits> };
   /** The built dashboard served at the admin port's `/`. Default: dist/dashboard of this package. */
   dashboardDir?: string;
   /** Node-wide cap on live instances. Default sized from memory. */
@@ -85,6 +92,11 @@ export interface NimbusOptions {
   tracing?: TracingOptions;
   /** Sees records, log lines and gateway answers as they happen (`nimbus dev` prints them). */
   observe?: NodeObserver;
+  /**
+   * The AWS region functions are told they run in (AWS_REGION, AWS_DEFAULT_REGION: what SDK
+   * clients built with `{}` resolve). Default us-east-1.
+   */
+  region?: string;
   /** Where the server writes its own operational log lines. Default: stderr. */
   log?: (line: string) => void;
 }
@@ -106,6 +118,8 @@ export interface RunningNimbus {
   adminUrl: string;
   /** e.g. http://127.0.0.1:9464/metrics, when `metricsPort` is set. */
   metricsUrl?: string;
+  /** e.g. smtp://127.0.0.1:2525, when `smtp` is set. */
+  smtpUrl?: string;
   adminKey: string;
   /** `<dataDir>/admin.key` */
   adminKeyFile: string;

@@ -47,6 +47,8 @@ export const ERROR_STATUS = {
   BAD_REQUEST: 400,
   /** `nimbus.yaml` (or the manifest in a deploy request) is invalid. */
   MANIFEST_INVALID: 400,
+  /** A serverless.yml or SAM template uses what cannot work on Nimbus (a non-Node runtime, a missing handler file, inline code); details list each with its key path. */
+  TEMPLATE_UNSUPPORTED: 400,
   /** esbuild could not bundle a function's handler. */
   BUNDLE_FAILED: 400,
   /** An HTTP route is already served by a function of another app. */
@@ -107,6 +109,12 @@ export const ERROR_STATUS = {
   SECRET_NOT_FOUND: 400,
   /** No API key with that id or name. */
   KEY_NOT_FOUND: 404,
+  /** No alias of that name on the function (`nimbus alias set` it); also a route whose `alias:` does not exist yet. */
+  ALIAS_NOT_FOUND: 404,
+  /** A deploy of an app whose canary deploy is still running: wait for it (`nimbus deploy --status`) or abort it. */
+  CANARY_IN_PROGRESS: 409,
+  /** The app has had no canary deploy (`nimbus deploy --status`), or none is running to abort. */
+  CANARY_NOT_FOUND: 404,
   /** `nimbus secret rm` of a secret that an active function's env names: deploy without it first. */
   SECRET_IN_USE: 409,
   /** A stored secret does not decrypt under the master key (altered or moved row); the message never holds the value. */

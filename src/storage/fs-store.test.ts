@@ -55,6 +55,18 @@ describe('FsObjectStore', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
+  it('filters by suffix as well as prefix (S3 suffix rules)', async () => {
+    subs = [subscriber('jpegs', { prefix: 'in/', suffix: '.jpg', events: ['created'] })];
+    const s = open();
+    for (const key of ['in/a.png', 'out/b.jpg', 'in/c.jpg']) await s.put('uploads', key, Buffer.from('x'));
+    await until(() => queue.events.length === 1);
+    assert.deepEqual(
+      queue.events.map((e) => (e.payload as { key: string }).key),
+      ['in/c.jpg'],
+    );
+    await s.close();
+  });
+
   it('emits created and deleted events to matching subscribers, with key, size, etag and content type', async () => {
     const s = open();
     const info = await s.put('uploads', 'images/cat.png', Buffer.from('meow'), 'image/png');

@@ -239,7 +239,7 @@ export class FsObjectStore implements StreamingObjectStore {
     const seen = new Set<string>();
     const out: NewEvent[] = [];
     for (const { fn, trigger } of subscribers) {
-      if (!trigger.events.includes(type) || !obj.key.startsWith(trigger.prefix) || seen.has(`${fn.app}/${fn.name}`)) continue;
+      if (!trigger.events.includes(type) || !obj.key.startsWith(trigger.prefix) || !obj.key.endsWith(trigger.suffix ?? '') || seen.has(`${fn.app}/${fn.name}`)) continue;
       seen.add(`${fn.app}/${fn.name}`);
       const id = uuidv7(now);
       out.push(

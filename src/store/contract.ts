@@ -8,11 +8,13 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { LogLine } from '../domain/index.js';
 import { config, fn, invocation, log, rejectsWith, sha } from './contract-fixtures.js';
 import type { Store } from './port.js';
+import { aliasesContract } from './contract-aliases.js';
 import { keysContract } from './contract-keys.js';
 import { rollupsContract } from './contract-rollups.js';
 
 export function storeContract(name: string, make: (clock: () => number) => Promise<Store> | Store): void {
   keysContract(name, make);
+  aliasesContract(name, make);
   rollupsContract(name, make);
   describe(`Store contract: ${name}`, () => {
     let store: Store;

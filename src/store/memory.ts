@@ -3,11 +3,12 @@
  * both to it), nothing durable. Values are cloned in and out so a caller mutating a returned
  * object cannot change the store, as with a real database.
  */
-import type { ApiKeyRecord, AuditEntry, FunctionRecord, FunctionVersion, InvocationRecord, LogLine } from '../domain/index.js';
+import type { AliasRecord, ApiKeyRecord, AuditEntry, CanaryRecord, FunctionRecord, FunctionVersion, InvocationRecord, LogLine } from '../domain/index.js';
 import { MemoryKeys } from './memory-keys.js';
+import { MemoryAliases } from './memory-aliases.js';
 import { withConfigDefaults } from '../domain/index.js';
 import { NimbusError } from '../shared/errors.js';
-import type { AppSummary, DeployAppResult, DeployFunctionInput, DeployFunctionResult, InvocationQuery, LogPage, LogQuery, Store, AuditQuery } from './port.js';
+import type { AppSummary, DeployAppResult, DeployFunctionInput, DeployOptions, DeployFunctionResult, InvocationQuery, LogPage, LogQuery, Store, AuditQuery } from './port.js';
 import { assertUniqueNames, byteLength, clampLimit, cutLine, INVOCATION_LIMIT, LOG_LIMIT, LOG_LINE_READ_CHARS, takeLogPage } from './rules.js';
 import { addRollup, emptyRollup, matchesRollup, netChange, rollupDeltas, type MinuteRollup, type RollupQuery } from './rollups.js';
 
@@ -37,6 +38,7 @@ const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 export class MemoryStore implements Store {
   readonly #clock: () => number;
   readonly #keys = new MemoryKeys();
+  readonly #aliases = new MemoryAliases();
   readonly #apps = new Map<string, AppEntry>();
   /** Keyed by app, then function name. */
   readonly #functions = new Map<string, Map<string, FunctionEntry>>();
@@ -52,7 +54,7 @@ export class MemoryStore implements Store {
     this.#clock = options.clock ?? Date.now;
   }
 
-  async deployApp(app: string, functions: DeployFunctionInput[]): Promise<DeployAppResult> {
+  async deployApp(app: string, functions: DeployFunctionInput[], options: DeployOptions = {}): Promise<DeployAppResult> {
     // Everything that can throw runs before the first write, which is what makes this atomic.
     assertUniqueNames(app, functions);
     const inputs = structuredClone(functions);
@@ -91,14 +93,19 @@ export class MemoryStore implements Store {
         config: withConfigDefaults(fn.config),
         createdAt: now,
       });
-      entry.activeVersion = entry.latestVersion = version;
+      // A canary keeps an existing function's active version; a new function has no other.
+      if (!options.keepActive || current === undefined) entry.activeVersion = version;
+      entry.latestVersion = version;
       entry.updatedAt = now;
       fns.set(fn.name, entry);
       results.push({ name: fn.name, version, created: true });
     }
     const wanted = new Set(inputs.map((fn) => fn.name));
     const removed = [...fns.keys()].filter((name) => !wanted.has(name)).sort(byString);
-    for (const name of removed) fns.delete(name);
+    for (const name of removed) {
+      fns.delete(name);
+      this.#aliases.dropFunction(app, name);
+    }
     if (removed.length > 0) this.#collectCode();
     return { app, functions: results, removed };
   }
@@ -127,12 +134,14 @@ export class MemoryStore implements Store {
   async deleteFunction(app: string, name: string): Promise<boolean> {
     const deleted = this.#functions.get(app)?.delete(name) ?? false;
     if (deleted) this.#collectCode();
+    if (deleted) this.#aliases.dropFunction(app, name);
     return deleted;
   }
 
   async deleteApp(app: string): Promise<boolean> {
     if (!this.#apps.delete(app)) return false;
     this.#functions.delete(app);
+    this.#aliases.dropFunction(app);
     this.#collectCode();
     return true;
   }
@@ -263,6 +272,32 @@ export class MemoryStore implements Store {
 
   async pruneAudit(before: number): Promise<number> {
     return this.#keys.pruneAudit(before);
+  }
+
+  async setAlias(alias: Omit<AliasRecord, 'createdAt' | 'updatedAt'>): Promise<AliasRecord> {
+    const entry = this.#functions.get(alias.app)?.get(alias.function);
+    return this.#aliases.set(alias, this.#clock(), entry && ((v) => entry.versions[v - 1] !== undefined));
+  }
+
+  async listAliases(app?: string, fn?: string): Promise<AliasRecord[]> {
+    return this.#aliases.list(app, fn);
+  }
+
+  async deleteAlias(app: string, fn: string, name: string): Promise<boolean> {
+    return this.#aliases.delete(app, fn, name);
+  }
+
+  async saveCanary(canary: CanaryRecord): Promise<void> {
+    if (!this.#apps.has(canary.app)) throw new NimbusError('APP_NOT_FOUND', `no app named "${canary.app}"`);
+    this.#aliases.saveCanary(canary);
+  }
+
+  async getCanary(app: string): Promise<CanaryRecord | undefined> {
+    return this.#aliases.getCanary(app);
+  }
+
+  async runningCanaries(): Promise<CanaryRecord[]> {
+    return this.#aliases.running();
   }
 
   async close(): Promise<void> {}

@@ -210,6 +210,56 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE invocations ADD COLUMN trace_id TEXT;
   `,
+  // 0008 aliases and canary deploys (issue 12). An alias points at a version of a function, with an
+  // optional second version taking weighted_weight % of its traffic; it goes with its function.
+  // canaries: the latest canary deploy of each app (its functions and counts as JSON, written when
+  // it starts and ends), so a restarted node resumes or finalizes a running one.
+  `
+  CREATE TABLE aliases (
+    app              TEXT NOT NULL,
+    function         TEXT NOT NULL,
+    name             TEXT NOT NULL,
+    version          INTEGER NOT NULL,
+    weighted_version INTEGER,
+    weighted_weight  INTEGER,
+    created_at       INTEGER NOT NULL,
+    updated_at       INTEGER NOT NULL,
+    PRIMARY KEY (app, function, name),
+    FOREIGN KEY (app, function) REFERENCES functions(app, name) ON DELETE CASCADE
+  ) STRICT;
+  CREATE TABLE canaries (
+    app             TEXT NOT NULL PRIMARY KEY REFERENCES apps(name) ON DELETE CASCADE,
+    state           TEXT NOT NULL,
+    weight          INTEGER NOT NULL,
+    started_at      INTEGER NOT NULL,
+    ends_at         INTEGER NOT NULL,
+    max_error_rate  REAL NOT NULL,
+    functions       TEXT NOT NULL,
+    reason          TEXT,
+    finished_at     INTEGER
+  ) STRICT;
+  `,
+  // 0009: the Lambda Invoke API's AWS credentials (issue 12), merged separately.
+  `-- 0009 reserved`,
+  // 0010 function metrics (issue 12): the values functions print in CloudWatch Embedded Metric
+  // Format (telemetry/emf.ts), one row per value, kept as long as invocation records. Lenient
+  // affinity as the other telemetry tables. dimensions: JSON object of the line's dimension values.
+  `
+  CREATE TABLE function_metrics (
+    app           TEXT NOT NULL,
+    function      TEXT NOT NULL,
+    version       INTEGER NOT NULL,
+    invocation_id TEXT,
+    ts            INTEGER NOT NULL,
+    namespace     TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    unit          TEXT NOT NULL,
+    value         REAL NOT NULL,
+    dimensions    TEXT NOT NULL
+  );
+  CREATE INDEX function_metrics_name_ts ON function_metrics(app, function, name, ts);
+  CREATE INDEX function_metrics_ts ON function_metrics(ts);
+  `,
   // 0011 response streaming (issue 13): the body bytes an HTTP invocation sent (a streamed one
   // counts what it streamed, up to a cut). NULL for non-HTTP invocations and older records.
   // (Numbered 0011 in the issue plan: 0008–0010 belong to other work and go before it when merged.)

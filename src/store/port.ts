@@ -5,7 +5,7 @@
  *
  * Methods are async so a networked backend fits; the SQLite adapter answers synchronously inside.
  */
-import type { ApiKeyRecord, AuditEntry, FunctionConfig, FunctionRecord, FunctionVersion, InvocationRecord, LogLine } from '../domain/index.js';
+import type { AliasRecord, ApiKeyRecord, AuditEntry, CanaryRecord, FunctionConfig, FunctionRecord, FunctionVersion, InvocationRecord, LogLine } from '../domain/index.js';
 import type { MinuteRollup, RollupQuery } from './rollups.js';
 
 export type { MinuteRollup, RollupQuery } from './rollups.js';
@@ -33,6 +33,14 @@ export interface DeployAppResult {
   functions: DeployFunctionResult[];
   /** Functions that were in the app before and are not in this deploy (now deleted). */
   removed: string[];
+}
+
+export interface DeployOptions {
+  /**
+   * A canary deploy: functions that already exist get their new version but keep their active
+   * one (promotion is a later setActiveVersion); new functions are active at once.
+   */
+  keepActive?: boolean;
 }
 
 export interface AppSummary {
@@ -87,7 +95,7 @@ export interface Store {
    * hash differs from its active version, make every new version active, and delete functions
    * of the app that are not listed. All or nothing. Creates the app if new.
    */
-  deployApp(app: string, functions: DeployFunctionInput[]): Promise<DeployAppResult>;
+  deployApp(app: string, functions: DeployFunctionInput[], options?: DeployOptions): Promise<DeployAppResult>;
   listApps(): Promise<AppSummary[]>;
   /** Every function (of one app when given), with its active version. */
   listFunctions(app?: string): Promise<FunctionRecord[]>;
@@ -137,6 +145,21 @@ export interface Store {
   listAudit(query: AuditQuery): Promise<AuditEntry[]>;
   /** Delete audit entries older than `before` (epoch ms); returns how many. */
   pruneAudit(before: number): Promise<number>;
+
+  /**
+   * Create or replace an alias. Throws FUNCTION_NOT_FOUND, or VERSION_NOT_FOUND when `version` or
+   * `weighted.version` is not a version of the function. Returns it as stored.
+   */
+  setAlias(alias: Omit<AliasRecord, 'createdAt' | 'updatedAt'>): Promise<AliasRecord>;
+  /** The aliases of one function, or of every function of an app, or all; by function then name. */
+  listAliases(app?: string, fn?: string): Promise<AliasRecord[]>;
+  /** False if it did not exist. Aliases also go when their function or app is deleted. */
+  deleteAlias(app: string, fn: string, name: string): Promise<boolean>;
+  /** Store an app's canary record, replacing the app's previous one. The app must exist. */
+  saveCanary(canary: CanaryRecord): Promise<void>;
+  getCanary(app: string): Promise<CanaryRecord | undefined>;
+  /** Canaries still running (a restarted node resumes them). */
+  runningCanaries(): Promise<CanaryRecord[]>;
 
   close(): Promise<void>;
 }

@@ -75,3 +75,11 @@ export const AUDIT_LIMIT: LimitBounds = { default: 100, max: 1000 };
 export function duplicateKeyName(name: string): NimbusError {
   return new NimbusError('BAD_REQUEST', `a live key is already named "${name}": revoke it first or pick another name`);
 }
+
+export function functionMissing(app: string, name: string): NimbusError {
+  return new NimbusError('FUNCTION_NOT_FOUND', `function "${name}" of app "${app}" does not exist`);
+}
+
+export function aliasVersionMissing(app: string, name: string, version: number): NimbusError {
+  return new NimbusError('VERSION_NOT_FOUND', `function "${name}" of app "${app}" has no version ${version}: list its versions to pick one`);
+}

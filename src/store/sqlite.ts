@@ -3,12 +3,13 @@
  * inside; the async surface is the port's, so a networked backend can implement it too.
  */
 import Database from 'better-sqlite3';
-import type { ApiKeyRecord, AuditEntry, FunctionRecord, FunctionVersion, InvocationRecord, LogLine } from '../domain/index.js';
+import type { AliasRecord, ApiKeyRecord, AuditEntry, CanaryRecord, FunctionRecord, FunctionVersion, InvocationRecord, LogLine } from '../domain/index.js';
 import { SqliteKeys } from './sqlite-keys.js';
+import { SqliteAliases } from './sqlite-aliases.js';
 import { NimbusError } from '../shared/errors.js';
 import { migrate } from './migrations.js';
 import { immediate } from './immediate.js';
-import type { AppSummary, DeployAppResult, DeployFunctionInput, DeployFunctionResult, InvocationQuery, LogPage, LogQuery, Store, AuditQuery } from './port.js';
+import type { AppSummary, DeployAppResult, DeployFunctionInput, DeployOptions, DeployFunctionResult, InvocationQuery, LogPage, LogQuery, Store, AuditQuery } from './port.js';
 import { assertUniqueNames, byteLength, clampLimit, INVOCATION_LIMIT, LOG_LIMIT, LOG_LINE_READ_CHARS, takeLogPage } from './rules.js';
 import * as rows from './sqlite-rows.js';
 import { netChange, rollupDeltas, type MinuteRollup, type RollupQuery } from './rollups.js';
@@ -103,8 +104,9 @@ export class SqliteStore implements Store {
   readonly #clock: () => number;
   readonly #s: Statements;
   readonly #keys: SqliteKeys;
+  readonly #aliases: SqliteAliases;
   readonly #rollups: SqliteRollups;
-  readonly #deploy: (app: string, functions: readonly DeployFunctionInput[], now: number) => DeployAppResult;
+  readonly #deploy: (app: string, functions: readonly DeployFunctionInput[], now: number, keepActive: boolean) => DeployAppResult;
   readonly #insertInvocations: (records: readonly InvocationRecord[]) => void;
   readonly #appendLogs: (lines: readonly LogLine[]) => void;
   readonly #prune: (epochMs: number) => number;
@@ -138,8 +140,9 @@ export class SqliteStore implements Store {
     const s = prepare(db);
     this.#s = s;
     this.#keys = new SqliteKeys(db);
+    this.#aliases = new SqliteAliases(db);
     const rollups = (this.#rollups = new SqliteRollups(db));
-    this.#deploy = immediate(db.transaction((app: string, functions: readonly DeployFunctionInput[], now: number) => deployTx(s, app, functions, now)));
+    this.#deploy = immediate(db.transaction((app: string, functions: readonly DeployFunctionInput[], now: number, keepActive: boolean) => deployTx(s, app, functions, now, keepActive)));
     // IMMEDIATE: the rollups read the records a batch replaces before writing, and a deferred
     // transaction that reads first cannot upgrade to a write lock another connection took meanwhile
     // (SQLITE_BUSY at once, busy_timeout or not).
@@ -167,9 +170,9 @@ export class SqliteStore implements Store {
     });
   }
 
-  async deployApp(app: string, functions: DeployFunctionInput[]): Promise<DeployAppResult> {
+  async deployApp(app: string, functions: DeployFunctionInput[], options: DeployOptions = {}): Promise<DeployAppResult> {
     assertUniqueNames(app, functions);
-    return this.#deploy(app, functions, this.#clock());
+    return this.#deploy(app, functions, this.#clock(), options.keepActive === true);
   }
 
   async listApps(): Promise<AppSummary[]> {
@@ -313,6 +316,31 @@ export class SqliteStore implements Store {
     return this.#keys.pruneAudit(before);
   }
 
+  async setAlias(alias: Omit<AliasRecord, 'createdAt' | 'updatedAt'>): Promise<AliasRecord> {
+    return this.#aliases.set(alias, this.#clock());
+  }
+
+  async listAliases(app?: string, fn?: string): Promise<AliasRecord[]> {
+    return this.#aliases.list(app, fn);
+  }
+
+  async deleteAlias(app: string, fn: string, name: string): Promise<boolean> {
+    return this.#aliases.delete(app, fn, name);
+  }
+
+  async saveCanary(canary: CanaryRecord): Promise<void> {
+    if (this.#s.listApps.all().every((a) => a.name !== canary.app)) throw new NimbusError('APP_NOT_FOUND', `no app named "${canary.app}"`);
+    this.#aliases.saveCanary(canary);
+  }
+
+  async getCanary(app: string): Promise<CanaryRecord | undefined> {
+    return this.#aliases.getCanary(app);
+  }
+
+  async runningCanaries(): Promise<CanaryRecord[]> {
+    return this.#aliases.running();
+  }
+
   async close(): Promise<void> {
     if (this.#db.open) this.#db.close();
   }
@@ -322,7 +350,7 @@ export class SqliteStore implements Store {
  * One deploy, run inside a transaction: a function keeps its active version when the hash is
  * unchanged, otherwise gets version latest+1 (active at once); unlisted functions are deleted.
  */
-function deployTx(s: Statements, app: string, functions: readonly DeployFunctionInput[], now: number): DeployAppResult {
+function deployTx(s: Statements, app: string, functions: readonly DeployFunctionInput[], now: number, keepActive: boolean): DeployAppResult {
   s.upsertApp.run(app, now, now);
   const existing = new Map(s.fnsOfApp.all(app).map((row) => [row.name, row]));
   const results: DeployFunctionResult[] = [];
@@ -337,7 +365,8 @@ function deployTx(s: Statements, app: string, functions: readonly DeployFunction
     if (current === undefined) s.insertFn.run(app, fn.name, now, now);
     const size = byteLength(fn.code);
     s.insertVersion.run(app, fn.name, version, fn.hash, fn.codeHash, size, JSON.stringify(fn.config), now);
-    if (current !== undefined) s.setVersions.run(version, version, now, app, fn.name);
+    // A canary (keepActive) moves only the latest pointer: the active version keeps serving.
+    if (current !== undefined) s.setVersions.run(keepActive ? current.active_version : version, version, now, app, fn.name);
     results.push({ name: fn.name, version, created: true });
   }
   const wanted = new Set(functions.map((fn) => fn.name));

@@ -12,6 +12,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, type Histogram, Registry } from 'prom-client';
 import type { InvocationRecord } from '../domain/index.js';
+import { FunctionSeries } from './function-series.js';
 import { Buckets, ExternalHistogram, upsert } from './series.js';
 
 /** One function's instances in one state (`starting`, `idle`, `busy`, `draining`). */
@@ -72,6 +73,8 @@ interface PerFunction {
 
 export class NodeMetrics {
   readonly registry = new Registry();
+  /** What functions declare in EMF lines (function-series.ts; fed by FunctionMetrics). */
+  readonly emf = new FunctionSeries(this.registry);
   // The hot path's aggregates (series.ts: why not prom-client's inc/observe).
   private readonly calls = new Map<string, Calls>();
   private readonly durations = new Map<string, Durations>();

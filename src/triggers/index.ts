@@ -13,3 +13,5 @@ export { Resources, checkResourceConflicts, resourcesOf } from './resources.js';
 export type { DeployInput, ResourceEntry, ResourceKind, ResourceName, Subscription } from './resources.js';
 export { eventFor } from './events.js';
 export type { EventSpec } from './events.js';
+export { emailSource, httpSource, resourcesSource, scheduleSource, SMTP_DEFAULTS, TRIGGER_KIND_SPECS } from './sources/index.js';
+export type { EmailSource, SmtpLimits, TriggerKindSpec, TriggerSource } from './sources/index.js';

@@ -110,4 +110,25 @@ describe('resource ownership', () => {
     assert.equal((await topics.publish('failures', ['x'])).deliveries, 0, 'a topic only bound or sent to exists, without subscribers');
     await assert.rejects(topics.publish('nope', [1]), { code: 'TOPIC_NOT_FOUND' });
   });
+  it('refuses an email address claimed by another app, or by two functions of one app', () => {
+    const mail = (address: string): Trigger => ({ type: 'email', address });
+    const shop = [fn('shop', 'orders', config([mail('orders@shop.example')]))];
+    const other = conflict(() => checkResourceConflicts('thief', [{ name: 'take', config: config([mail('orders@shop.example')]) }], shop));
+    assert.match(other.message, /email address "orders@shop\.example" \(named by thief\/take in a trigger\) belongs to app "shop"/);
+    const twice = conflict(() =>
+      checkResourceConflicts(
+        'shop',
+        [
+          { name: 'a', config: config([mail('x@shop.example')]) },
+          { name: 'b', config: config([mail('x@shop.example')]) },
+        ],
+        [],
+      ),
+    );
+    assert.match(twice.message, /claimed by both shop\/a and shop\/b/);
+    // A rollback of one function is checked against the app's others, which stay.
+    const kept = [fn('shop', 'a', config([mail('x@shop.example')]))];
+    assert.equal(conflict(() => checkResourceConflicts('shop', [{ name: 'b', config: config([mail('x@shop.example')]) }], kept, false)).code, 'RESOURCE_CONFLICT');
+    checkResourceConflicts('shop', [{ name: 'a', config: config([mail('x@shop.example')]) }], kept, false);
+  });
 });

@@ -7,8 +7,10 @@
  */
 import type { BucketTrigger, FunctionConfig, FunctionVersion, TopicTrigger } from '../domain/index.js';
 import { NimbusError } from '../shared/errors.js';
+import { ownedBy } from './sources/kinds.js';
+import type { ResourceKind } from './sources/port.js';
 
-export type ResourceKind = 'topic' | 'bucket' | 'kv';
+export type { ResourceKind } from './sources/port.js';
 export type ResourceUse = 'trigger' | 'binding' | 'destination';
 
 export interface ResourceName {
@@ -19,13 +21,11 @@ export interface ResourceName {
 
 type ConfigPart = Pick<FunctionConfig, 'triggers' | 'bindings' | 'destinations'>;
 
-/** Every topic, bucket and KV namespace a function's config names. */
+/** Every topic, bucket, KV namespace and email address a function's config names. */
 export function resourcesOf(config: ConfigPart): ResourceName[] {
   const out: ResourceName[] = [];
-  for (const t of config.triggers) {
-    if (t.type === 'topic') out.push({ kind: 'topic', name: t.topic, via: 'trigger' });
-    else if (t.type === 'bucket') out.push({ kind: 'bucket', name: t.bucket, via: 'trigger' });
-  }
+  // What a trigger owns is its source's to say (src/triggers/sources/<kind>/kind.ts).
+  for (const t of config.triggers) for (const r of ownedBy(t)) out.push({ ...r, via: 'trigger' });
   for (const b of Object.values(config.bindings ?? {})) {
     if (b.type === 'kv') out.push({ kind: 'kv', name: b.kv, via: 'binding' });
     else if (b.type === 'bucket') out.push({ kind: 'bucket', name: b.bucket, via: 'binding' });
@@ -52,15 +52,21 @@ export interface DeployInput {
 export function checkResourceConflicts(app: string, inputs: readonly DeployInput[], active: Iterable<FunctionVersion>, wholeApp = true): void {
   const replaced = new Set(inputs.map((i) => i.name));
   const owners = new Map<string, FunctionVersion>();
+  const kept: DeployInput[] = [];
   for (const fn of active) {
     if (fn.app === app && (wholeApp || replaced.has(fn.name))) continue;
-    if (fn.app !== app) for (const r of resourcesOf(fn.config)) if (!owners.has(`${r.kind}:${r.name}`)) owners.set(`${r.kind}:${r.name}`, fn);
+    if (fn.app === app) {
+      kept.push(fn);
+      continue;
+    }
+    for (const r of resourcesOf(fn.config)) if (!owners.has(`${r.kind}:${r.name}`)) owners.set(`${r.kind}:${r.name}`, fn);
   }
+  checkExclusive(app, [...inputs, ...kept]);
   for (const input of inputs) {
     for (const r of resourcesOf(input.config)) {
       const owner = owners.get(`${r.kind}:${r.name}`);
       if (!owner || sharedBetween(r, { app, config: input.config }, owner)) continue;
-      const label = r.kind === 'kv' ? 'KV namespace' : r.kind;
+      const label = LABEL[r.kind];
       throw new NimbusError(
         'RESOURCE_CONFLICT',
         `${label} "${r.name}" (named by ${app}/${input.name} in a ${r.via}) belongs to app "${owner.app}" (${owner.app}/${owner.name} names it); ` +
@@ -71,7 +77,28 @@ export function checkResourceConflicts(app: string, inputs: readonly DeployInput
   }
 }
 
-const SHARED_KEY = { topic: 'topics', bucket: 'buckets', kv: 'kv' } as const;
+/** Kinds one function owns alone, even within its app (a topic or bucket may feed several). */
+const EXCLUSIVE: ReadonlySet<ResourceKind> = new Set(['email']);
+
+/** An email address claimed by two functions of one app would go to whichever sorts first: refused. */
+function checkExclusive(app: string, fns: readonly DeployInput[]): void {
+  const claimed = new Map<string, string>();
+  for (const fn of fns) {
+    for (const r of resourcesOf(fn.config)) {
+      if (!EXCLUSIVE.has(r.kind)) continue;
+      const first = claimed.get(`${r.kind}:${r.name}`);
+      if (first === undefined) claimed.set(`${r.kind}:${r.name}`, fn.name);
+      else if (first !== fn.name)
+        throw new NimbusError('RESOURCE_CONFLICT', `${LABEL[r.kind]} "${r.name}" is claimed by both ${app}/${first} and ${app}/${fn.name}: one function per address`, {
+          details: { kind: r.kind, name: r.name, function: `${app}/${fn.name}`, ownedBy: app },
+        });
+    }
+  }
+}
+
+const LABEL: Record<ResourceKind, string> = { topic: 'topic', bucket: 'bucket', kv: 'KV namespace', email: 'email address' };
+// Stages may share topics, buckets and KV namespaces, never an email address.
+const SHARED_KEY = { topic: 'topics', bucket: 'buckets', kv: 'kv', email: undefined } as const;
 
 /** The app a stage copy was made from: `shop-staging` of stage `staging` → `shop`. */
 export function baseApp(app: string, config: Pick<FunctionConfig, 'stage'>): string {
@@ -82,6 +109,7 @@ export function baseApp(app: string, config: Pick<FunctionConfig, 'stage'>): str
 function sharedBetween(r: ResourceName, a: { app: string; config: FunctionConfig }, b: { app: string; config: FunctionConfig }): boolean {
   if (baseApp(a.app, a.config) !== baseApp(b.app, b.config)) return false;
   const key = SHARED_KEY[r.kind];
+  if (key === undefined) return false;
   return (a.config.shared?.[key]?.includes(r.name) ?? false) && (b.config.shared?.[key]?.includes(r.name) ?? false);
 }
 

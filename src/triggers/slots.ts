@@ -5,7 +5,7 @@
  */
 import { Cron } from 'croner';
 import type { ScheduleTrigger } from '../domain/index.js';
-import { parseRate } from '../manifest/schedule.js';
+import { cronSpec, parseRate } from '../manifest/schedule.js';
 
 export interface Slots {
   /** The first slot strictly after `after` (epoch ms), or null when there is none. */
@@ -17,7 +17,9 @@ export interface Slots {
 export function slotsOf(trigger: Pick<ScheduleTrigger, 'schedule' | 'timezone'>): Slots {
   const seconds = parseRate(trigger.schedule);
   if (seconds !== null) return rateSlots(seconds * 1000);
-  return cronSlots(new Cron(trigger.schedule, { paused: true, timezone: trigger.timezone ?? 'UTC', mode: '5-or-6-parts' }));
+  // AWS `cron(...)` runs as its croner equivalent (manifest/aws-cron.ts).
+  const { pattern, options } = cronSpec(trigger.schedule);
+  return cronSlots(new Cron(pattern, { paused: true, timezone: trigger.timezone ?? 'UTC', ...options }));
 }
 
 function rateSlots(interval: number): Slots {

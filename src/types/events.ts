@@ -175,6 +175,84 @@ export interface WebHandler<E = Env, Body = unknown> {
   fetch?(request: Request, env: E, ctx: WebContext): Response | Promise<Response>;
   scheduled?(event: ScheduledEvent, env: E, ctx: WebContext): unknown;
   queue?(batch: MessageBatch<Body>, env: E, ctx: WebContext): unknown;
+  /** An inbound email (an `email:` trigger), as Cloudflare Email Workers receive it. */
+  email?(message: EmailMessage, env: E, ctx: WebContext): unknown;
+}
+
+// ---------------------------------------------------------------- email (an `email:` trigger)
+
+/** An attachment of an inbound email. `content` is base64. */
+export interface EmailAttachment {
+  filename: string | null;
+  contentType: string;
+  /** Decoded bytes. */
+  size: number;
+  /** The decoded bytes, base64. */
+  content: string;
+  disposition: string | null;
+  contentId?: string;
+}
+
+/**
+ * `email(message, env, ctx)`'s message (Cloudflare Email Workers' `ForwardableEmailMessage`, read
+ * only, plus the parsed body). One invocation per routed recipient. Throwing retries the delivery.
+ */
+export interface EmailMessage {
+  /** Envelope sender (MAIL FROM). */
+  readonly from: string;
+  /** Envelope recipient this invocation is for (RCPT TO). */
+  readonly to: string;
+  readonly headers: Headers;
+  readonly subject: string;
+  readonly text: string | null;
+  readonly html: string | null;
+  readonly attachments: readonly EmailAttachment[];
+  /** The message as received (RFC 5322 bytes). */
+  readonly raw: ReadableStream<Uint8Array>;
+  readonly rawSize: number;
+}
+
+/** An SES receipt event for Lambda handlers, plus `ses.content` (the parsed body, which SES itself omits). */
+export interface SESEvent {
+  Records: SESEventRecord[];
+}
+
+export interface SESEventRecord {
+  eventSource: 'aws:ses';
+  eventVersion: '1.0';
+  ses: {
+    mail: SESMail;
+    receipt: SESReceipt;
+    /** Not in SES: the parsed body and the raw message (base64). */
+    content: { text: string | null; html: string | null; attachments: EmailAttachment[]; raw: string; rawSize: number };
+  };
+}
+
+export interface SESMail {
+  /** ISO time the node received it. */
+  timestamp: string;
+  /** Envelope sender. */
+  source: string;
+  /** The Message-ID header without angle brackets, or a generated id. */
+  messageId: string;
+  /** Every envelope recipient of the message. */
+  destination: string[];
+  headersTruncated: false;
+  headers: Array<{ name: string; value: string }>;
+  commonHeaders: { from?: string[]; to?: string[]; cc?: string[]; replyTo?: string[]; subject?: string; messageId?: string; date?: string; returnPath?: string };
+}
+
+export interface SESReceipt {
+  timestamp: string;
+  processingTimeMillis: number;
+  /** The envelope recipients this invocation is for (one). */
+  recipients: string[];
+  spamVerdict: { status: 'DISABLED' };
+  virusVerdict: { status: 'DISABLED' };
+  spfVerdict: { status: 'DISABLED' };
+  dkimVerdict: { status: 'DISABLED' };
+  dmarcVerdict: { status: 'DISABLED' };
+  action: { type: 'Lambda'; functionArn: string; invocationType: 'Event' };
 }
 
 // ---------------------------------------------------------------- Lambda style (export const handler)
@@ -312,4 +390,5 @@ export type ScheduledHandler<E = Env> = LambdaHandler<EventBridgeScheduledEvent,
 export type SQSHandler<E = Env> = LambdaHandler<SQSEvent, SQSBatchResponse | void, E>;
 export type S3Handler<E = Env> = LambdaHandler<S3Event, SQSBatchResponse | void, E>;
 export type SNSHandler<E = Env> = LambdaHandler<SNSEvent, void, E>;
+export type SESHandler<E = Env> = LambdaHandler<SESEvent, unknown, E>;
 export type AuthorizerHandler<E = Env> = LambdaHandler<HttpAuthorizerEvent, AuthorizerSimpleResponse, E>;

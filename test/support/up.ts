@@ -15,6 +15,8 @@ export interface UpProcess {
   child: UpChild;
   gatewayUrl: string;
   adminUrl: string;
+  /** smtp://host:port, when started with --smtp-port. */
+  smtpUrl?: string;
   key: string;
   client: NimbusClient;
   /** Everything the process wrote to stderr so far. */
@@ -37,10 +39,10 @@ export function startUp(cwd: string, args: string[], prefix: string[] = [], env:
       const nl = out.indexOf('\n');
       if (nl < 0 || started) return;
       started = true;
-      const { gatewayUrl, adminUrl, adminKeyFile } = JSON.parse(out.slice(0, nl)) as { gatewayUrl: string; adminUrl: string; adminKeyFile: string };
+      const { gatewayUrl, adminUrl, smtpUrl, adminKeyFile } = JSON.parse(out.slice(0, nl)) as { gatewayUrl: string; adminUrl: string; smtpUrl?: string; adminKeyFile: string };
       void readFile(adminKeyFile, 'utf8').then((raw) => {
         const key = raw.trim();
-        resolve({ child, gatewayUrl, adminUrl, key, client: new NimbusClient({ url: adminUrl, key }), stderr: () => err });
+        resolve({ child, gatewayUrl, adminUrl, ...(smtpUrl ? { smtpUrl } : {}), key, client: new NimbusClient({ url: adminUrl, key }), stderr: () => err });
       }, reject);
     });
     child.on('close', (code) => reject(new Error(`nimbus up exited (${code}): ${err}`)));

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import type { FunctionView } from '../../client/types.js';
 import { NimbusError } from '../../shared/errors.js';
+import { triggerLabel } from '../../triggers/sources/kinds.js';
 import type { CliContext } from '../context.js';
 import { formatBytes, formatTime, printFields, printJson, printLine, printTable } from '../output.js';
 import { resolveFunction } from '../target.js';
@@ -114,19 +115,7 @@ export function registerFunctionCommands(program: Command, ctx: CliContext): voi
 /** Every trigger in one line: HTTP routes as declared, events as `kind:name`. */
 function triggersLabel(f: FunctionView): string {
   // An older server may send no triggers list: routes alone then.
-  const events = (f.config?.triggers ?? []).flatMap((t) => {
-    switch (t.type) {
-      case 'http':
-        return [];
-      case 'schedule':
-        return [`schedule:${t.schedule}${t.timezone ? ` (${t.timezone})` : ''}`];
-      case 'topic':
-        return [`topic:${t.topic}`];
-      case 'webhook':
-        return [`webhook:POST ${t.path}`];
-      case 'bucket':
-        return [`bucket:${t.bucket}${t.prefix ? `/${t.prefix}*` : ''} (${t.events.join(', ')})`];
-    }
-  });
+  // Each kind says how it is listed (src/triggers/sources/<kind>/kind.ts); routes are listed as routes.
+  const events = (f.config?.triggers ?? []).flatMap((t) => triggerLabel(t) ?? []);
   return [...f.routes, ...events].join(', ') || '-';
 }

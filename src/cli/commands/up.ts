@@ -5,6 +5,7 @@ import { NimbusClient } from '../../client/client.js';
 import type { DeployDirResult } from '../../client/deploy.js';
 import type { HttpTrigger } from '../../domain/index.js';
 import type { NimbusOptions, RunningNimbus } from '../../server/options.js';
+import { DEFAULT_REGION, isRegion } from '../../domain/index.js';
 import { NimbusError, toNimbusError } from '../../shared/errors.js';
 import { DEFAULT_KEY_FILE, DEFAULT_URL, readMasterKey, readTracing, userConfigDir } from '../config.js';
 import { NODES_FILE, forgetNode, recordNode } from '../nodes.js';
@@ -21,6 +22,8 @@ interface UpOptions extends JsonFlag {
   port: number;
   adminPort: number;
   metricsPort?: number;
+  smtpPort?: number;
+  smtpMaxSize?: number;
   maxInstances?: number;
   poolSize?: number;
   kvQuota?: number;
@@ -39,6 +42,7 @@ interface UpOptions extends JsonFlag {
   deploy: string[];
   egressSubnet: string;
   ipForward?: boolean;
+  region: string;
 }
 
 const ISOLATION_MODES = ['auto', 'strict', 'off'] as const;
@@ -47,6 +51,11 @@ function parseIsolation(value: string): (typeof ISOLATION_MODES)[number] {
   const mode = ISOLATION_MODES.find((m) => m === value);
   if (mode === undefined) throw new NimbusError('BAD_REQUEST', `--isolation must be one of ${ISOLATION_MODES.join(', ')} (got "${value}")`);
   return mode;
+}
+
+function parseRegion(value: string): string {
+  if (!isRegion(value)) throw new NimbusError('BAD_REQUEST', `--region must be an AWS region name such as us-east-1 or eu-west-1 (got "${value}")`);
+  return value;
 }
 
 /** One line per isolation layer, so the operator sees what protects the node and what does not. */
@@ -63,7 +72,9 @@ export function portInUse(err: unknown, opts: { host: string }): NimbusError | u
   const e = err as NodeJS.ErrnoException & { port?: number; address?: string };
   if (e?.code !== 'EADDRINUSE') return undefined;
   const where = e.port === undefined ? 'a port' : `port ${e.port} on ${e.address ?? opts.host}`;
-  return new NimbusError('BAD_REQUEST', `${where} is already in use (another \`nimbus up\`?): stop it, ` + 'or choose other ports with --port and --admin-port (0 = any free port)', { cause: err });
+  return new NimbusError('BAD_REQUEST', `${where} is already in use (another \`nimbus up\`?): stop it, ` + 'or choose other ports with --port, --admin-port or --smtp-port (0 = any free port)', {
+    cause: err,
+  });
 }
 
 /** The gateway limits given as flags (seconds and MB on the command line). */
@@ -128,7 +139,9 @@ function displayPath(cwd: string, file: string): string {
 
 function banner(ctx: CliContext, running: RunningNimbus, deployed: DeployDirResult[], fmt: (t: HttpTrigger) => string, recorded: string | undefined): string[] {
   const keyPath = displayPath(ctx.cwd, running.adminKeyFile);
-  const lines = ['Nimbus is up.', `  gateway      ${running.gatewayUrl}`, `  control API  ${running.adminUrl}`, `  admin key    ${keyPath}`, ''];
+  const lines = ['Nimbus is up.', `  gateway      ${running.gatewayUrl}`, `  control API  ${running.adminUrl}`];
+  if (running.smtpUrl) lines.push(`  smtp         ${running.smtpUrl}`);
+  lines.push(`  admin key    ${keyPath}`, '');
   lines.push(...isolationLines(running.isolation), '');
   for (const d of deployed) lines.push(...deploySummary(d, fmt), '');
   const first = deployed.flatMap(routesOf)[0];
@@ -158,6 +171,8 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
     .option('--port <port>', 'gateway port (0 = any free port)', parsePort, 8080)
     .option('--admin-port <port>', 'control API port (0 = any free port)', parsePort, 8081)
     .option('--metrics-port <port>', 'serve Prometheus metrics WITHOUT a key on this port (GET /metrics; for a scraper in a trusted network)', parsePort)
+    .option('--smtp-port <port>', 'receive email for `email:` triggers on this SMTP port (0 = any free port; no AUTH/TLS: keep --host on loopback or put a relay in front)', parsePort)
+    .option('--smtp-max-size <MB>', 'largest email the SMTP server accepts, MB (default 10; 552 over it)', parseCount)
     .option('--max-instances <n>', 'node-wide cap on live function instances', parseCount)
     .option('--pool-size <n>', 'pre-warmed processes kept ready per memory size', parseCount)
     .option('--kv-quota <MB>', 'KV values (keys + values) each app may store, MB (default 100)', parseCount)
@@ -177,6 +192,7 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
     .option('--json', 'print one JSON line with the URLs, key file and deploy results instead of the banner')
     .option('--egress-subnet <cidr>', "IPv4 subnet for isolated sandboxes' veths (each node claims a /21 of it)", '10.213.0.0/16')
     .option('--otlp-endpoint <url>', 'export OpenTelemetry spans over OTLP/HTTP to this base URL (default: OTEL_EXPORTER_OTLP_ENDPOINT)')
+    .option('--region <region>', 'the AWS region functions see (AWS_REGION, AWS_DEFAULT_REGION), e.g. eu-west-1', parseRegion, DEFAULT_REGION)
     .option('--ip-forward', 'turn net.ipv4.ip_forward on if it is off (sandboxes need it to reach anything outside)')
     .action(async (opts: UpOptions) => {
       // Loaded on demand: the server pulls in SQLite and the sandbox, which no other command needs.
@@ -187,12 +203,14 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
         port: opts.port,
         adminPort: opts.adminPort,
         isolation: parseIsolation(opts.isolation),
+        region: opts.region,
       };
       const masterKey = readMasterKey();
       if (masterKey !== undefined) options.masterKey = masterKey;
       const tracing = readTracing(opts.otlpEndpoint);
       if (tracing !== undefined) options.tracing = tracing;
       if (opts.metricsPort !== undefined) options.metricsPort = opts.metricsPort;
+      if (opts.smtpPort !== undefined) options.smtp = { port: opts.smtpPort, ...(opts.smtpMaxSize !== undefined ? { limits: { maxMessageBytes: opts.smtpMaxSize * 1024 * 1024 } } : {}) };
       if (opts.maxInstances !== undefined) options.maxInstances = opts.maxInstances;
       if (opts.poolSize !== undefined) options.poolSize = opts.poolSize;
       options.network = { subnet: opts.egressSubnet, enableIpForward: opts.ipForward === true };
@@ -214,10 +232,14 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
       const failed: Array<{ dir: string; error: unknown }> = [];
       if (opts.deploy.length > 0) {
         const { deployDir } = await import('../../client/deploy.js');
+        const { readTemplateEnv } = await import('../config.js');
+        const { printTemplateWarnings } = await import('./deploy.js');
         const client = new NimbusClient({ url: running.adminUrl, key: running.adminKey });
         for (const dir of opts.deploy) {
           try {
-            deployed.push(await deployDir(client, resolve(ctx.cwd, dir)));
+            const result = await deployDir(client, resolve(ctx.cwd, dir), { env: readTemplateEnv() });
+            printTemplateWarnings(result);
+            deployed.push(result);
           } catch (err) {
             // The node stays up: the user fixes the app and runs `nimbus deploy` against it.
             const e = toNimbusError(err);
@@ -228,9 +250,9 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
       }
       if (opts.json) {
         const apps = deployed.map(({ spec: _spec, ...answer }) => answer);
-        const { gatewayUrl, adminUrl, metricsUrl, adminKeyFile, isolation } = running;
+        const { gatewayUrl, adminUrl, metricsUrl, smtpUrl, adminKeyFile, isolation } = running;
         // One line, so a harness that spawned `nimbus up --port 0` can read the ports it got.
-        return printLine(JSON.stringify({ gatewayUrl, adminUrl, metricsUrl, adminKeyFile, isolation, deployed: apps, failed }));
+        return printLine(JSON.stringify({ gatewayUrl, adminUrl, metricsUrl, smtpUrl, adminKeyFile, isolation, deployed: apps, failed }));
       }
       const { formatRoute } = await import('../../manifest/index.js');
       for (const line of banner(ctx, running, deployed, formatRoute, recorded)) printLine(line);

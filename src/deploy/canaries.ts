@@ -1,0 +1,151 @@
+/**
+ * Canary deploys (`nimbus deploy --canary 10% --for 5m`): starting one after its versions are
+ * stored, ending it (promotion or rollback, under the deploy lock), resuming it after a restart,
+ * and its status. The decision of when is canary.ts's; the timers and counts canary-runner.ts's.
+ *
+ * One canary per app at a time: a deploy of the app while one runs is refused (CANARY_IN_PROGRESS),
+ * so a deploy never lands on versions whose fate is still open; `nimbus deploy --abort` ends it.
+ * Only functions whose version changed take part; new functions are active at once, and the new
+ * versions' triggers (routes, schedules) apply once they are promoted: until then they serve a
+ * share of the traffic of the old versions' routes and events.
+ */
+import type { CanaryFunction, CanaryRecord, FunctionVersion, InvocationRecord } from '../domain/index.js';
+import { NimbusError } from '../shared/errors.js';
+import type { DeployAppResult } from '../store/index.js';
+import { formatDuration } from './canary.js';
+import type { CanaryRunner } from './canary-runner.js';
+import { auditByNode, type TrafficHost } from './host.js';
+
+export interface CanaryOptions {
+  weight: number;
+  durationMs: number;
+  maxErrorRate: number;
+}
+
+/** A canary as `nimbus deploy --status` shows it. */
+export type CanaryView = CanaryRecord & { elapsedMs: number; remainingMs: number };
+
+export class Canaries {
+  constructor(
+    private readonly host: TrafficHost,
+    private readonly runner: CanaryRunner,
+  ) {}
+
+  /** CANARY_IN_PROGRESS while the app (or, given, that function of it) is in a running canary. */
+  refuseWhileRunning(app: string, fn?: string): void {
+    const c = this.runner.get(app);
+    if (!c || (fn !== undefined && !c.functions.some((f) => f.name === fn))) return;
+    const left = formatDuration(Math.max(0, Math.ceil((c.endsAt - this.host.clock.now()) / 1000) * 1000));
+    throw new NimbusError(
+      'CANARY_IN_PROGRESS',
+      `app "${app}" has a canary deploy running (${c.weight}% on ${c.functions.map((f) => `${f.name} v${f.to}`).join(', ')}, ${left} left): ` +
+        'wait for it to be promoted or rolled back (`nimbus deploy --status`), or end it with `nimbus deploy --abort`',
+      { details: { app, endsAt: c.endsAt } },
+    );
+  }
+
+  /**
+   * Start a canary over the functions of `result` that got a new version (`before`: the active
+   * versions before the deploy). Undefined when no function changed (nothing to shift).
+   */
+  async start(app: string, result: DeployAppResult, before: Map<string, FunctionVersion>, o: CanaryOptions): Promise<CanaryRecord | undefined> {
+    const functions: CanaryFunction[] = [];
+    for (const f of result.functions) {
+      const old = before.get(f.name);
+      const next = f.created && old ? await this.host.store.getVersion(app, f.name, f.version) : undefined;
+      if (!old || !next) continue;
+      functions.push({ name: f.name, from: old.version, to: next.version, old: { requests: 0, errors: 0 }, new: { requests: 0, errors: 0 } });
+      this.host.traffic.setCanary(app, f.name, { first: old, second: next, weight: o.weight });
+    }
+    if (functions.length === 0) return undefined;
+    const now = this.host.clock.now();
+    const record: CanaryRecord = { app, state: 'running', weight: o.weight, startedAt: now, endsAt: now + o.durationMs, maxErrorRate: o.maxErrorRate, functions, reason: null, finishedAt: null };
+    await this.host.store.saveCanary(record);
+    await auditByNode(this.host, 'canary.start', app, `${shifts(record)}: ${o.weight}% for ${formatDuration(o.durationMs)}, max error rate +${o.maxErrorRate}%`);
+    this.runner.track(record);
+    return record;
+  }
+
+  /** Resume the canaries that were running when the node stopped (server start); overdue ones end at once. */
+  async resume(): Promise<void> {
+    for (const c of await this.host.store.runningCanaries()) {
+      for (const f of c.functions) {
+        const old = await this.host.store.getVersion(c.app, f.name, f.from);
+        const next = await this.host.store.getVersion(c.app, f.name, f.to);
+        if (old && next) this.host.traffic.setCanary(c.app, f.name, { first: old, second: next, weight: c.weight });
+      }
+      this.host.log(`canary of app "${c.app}" resumed (${shifts(c)}); its request counts start again from zero`);
+      this.runner.track(c);
+    }
+  }
+
+  /** The runner decided: promote or roll back under the deploy lock. */
+  end(app: string, action: 'promote' | 'rollback', reason: string): void {
+    this.host.serial(() => this.finish(app, action, reason)).catch((err: unknown) => this.host.log(`canary of app "${app}": ${action} failed: ${(err as Error).message}`));
+  }
+
+  /** `nimbus deploy --abort`: roll the running canary back now. */
+  abort(app: string): Promise<CanaryRecord> {
+    return this.host.serial(async () => {
+      if (!this.runner.isRunning(app)) throw new NimbusError('CANARY_NOT_FOUND', `app "${app}" has no canary deploy running; see \`nimbus deploy --status\``);
+      return (await this.finish(app, 'rollback', 'aborted by a user (nimbus deploy --abort)'))!;
+    });
+  }
+
+  /** The app's running canary with its counts, else its last one; CANARY_NOT_FOUND when it never had one. */
+  async status(app: string): Promise<CanaryView> {
+    const c = this.runner.get(app) ?? (await this.host.store.getCanary(app));
+    if (!c) throw new NimbusError('CANARY_NOT_FOUND', `app "${app}" has had no canary deploy; start one with \`nimbus deploy --canary 10% --for 5m\``);
+    const end = c.finishedAt ?? this.host.clock.now();
+    return { ...c, elapsedMs: Math.max(0, end - c.startedAt), remainingMs: c.state === 'running' ? Math.max(0, c.endsAt - end) : 0 };
+  }
+
+  observe(r: InvocationRecord): void {
+    this.runner.observe(r);
+  }
+
+  /** The app was deleted (its canary row went with it). */
+  forget(app: string): void {
+    for (const f of this.runner.untrack(app)?.functions ?? []) this.host.traffic.setCanary(app, f.name, undefined);
+  }
+
+  close(): void {
+    this.runner.close();
+  }
+
+  private async finish(app: string, action: 'promote' | 'rollback', why: string): Promise<CanaryRecord | undefined> {
+    const c = this.runner.untrack(app);
+    if (!c) return undefined;
+    let reason = why;
+    let promote = action === 'promote';
+    if (promote) {
+      // Another app may have claimed one of the new versions' routes while they were not active.
+      const next = await Promise.all(c.functions.map((f) => this.host.store.getVersion(app, f.name, f.to)));
+      try {
+        this.host.checkRoutes(
+          app,
+          next.filter((v): v is FunctionVersion => v !== undefined),
+        );
+      } catch (err) {
+        promote = false;
+        reason = `the new versions cannot be promoted: ${(err as Error).message}`;
+      }
+    }
+    for (const f of c.functions) {
+      this.host.traffic.setCanary(app, f.name, undefined);
+      if (!promote) continue;
+      // A function deleted during the canary has nothing left to promote.
+      await this.host.store.setActiveVersion(app, f.name, f.to).catch((err: unknown) => this.host.log(`canary of app "${app}": ${f.name} v${f.to} not promoted: ${(err as Error).message}`));
+    }
+    const done: CanaryRecord = { ...c, state: promote ? 'promoted' : 'rolled-back', reason, finishedAt: this.host.clock.now() };
+    await this.host.store.saveCanary(done).catch((err: unknown) => this.host.log(`canary of app "${app}": its outcome could not be stored: ${(err as Error).message}`));
+    await auditByNode(this.host, promote ? 'canary.promote' : 'canary.rollback', app, `${shifts(c)}: ${reason}`);
+    this.host.log(`canary of app "${app}" ${promote ? 'promoted' : 'rolled back'}: ${reason}`);
+    await this.host.reloadApp(app);
+    return done;
+  }
+}
+
+function shifts(c: CanaryRecord): string {
+  return c.functions.map((f) => `${f.name} v${f.from}→v${f.to}`).join(', ');
+}

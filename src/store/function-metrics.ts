@@ -1,0 +1,115 @@
+/**
+ * Function metrics (EMF values functions print, store migration 0010): appended in batches,
+ * read back per function as a summary per metric and, for one metric, its latest values. Its own
+ * connection to the node's database (WAL), as triggers and object storage have.
+ */
+import type Database from 'better-sqlite3';
+
+export interface FunctionMetricPoint {
+  app: string;
+  function: string;
+  version: number;
+  invocationId: string | null;
+  /** Epoch ms. */
+  ts: number;
+  namespace: string;
+  name: string;
+  unit: string;
+  value: number;
+  dimensions: Record<string, string>;
+}
+
+/** One metric of a function over the queried window. */
+export interface FunctionMetricSummary {
+  namespace: string;
+  name: string;
+  unit: string;
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+  last: number;
+  /** Epoch ms of the last value. */
+  lastAt: number;
+}
+
+export interface FunctionMetricQuery {
+  app: string;
+  function: string;
+  /** Only values at or after this epoch ms. */
+  since: number;
+  /** Only this metric name. */
+  name?: string;
+  /** Points: at most this many, newest first. */
+  limit: number;
+}
+
+type PointRow = { app: string; function: string; version: number; invocation_id: string | null; ts: number; namespace: string; name: string; unit: string; value: number; dimensions: string };
+type SummaryRow = { namespace: string; name: string; unit: string; count: number; sum: number; min: number; max: number; last: number; lastAt: number };
+
+export class SqliteFunctionMetrics {
+  private readonly insert;
+  private readonly summarySql;
+  private readonly pointsSql;
+  private readonly pruneSql;
+  private readonly deleteAppSql;
+  private readonly appendAll;
+
+  constructor(private readonly db: Database.Database) {
+    this.insert = db.prepare(`INSERT INTO function_metrics (app, function, version, invocation_id, ts, namespace, name, unit, value, dimensions)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    // `last` by its own lookup: beside several min()/max() aggregates, which row a bare column comes from is undefined.
+    this.summarySql = db.prepare<{ app: string; fn: string; since: number; name: string | null }, SummaryRow>(`
+      SELECT namespace, name, unit, count(*) AS count, sum(value) AS sum, min(value) AS min, max(value) AS max, max(ts) AS lastAt,
+        (SELECT l.value FROM function_metrics l
+          WHERE l.app = @app AND l.function = @fn AND l.name = f.name AND l.namespace = f.namespace AND l.unit = f.unit AND l.ts >= @since
+          ORDER BY l.ts DESC, l.rowid DESC LIMIT 1) AS last
+      FROM function_metrics f
+      WHERE app = @app AND function = @fn AND ts >= @since AND (@name IS NULL OR name = @name)
+      GROUP BY namespace, name, unit ORDER BY name, namespace, unit LIMIT 1000`);
+    this.pointsSql = db.prepare<{ app: string; fn: string; since: number; name: string; limit: number }, PointRow>(`
+      SELECT * FROM function_metrics WHERE app = @app AND function = @fn AND name = @name AND ts >= @since
+      ORDER BY ts DESC, rowid DESC LIMIT @limit`);
+    this.pruneSql = db.prepare('DELETE FROM function_metrics WHERE ts < ?');
+    this.deleteAppSql = db.prepare('DELETE FROM function_metrics WHERE app = ?');
+    this.appendAll = db.transaction((points: readonly FunctionMetricPoint[]) => {
+      for (const p of points) this.insert.run(p.app, p.function, p.version, p.invocationId, p.ts, p.namespace, p.name, p.unit, p.value, JSON.stringify(p.dimensions));
+    });
+  }
+
+  append(points: readonly FunctionMetricPoint[]): void {
+    if (points.length > 0) this.appendAll(points);
+  }
+
+  summary(q: Omit<FunctionMetricQuery, 'limit'>): FunctionMetricSummary[] {
+    return this.summarySql.all({ app: q.app, fn: q.function, since: q.since, name: q.name ?? null });
+  }
+
+  /** The latest values of one metric, newest first. */
+  points(q: FunctionMetricQuery & { name: string }): FunctionMetricPoint[] {
+    return this.pointsSql.all({ app: q.app, fn: q.function, since: q.since, name: q.name, limit: q.limit }).map((r) => ({
+      app: r.app,
+      function: r.function,
+      version: r.version,
+      invocationId: r.invocation_id,
+      ts: r.ts,
+      namespace: r.namespace,
+      name: r.name,
+      unit: r.unit,
+      value: r.value,
+      dimensions: JSON.parse(r.dimensions) as Record<string, string>,
+    }));
+  }
+
+  pruneBefore(ts: number): number {
+    return this.pruneSql.run(ts).changes;
+  }
+
+  deleteApp(app: string): number {
+    return this.deleteAppSql.run(app).changes;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
