@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { httpApiEvent } from '../../sandbox/lambda.js';
+import { sesEvent, type EmailPayload } from '../../sandbox/email.js';
 import type { FunctionMeta } from '../../sandbox/protocol.js';
 import { eventBridgeEvent, lambdaQueueEvent, messageBatch, webScheduledEvent, type QueuePayload } from '../../sandbox/shapes.js';
 import { NimbusError } from '../../shared/errors.js';
@@ -98,8 +99,9 @@ export function sampleEvent(kind: EventKind, opts: EventOptions): unknown {
 }
 
 /**
- * An inbound email: SES's receipt event (`Records[0].ses.mail` and `receipt`) plus the parsed
- * body SES leaves out (`content`), or the web-style message of an `email(message)` handler.
+ * An inbound email, built as the SMTP source queues it (`EmailPayload`) and shaped by the
+ * sandbox's own builders: SES's receipt event with the parsed body in `ses.content`, or for
+ * `--shape web` the `email(message)` argument as data (headers as an object, raw as base64).
  */
 function emailEvent(opts: EventOptions): unknown {
   const to = opts.name ?? 'orders@shop.example';
@@ -107,42 +109,35 @@ function emailEvent(opts: EventOptions): unknown {
   const subject = opts.subject ?? 'Order 7';
   const text = typeof opts.body === 'string' ? opts.body : 'Hello,\nplease send order 7.\n';
   const html = `<p>${text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/\n/g, '<br>')}</p>`;
-  const messageId = `<${randomUUID()}@example.com>`;
+  const messageId = `${randomUUID()}@example.com`;
   const date = new Date().toUTCString();
   const headers = [
     { name: 'From', value: from },
     { name: 'To', value: to },
     { name: 'Subject', value: subject },
-    { name: 'Message-ID', value: messageId },
+    { name: 'Message-ID', value: `<${messageId}>` },
     { name: 'Date', value: date },
     { name: 'Content-Type', value: 'text/plain; charset=utf-8' },
   ];
-  const raw = `${headers.map((h) => `${h.name}: ${h.value}`).join('\r\n')}\r\n\r\n${text.replace(/\n/g, '\r\n')}`;
-  if (opts.shape === 'web') {
-    return { from, to, headers: Object.fromEntries(headers.map((h) => [h.name.toLowerCase(), h.value])), subject, text, html, attachments: [], raw, rawSize: Buffer.byteLength(raw) };
-  }
-  const timestamp = new Date().toISOString();
-  return {
-    Records: [
-      {
-        eventSource: 'nimbus:email',
-        eventVersion: '1.0',
-        ses: {
-          mail: {
-            timestamp,
-            source: from,
-            messageId,
-            destination: [to],
-            headersTruncated: false,
-            headers,
-            commonHeaders: { from: [from], to: [to], subject, messageId, date },
-          },
-          receipt: { timestamp, recipients: [to], processingTimeMillis: 1 },
-        },
-        content: { text, html, attachments: [] },
-      },
-    ],
+  const raw = Buffer.from(`${headers.map((h) => `${h.name}: ${h.value}`).join('\r\n')}\r\n\r\n${text.replace(/\n/g, '\r\n')}`);
+  const payload: EmailPayload = {
+    messageId,
+    timestamp: new Date().toISOString(),
+    from,
+    to,
+    destination: [to],
+    headers,
+    commonHeaders: { from: [from], to: [to], subject, messageId: `<${messageId}>`, date },
+    subject,
+    text,
+    html,
+    attachments: [],
+    raw: raw.toString('base64'),
+    rawSize: raw.length,
   };
+  if (opts.shape !== 'web') return sesEvent(payload, FN);
+  const { from: f, to: t, subject: s, text: x, html: h, attachments, raw: r, rawSize } = payload;
+  return { from: f, to: t, headers: Object.fromEntries(headers.map((hd) => [hd.name.toLowerCase(), hd.value])), subject: s, text: x, html: h, attachments, raw: r, rawSize };
 }
 
 export function registerEventCommand(program: Command): void {
