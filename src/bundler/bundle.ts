@@ -11,7 +11,7 @@ import type { FunctionConfig } from '../domain/types.js';
 import { NimbusError } from '../shared/errors.js';
 
 export interface Bundle {
-  /** Minified ESM JavaScript. */
+  /** Minified ESM JavaScript, ending with its source map (`//# sourceMappingURL=data:…`). */
   code: string;
   /** sha256 hex of `code`. */
   codeHash: string;
@@ -65,7 +65,10 @@ export async function bundleFunction(appDir: string, name: string, config: Funct
       target: 'node20',
       minify: true,
       write: false,
-      sourcemap: false,
+      // Inline, without the sources' text: the sandbox maps stack frames back to the user's files
+      // and lines (src/sandbox/stack.ts); paths are relative to the app directory.
+      sourcemap: 'inline',
+      sourcesContent: false,
       legalComments: 'none',
       logLevel: 'silent',
       metafile: true,

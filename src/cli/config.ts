@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NimbusError } from '../shared/errors.js';
 import type { TracingOptions } from '../tracing/index.js';
+import { type LocalNode, NODES_FILE, listNodes } from './nodes.js';
 
 export const DEFAULT_URL = 'http://127.0.0.1:8081';
 /** Relative to the working directory: where `nimbus up` keeps the key by default. */
@@ -15,28 +16,84 @@ export interface CliConfig {
   url: string;
   key: string | undefined;
   /** Where the key came from, so an UNAUTHORIZED answer can say what to fix. */
-  keySource: 'NIMBUS_KEY' | 'NIMBUS_API_KEY' | '--key' | 'file' | 'none';
+  keySource: 'NIMBUS_KEY' | 'NIMBUS_API_KEY' | '--key' | 'file' | 'config' | 'none';
   keyFile: string | undefined;
+  /** The per-user file of local nodes that was consulted (set when `keySource` is 'config' or 'none'). */
+  nodesFile?: string;
+  /** The gateway of the node at `url`, when that node is recorded (for "try it" lines). */
+  gatewayUrl?: string;
+}
+
+/** What the global options say (`--key`, `--url`); both win over everything else. */
+export interface CliFlags {
+  key?: string | undefined;
+  url?: string | undefined;
 }
 
 /**
- * NIMBUS_URL (default 127.0.0.1:8081); the key: `--key` (passed in as `flagKey`), else NIMBUS_API_KEY
- * (an API key with a scope), else NIMBUS_KEY, else `./.nimbus/admin.key` if present.
+ * The per-user folder where `nimbus up` records its nodes (see nodes.ts): NIMBUS_CONFIG_DIR (tests
+ * point it at a temp dir), else $XDG_CONFIG_HOME/nimbus, else $HOME/.config/nimbus; undefined
+ * when none is set (then nothing is recorded or read).
  */
-export function readConfig(cwd: string = process.cwd(), flagKey?: string): CliConfig {
-  const url = nonEmpty(process.env['NIMBUS_URL']) ?? DEFAULT_URL;
+export function userConfigDir(): string | undefined {
+  const explicit = nonEmpty(process.env['NIMBUS_CONFIG_DIR']);
+  if (explicit !== undefined) return explicit;
+  const xdg = nonEmpty(process.env['XDG_CONFIG_HOME']);
+  if (xdg !== undefined) return join(xdg, 'nimbus');
+  const home = nonEmpty(process.env['HOME']);
+  return home === undefined ? undefined : join(home, '.config', 'nimbus');
+}
+
+/**
+ * Which node and which key, first match wins:
+ * the URL: `--url`, NIMBUS_URL, the recorded node the key belongs to, the most recent recorded
+ * node, http://127.0.0.1:8081;
+ * the key: `--key`, NIMBUS_API_KEY (an API key with a scope), NIMBUS_KEY, `./.nimbus/admin.key`,
+ * the key file of the recorded node at that URL (the most recent one when no URL is given).
+ */
+export function readConfig(cwd: string = process.cwd(), flags: CliFlags | string = {}): CliConfig {
+  const config = resolveConfig(cwd, flags);
+  const configDir = userConfigDir();
+  const gatewayUrl = configDir === undefined ? undefined : listNodes(configDir).find((n) => sameUrl(n.adminUrl, config.url))?.gatewayUrl;
+  return gatewayUrl === undefined ? config : { ...config, gatewayUrl };
+}
+
+function resolveConfig(cwd: string, flags: CliFlags | string): CliConfig {
+  const { key: flagKey, url: flagUrl } = typeof flags === 'string' ? { key: flags, url: undefined } : flags;
+  const givenUrl = nonEmpty(flagUrl) ?? nonEmpty(process.env['NIMBUS_URL']);
+  const configDir = userConfigDir();
+  const nodes = (): LocalNode[] => (configDir === undefined ? [] : listNodes(configDir));
+  const urlOr = (node: LocalNode | undefined): string => givenUrl ?? node?.adminUrl ?? DEFAULT_URL;
   const flag = nonEmpty(flagKey);
-  if (flag !== undefined) return { url, key: flag, keySource: '--key', keyFile: undefined };
+  if (flag !== undefined) return { url: urlOr(nodes()[0]), key: flag, keySource: '--key', keyFile: undefined };
   const apiKey = nonEmpty(process.env['NIMBUS_API_KEY']);
-  if (apiKey !== undefined) return { url, key: apiKey, keySource: 'NIMBUS_API_KEY', keyFile: undefined };
+  if (apiKey !== undefined) return { url: urlOr(nodes()[0]), key: apiKey, keySource: 'NIMBUS_API_KEY', keyFile: undefined };
   const envKey = nonEmpty(process.env['NIMBUS_KEY']);
-  if (envKey !== undefined) return { url, key: envKey, keySource: 'NIMBUS_KEY', keyFile: undefined };
+  if (envKey !== undefined) return { url: urlOr(nodes()[0]), key: envKey, keySource: 'NIMBUS_KEY', keyFile: undefined };
   const keyFile = join(cwd, DEFAULT_KEY_FILE);
-  if (existsSync(keyFile)) {
-    const key = nonEmpty(readFileSync(keyFile, 'utf8'));
-    if (key !== undefined) return { url, key, keySource: 'file', keyFile };
+  const local = readKeyFile(keyFile);
+  // The node that uses this folder's key may have been started on other ports: its entry says where.
+  if (local !== undefined) return { url: givenUrl ?? nodes().find((n) => n.keyFile === keyFile)?.adminUrl ?? DEFAULT_URL, key: local, keySource: 'file', keyFile };
+  const known = nodes();
+  const node = givenUrl === undefined ? known[0] : known.find((n) => sameUrl(n.adminUrl, givenUrl));
+  const nodesFile = configDir === undefined ? undefined : join(configDir, NODES_FILE);
+  const recorded = node === undefined ? undefined : readKeyFile(node.keyFile);
+  if (node !== undefined && recorded !== undefined) return { url: urlOr(node), key: recorded, keySource: 'config', keyFile: node.keyFile, ...(nodesFile ? { nodesFile } : {}) };
+  return { url: urlOr(undefined), key: undefined, keySource: 'none', keyFile: undefined, ...(nodesFile ? { nodesFile } : {}) };
+}
+
+function readKeyFile(file: string): string | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    return nonEmpty(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
   }
-  return { url, key: undefined, keySource: 'none', keyFile: undefined };
+}
+
+/** `http://127.0.0.1:8081/` and `http://127.0.0.1:8081` name the same node. */
+function sameUrl(a: string, b: string): boolean {
+  return a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

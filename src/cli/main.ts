@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Command, type Option } from 'commander';
 import { toNimbusError } from '../shared/errors.js';
 import { registerDeployCommand } from './commands/deploy.js';
+import { registerEventCommand } from './commands/event.js';
 import { registerEventCommands } from './commands/events.js';
 import { registerFunctionCommands } from './commands/functions.js';
 import { registerImportCommand } from './commands/import.js';
@@ -41,21 +42,25 @@ function buildProgram(ctx: CliContext, state: { json: boolean }): Command {
   const program = new Command('nimbus')
     .description('Nimbus: a self-hosted serverless platform. Run `nimbus up`, then deploy apps to it.')
     .version(packageVersion())
-    .option('--key <key>', 'the key to call the server with (default: NIMBUS_API_KEY, NIMBUS_KEY, ./.nimbus/admin.key)')
+    .option('--key <key>', 'the key to call the server with (default: NIMBUS_API_KEY, NIMBUS_KEY, ./.nimbus/admin.key, the key of the last `nimbus up`)')
+    .option('--url <url>', 'the control API to call (default: NIMBUS_URL, the last `nimbus up` of this user, http://127.0.0.1:8081)')
     .showHelpAfterError('(add --help for usage)')
     .addHelpText(
       'after',
       '\nEnvironment:\n' +
         '  NIMBUS_URL  control API address (default http://127.0.0.1:8081)\n' +
         '  NIMBUS_API_KEY  an API key with a scope (`nimbus keys create`); --key overrides it\n' +
-        '  NIMBUS_KEY  admin key (default: the contents of ./.nimbus/admin.key)\n' +
+        '  NIMBUS_KEY  admin key (default: ./.nimbus/admin.key, else the key of the node `nimbus up` last started)\n' +
+        '  NIMBUS_CONFIG_DIR  where `nimbus up` records running nodes (default: $XDG_CONFIG_HOME/nimbus or ~/.config/nimbus)\n' +
         '  NIMBUS_MASTER_KEY  `nimbus up`: key that encrypts app secrets (default: <data-dir>/master.key)\n' +
         '\n<fn> is "name" inside an app directory (the app comes from ./nimbus.yaml) or "app/name" anywhere.',
     );
   // Errors must come out as JSON when the failing command was asked for JSON.
   program.hook('preAction', (root, action) => {
     state.json = action.opts()['json'] === true;
-    ctx.useKey(root.opts<{ key?: string }>().key);
+    const globals = root.opts<{ key?: string; url?: string }>();
+    ctx.useKey(globals.key);
+    ctx.useUrl(globals.url);
   });
   registerUpCommand(program, ctx);
   registerDevCommand(program, ctx);
@@ -65,6 +70,7 @@ function buildProgram(ctx: CliContext, state: { json: boolean }): Command {
   registerFunctionCommands(program, ctx);
   registerInvokeCommands(program, ctx);
   registerEventCommands(program, ctx);
+  registerEventCommand(program);
   registerScheduleCommands(program, ctx);
   registerLogsCommand(program, ctx);
   registerSchemaCommand(program);
@@ -90,6 +96,11 @@ function versionOnlyAtRoot(program: Command, args: string[]): void {
 }
 
 async function main(argv: string[]): Promise<void> {
+  // `nimbus deploy | head -2`: a reader that stops early is not an error of the command.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   const ctx = createContext(process.cwd());
   const state = { json: false };
   try {

@@ -127,7 +127,7 @@ export class Instance {
           if (this.state === 'idle' || this.state === 'busy') this.hooks.onSlotFree(this);
         } else if (m.t === 'loadError') {
           clearTimeout(initTimer);
-          this.initError = m.error.message;
+          this.initError = placed(m.error);
           reject(Object.assign(new Error(m.error.message), { stack: m.error.stack }));
           void proc.stop(200);
         } else if (m.t === 'log') {
@@ -274,7 +274,7 @@ export class Instance {
         this.notePeak(m.rss);
         this.timing(m.id, m.ms, m.cpu);
         // errorType: the thrown error's name (TypeError…), which the Lambda API reports as Lambda does.
-        this.finish(m.id, { ok: false, code: m.code, message: m.error.message, rss: m.rss, errorType: m.error.name });
+        this.finish(m.id, { ok: false, code: m.code, message: placed(m.error), rss: m.rss, errorType: m.error.name });
         return;
       case 'settled':
         if (this.settling.delete(m.id)) this.releaseSlot();
@@ -389,6 +389,11 @@ export class Instance {
     this.slots = 0;
     this.hooks.onDead(this, exit);
   }
+}
+
+/** The error's message and where in the user's sources it was thrown, for records and `nimbus invoke`. */
+function placed(error: { message: string; at?: string | undefined }): string {
+  return error.at === undefined ? error.message : `${error.message} (at ${error.at})`;
 }
 
 function initTimeoutMs(fn: FunctionVersion): number {

@@ -6,7 +6,7 @@ import { STREAM_CHUNK_BYTES } from '../sandbox/protocol.js';
 /** A chunk's data: STREAM_CHUNK_BYTES of UTF-8 text, or of bytes in base64 (4 characters per 3). */
 const MAX_CHUNK_CHARS = Math.ceil(STREAM_CHUNK_BYTES / 3) * 4;
 
-const error = z.object({ name: z.string(), message: z.string(), stack: z.string().optional() });
+const error = z.object({ name: z.string(), message: z.string(), stack: z.string().optional(), at: z.string().max(1024).optional() });
 const response = z.object({
   status: z.number().int().min(100).max(599),
   headers: z.array(z.tuple([z.string(), z.string()])),

@@ -337,10 +337,20 @@ export class SandboxProcess implements SandboxTransport {
         lines.push(pending);
         pending = '';
       }
-      for (const line of lines) this.onOutput(name, line);
+      for (const line of lines) this.onOutput(name, capLine(line));
     });
     stream.on('end', () => {
-      if (pending) this.onOutput(name, pending);
+      if (pending) this.onOutput(name, capLine(pending));
     });
   }
+}
+
+/**
+ * What a process writes past the shim's capture (Node's own fatal-error reports) is cut as the
+ * capture cuts a function's lines: a pipe read can hold 64 KB of one line (a minified bundle
+ * quoted in an error report), which must not become 64 KB log lines.
+ */
+const MAX_LINE = 16 * 1024;
+function capLine(line: string): string {
+  return line.length > MAX_LINE ? `${line.slice(0, MAX_LINE)}…[truncated]` : line;
 }

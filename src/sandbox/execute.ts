@@ -15,6 +15,7 @@ import { isStreamified, runStreamified } from './lambda-stream.js';
 import { pumpWebStream, StreamWriter } from './streaming.js';
 import type { FunctionMeta, HostMessage, SandboxBinding, SandboxErrorCode, SandboxMessage, SerializedError, WireAuth, WireResponse } from './protocol.js';
 import { MAX_BODY_BYTES } from './protocol.js';
+import { prepareBundle, userFrame } from './stack.js';
 
 /** What handlers see as `env` (web) and `context.env` (Lambda): the manifest's env vars and the binding objects. */
 export type Env = Readonly<Record<string, unknown>>;
@@ -26,7 +27,7 @@ export type Send = (message: SandboxMessage) => void;
 
 /** Import a bundle from a data: URL (no file read) and find its handler; binding objects are built here, once. */
 export async function importBundle(code: string, env: Record<string, string>, fn: FunctionMeta, bindings: Record<string, SandboxBinding> = {}, call?: CallBinding): Promise<Loaded> {
-  const mod = (await import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`)) as Record<string, unknown>;
+  const mod = (await import(`data:text/javascript;base64,${Buffer.from(prepareBundle(code)).toString('base64')}`)) as Record<string, unknown>;
   return resolveHandler(mod, Object.freeze({ ...env, ...(call ? buildBindings(bindings, call) : {}) }), fn);
 }
 
@@ -191,6 +192,9 @@ function jsonValue(value: unknown): unknown {
 }
 
 export function serialize(err: unknown): SerializedError {
-  if (err instanceof Error) return { name: err.name, message: err.message, ...(err.stack ? { stack: err.stack } : {}) };
+  if (err instanceof Error) {
+    const at = userFrame(err);
+    return { name: err.name, message: err.message, ...(err.stack ? { stack: err.stack } : {}), ...(at !== undefined ? { at } : {}) };
+  }
   return { name: 'Error', message: String(err) };
 }

@@ -75,6 +75,8 @@ export interface SerializedError {
   name: string;
   message: string;
   stack?: string;
+  /** Where in the user's sources it was thrown (`src/util.ts:2:9`), from the bundle's source map. */
+  at?: string;
 }
 
 /**

@@ -23,6 +23,7 @@ import { receiveFlow } from './streaming.js';
 import type { FunctionMeta, HostMessage, SandboxBinding } from './protocol.js';
 import { RpcClient } from './rpc.js';
 import { redirectTmp } from './tmp.js';
+import { installStackMapping } from './stack.js';
 
 /** The instance's private temp dir (set by the host); kept so os.tmpdir() keeps working. */
 const TMPDIR = process.env['TMPDIR'];
@@ -36,6 +37,10 @@ const TASK_ROOT = process.cwd();
 let lastRss = 0;
 let lastRssAt = 0;
 let loading: Promise<Loaded | undefined> | undefined;
+/** Where the load is, so an uncaught error during it is reported as the init error (once). */
+let loadStarted = false;
+let loadDone = false;
+let loadFailed = false;
 /** Host-service forwards being opened (sent before `load`, which waits for them). */
 let forwarding: Promise<void> = Promise.resolve();
 /** instanceConcurrency: invocations beyond it wait in `backlog` (the host sends a few ahead to a busy instance of a fast function). */
@@ -50,6 +55,10 @@ redirectTmp(TMPDIR);
 lockDownProcess();
 installLightGlobals();
 installAwsLambdaGlobal();
+installStackMapping();
+// Node's own report of an uncaught error prints the offending source line first: for a bundle,
+// the whole minified bundle (and the data: URL, base64) in front of the error. Report it here.
+process.on('uncaughtException', crash);
 
 channel.onMessage((message: HostMessage) => {
   switch (message.t) {
@@ -80,6 +89,7 @@ channel.send({ t: 'ready', rss: rss() });
 
 async function load(code: string, env: Record<string, string>, runtimeEnv: Record<string, string>, fn: FunctionMeta, bindings: Record<string, SandboxBinding>): Promise<Loaded | undefined> {
   const started = performance.now();
+  loadStarted = true;
   try {
     for (const key of Object.keys(process.env)) delete process.env[key];
     // Set before the bundle is imported: module-level code (SDK clients, Powertools) reads them at once.
@@ -89,15 +99,45 @@ async function load(code: string, env: Record<string, string>, runtimeEnv: Recor
     const stream = process.env['AWS_LAMBDA_LOG_STREAM_NAME'];
     const meta: FunctionMeta = { ...fn, ...(group === undefined ? {} : { logGroup: group }), ...(stream === undefined ? {} : { logStream: stream }) };
     const loaded = await importBundle(code, env, meta, bindings, rpc.call);
+    loadDone = true;
     channel.send({ t: 'loaded', initMs: performance.now() - started, style: loaded.style });
     // The host starts the waiting invocations' timeout clocks on this message: it must leave
     // now, before a handler that never yields runs.
     channel.flush();
     return loaded;
   } catch (err) {
+    // In the function's log, as Lambda's "Init error" line: the message alone is in the record.
+    process.stderr.write(`Init error: ${describe(err)}\n`);
+    loadFailed = true;
     channel.send({ t: 'loadError', error: serialize(err) });
     channel.flush();
     return undefined;
+  }
+}
+
+/** The error's stack (mapped to the user's sources), or what was thrown if it is no Error. */
+function describe(err: unknown): string {
+  if (err instanceof Error) return err.stack ?? `${err.name}: ${err.message}`;
+  try {
+    return `Uncaught ${String(err)}`;
+  } catch {
+    return 'Uncaught (a value that cannot be printed)';
+  }
+}
+
+/**
+ * An error no code caught (a throw in a timer, a rejected promise nobody awaits) ends the instance,
+ * as it ends a Node process: its stack goes to the log first, and while the bundle is still
+ * loading the host hears it as the init error (FUNCTION_INIT_ERROR with this message).
+ */
+function crash(err: unknown, origin: string): void {
+  const what = origin === 'unhandledRejection' ? 'Unhandled promise rejection' : 'Uncaught exception';
+  try {
+    process.stderr.write(`${what}: ${describe(err)}\n`);
+    if (loadStarted && !loadDone && !loadFailed) channel.send({ t: 'loadError', error: serialize(err) });
+    channel.flush();
+  } finally {
+    process.exit(1);
   }
 }
 

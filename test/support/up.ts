@@ -23,12 +23,12 @@ export interface UpProcess {
   stderr: () => string;
 }
 
-/** Start `nimbus up --port 0 --admin-port 0 --pool-size 1 --json …args` in `cwd` with an empty env (under `prefix`, if given). */
-export function startUp(cwd: string, args: string[], prefix: string[] = []): Promise<UpProcess> {
+/** Start `nimbus up --port 0 --admin-port 0 --pool-size 1 --json …args` in `cwd` with an empty env, or only `env` (under `prefix`, if given). */
+export function startUp(cwd: string, args: string[], prefix: string[] = [], env: Record<string, string> = {}): Promise<UpProcess> {
   const argv = [process.execPath, MAIN, 'up', '--port', '0', '--admin-port', '0', '--pool-size', '1', '--json', ...args];
   // `prefix`: a command that runs node, e.g. ['prlimit', '--nofile=256:256', '--'].
   const [cmd, ...rest] = [...prefix, ...argv] as [string, ...string[]];
-  const child = spawn(cmd, rest, { cwd, env: {}, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd, rest, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
   return new Promise((resolve, reject) => {

@@ -10,6 +10,7 @@ import type { JsonFlag } from './options.js';
 import { appNameIn } from '../target.js';
 import { NimbusError } from '../../shared/errors.js';
 import { canaryLines, canaryRequest, canaryStarted, parseDurationArg, parseRate, parseShare, type CanaryFlags } from './canary.js';
+import { curlLine } from './curl.js';
 
 export interface RouteEntry {
   fn: string;
@@ -88,5 +89,14 @@ export function registerDeployCommand(program: Command, ctx: CliContext): void {
       for (const line of deploySummary(result, formatRoute)) printLine(line);
       if (result.canary) printLine(`  ${canaryStarted(result.canary)}`);
       else if (canary) printLine('  canary: no function changed, so there is nothing to shift');
+      const gateway = ctx.config().gatewayUrl;
+      const first = routesOf(result)[0];
+      // A host-claimed app answers only on its host, which a bare curl line would not send.
+      if (gateway !== undefined && first !== undefined && result.spec.routes?.host === undefined) {
+        const base = result.spec.routes?.basePath ?? '';
+        printLine();
+        printLine('try it:');
+        printLine(`  ${curlLine(gateway, { ...first.trigger, path: base + (first.trigger.path === '/' && base !== '' ? '' : first.trigger.path) })}`);
+      }
     });
 }

@@ -64,11 +64,12 @@ export function registerInitCommand(program: Command, ctx: CliContext): void {
       printLine(`created app "${app}" in ${shown}: ${written.join(', ')}`);
       if (skipped.length > 0) printLine(`kept the existing ${skipped.join(', ')}`);
       printLine('');
-      printLine('next:');
-      printLine(`  nimbus up --deploy ${shown}          # start a local node with this app`);
+      printLine('next, with a node running (`npm start` in the Nimbus repo, or `nimbus up` in another terminal):');
+      if (shown !== '.') printLine(`  cd ${shown}`);
+      printLine('  nimbus deploy                        # bundle + deploy; prints a curl line to try it');
       printLine(`  curl http://127.0.0.1:8080/${app}/hello/world`);
-      printLine(`  nimbus deploy ${shown}               # redeploy after a change (node already running)`);
-      printLine(`  nimbus invoke ${app}/api --data '{"a": 1}'`);
-      printLine(`  nimbus logs ${app}/hello`);
+      printLine(`  nimbus invoke api --data '{"a": 1}' --log`);
+      printLine('  nimbus logs hello');
+      printLine(`or start a node with only this app: nimbus up --deploy ${shown}`);
     });
 }

@@ -1,5 +1,5 @@
 /** `nimbus up`: run a node (gateway + control API) in the foreground, optionally deploying apps. */
-import { isAbsolute, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { NimbusClient } from '../../client/client.js';
 import type { DeployDirResult } from '../../client/deploy.js';
@@ -7,9 +7,11 @@ import type { HttpTrigger } from '../../domain/index.js';
 import type { NimbusOptions, RunningNimbus } from '../../server/options.js';
 import { DEFAULT_REGION, isRegion } from '../../domain/index.js';
 import { NimbusError, toNimbusError } from '../../shared/errors.js';
-import { DEFAULT_KEY_FILE, DEFAULT_URL, readMasterKey, readTracing } from '../config.js';
+import { DEFAULT_KEY_FILE, DEFAULT_URL, readMasterKey, readTracing, userConfigDir } from '../config.js';
+import { NODES_FILE, forgetNode, recordNode } from '../nodes.js';
 import type { CliContext } from '../context.js';
 import { formatError, printLine, reportError } from '../output.js';
+import { curlLine } from './curl.js';
 import { deploySummary, routesOf } from './deploy.js';
 import { type JsonFlag, collect, parseBytes, parseCount, parsePort, parsePrice } from './options.js';
 
@@ -63,14 +65,7 @@ export function isolationLines(report: RunningNimbus['isolation']): string[] {
   return lines;
 }
 
-/** A request that reaches the route: parameters filled with sample values. */
-export function curlLine(gatewayUrl: string, t: HttpTrigger): string {
-  const path = t.path.replace(/\{[^{}]*\+\}/g, 'test').replace(/\{[^{}]*\}/g, 'world');
-  const url = `'${gatewayUrl}${path}'`;
-  if (t.method === 'GET' || t.method === 'ANY') return `curl ${url}`;
-  if (t.method === 'HEAD') return `curl -I ${url}`;
-  return `curl -X ${t.method} ${url} -H 'content-type: application/json' -d '{}'`;
-}
+export { curlLine } from './curl.js';
 
 /** EADDRINUSE is the one start-up failure a user fixes with a flag, so say which flag. */
 export function portInUse(err: unknown, opts: { host: string }): NimbusError | undefined {
@@ -91,6 +86,31 @@ function gatewayLimits(opts: UpOptions): NonNullable<NimbusOptions['gateway']> {
   if (opts.bodyTimeout !== undefined) limits.bodyTimeoutMs = Math.max(1, opts.bodyTimeout) * 1000;
   if (opts.bodyBudget !== undefined) limits.maxBodyBytesInFlight = Math.max(1, opts.bodyBudget) * 1024 * 1024;
   return limits;
+}
+
+/**
+ * Record the node in the per-user config so the CLI finds it (and its key) from any directory;
+ * the entry goes when this process exits, however it exits. A config dir that cannot be written
+ * costs a warning, never the start.
+ */
+function rememberNode(running: RunningNimbus, dataDir: string): string | undefined {
+  const dir = userConfigDir();
+  if (dir === undefined) return undefined;
+  const { adminUrl, gatewayUrl, adminKeyFile: keyFile } = running;
+  try {
+    recordNode(dir, { adminUrl, gatewayUrl, keyFile, dataDir, pid: process.pid, startedAt: new Date().toISOString() });
+  } catch (err) {
+    process.stderr.write(`warning: could not record this node in ${dir} (the CLI elsewhere will need NIMBUS_URL/NIMBUS_KEY): ${(err as Error).message}\n`);
+    return undefined;
+  }
+  process.on('exit', () => {
+    try {
+      forgetNode(dir, adminUrl, process.pid);
+    } catch {
+      // Exiting anyway: a stale entry is skipped by readers once this pid is gone.
+    }
+  });
+  return join(dir, NODES_FILE);
 }
 
 /** Stop gracefully on the first signal; a second one means the user is done waiting. */
@@ -117,7 +137,7 @@ function displayPath(cwd: string, file: string): string {
   return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
 }
 
-function banner(ctx: CliContext, running: RunningNimbus, deployed: DeployDirResult[], fmt: (t: HttpTrigger) => string): string[] {
+function banner(ctx: CliContext, running: RunningNimbus, deployed: DeployDirResult[], fmt: (t: HttpTrigger) => string, recorded: string | undefined): string[] {
   const keyPath = displayPath(ctx.cwd, running.adminKeyFile);
   const lines = ['Nimbus is up.', `  gateway      ${running.gatewayUrl}`, `  control API  ${running.adminUrl}`];
   if (running.smtpUrl) lines.push(`  smtp         ${running.smtpUrl}`);
@@ -126,14 +146,19 @@ function banner(ctx: CliContext, running: RunningNimbus, deployed: DeployDirResu
   for (const d of deployed) lines.push(...deploySummary(d, fmt), '');
   const first = deployed.flatMap(routesOf)[0];
   if (first !== undefined) lines.push('Try it:', `  ${curlLine(running.gatewayUrl, first.trigger)}`, '');
-  else lines.push('Deploy an app from another terminal: nimbus init my-app && nimbus deploy my-app', '');
+  else lines.push('Deploy an app from another terminal: nimbus init my-app && cd my-app && nimbus deploy', '');
   lines.push('Use the CLI from another terminal:');
-  if (running.adminUrl !== DEFAULT_URL) lines.push(`  export NIMBUS_URL=${running.adminUrl}`);
-  lines.push(`  export NIMBUS_KEY=$(cat ${keyPath})`);
-  if (running.adminKeyFile === resolve(ctx.cwd, DEFAULT_KEY_FILE)) {
-    lines.push(`  (or run it from ${ctx.cwd}: it reads ${DEFAULT_KEY_FILE} by itself)`);
+  if (recorded !== undefined) {
+    lines.push(`  nimbus ls          (from any directory: this node and its key are recorded in ${recorded})`);
+  } else {
+    if (running.adminUrl !== DEFAULT_URL) lines.push(`  export NIMBUS_URL=${running.adminUrl}`);
+    lines.push(`  export NIMBUS_KEY=$(cat ${keyPath})`);
+    if (running.adminKeyFile === resolve(ctx.cwd, DEFAULT_KEY_FILE)) {
+      lines.push(`  (or run it from ${ctx.cwd}: it reads ${DEFAULT_KEY_FILE} by itself)`);
+    }
+    lines.push('  nimbus ls');
   }
-  lines.push('  nimbus ls', '', 'Press Ctrl-C to stop.');
+  lines.push('', 'Press Ctrl-C to stop.');
   return lines;
 }
 
@@ -201,6 +226,7 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
         throw portInUse(err, opts) ?? err;
       });
       stopOnSignals(running);
+      const recorded = rememberNode(running, options.dataDir);
 
       const deployed: DeployDirResult[] = [];
       const failed: Array<{ dir: string; error: unknown }> = [];
@@ -229,6 +255,6 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
         return printLine(JSON.stringify({ gatewayUrl, adminUrl, metricsUrl, smtpUrl, adminKeyFile, isolation, deployed: apps, failed }));
       }
       const { formatRoute } = await import('../../manifest/index.js');
-      for (const line of banner(ctx, running, deployed, formatRoute)) printLine(line);
+      for (const line of banner(ctx, running, deployed, formatRoute, recorded)) printLine(line);
     });
 }
