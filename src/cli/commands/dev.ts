@@ -6,7 +6,7 @@ import { colorWanted, readMasterKey } from '../config.js';
 import type { CliContext } from '../context.js';
 import { printLine, reportError } from '../output.js';
 import { parseCount, parsePort } from './options.js';
-import { portInUse } from './up.js';
+import { portInUse, rememberNode } from './up.js';
 
 interface DevFlags {
   dataDir?: string;
@@ -71,5 +71,7 @@ export function registerDevCommand(program: Command, ctx: CliContext): void {
       await session.start().catch((err: unknown) => {
         throw portInUse(err, opts) ?? err;
       });
+      // As `nimbus up` does: `nimbus deploy`, `invoke`, `logs` in another terminal find this node.
+      rememberNode(session.urls, session.dataDir);
     });
 }

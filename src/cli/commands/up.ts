@@ -93,7 +93,7 @@ function gatewayLimits(opts: UpOptions): NonNullable<NimbusOptions['gateway']> {
  * the entry goes when this process exits, however it exits. A config dir that cannot be written
  * costs a warning, never the start.
  */
-function rememberNode(running: RunningNimbus, dataDir: string): string | undefined {
+export function rememberNode(running: Pick<RunningNimbus, 'adminUrl' | 'gatewayUrl' | 'adminKeyFile'>, dataDir: string): string | undefined {
   const dir = userConfigDir();
   if (dir === undefined) return undefined;
   const { adminUrl, gatewayUrl, adminKeyFile: keyFile } = running;

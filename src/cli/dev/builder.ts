@@ -10,7 +10,8 @@
 import { resolve } from 'node:path';
 import { bundleFunction, type Bundle } from '../../bundler/index.js';
 import type { AppSpec, FunctionConfig } from '../../domain/index.js';
-import { loadManifest } from '../../manifest/index.js';
+import { loadApp, TEMPLATE_FILES } from '../../import/index.js';
+import { readTemplateEnv } from '../config.js';
 
 export interface BuildResult {
   spec: AppSpec;
@@ -63,7 +64,8 @@ export class AppBuilder {
     if (readManifest || spec === undefined) {
       // A broken manifest is read again on the next change, whatever file it touches.
       this.spec = undefined;
-      const loaded = await loadManifest(this.dir);
+      // nimbus.yaml, or a serverless.yml / SAM template as `nimbus deploy` reads them.
+      const loaded = await loadApp(this.dir, { env: readTemplateEnv() });
       spec = loaded.spec;
       this.manifestFile = loaded.file;
     }
@@ -92,6 +94,8 @@ export class AppBuilder {
   }
 }
 
+const MANIFEST_NAMES = ['nimbus.yaml', 'nimbus.yml'];
+
 function isManifest(dir: string, file: string): boolean {
-  return file === resolve(dir, 'nimbus.yaml') || file === resolve(dir, 'nimbus.yml');
+  return [...MANIFEST_NAMES, ...TEMPLATE_FILES].some((name) => file === resolve(dir, name));
 }

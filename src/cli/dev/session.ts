@@ -62,6 +62,11 @@ export class DevSession {
     this.builder = new AppBuilder(resolve(o.dir));
   }
 
+  /** Where the node keeps its data (a temporary dir unless --data-dir). */
+  get dataDir(): string {
+    return this.o.dataDir ?? this.tempDir ?? '';
+  }
+
   get urls(): { gatewayUrl: string; adminUrl: string; adminKeyFile: string } {
     const n = this.node!;
     return { gatewayUrl: n.gatewayUrl, adminUrl: n.adminUrl, adminKeyFile: n.adminKeyFile };
