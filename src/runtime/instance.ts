@@ -32,7 +32,7 @@ export type InvokeResult =
    * `notStarted`: it was waiting in the sandbox behind another invocation and never ran: safe to run elsewhere.
    * `stream`: the response was streamed and its head sent before it failed.
    */
-  | { ok: false; code: ErrorCode; message: string; rss: number | null; notStarted?: boolean; stream?: StreamInfo; errorType?: string };
+  | { ok: false; code: ErrorCode; message: string; rss: number | null; notStarted?: boolean; stream?: StreamInfo; errorType?: string; errorMessage?: string };
 
 export interface InstanceHooks {
   onLog(invocationId: string | null, stream: LogStream, line: string): void;
@@ -273,8 +273,9 @@ export class Instance {
       case 'error':
         this.notePeak(m.rss);
         this.timing(m.id, m.ms, m.cpu);
-        // errorType: the thrown error's name (TypeError…), which the Lambda API reports as Lambda does.
-        this.finish(m.id, { ok: false, code: m.code, message: placed(m.error), rss: m.rss, errorType: m.error.name });
+        // errorType and errorMessage: the thrown error's name (TypeError…) and bare message, which the
+        // Lambda API reports as Lambda does (the place in the user's source goes in `message` only).
+        this.finish(m.id, { ok: false, code: m.code, message: placed(m.error), rss: m.rss, errorType: m.error.name, errorMessage: m.error.message });
         return;
       case 'settled':
         if (this.settling.delete(m.id)) this.releaseSlot();

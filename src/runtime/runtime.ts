@@ -321,7 +321,12 @@ export class Runtime {
     // The REPORT log line is derived from the record where it is stored (telemetry sink).
     this.options.onRecord(record, this.logged.delete(meta.id));
     if (result.ok) return { ok: true, record, result };
-    const details = result.code === 'THROTTLED' ? { retryAfter: 1 } : result.errorType !== undefined ? { errorType: result.errorType } : undefined;
+    const details =
+      result.code === 'THROTTLED'
+        ? { retryAfter: 1 }
+        : result.errorType !== undefined
+          ? { errorType: result.errorType, ...(result.errorMessage === undefined ? {} : { errorMessage: result.errorMessage }) }
+          : undefined;
     return { ok: false, record, error: new NimbusError(result.code, result.message, details ? { details } : {}) };
   }
 

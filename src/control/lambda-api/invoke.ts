@@ -119,7 +119,9 @@ async function invokeSync(deps: ControlDeps, req: IncomingMessage, res: ServerRe
     const thrown = outcome.error.details?.['errorType'];
     headers['x-amz-function-error'] = 'Unhandled';
     const name = outcome.error.code === 'FUNCTION_ERROR' && typeof thrown === 'string' ? thrown : errorType;
-    payload = Buffer.from(JSON.stringify({ errorType: name, errorMessage: outcome.error.message, trace: [] }));
+    // The thrown error's own message, as Lambda reports it (the record's message also says where it was thrown).
+    const bare = outcome.error.details?.['errorMessage'];
+    payload = Buffer.from(JSON.stringify({ errorType: name, errorMessage: typeof bare === 'string' ? bare : outcome.error.message, trace: [] }));
   }
   res.writeHead(200, { ...headers, 'content-type': 'application/json', 'content-length': String(payload.length) });
   res.end(payload);
