@@ -1,4 +1,6 @@
 /** Queries of the stats and usage endpoints; the answers are the domain's StatsAnswer / UsageAnswer. */
+import type { FunctionMetricPoint, FunctionMetricSummary } from '../store/index.js';
+
 export type { StatsAnswer, StatsPoint, UsageAnswer, UsageLine } from '../domain/index.js';
 
 export interface StatsQuery {
@@ -22,29 +24,11 @@ export interface FunctionMetricsQuery {
   limit?: number | undefined;
 }
 
-/** One metric a function printed in CloudWatch Embedded Metric Format, over the window. */
-export interface FunctionMetricSummaryView {
-  namespace: string;
-  name: string;
-  unit: string;
-  count: number;
-  sum: number;
-  min: number;
-  max: number;
-  last: number;
-  lastAt: number;
-}
+/** One metric a function printed in CloudWatch Embedded Metric Format, over the window (as the store sums it). */
+export type FunctionMetricSummaryView = FunctionMetricSummary;
 
-export interface FunctionMetricPointView {
-  ts: number;
-  namespace: string;
-  name: string;
-  unit: string;
-  value: number;
-  dimensions: Record<string, string>;
-  version: number;
-  invocationId: string | null;
-}
+/** One value of it; the wire form leaves out app and function, which the path names. */
+export type FunctionMetricPointView = Omit<FunctionMetricPoint, 'app' | 'function'>;
 
 export interface FunctionMetricsAnswer {
   since: number;

@@ -4,9 +4,14 @@ import type { CliContext } from '../context.js';
 import { formatTime, printJson, printLine, printTable } from '../output.js';
 import type { JsonFlag } from './options.js';
 
-/** Cost in dollars with enough digits for the micro-dollars of a few requests. */
+/**
+ * Cost in dollars with enough digits for the micro-dollars of a few requests, never in exponent
+ * notation ($0.000000625, not $6.25e-7): three significant digits below one dollar.
+ */
 export function formatUsd(usd: number): string {
-  return `$${usd >= 1 ? usd.toFixed(2) : usd.toPrecision(3)}`;
+  if (usd >= 1 || usd <= 0) return `$${usd.toFixed(2)}`;
+  const decimals = Math.min(12, Math.max(2, 2 - Math.floor(Math.log10(usd))));
+  return `$${usd.toFixed(decimals)}`;
 }
 
 export function registerUsageCommand(program: Command, ctx: CliContext): void {
