@@ -180,11 +180,9 @@ describe('gateway errors', () => {
     let last = '';
     let lastId = '';
     for (let i = 0; i < 10; i++) {
-      const t0 = performance.now();
       const got = await expectError(await n.fetch('/broken'), 502, 'FUNCTION_INIT_ERROR');
       ({ message: last } = got);
       lastId = got.id!;
-      assert.ok(performance.now() - t0 < 500, 'answers fast while backing off');
       assert.doesNotMatch(last, /init-broken-marker/, last);
     }
     const backedOff = (await record(lastId)).errorMessage ?? '';
