@@ -1,7 +1,7 @@
 /** Endpoints of the event queue in the route table: the dead-letter queue and the queue depth of a function. */
 import { z } from 'zod';
 import type { DeadEventView } from '../domain/index.js';
-import type { DeadEvent, EventService, EventTarget } from '../queue/index.js';
+import { unwrapMessage, type DeadEvent, type EventService, type EventTarget } from '../queue/index.js';
 import { NimbusError } from '../shared/errors.js';
 import * as s from './schemas.js';
 import { route, type ControlDeps } from './table.js';
@@ -14,12 +14,15 @@ function events(deps: ControlDeps): EventService {
 }
 
 export function deadEventView(e: DeadEvent): DeadEventView {
+  // A message published with attributes is stored in an envelope (queue/message.ts): show what was published.
+  const { body, attributes } = unwrapMessage(e.payload);
   return {
     id: e.id,
     source: e.source,
     shape: e.shape,
     origin: e.origin,
-    payload: e.payload,
+    payload: body,
+    ...(attributes === undefined ? {} : { attributes }),
     attempts: e.attempts,
     maxAttempts: e.maxAttempts,
     createdAt: e.createdAt,

@@ -45,7 +45,10 @@ export interface DeadEventView {
   shape: string;
   /** The topic, bucket, webhook path or schedule it came from; '' for an async invoke. */
   origin: string;
+  /** The event as queued; a topic message is the message itself. */
   payload: unknown;
+  /** A topic message's attributes, when it was published with some. */
+  attributes?: Record<string, string>;
   attempts: number;
   maxAttempts: number;
   createdAt: number;

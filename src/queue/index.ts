@@ -8,3 +8,4 @@ export { EventDispatcher, type DispatcherRuntime, type EventDispatcherOptions } 
 export { calculateDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 export { destinationRecord, type DestinationRecord, type DestinationCondition } from './destinations.js';
 export { IDEMPOTENCY_TTL_MS } from './rules.js';
+export { unwrapMessage, type MessageAttributes } from './message.js';
