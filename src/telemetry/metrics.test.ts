@@ -2,30 +2,11 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import type { InvocationRecord } from '../domain/index.js';
+import { invocation } from '../store/contract-fixtures.js';
 import { NodeMetrics, type MetricSources } from './metrics.js';
 
-function rec(over: Partial<InvocationRecord> = {}): InvocationRecord {
-  return {
-    id: 'x',
-    app: 'a',
-    function: 'f',
-    version: 2,
-    trigger: 'http',
-    startedAt: 0,
-    durationMs: 12.5,
-    billedMs: 13,
-    memoryMb: 512,
-    maxMemoryMb: null,
-    coldStart: false,
-    initMs: null,
-    status: 'ok',
-    errorCode: null,
-    errorMessage: null,
-    httpStatus: 200,
-    traceId: null,
-    ...over,
-  };
-}
+// The store's record fixture, as this node's functions would write them.
+const rec = (over: Partial<InvocationRecord> = {}): InvocationRecord => invocation('x', 0, { app: 'a', function: 'f', version: 2, memoryMb: 512, ...over });
 
 const sources = (over: Partial<MetricSources> = {}): MetricSources => ({
   instances: () => [],

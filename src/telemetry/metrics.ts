@@ -71,6 +71,14 @@ interface PerFunction {
   billedGbSeconds: number;
 }
 
+/** Async outcomes of one function so far: failed deliveries scheduled again, events dead-lettered. */
+interface EventOutcomeTally {
+  app: string;
+  function: string;
+  retry: number;
+  dead: number;
+}
+
 export class NodeMetrics {
   readonly registry = new Registry();
   /** What functions declare in EMF lines (function-series.ts; fed by FunctionMetrics). */
@@ -81,7 +89,7 @@ export class NodeMetrics {
   private readonly functions = new Map<string, PerFunction>();
   private readonly gateway = new Map<number, number>();
   /** Async event outcomes by app/function: retries scheduled and events dead-lettered. */
-  private readonly eventOutcomes = new Map<string, { app: string; function: string; retry: number; dead: number }>();
+  private readonly eventOutcomes = new Map<string, EventOutcomeTally>();
 
   constructor(sources: MetricSources) {
     const registers = [this.registry];
@@ -129,26 +137,21 @@ export class NodeMetrics {
       },
     });
     const outcomes = this.eventOutcomes;
-    new Counter({
-      name: 'nimbus_event_retries_total',
-      help: 'Async event deliveries that failed and were scheduled again (with backoff).',
-      labelNames: ['app', 'function'],
-      registers,
-      collect() {
-        this.reset();
-        for (const o of outcomes.values()) if (o.retry > 0) this.inc({ app: o.app, function: o.function }, o.retry);
-      },
-    });
-    new Counter({
-      name: 'nimbus_dead_letters_total',
-      help: 'Async events of a deployed function moved to the dead-letter queue (retries exhausted, too old or recursive).',
-      labelNames: ['app', 'function'],
-      registers,
-      collect() {
-        this.reset();
-        for (const o of outcomes.values()) if (o.dead > 0) this.inc({ app: o.app, function: o.function }, o.dead);
-      },
-    });
+    // Retries and dead letters: one counter each over the same per-function outcome tallies.
+    const outcomeCounter = (name: string, help: string, count: (o: EventOutcomeTally) => number): void => {
+      new Counter({
+        name,
+        help,
+        labelNames: ['app', 'function'],
+        registers,
+        collect() {
+          this.reset();
+          for (const o of outcomes.values()) if (count(o) > 0) this.inc({ app: o.app, function: o.function }, count(o));
+        },
+      });
+    };
+    outcomeCounter('nimbus_event_retries_total', 'Async event deliveries that failed and were scheduled again (with backoff).', (o) => o.retry);
+    outcomeCounter('nimbus_dead_letters_total', 'Async events of a deployed function moved to the dead-letter queue (retries exhausted, too old or recursive).', (o) => o.dead);
     new Gauge({
       name: 'nimbus_instances',
       help: 'Live instances by state (starting, idle, busy, draining).',

@@ -1,28 +1,11 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import type { InvocationRecord } from '../../domain/index.js';
+import { invocation } from '../../store/contract-fixtures.js';
 import { devObserver } from './printer.js';
 
-const record = (over: Partial<InvocationRecord>): InvocationRecord => ({
-  id: 'i1',
-  app: 'shop',
-  function: 'hello',
-  version: 2,
-  trigger: 'http',
-  startedAt: 0,
-  durationMs: 12.4,
-  billedMs: 13,
-  memoryMb: 128,
-  maxMemoryMb: null,
-  coldStart: true,
-  initMs: 5,
-  status: 'ok',
-  errorCode: null,
-  errorMessage: null,
-  httpStatus: 200,
-  traceId: null,
-  ...over,
-});
+// The store's record fixture, as an HTTP call to `hello` v2 on a new instance.
+const record = (over: Partial<InvocationRecord>): InvocationRecord => invocation('i1', 0, { function: 'hello', version: 2, durationMs: 12.4, coldStart: true, initMs: 5, ...over });
 
 describe('nimbus dev printer', () => {
   it('prints an HTTP invocation once its answer names method and path, and other triggers at once', () => {
