@@ -1,4 +1,6 @@
 /** The control API as the dashboard calls it: the key lives in sessionStorage and goes in a header, never the URL. */
+import type { StatsAnswer, StatsPoint } from '../../src/domain/stats.js';
+
 const KEY = 'nimbus.key';
 
 export const session = {
@@ -29,24 +31,9 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   return json as T;
 }
 
-export interface Totals {
-  invocations: number;
-  errors: number;
-  throttles: number;
-  coldStarts: number;
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
-  gbSeconds: number;
-  cost: number;
-}
-export interface Stats {
-  from: number;
-  to: number;
-  step: number;
-  series: Array<Totals & { t: number }>;
-  total: Totals;
-}
+// The stats answer as the server writes it (src/domain/stats.ts: one set of types for server, client and dashboard).
+export type Totals = StatsPoint;
+export type Stats = StatsAnswer;
 export interface FunctionView {
   app: string;
   name: string;
