@@ -8,3 +8,4 @@ export { costOf, DEFAULT_PRICES, gbSecondsOf } from './prices.js';
 export type * from './stats.js';
 export type * from './aliases.js';
 export { DEFAULT_REGION, isRegion } from './region.js';
+export * from './cluster.js';

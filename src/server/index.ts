@@ -11,23 +11,22 @@ import { ControlApi, KeyService } from '../control/index.js';
 import { Deployments } from '../deploy/index.js';
 import { Gateway, resolveLimits } from '../gateway/index.js';
 import { egressHooks } from '../network/index.js';
-import { SqliteKvStore } from '../kv/index.js';
-import { EventDispatcher, EventService, SqliteEventQueue } from '../queue/index.js';
+import { EventDispatcher, EventService } from '../queue/index.js';
 import { setupIsolation } from '../isolation/index.js';
 import { CpuMeter, defaultMinInstancesPerApp, Runtime, SandboxProcess, SpawnBudget, WarmPool } from '../runtime/index.js';
 import { systemClock } from '../shared/clock.js';
 import { NimbusError } from '../shared/errors.js';
-import { FsObjectStore, openDatabase } from '../storage/index.js';
-import { functionSecretRefs, resolveMasterKey, Secrets, SqliteSecretStore, type MasterKey } from '../secrets/index.js';
-import { SqliteFunctionMetrics, SqliteStore } from '../store/index.js';
-import { FunctionMetrics, MetricsServer, NodeMetrics, SqliteWorkerSink, TelemetryWriter } from '../telemetry/index.js';
+import { functionSecretRefs, resolveMasterKey, Secrets, type MasterKey } from '../secrets/index.js';
+import { FunctionMetrics, MetricsServer, NodeMetrics, TelemetryWriter } from '../telemetry/index.js';
 import { startTracing } from '../tracing/index.js';
-import { emailSource, httpSource, Resources, resourcesOf, resourcesSource, Scheduler, scheduleSource, SqliteScheduleState, Topics, type EmailSource, type TriggerSource } from '../triggers/index.js';
+import { emailSource, httpSource, Resources, resourcesOf, resourcesSource, Scheduler, scheduleSource, Topics, type EmailSource, type TriggerSource } from '../triggers/index.js';
 import { ensureAdminKey, ensureKeySecret } from './admin-key.js';
+import { openBackend, type Backend } from './backend.js';
 import type { NimbusOptions, RunningNimbus } from './options.js';
 import { prepareSandboxFiles } from './sandbox-files.js';
 
 export type { NimbusOptions, RunningNimbus } from './options.js';
+export type { BackendChoice } from './backend.js';
 
 /** Default node-wide instance cap: three quarters of memory in 128 MB instances. */
 export function defaultMaxInstances(): number {
@@ -56,21 +55,23 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const adminKeyFile = join(dataDir, 'admin.key');
   const adminKey = ensureAdminKey(adminKeyFile);
-  const dbFile = join(dataDir, 'nimbus.db');
-  // Secrets (issue 9): ciphertexts in their own table; the master key never enters the database.
-  // A wrong key refuses the start here, before anything else is opened.
-  const secretStore = SqliteSecretStore.open({ file: dbFile });
+  const MB = 1024 * 1024;
+  // State (issue 11): SQLite in the data dir, or a PostgreSQL database shared by N nodes. Secrets
+  // (issue 9) are ciphertexts in their own table; the master key never enters the database. A
+  // wrong key refuses the start here, before anything else is opened.
+  let backend: Backend | undefined;
   let masterKey: MasterKey;
   try {
-    masterKey = await resolveMasterKey({ dataDir, masterKey: options.masterKey, store: secretStore });
+    backend = await openBackend(options.backend ?? { kind: 'sqlite' }, { dataDir, log, ...(options.kvQuotaMb === undefined ? {} : { kvQuotaBytes: options.kvQuotaMb * MB }) });
+    masterKey = await resolveMasterKey({ dataDir, masterKey: options.masterKey, store: backend.secretStore });
   } catch (err) {
-    await secretStore.close();
+    await backend?.close();
     isolation.close();
     rmSync(files.root, { recursive: true, force: true });
     await tracing?.close();
     throw err;
   }
-  const store = SqliteStore.open({ file: dbFile });
+  const { store, secretStore, queue, kv } = backend;
   // Metrics (issue 10): a registry of this node's own; gauges read the runtime, pool and queue at scrape time.
   const metrics = new NodeMetrics({
     instances: () => runtime.metrics().instances,
@@ -82,7 +83,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
   // Every invocation record passes through the writer: counting there keeps counters equal to records.
   const telemetry = new TelemetryWriter({
     store,
-    sink: new SqliteWorkerSink(dbFile),
+    sink: backend.telemetrySink,
     log,
     observe: (r) => {
       metrics.observe(r);
@@ -90,13 +91,10 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     },
   });
   // EMF lines functions print become their metrics (issue 12): Prometheus series and store migration 0010.
-  const functionMetrics = new FunctionMetrics({ series: metrics.emf, store: new SqliteFunctionMetrics(openDatabase(dbFile)), log });
+  const functionMetrics = new FunctionMetrics({ series: metrics.emf, store: backend.functionMetrics, log });
   // Events (issue 4): the durable queue (own connection, own migrations). `events` is what triggers,
   // the control API and destinations enqueue through; every commit wakes the dispatcher.
-  const queue = SqliteEventQueue.open({ file: dbFile, synchronous: options.events?.synchronous });
   const events = new EventService({ queue, functions: { current: (app, name) => deployments.current(app, name) }, clock: systemClock });
-  // Triggers and object storage: own connection, tables of store migration 0002.
-  const triggersDb = openDatabase(dbFile);
   // A topic, bucket or KV namespace exists while a deployed function names it. Its data is kept
   // (stored per owning app) when a deploy or rollback stops naming it; only deleting the app
   // (`nimbus rm --app`) deletes the KV values and objects it owns (see appDeleted below).
@@ -114,13 +112,10 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     }
   };
   // Per-app quotas (issue 8): running totals kept in the same transactions as the writes.
-  const MB = 1024 * 1024;
   const bucketQuota = options.bucketQuotaMb === undefined ? {} : { quotaBytes: options.bucketQuotaMb * MB };
-  const objects = FsObjectStore.open({ dir: join(dataDir, 'buckets'), db: triggersDb, buckets: resources, queue: events, log, ...bucketQuota });
+  const objects = backend.openObjects({ buckets: resources, queue: events, log, ...bucketQuota });
   const topics = new Topics({ queue: events, resources });
-  const scheduler = new Scheduler({ queue: events, state: new SqliteScheduleState(triggersDb), log, ...(tracer ? { tracer } : {}) });
-  // KV namespaces for bindings: own connection, table of store migration 0003.
-  const kv = SqliteKvStore.open({ file: dbFile, ...(options.kvQuotaMb === undefined ? {} : { quotaBytes: options.kvQuotaMb * MB }) });
+  const scheduler = new Scheduler({ queue: events, state: backend.scheduleState, log, ...(tracer ? { tracer } : {}) });
   // Uids from this node's own range; one goes back only once its process can no longer run (`exited` waits for that).
   const uids = isolation.uids;
   // Finding 1, network half: per-function egress for sandboxes in their own network namespace.
@@ -332,7 +327,6 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
           await Promise.all([closeSources(), objects.close()]);
           await dispatcher.close();
           await runtime.close();
-          await kv.close();
           await pool.close();
           await Promise.all([...processes].map((p) => p.stop(500)));
           await network?.close();
@@ -340,10 +334,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
           functionMetrics.close();
           // Every span has ended by now (gateway, dispatcher and runtime are closed): export them.
           await tracing?.close().catch((err: unknown) => log(`tracing: the last spans could not be exported: ${(err as Error).message}`));
-          await queue.close();
-          triggersDb.close();
-          await secretStore.close();
-          await store.close();
+          await backend.close();
           isolation.close();
           rmSync(files.root, { recursive: true, force: true });
           process.off('exit', onExit);
@@ -354,17 +345,13 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     deployments.close();
     await dispatcher.close(0);
     await runtime.close();
-    await kv.close();
     await pool.close();
     await network?.close();
     // The telemetry worker thread would otherwise keep a failed `nimbus up` from exiting.
     await telemetry.close();
     functionMetrics.close();
     await tracing?.close().catch(() => {});
-    await queue.close();
-    triggersDb.close();
-    await secretStore.close();
-    await store.close();
+    await backend.close();
     onExit();
     process.off('exit', onExit);
     throw err;

@@ -4,11 +4,12 @@ import type { IsolationMode, IsolationReport } from '../isolation/index.js';
 import type { BackoffOptions } from '../queue/index.js';
 import type { InvocationRecord, LogLine, PriceSheet } from '../domain/index.js';
 import type { TracingOptions } from '../tracing/index.js';
+import type { BackendChoice } from './backend.js';
 import type { SmtpLimits } from '../triggers/index.js';
 
 /** What `nimbus up` (or a test harness) chooses when it starts a node. */
 export interface NimbusOptions {
-  /** Where SQLite, bundles and the admin key live. Created if missing. */
+  /** Where SQLite, bucket files and the admin key live (with PostgreSQL: the key files). Created if missing. */
   dataDir: string;
   /** Interface both listeners bind to. Default 127.0.0.1. */
   host?: string;
@@ -37,10 +38,15 @@ export interface NimbusOptions {
   spawnParallel?: number;
   /**
    * Async event delivery. `backoff`: the retry delay (default up to 1 s, 2 s, 4 s … with full jitter,
-   * capped at 5 min); `synchronous: 'FULL'` makes accepted events survive power loss too (an fsync
-   * per group commit). Tests shorten or lengthen the backoff.
+   * capped at 5 min). Tests shorten or lengthen the backoff.
    */
-  events?: { backoff?: BackoffOptions; synchronous?: 'NORMAL' | 'FULL' };
+  events?: { backoff?: BackoffOptions };
+  /**
+   * Where the node keeps its state. Default `{ kind: 'sqlite' }`: `<dataDir>/nimbus.db` (with
+   * `synchronous: 'FULL'`, accepted events survive power loss too, an fsync per group commit).
+   * `{ kind: 'postgres', url, nodeId }`: a database several nodes share (docs/cluster.md).
+   */
+  backend?: BackendChoice;
   /**
    * Outbound policy of isolated sandboxes (`network: { egress }`): `off` leaves them in their
    * loopback-only namespace; otherwise (as root, with nft) each gets a veth and the node's nftables

@@ -89,7 +89,12 @@ export interface AuditQuery {
   limit?: number;
 }
 
-export interface Store {
+/**
+ * The control-plane half: apps, functions, versions and their bundles, API keys and the audit
+ * trail, aliases and canaries. Small, read on every deploy and at start-up, never on the hot path
+ * (the deploy layer keeps the active versions in memory).
+ */
+export interface ControlStore {
   /**
    * Atomically make `functions` the app's whole set: create a version for each function whose
    * hash differs from its active version, make every new version active, and delete functions
@@ -111,24 +116,6 @@ export interface Store {
   getCode(codeHash: string): Promise<string | undefined>;
   /** Point the function at an existing version (rollback). Throws VERSION_NOT_FOUND / FUNCTION_NOT_FOUND. */
   setActiveVersion(app: string, name: string, version: number): Promise<FunctionRecord>;
-
-  /**
-   * Store a batch of invocation records in one transaction. A record whose id is already stored
-   * replaces it when it started at the same time or later (the attempts of an async event share
-   * its id: the latest attempt wins); an older one is ignored. The per-minute rollups
-   * (rollups.ts) are updated in the same transaction.
-   */
-  insertInvocations(records: InvocationRecord[]): Promise<void>;
-  /** Per-minute rollups of the stored records, oldest minute first. Not pruned with the records. */
-  queryRollups(query: RollupQuery): Promise<MinuteRollup[]>;
-  getInvocation(id: string): Promise<InvocationRecord | undefined>;
-  listInvocations(query: InvocationQuery): Promise<InvocationRecord[]>;
-  /** Append a batch of log lines in one transaction (their seq is assigned by the store). */
-  appendLogs(lines: LogLine[]): Promise<void>;
-  /** One bounded page, oldest first (see LogQuery.limit). */
-  queryLogs(query: LogQuery): Promise<LogPage>;
-  /** Delete invocation records and log lines older than this epoch ms. Returns rows deleted. */
-  pruneBefore(epochMs: number): Promise<number>;
 
   /** Store a new key. BAD_REQUEST when a live key has the same name. */
   createKey(key: ApiKeyRecord): Promise<void>;
@@ -165,5 +152,37 @@ export interface Store {
   /** Canaries still running (a restarted node resumes them). */
   runningCanaries(): Promise<CanaryRecord[]>;
 
+  close(): Promise<void>;
+}
+
+/**
+ * The telemetry half: invocation records, their per-minute rollups and log lines. Written in
+ * batches off the hot path (TelemetryWriter), large, pruned by age. A backend may keep it apart
+ * from the control plane (another connection, a worker thread, partitions by day).
+ */
+export interface TelemetryStore {
+  /**
+   * Store a batch of invocation records in one transaction. A record whose id is already stored
+   * replaces it when it started at the same time or later (the attempts of an async event share
+   * its id: the latest attempt wins); an older one is ignored. The per-minute rollups
+   * (rollups.ts) are updated in the same transaction.
+   */
+  insertInvocations(records: InvocationRecord[]): Promise<void>;
+  /** Per-minute rollups of the stored records, oldest minute first. Not pruned with the records. */
+  queryRollups(query: RollupQuery): Promise<MinuteRollup[]>;
+  getInvocation(id: string): Promise<InvocationRecord | undefined>;
+  listInvocations(query: InvocationQuery): Promise<InvocationRecord[]>;
+  /** Append a batch of log lines in one transaction (their seq is assigned by the store). */
+  appendLogs(lines: LogLine[]): Promise<void>;
+  /** One bounded page, oldest first (see LogQuery.limit). */
+  queryLogs(query: LogQuery): Promise<LogPage>;
+  /** Delete invocation records and log lines older than this epoch ms. Returns rows deleted. */
+  pruneBefore(epochMs: number): Promise<number>;
+
+  close(): Promise<void>;
+}
+
+/** Everything Nimbus keeps durably about functions: both halves (one adapter may implement both). */
+export interface Store extends ControlStore, TelemetryStore {
   close(): Promise<void>;
 }

@@ -5,7 +5,7 @@ import { NimbusClient } from '../../client/client.js';
 import type { DeployDirResult } from '../../client/deploy.js';
 import type { HttpTrigger } from '../../domain/index.js';
 import type { NimbusOptions, RunningNimbus } from '../../server/options.js';
-import { DEFAULT_REGION, isRegion } from '../../domain/index.js';
+import { DEFAULT_REGION, isNodeId, isPostgresUrl, isRegion } from '../../domain/index.js';
 import { NimbusError, toNimbusError } from '../../shared/errors.js';
 import { DEFAULT_KEY_FILE, DEFAULT_URL, readMasterKey, readTracing, userConfigDir } from '../config.js';
 import { NODES_FILE, forgetNode, recordNode } from '../nodes.js';
@@ -43,6 +43,8 @@ interface UpOptions extends JsonFlag {
   egressSubnet: string;
   ipForward?: boolean;
   region: string;
+  db?: string;
+  nodeId?: string;
 }
 
 const ISOLATION_MODES = ['auto', 'strict', 'off'] as const;
@@ -51,6 +53,26 @@ function parseIsolation(value: string): (typeof ISOLATION_MODES)[number] {
   const mode = ISOLATION_MODES.find((m) => m === value);
   if (mode === undefined) throw new NimbusError('BAD_REQUEST', `--isolation must be one of ${ISOLATION_MODES.join(', ')} (got "${value}")`);
   return mode;
+}
+
+function parseDb(value: string): string {
+  if (!isPostgresUrl(value)) throw new NimbusError('BAD_REQUEST', `--db must be a PostgreSQL URL such as postgres://nimbus@db-host/nimbus (got "${value}")`);
+  return value;
+}
+
+function parseNodeId(value: string): string {
+  if (!isNodeId(value)) throw new NimbusError('BAD_REQUEST', `--node-id must be 1-63 lowercase letters, digits and dashes, e.g. "a" or "node-2" (got "${value}")`);
+  return value;
+}
+
+/** `--db` and `--node-id` go together: a node of a cluster must say which one it is. */
+function backendOf(opts: UpOptions): NimbusOptions['backend'] {
+  if (opts.db === undefined) {
+    if (opts.nodeId !== undefined) throw new NimbusError('BAD_REQUEST', '--node-id names a node of a cluster: give --db postgres://… too');
+    return undefined;
+  }
+  if (opts.nodeId === undefined) throw new NimbusError('BAD_REQUEST', '--db needs --node-id <id>: each node sharing the database has its own id ([a-z0-9-])');
+  return { kind: 'postgres', url: opts.db, nodeId: opts.nodeId };
 }
 
 function parseRegion(value: string): string {
@@ -193,6 +215,8 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
     .option('--egress-subnet <cidr>', "IPv4 subnet for isolated sandboxes' veths (each node claims a /21 of it)", '10.213.0.0/16')
     .option('--otlp-endpoint <url>', 'export OpenTelemetry spans over OTLP/HTTP to this base URL (default: OTEL_EXPORTER_OTLP_ENDPOINT)')
     .option('--region <region>', 'the AWS region functions see (AWS_REGION, AWS_DEFAULT_REGION), e.g. eu-west-1', parseRegion, DEFAULT_REGION)
+    .option('--db <url>', 'keep state in this PostgreSQL database, shared with other nodes (a cluster; see docs/cluster.md) instead of SQLite in --data-dir', parseDb)
+    .option('--node-id <id>', "this node's id in the cluster ([a-z0-9-], unique per node; needed with --db)", parseNodeId)
     .option('--ip-forward', 'turn net.ipv4.ip_forward on if it is off (sandboxes need it to reach anything outside)')
     .action(async (opts: UpOptions) => {
       // Loaded on demand: the server pulls in SQLite and the sandbox, which no other command needs.
@@ -205,6 +229,8 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
         isolation: parseIsolation(opts.isolation),
         region: opts.region,
       };
+      const backend = backendOf(opts);
+      if (backend !== undefined) options.backend = backend;
       const masterKey = readMasterKey();
       if (masterKey !== undefined) options.masterKey = masterKey;
       const tracing = readTracing(opts.otlpEndpoint);
