@@ -12,56 +12,16 @@
  * sqlite choice, not in the node's public options.
  */
 import { join } from 'node:path';
-import { SqliteKvStore, type KvStore } from '../kv/index.js';
-import { SqliteEventQueue, type EventQueue } from '../queue/index.js';
-import { SqliteSecretStore, type SecretStore } from '../secrets/index.js';
-import { FsObjectStore, openDatabase, type FsObjectStoreOptions } from '../storage/index.js';
-import { SqliteFunctionMetrics, SqliteStore, type Store } from '../store/index.js';
-import { SqliteWorkerSink, type TelemetrySink } from '../telemetry/index.js';
-import { SqliteScheduleState, type ScheduleState } from '../triggers/index.js';
+import { SqliteKvStore } from '../kv/index.js';
+import { SqliteEventQueue } from '../queue/index.js';
+import { SqliteSecretStore } from '../secrets/index.js';
+import { FsObjectStore, openDatabase } from '../storage/index.js';
+import { SqliteFunctionMetrics, SqliteStore } from '../store/index.js';
+import { SqliteWorkerSink } from '../telemetry/index.js';
+import { SqliteScheduleState } from '../triggers/index.js';
+import type { Backend, BackendChoice, BackendContext } from './backend-types.js';
 
-/** Which database a node keeps its state in. */
-export type BackendChoice =
-  | {
-      kind: 'sqlite';
-      /** NORMAL (default): accepted events survive the process dying. FULL: also power loss (an fsync per group commit). */
-      synchronous?: 'NORMAL' | 'FULL';
-    }
-  | {
-      kind: 'postgres';
-      /** postgres://user@host:port/database */
-      url: string;
-      /** This node's id in the cluster: [a-z0-9-], unique among the nodes sharing the database. */
-      nodeId: string;
-      /** Connections this node keeps at most (default 10). */
-      poolSize?: number;
-    };
-
-/** What the object store needs from the rest of the node (the bucket owners, the queue its events go to). */
-export type ObjectStoreDeps = Omit<FsObjectStoreOptions, 'dir' | 'db'>;
-
-export interface Backend {
-  readonly kind: BackendChoice['kind'];
-  /** The control-plane store (apps, versions, keys, audit, aliases, canaries) and the telemetry tables. */
-  readonly store: Store;
-  readonly secretStore: SecretStore;
-  /** Where batches of invocation records and log lines are written. */
-  readonly telemetrySink: TelemetrySink;
-  readonly functionMetrics: SqliteFunctionMetrics;
-  readonly queue: EventQueue;
-  readonly scheduleState: ScheduleState;
-  readonly kv: KvStore;
-  /** The object store (opened last: it moves its outbox into the queue). */
-  openObjects(deps: ObjectStoreDeps): FsObjectStore;
-  /** Close every adapter this backend opened (after the services using them are closed). */
-  close(): Promise<void>;
-}
-
-export interface BackendContext {
-  dataDir: string;
-  kvQuotaBytes?: number;
-  log: (line: string) => void;
-}
+export type { Backend, BackendChoice, BackendContext, ObjectStoreDeps } from './backend-types.js';
 
 /** Open the adapters of `choice`. On failure nothing stays open. */
 export async function openBackend(choice: BackendChoice, ctx: BackendContext): Promise<Backend> {
