@@ -84,6 +84,8 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
   const telemetry = new TelemetryWriter({
     store,
     sink: backend.telemetrySink,
+    // In a cluster every record says which node ran it (logs and records are read from any node).
+    ...(options.backend?.kind === 'postgres' ? { nodeId: options.backend.nodeId } : {}),
     log,
     observe: (r) => {
       metrics.observe(r);
