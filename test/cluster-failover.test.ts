@@ -194,10 +194,10 @@ describe('a cluster losing a node', { skip: 'skip' in target ? target.skip : fal
         'the spans to be logged',
       )
     ).map((l) => l.line.split(' ').slice(1).map(Number) as [number, number]);
-    const points = spans.flatMap(([s, e]) => [
+    const points = spans.flatMap(([s, e]): Array<[number, number]> => [
       [s, 1],
       [e, -1],
-    ]) as Array<[number, number]>;
+    ]);
     points.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
     let running = 0;
     let most = 0;
