@@ -7,7 +7,8 @@ import { migratePg, type PgPool } from '../../pg/index.js';
 import { PgControlStore } from './control.js';
 import { MIGRATIONS } from './schema.js';
 import { PgTelemetryStore } from './telemetry.js';
-import type { Store } from '../port.js';
+import type { InvocationRecord, LogLine } from '../../domain/index.js';
+import type { InvocationQuery, LogPage, LogQuery, MinuteRollup, RollupQuery, Store } from '../port.js';
 
 export { PgControlStore } from './control.js';
 export { PgTelemetryStore } from './telemetry.js';
@@ -21,6 +22,7 @@ export interface PgStoreOptions {
   codeCacheChars?: number;
 }
 
+/** Both halves in one object, as the node's `Store`; `telemetry` is the telemetry half alone. */
 export class PgStore extends PgControlStore implements Store {
   readonly telemetry: PgTelemetryStore;
 
@@ -35,13 +37,27 @@ export class PgStore extends PgControlStore implements Store {
     this.telemetry = new PgTelemetryStore({ pool: options.pool });
   }
 
-  insertInvocations = (...a: Parameters<Store['insertInvocations']>): ReturnType<Store['insertInvocations']> => this.telemetry.insertInvocations(...a);
-  queryRollups = (...a: Parameters<Store['queryRollups']>): ReturnType<Store['queryRollups']> => this.telemetry.queryRollups(...a);
-  getInvocation = (...a: Parameters<Store['getInvocation']>): ReturnType<Store['getInvocation']> => this.telemetry.getInvocation(...a);
-  listInvocations = (...a: Parameters<Store['listInvocations']>): ReturnType<Store['listInvocations']> => this.telemetry.listInvocations(...a);
-  appendLogs = (...a: Parameters<Store['appendLogs']>): ReturnType<Store['appendLogs']> => this.telemetry.appendLogs(...a);
-  queryLogs = (...a: Parameters<Store['queryLogs']>): ReturnType<Store['queryLogs']> => this.telemetry.queryLogs(...a);
-  pruneBefore = (...a: Parameters<Store['pruneBefore']>): ReturnType<Store['pruneBefore']> => this.telemetry.pruneBefore(...a);
+  insertInvocations(records: InvocationRecord[]): Promise<void> {
+    return this.telemetry.insertInvocations(records);
+  }
+  queryRollups(query: RollupQuery): Promise<MinuteRollup[]> {
+    return this.telemetry.queryRollups(query);
+  }
+  getInvocation(id: string): Promise<InvocationRecord | undefined> {
+    return this.telemetry.getInvocation(id);
+  }
+  listInvocations(query: InvocationQuery): Promise<InvocationRecord[]> {
+    return this.telemetry.listInvocations(query);
+  }
+  appendLogs(lines: LogLine[]): Promise<void> {
+    return this.telemetry.appendLogs(lines);
+  }
+  queryLogs(query: LogQuery): Promise<LogPage> {
+    return this.telemetry.queryLogs(query);
+  }
+  pruneBefore(epochMs: number): Promise<number> {
+    return this.telemetry.pruneBefore(epochMs);
+  }
 
   override async close(): Promise<void> {
     await Promise.all([super.close(), this.telemetry.close()]);
