@@ -60,8 +60,7 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX versions_code_hash ON versions(code_hash);
 
-  -- Records carry no node column yet: InvocationRecord has no such field (the cluster work may add
-  -- one with a migration here).
+  -- node: the cluster node that ran the invocation (--node-id).
   CREATE SEQUENCE invocations_ins;
   CREATE TABLE invocations (
     id             text NOT NULL,
@@ -82,6 +81,7 @@ export const MIGRATIONS: readonly string[] = [
     http_status    integer,
     trace_id       text,
     response_bytes bigint,
+    node           text,
     ins            bigint NOT NULL DEFAULT nextval('invocations_ins'),
     PRIMARY KEY (id, started_at)
   ) PARTITION BY RANGE (started_at);

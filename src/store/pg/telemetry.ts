@@ -38,6 +38,7 @@ const INVOCATION_COLUMNS: ReadonlyArray<[column: string, type: string, pick: (r:
   ['http_status', 'integer', (r) => r.httpStatus],
   ['trace_id', 'text', (r) => r.traceId],
   ['response_bytes', 'bigint', (r) => (r.responseBytes === undefined ? null : Math.round(r.responseBytes))],
+  ['node', 'text', (r) => r.node ?? null],
 ];
 
 // unnest keeps the batch's order, so `ins` (the tie-breaker of equal start times) follows it.
