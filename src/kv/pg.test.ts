@@ -37,6 +37,17 @@ describe('PgKvStore', { skip }, () => {
     await b.close();
   });
 
+  it('two nodes racing for the last bytes of a quota: exactly what fits is stored, the rest refused', async () => {
+    const other = await db.openPool();
+    const [a, b] = await Promise.all([PgKvStore.open({ pool: db.pool, sweepMs: 0, quotaBytes: 100 }), PgKvStore.open({ pool: other, sweepMs: 0, quotaBytes: 100 })]);
+    // 40 puts of 10 bytes (3-byte key + 7-byte value) into a quota of 100.
+    const results = await Promise.allSettled(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).put('tight/x', `k${String(i).padStart(2, '0')}`, 'v'.repeat(7))));
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 10);
+    for (const r of results) if (r.status === 'rejected') assert.equal((r.reason as { code?: string }).code, 'QUOTA_EXCEEDED');
+    assert.equal(await a.usage('tight'), 100);
+    assert.equal((await b.list('tight/x')).keys.length, 10);
+  });
+
   it('stores keys with U+0000 and astral characters, and lists them in UTF-8 byte order', async () => {
     const kv = await PgKvStore.open({ pool: db.pool, sweepMs: 0 });
     for (const k of ['a\u0000b', 'a', '😀', '\uFFFD']) await kv.put('bytes', k, k);

@@ -86,8 +86,7 @@ export class PgKvStore implements KvStore {
     const v = utf8(value);
     const expires = expiresAt(this.clock.now(), options.ttlSeconds);
     await withTransaction(this.pool, async (c) => {
-      // Creates the usage row on an app's first put, and locks it either way (see the header).
-      const used = (await c.query<{ bytes: number }>('INSERT INTO kv_usage (app, bytes) VALUES ($1, 0) ON CONFLICT (app) DO UPDATE SET bytes = kv_usage.bytes RETURNING bytes', [app])).rows[0]!.bytes;
+      const used = await lockOrCreateUsage(c, app);
       const old = (await c.query<{ n: number }>(`SELECT ${ROW_BYTES} AS n FROM kv WHERE namespace = $1 AND key = $2`, [namespace, k])).rows[0]?.n ?? 0;
       const delta = k.length + v.length - old;
       // A write that shrinks usage is always allowed, even over a lowered quota, so an app can clean up.
@@ -197,6 +196,16 @@ export class PgKvStore implements KvStore {
       this.sweeping = false;
     }
   }
+}
+
+/** Lock `app`'s usage row, creating it on the app's first put; returns its bytes. */
+async function lockOrCreateUsage(c: PgClient, app: string): Promise<number> {
+  const lock = 'SELECT bytes FROM kv_usage WHERE app = $1 FOR UPDATE';
+  const found = (await c.query<{ bytes: number }>(lock, [app])).rows[0];
+  if (found) return found.bytes;
+  // Two first puts at once: one inserts, the other finds the row and waits for its lock below.
+  await c.query('INSERT INTO kv_usage (app, bytes) VALUES ($1, 0) ON CONFLICT (app) DO NOTHING', [app]);
+  return (await c.query<{ bytes: number }>(lock, [app])).rows[0]!.bytes;
 }
 
 /** Lock `app`'s usage row; false when it has none (then it has no rows either). */
