@@ -145,6 +145,21 @@ describe('runtime: concurrency across nodes', () => {
     assert.equal((await q).ok, true);
   });
 
+  it('a function removed from the node gives its slots back once its instances are gone', async () => {
+    const { table, nodes } = cluster(1, 1);
+    const a = nodes[0]!;
+    const fn = version({ concurrency: 3 });
+    a.runtime.activate(fn);
+    const p = a.invoke(fn);
+    await flush();
+    a.answerAll();
+    assert.equal((await p).ok, true);
+    assert.equal(table.total('shop', 'fn'), 2, 'one slot used, one batched');
+    a.runtime.deactivate('shop', 'fn');
+    await flush();
+    assert.equal(table.total('shop', 'fn'), 0);
+  });
+
   it('functions without a concurrency limit never touch the slot table', async () => {
     const { table, nodes } = cluster(1);
     const a = nodes[0]!;

@@ -29,8 +29,8 @@ export interface ConcurrencyGate {
   full(app: string, fn: string): boolean;
   /** Ask (asynchronously) for slots so that this node may run `total` instances of a function limited to `concurrency`. */
   want(app: string, fn: string, concurrency: number, total: number): void;
-  /** This node uses `inUse` of its slots (the runtime's tick): a surplus unused for a while goes back. */
-  release(app: string, fn: string, inUse: number): void;
+  /** This node uses `inUse` of its slots (the runtime's tick): a surplus unused for a while goes back (`now`: at once, the function is gone). */
+  release(app: string, fn: string, inUse: number, now?: boolean): void;
   /** Called after every answer to `want` (granted or not), so waiting requests can move. */
   listen(onChange: (app: string, fn: string) => void): void;
   close(): Promise<void>;
@@ -109,7 +109,7 @@ export class LeasedGate implements ConcurrencyGate {
     void this.ask(app, fn, s);
   }
 
-  release(app: string, fn: string, inUse: number): void {
+  release(app: string, fn: string, inUse: number, atOnce = false): void {
     const s = this.slots.get(key(app, fn));
     if (!s || s.asking || s.releasing || this.closed) return;
     const now = this.o.clock.now();
@@ -118,7 +118,7 @@ export class LeasedGate implements ConcurrencyGate {
       return;
     }
     s.surplusSince ??= now;
-    if (now - s.surplusSince < (this.o.idleMs ?? 1000)) return;
+    if (!atOnce && now - s.surplusSince < (this.o.idleMs ?? 1000)) return;
     s.releasing = true;
     s.surplusSince = undefined;
     const keep = Math.max(0, inUse);
@@ -142,7 +142,8 @@ export class LeasedGate implements ConcurrencyGate {
 
   /** Extend this node's leases; a lease that expired meanwhile (the database was out of reach) is lost. */
   async renew(): Promise<void> {
-    if (this.closed) return;
+    // Nothing held, nothing to renew: a node without limited functions sends no query.
+    if (this.closed || ![...this.slots.values()].some((s) => s.held > 0 || s.asking)) return;
     try {
       const alive = await this.o.leases.renew();
       for (const [k, s] of this.slots) {

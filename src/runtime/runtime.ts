@@ -9,6 +9,8 @@
  *   the function has no loaded instance, one is starting with a free slot    ─▶ ride on it (cold)
  *   a start under way will have a slot for it (the queue is shorter)         ─▶ wait in the queue
  *   the function's `concurrency` or the node's `maxInstances` is reached      ─▶ 429 THROTTLED at once
+ *   in a cluster, over the slots this node holds of `concurrency`             ─▶ wait while the gate asks
+ *        for more (concurrency-gate.ts); 429 for the excess once the cluster is found full
  *   otherwise                                                                 ─▶ wait in the queue,
  *        and the scaler (demand.ts) decides whether a new instance is worth starting for it
  *
@@ -211,7 +213,13 @@ export class Runtime {
     this.grantMinInstances();
     for (const a of state.acquiring) a.cancel();
     for (const inst of state.instances) inst.retire();
-    if (state.instances.size === 0 && state.queue.length === 0) this.functions.delete(key(app, name));
+    if (state.instances.size === 0 && state.queue.length === 0) this.forget(app, name);
+  }
+
+  /** The function has nothing left on this node: drop its state and, in a cluster, its slots. */
+  private forget(app: string, name: string): void {
+    this.functions.delete(key(app, name));
+    this.options.concurrencyGate?.release(app, name, 0, true);
   }
 
   /**
@@ -605,7 +613,7 @@ export class Runtime {
         if (exit.violation !== undefined) this.log({ ...name, id: null }, 'system', `[nimbus] instance stopped: it broke the sandbox protocol: ${exit.violation}`);
         state.instances.delete(inst);
         if (!inst.releasedFromLimit) this.live--;
-        if (state.instances.size === 0 && state.active === undefined && state.queue.length === 0) this.functions.delete(key(fn.app, fn.name));
+        if (state.instances.size === 0 && state.active === undefined && state.queue.length === 0) this.forget(fn.app, fn.name);
         // After the start's bookkeeping (a failed init sets the back-off first).
         else
           setImmediate(() => {
