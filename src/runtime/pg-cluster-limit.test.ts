@@ -9,9 +9,9 @@ import type { FunctionVersion } from '../domain/index.js';
 import { withConfigDefaults } from '../domain/index.js';
 import { systemClock } from '../shared/clock.js';
 import { createTestSchema, pgTestTarget, type PgTestSchema } from '../pg/testing.js';
-import { LeasedGate } from './concurrency-gate.js';
+import type { LeasedGate } from './concurrency-gate.js';
 import { FakeSandboxes } from './fake-transport.js';
-import { PgConcurrencyLeases } from './pg-slots.js';
+import { openPgConcurrencyGate, PgConcurrencyLeases } from './pg-slots.js';
 import { Runtime, type InvocationOutcome } from './runtime.js';
 
 const target = await pgTestTarget(process.env);
@@ -37,9 +37,8 @@ describe('runtime: concurrency across nodes on postgres', { skip: 'skip' in targ
     const pools = [db.pool, await db.openPool(), await db.openPool()];
     nodes = await Promise.all(
       pools.map(async (pg, i) => {
-        const l = await PgConcurrencyLeases.open({ pool: pg, nodeId: `n${i}` });
-        if (i === 0) leases = l;
-        const gate = new LeasedGate({ leases: l, clock: systemClock });
+        if (i === 0) leases = await PgConcurrencyLeases.open({ pool: pg, nodeId: 'observer' });
+        const gate = await openPgConcurrencyGate({ pool: pg, nodeId: `n${i}`, clock: systemClock });
         const pool = new FakeSandboxes();
         pool.ready = 100;
         const runtime = new Runtime({ pool, loadCode: async () => '', maxInstances: 100, clock: systemClock, tickMs: 0, onRecord: () => {}, onLog: () => {}, concurrencyGate: gate });

@@ -13,7 +13,8 @@
  * clocks drift still agree on which leases are alive. Tests pass `now` to fake time.
  */
 import { migratePg, withTransaction, type PgPool } from '../pg/index.js';
-import type { SlotLeases } from './concurrency-gate.js';
+import type { Clock } from '../shared/clock.js';
+import { LeasedGate, type SlotLeases } from './concurrency-gate.js';
 
 export const CONCURRENCY_MIGRATIONS: readonly string[] = [
   `CREATE TABLE concurrency_slots (
@@ -106,4 +107,10 @@ export class PgConcurrencyLeases implements SlotLeases {
     );
     return new Map(rows.map((r) => [r.node_id, r.slots]));
   }
+}
+
+/** The concurrency gate of a clustered node: slots leased in PostgreSQL, renewed every 2 s, dropped on close. */
+export async function openPgConcurrencyGate(o: { pool: PgPool; nodeId: string; clock: Clock; log?: (line: string) => void }): Promise<LeasedGate> {
+  const leases = await PgConcurrencyLeases.open({ pool: o.pool, nodeId: o.nodeId });
+  return new LeasedGate({ leases, clock: o.clock, ...(o.log ? { log: o.log } : {}) });
 }
