@@ -79,6 +79,8 @@ export class LeasedGate implements ConcurrencyGate {
   private readonly slots = new Map<string, Slots>();
   private readonly listeners: Array<(app: string, fn: string) => void> = [];
   private readonly timer: NodeJS.Timeout | undefined;
+  /** Asks in flight: close waits for them, so none commits a lease after the node dropped its leases. */
+  private readonly inFlight = new Set<Promise<void>>();
   private closed = false;
 
   constructor(private readonly o: LeasedGateOptions) {
@@ -161,6 +163,7 @@ export class LeasedGate implements ConcurrencyGate {
     this.closed = true;
     clearInterval(this.timer);
     this.slots.clear();
+    await Promise.all(this.inFlight);
     await this.o.leases.releaseAll().catch((err: Error) => this.o.log?.(`concurrency slots: release on close failed (${err.message}); the leases expire on their own`));
   }
 
@@ -168,11 +171,13 @@ export class LeasedGate implements ConcurrencyGate {
     s.asking = true;
     const need = s.desired;
     let held = s.held;
-    try {
-      held = await this.o.leases.acquire(app, fn, s.concurrency, Math.min(s.concurrency, need + (this.o.batch ?? 1)));
-    } catch (err) {
-      this.o.log?.(`concurrency slots of ${app}/${fn}: the ask failed (${(err as Error).message})`);
-    }
+    const asked = this.o.leases.acquire(app, fn, s.concurrency, Math.min(s.concurrency, need + (this.o.batch ?? 1))).then(
+      (n) => void (held = n),
+      (err: Error) => this.o.log?.(`concurrency slots of ${app}/${fn}: the ask failed (${err.message})`),
+    );
+    this.inFlight.add(asked);
+    await asked;
+    this.inFlight.delete(asked);
     s.asking = false;
     if (this.closed) return;
     s.held = held;
