@@ -8,3 +8,5 @@ export type { InvocationInput, InvokeResult } from './instance.js';
 export type { StreamSink, StreamInfo } from './stream.js';
 export { defaultMinInstancesPerApp } from './min-instances.js';
 export type { Confine, Confinement, ConfineRequest, NodeCommandPaths } from './confinement.js';
+export { LeasedGate, type ConcurrencyGate, type SlotLeases, type LeasedGateOptions } from './concurrency-gate.js';
+export { PgConcurrencyLeases, openPgConcurrencyGate, type PgConcurrencyLeasesOptions } from './pg-slots.js';

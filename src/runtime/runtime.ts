@@ -9,6 +9,8 @@
  *   the function has no loaded instance, one is starting with a free slot    ─▶ ride on it (cold)
  *   a start under way will have a slot for it (the queue is shorter)         ─▶ wait in the queue
  *   the function's `concurrency` or the node's `maxInstances` is reached      ─▶ 429 THROTTLED at once
+ *   in a cluster, over the slots this node holds of `concurrency`             ─▶ wait while the gate asks
+ *        for more (concurrency-gate.ts); 429 for the excess once the cluster is found full
  *   otherwise                                                                 ─▶ wait in the queue,
  *        and the scaler (demand.ts) decides whether a new instance is worth starting for it
  *
@@ -37,6 +39,7 @@ import { LogGate, type LogQuota } from './log-gate.js';
 import { SecretMasker } from '../secrets/mask.js';
 import { applyMinInstanceCaps, defaultMinInstancesPerApp } from './min-instances.js';
 import { CodeCache } from './code-cache.js';
+import type { ConcurrencyGate } from './concurrency-gate.js';
 import { desiredInstances, SEND_AHEAD, type DemandWindows } from './demand.js';
 import { HopContext } from './hops.js';
 import { FunctionState, sameVersion, type Assignment, type Cancellation, type Waiter } from './function-state.js';
@@ -98,6 +101,12 @@ export interface RuntimeOptions {
   minInstancesPerApp?: number;
   /** The AWS region functions see (AWS_REGION, AWS_DEFAULT_REGION). Default us-east-1. */
   region?: string;
+  /**
+   * Where a function's `concurrency` is counted across the nodes of a cluster (concurrency-gate.ts):
+   * the node runs only as many instances as the slots it holds and asks for more when requests
+   * need them. Absent (one node): `concurrency` is enforced locally. Closed by its owner, not here.
+   */
+  concurrencyGate?: ConcurrencyGate;
   log?: (line: string) => void;
 }
 
@@ -121,6 +130,8 @@ export interface InvokeMeta {
 
 export type InvocationOutcome = { ok: true; record: InvocationRecord; result: Extract<InvokeResult, { ok: true }> } | { ok: false; record: InvocationRecord; error: NimbusError };
 
+/** In a cluster, an idle instance of a function with a `concurrency` limit stops after this long, so its slot can go to another node. */
+const IDLE_SLOT_MS = 1000;
 /** An invocation running longer than this gets its instance's CPU priority lowered. */
 const LONG_RUNNING_MS = 500;
 const MB = 1024 * 1024;
@@ -154,6 +165,7 @@ export class Runtime {
     this.bindings = new BindingHost(options.bindings ?? {}, options.transferBudget, options.tracer);
     this.floor = Math.max(1, options.scaling?.floor ?? 4);
     this.cpu = options.scaling?.cpu ?? { sample: () => 1, idle: () => true };
+    options.concurrencyGate?.listen((app, name) => this.slotsChanged(app, name));
     const tickMs = options.tickMs ?? 100;
     if (tickMs > 0) {
       this.timer = setInterval(() => this.tick(), tickMs);
@@ -201,7 +213,13 @@ export class Runtime {
     this.grantMinInstances();
     for (const a of state.acquiring) a.cancel();
     for (const inst of state.instances) inst.retire();
-    if (state.instances.size === 0 && state.queue.length === 0) this.functions.delete(key(app, name));
+    if (state.instances.size === 0 && state.queue.length === 0) this.forget(app, name);
+  }
+
+  /** The function has nothing left on this node: drop its state and, in a cluster, its slots. */
+  private forget(app: string, name: string): void {
+    this.functions.delete(key(app, name));
+    this.options.concurrencyGate?.release(app, name, 0, true);
   }
 
   /**
@@ -260,7 +278,10 @@ export class Runtime {
       if (this.options.clock.now() < state.backoffUntil) return false;
       if (state.comingSlots(fn) > state.queue.length) return true;
     }
-    return this.canStart(state, fn);
+    if (this.canStart(state, fn)) return true;
+    // The event stays in the durable queue; the dispatcher asks again once slots may have come.
+    this.askSlots(state, fn, 1);
+    return false;
   }
 
   /** Run one invocation and leave its record. Never rejects. */
@@ -363,6 +384,7 @@ export class Runtime {
     for (const state of this.functions.values()) {
       // Refill minInstances lost to crashes, once a back-off is over.
       if (now >= state.backoffUntil) this.ensureMinInstances(state);
+      this.returnSlots(state, now);
       // Hundreds of functions may be deployed with nothing running: those cost nothing more here.
       if (state.instances.size === 0 && state.queue.length === 0 && state.acquiring.size === 0) continue;
       const concurrency = state.inFlight() + state.queue.length;
@@ -401,7 +423,8 @@ export class Runtime {
     if (now < this.spawnRetryAt && state.comingSlots(fn) <= state.queue.length) throw this.spawnError();
     // Exactly the excess over the limits is throttled, at once: a start already under way that
     // will have a slot for this request counts as capacity; busy instances do not.
-    if (state.comingSlots(fn) <= state.queue.length && !this.canStart(state, fn)) throw this.limitError(state, fn);
+    // In a cluster, a request over the slots this node holds waits while the gate asks for more.
+    if (state.comingSlots(fn) <= state.queue.length && !this.canStart(state, fn) && !this.mayGetSlots(state, fn)) throw this.limitError(state, fn);
     const waitMs = Math.min(fn.config.maxQueueWait, fn.config.timeout) * 1000;
     return new Promise<Assignment | NimbusError>((resolve) => {
       const waiter: Waiter = { fn, pinned, enqueuedAt: now, waitMs, resolve, unwatch: undefined };
@@ -423,13 +446,67 @@ export class Runtime {
 
   /** Within the function's `concurrency` and the node's `maxInstances` (an idle instance elsewhere may give way). */
   private canStart(state: FunctionState | undefined, fn: FunctionVersion): boolean {
-    if (state?.atConcurrencyLimit(fn)) return false;
+    if (this.atLimit(state, fn)) return false;
     return this.live < this.options.maxInstances || this.idleVictim() !== undefined;
   }
 
+  /** Its instances (and processes on their way) reach the function's `concurrency`, or in a cluster the slots this node holds of it. */
+  private atLimit(state: FunctionState | undefined, fn: FunctionVersion): boolean {
+    const limit = fn.config.concurrency;
+    if (limit === null) return false;
+    const gate = this.options.concurrencyGate;
+    const used = state ? state.countLive() + state.acquiring.size : 0;
+    return used >= (gate ? Math.min(limit, gate.limit(fn.app, fn.name)) : limit);
+  }
+
+  /** In a cluster: the node is below the function's `concurrency` and the gate did not just find the cluster full, so slots may come. */
+  private mayGetSlots(state: FunctionState | undefined, fn: FunctionVersion): boolean {
+    const gate = this.options.concurrencyGate;
+    const limit = fn.config.concurrency;
+    if (!gate || limit === null || gate.full(fn.app, fn.name)) return false;
+    const used = state ? state.countLive() + state.acquiring.size : 0;
+    return used < limit && (this.live < this.options.maxInstances || this.idleVictim() !== undefined);
+  }
+
+  /** Ask the gate for slots for `more` instances beyond those the function has (nothing without a gate or a limit). */
+  private askSlots(state: FunctionState | undefined, fn: FunctionVersion, more: number): void {
+    const limit = fn.config.concurrency;
+    if (!this.mayGetSlots(state, fn) || limit === null) return;
+    const used = state ? state.countLive() + state.acquiring.size : 0;
+    this.options.concurrencyGate?.want(fn.app, fn.name, limit, Math.min(limit, used + more));
+  }
+
+  /**
+   * The gate answered an ask: start what the queue needs with the slots that came; if the cluster
+   * is full, the waiters no start under way will serve are throttled (as at a local limit).
+   */
+  private slotsChanged(app: string, name: string): void {
+    const state = this.functions.get(key(app, name));
+    if (!state || this.closing) return;
+    this.scale(state);
+    if (state.queue.length === 0 || !this.options.concurrencyGate?.full(app, name)) return;
+    const fn = state.queue[0]!.fn;
+    for (const w of state.queue.splice(state.comingSlots(fn))) {
+      w.unwatch?.();
+      w.resolve(this.limitError(state, w.fn));
+    }
+  }
+
+  /**
+   * In a cluster, a limited function's slots go back once unused: its idle instances stop after
+   * IDLE_SLOT_MS (another node may need the slot), then the gate releases the surplus.
+   */
+  private returnSlots(state: FunctionState, now: number): void {
+    const gate = this.options.concurrencyGate;
+    const fn = state.active ?? state.queue[0]?.fn ?? state.instances.values().next().value?.fn;
+    if (!gate || fn?.config.concurrency == null) return;
+    if (state.instances.size > 0) for (const inst of state.idleExtras()) if (now - inst.lastUsedAt >= IDLE_SLOT_MS) inst.retire();
+    gate.release(fn.app, fn.name, state.countLive() + state.acquiring.size);
+  }
+
   private limitError(state: FunctionState, fn: FunctionVersion): NimbusError {
-    const message = state.atConcurrencyLimit(fn)
-      ? `${fn.app}/${fn.name} is at its concurrency limit of ${fn.config.concurrency} instance(s) and all are busy; retry later`
+    const message = this.atLimit(state, fn)
+      ? `${fn.app}/${fn.name} is at its concurrency limit of ${fn.config.concurrency} instance(s)${this.options.concurrencyGate ? ' across the cluster' : ''} and all are busy; retry later`
       : `the node is at its limit of ${this.options.maxInstances} instances; retry later`;
     return new NimbusError('THROTTLED', message, { details: { retryAfter: 1 } });
   }
@@ -452,10 +529,12 @@ export class Runtime {
     const waiting = only ? state.queue.length : state.queue.filter((w) => sameVersion(w.fn, fn)).length;
     const usable = Math.ceil(Math.max(0, waiting - state.comingSlots(fn)) / fn.config.instanceConcurrency);
     let toStart = Math.min(desired - have, usable);
-    for (; toStart > 0 && !state.atConcurrencyLimit(fn); toStart--) {
+    for (; toStart > 0 && !this.atLimit(state, fn); toStart--) {
       if (this.live >= this.options.maxInstances && !this.reclaimIdle()) break;
       this.startInstance(state, fn);
     }
+    // In a cluster the node's slots ran out first: ask for more (the answer calls scale again).
+    if (toStart > 0 && this.atLimit(state, fn)) this.askSlots(state, fn, toStart);
     // Demand fell while processes were on their way (first answers showed a fast function).
     if (only && desired < have) for (const a of [...state.acquiring].reverse().slice(0, have - desired)) a.cancel();
   }
@@ -534,7 +613,7 @@ export class Runtime {
         if (exit.violation !== undefined) this.log({ ...name, id: null }, 'system', `[nimbus] instance stopped: it broke the sandbox protocol: ${exit.violation}`);
         state.instances.delete(inst);
         if (!inst.releasedFromLimit) this.live--;
-        if (state.instances.size === 0 && state.active === undefined && state.queue.length === 0) this.functions.delete(key(fn.app, fn.name));
+        if (state.instances.size === 0 && state.active === undefined && state.queue.length === 0) this.forget(fn.app, fn.name);
         // After the start's bookkeeping (a failed init sets the back-off first).
         else
           setImmediate(() => {
@@ -604,7 +683,13 @@ export class Runtime {
   private ensureMinInstances(state: FunctionState): void {
     const fn = state.active;
     if (!fn || this.closing || state.minKeep === 0 || this.options.clock.now() < this.spawnRetryAt) return;
-    for (let have = state.serving(fn); have < state.minKeep && this.live < this.options.maxInstances && this.options.clock.now() >= state.backoffUntil; have++) this.startInstance(state, fn, true);
+    let have = state.serving(fn);
+    for (; have < state.minKeep && this.live < this.options.maxInstances && this.options.clock.now() >= state.backoffUntil; have++) {
+      // In a cluster, warm instances need slots like any other (they count against `concurrency` on every node together).
+      if (this.options.concurrencyGate && this.atLimit(state, fn)) break;
+      this.startInstance(state, fn, true);
+    }
+    if (have < state.minKeep && this.options.concurrencyGate && this.atLimit(state, fn)) this.askSlots(state, fn, state.minKeep - have);
   }
 
   private watchMemory(inst: Instance): void {

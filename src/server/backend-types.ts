@@ -1,5 +1,6 @@
 /** The storage backend's shape (backend.ts opens one; backend-postgres.ts the clustered one). */
 import type { KvStore } from '../kv/index.js';
+import type { ConcurrencyGate } from '../runtime/index.js';
 import type { EventQueue } from '../queue/index.js';
 import type { SecretStore } from '../secrets/index.js';
 import type { FsObjectStore, FsObjectStoreOptions } from '../storage/index.js';
@@ -38,6 +39,8 @@ export interface Backend {
   readonly queue: EventQueue;
   readonly scheduleState: ScheduleState;
   readonly kv: KvStore;
+  /** Where functions' `concurrency` is counted across nodes (postgres: leased slots); absent on one node. Closed by `close`. */
+  readonly concurrencyGate?: ConcurrencyGate;
   /** The object store (opened last: it moves its outbox into the queue). */
   openObjects(deps: ObjectStoreDeps): FsObjectStore;
   /** Close every adapter this backend opened (after the services using them are closed). */

@@ -168,6 +168,8 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     rotated: async (previous, next) => void (await keys.reseal(previous, next)),
   });
   const runtime = new Runtime({
+    // In a cluster a function's `concurrency` counts across nodes (runtime/concurrency-gate.ts).
+    ...(backend.concurrencyGate ? { concurrencyGate: backend.concurrencyGate } : {}),
     pool,
     secretEnv: (fn) => secrets.envFor(fn.app, fn.name, fn.config.secrets ?? {}),
     scaling: { floor: 2 * cores, cpu: new CpuMeter() },
