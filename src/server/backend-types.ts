@@ -2,7 +2,7 @@
 import type { KvStore } from '../kv/index.js';
 import type { EventQueue } from '../queue/index.js';
 import type { SecretStore } from '../secrets/index.js';
-import type { FsObjectStore, FsObjectStoreOptions } from '../storage/index.js';
+import type { BucketStore, BucketStoreDeps } from '../storage/index.js';
 import type { SqliteFunctionMetrics, Store } from '../store/index.js';
 import type { TelemetrySink } from '../telemetry/index.js';
 import type { ScheduleState } from '../triggers/index.js';
@@ -25,7 +25,7 @@ export type BackendChoice =
     };
 
 /** What the object store needs from the rest of the node (the bucket owners, the queue its events go to). */
-export type ObjectStoreDeps = Omit<FsObjectStoreOptions, 'dir' | 'db'>;
+export type ObjectStoreDeps = BucketStoreDeps;
 
 export interface Backend {
   readonly kind: BackendChoice['kind'];
@@ -39,7 +39,7 @@ export interface Backend {
   readonly scheduleState: ScheduleState;
   readonly kv: KvStore;
   /** The object store (opened last: it moves its outbox into the queue). */
-  openObjects(deps: ObjectStoreDeps): FsObjectStore;
+  openObjects(deps: ObjectStoreDeps): Promise<BucketStore>;
   /** Close every adapter this backend opened (after the services using them are closed). */
   close(): Promise<void>;
 }
