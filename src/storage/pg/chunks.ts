@@ -1,11 +1,11 @@
 /**
  * Object bytes to and from `bucket_chunks`, 1 MB rows at a time: an upload is hashed and inserted
  * as it arrives (never held whole in memory), a download is fetched chunk by chunk as the reader
- * asks for more.
+ * asks for more, and replaced blobs are collected after a grace period.
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { PgClient, Queryable } from '../../pg/index.js';
+import { withTransaction, type PgPool, type Queryable } from '../../pg/index.js';
 import { NimbusError } from '../../shared/errors.js';
 
 /** Bytes per chunk row: large enough that a 64 MB object is 64 rows, small enough to stream. */
@@ -43,17 +43,16 @@ export async function writeChunks(db: Queryable, blob: string, body: AsyncIterab
 }
 
 /**
- * The chunks of `blob` as a byte stream, one query per chunk when the consumer wants more. It
- * owns `client`, in a REPEATABLE READ transaction opened by the caller, so a replace or delete
- * committed meanwhile cannot cut the read short; the transaction ends and the client goes back to
- * the pool when the stream ends, fails or is destroyed (a client that went away).
+ * The chunks of `blob` as a byte stream, one pool query per chunk when the consumer wants more (at
+ * most one chunk ahead), so a slow download holds no connection between chunks. A blob is kept
+ * for a grace period after its object was replaced or deleted (bucket_garbage), so a download
+ * started before finds every chunk; one slower than the grace period fails instead of mixing bytes.
  */
 export class ChunkStream extends Readable {
   private next = 0;
-  private released = false;
 
   constructor(
-    private readonly client: PgClient,
+    private readonly db: Queryable,
     private readonly blob: string,
     private readonly chunks: number,
   ) {
@@ -66,28 +65,28 @@ export class ChunkStream extends Readable {
       return;
     }
     const n = this.next++;
-    this.client.query<{ data: Buffer }>('SELECT data FROM bucket_chunks WHERE blob = $1 AND n = $2', [this.blob, n]).then(
+    this.db.query<{ data: Buffer }>('SELECT data FROM bucket_chunks WHERE blob = $1 AND n = $2', [this.blob, n]).then(
       ({ rows }) => {
         const data = rows[0]?.data;
-        if (data === undefined) this.destroy(new Error(`object bytes missing (blob ${this.blob}, chunk ${n})`));
+        if (data === undefined) this.destroy(new Error(`the object was replaced or deleted longer ago than the read began (blob ${this.blob}, chunk ${n} collected)`));
         else this.push(data);
       },
       (err: unknown) => this.destroy(err as Error),
     );
   }
+}
 
-  override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
-    if (this.released) return done(err);
-    this.released = true;
-    this.client.query(err ? 'ROLLBACK' : 'COMMIT').then(
-      () => {
-        this.client.release();
-        done(err);
-      },
-      (e: unknown) => {
-        this.client.release(e as Error);
-        done(err ?? (e as Error));
-      },
+/**
+ * Delete the chunks of blobs whose grace period is over, a page at a time (SKIP LOCKED: nodes
+ * collecting at once take different blobs). Returns how many blobs were collected.
+ */
+export async function collectGarbage(pool: PgPool, now: number, limit = 100): Promise<number> {
+  return withTransaction(pool, async (c) => {
+    const { rows } = await c.query<{ blob: string }>(
+      'DELETE FROM bucket_garbage WHERE blob IN (SELECT blob FROM bucket_garbage WHERE collect_after <= $1 ORDER BY collect_after LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING blob',
+      [now, limit],
     );
-  }
+    if (rows.length > 0) await c.query('DELETE FROM bucket_chunks WHERE blob = ANY($1::uuid[])', [rows.map((r) => r.blob)]);
+    return rows.length;
+  });
 }

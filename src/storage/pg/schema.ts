@@ -6,10 +6,12 @@
  *                   written; keys compare bytewise (COLLATE "C") so lists run in code point
  *                   order, as on SQLite, and a prefix is a primary-key range.
  *   bucket_chunks   the bytes, in 1 MB rows under a random blob id per write: a replace writes a
- *                   new blob and drops the old one in the commit that switches the row, so a
- *                   reader in a snapshot never sees half of each. STORAGE EXTERNAL: stored out of
- *                   line without compression (objects are often compressed already; pglz on
- *                   every 1 MB would cost CPU for nothing).
+ *                   new blob and switches the row to it, so a reader never sees half of each.
+ *                   STORAGE EXTERNAL: stored out of line without compression (objects are often
+ *                   compressed already; pglz on every 1 MB would cost CPU for nothing).
+ *   bucket_garbage  blobs no row points to any more (replaced, deleted, purged), collected after
+ *                   a grace period: a download under way reads chunk by chunk without holding a
+ *                   connection or a snapshot, and still finds the bytes of the object it started.
  *   bucket_usage    bytes per app, a running total updated in each write's transaction; its row
  *                   lock also serialises an app's writes, so the quota check is exact.
  *   bucket_outbox   bucket events committed with their change, moved to the queue afterwards.
@@ -31,6 +33,10 @@ export const OBJECT_MIGRATIONS: readonly string[] = [
      data bytea NOT NULL,
      PRIMARY KEY (blob, n));
    ALTER TABLE bucket_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
+   CREATE TABLE bucket_garbage (
+     blob uuid PRIMARY KEY,
+     collect_after bigint NOT NULL);
+   CREATE INDEX bucket_garbage_due ON bucket_garbage (collect_after);
    CREATE TABLE bucket_usage (
      app text PRIMARY KEY,
      bytes bigint NOT NULL);
@@ -41,4 +47,4 @@ export const OBJECT_MIGRATIONS: readonly string[] = [
 ];
 
 /** Every table of the component (tests truncate them between cases). */
-export const OBJECT_TABLES = ['bucket_objects', 'bucket_chunks', 'bucket_usage', 'bucket_outbox'] as const;
+export const OBJECT_TABLES = ['bucket_objects', 'bucket_chunks', 'bucket_garbage', 'bucket_usage', 'bucket_outbox'] as const;

@@ -3,10 +3,11 @@
  *
  * A put: the body streams into `bucket_chunks` under a fresh blob id, then, in the SAME
  * transaction: the app's usage row is locked and charged (QUOTA_EXCEEDED rolls everything back,
- * chunks included), the object row is switched to the new blob, the replaced blob's chunks are
- * deleted, and the bucket events go to `bucket_outbox`. After the commit the outbox moves to the
- * queue (outbox.ts). A delete: one transaction (usage, row, chunks, events). A read of more than
- * one chunk runs in a REPEATABLE READ snapshot, so a replace committed meanwhile is not seen half.
+ * chunks included), the object row is switched to the new blob, the replaced blob goes to
+ * `bucket_garbage`, and the bucket events go to `bucket_outbox`. After the commit the outbox moves
+ * to the queue (outbox.ts). A delete: one transaction (usage, row, garbage, events). A read gets
+ * the row (and a small object's bytes) in one statement, then fetches further chunks one query
+ * each; the blob it reads outlives a replace by `gcGraceMs`, after which a timer deletes it.
  * Lock order in every write: usage row, then object row(s): no deadlocks between writers.
  */
 import { randomUUID } from 'node:crypto';
@@ -19,15 +20,17 @@ import { DEFAULT_BUCKET_QUOTA_BYTES, quotaExceeded } from '../../store/usage.js'
 import { BUCKET_NAME, bucketEvents, checkKey, decodeCursor, encodeCursor, listLimit, mustBucket, upperBound } from '../common.js';
 import { slices } from '../files.js';
 import { MAX_OBJECT_BYTES, type BucketStore, type BucketStoreDeps, type ObjectInfo, type ObjectList, type WriteCause } from '../port.js';
-import { CHUNK_BYTES, ChunkStream, writeChunks } from './chunks.js';
+import { CHUNK_BYTES, ChunkStream, collectGarbage, writeChunks } from './chunks.js';
 import { DEFAULT_OUTBOX_SWEEP_MS, PgOutbox } from './outbox.js';
 import { OBJECT_MIGRATIONS } from './schema.js';
 
 export interface PgObjectStoreOptions extends BucketStoreDeps {
   /** The node's shared pool; never ended by the store. */
   pool: PgPool;
-  /** How often to move outbox rows a dead node left behind (default 5 s; 0: only after own writes). */
-  outboxSweepMs?: number;
+  /** How often to move outbox rows a dead node left behind and collect garbage (default 5 s; 0: never, tests). */
+  sweepMs?: number;
+  /** How long a replaced or deleted object's bytes stay readable for downloads under way (default 15 min). */
+  gcGraceMs?: number;
 }
 
 interface Row {
@@ -42,12 +45,17 @@ interface Row {
 }
 
 const COLUMNS = 'app, bucket, key, blob, size, etag, content_type, uploaded_at';
+/** Long enough for a 64 MB download at ~75 kB/s. */
+const DEFAULT_GC_GRACE_MS = 15 * 60_000;
+const GC_PAGE = 100;
 
 export class PgObjectStore implements BucketStore {
   private readonly pool: PgPool;
   private readonly quota: number;
   private readonly clock: Clock;
   private readonly outbox: PgOutbox;
+  private readonly grace: number;
+  private readonly gcTimer: NodeJS.Timeout | undefined;
 
   /** Create or upgrade the tables (also done by `open`). */
   static async migrate(pool: PgPool): Promise<void> {
@@ -66,7 +74,13 @@ export class PgObjectStore implements BucketStore {
     this.pool = o.pool;
     this.quota = o.quotaBytes ?? DEFAULT_BUCKET_QUOTA_BYTES;
     this.clock = o.clock ?? systemClock;
-    this.outbox = new PgOutbox({ pool: o.pool, queue: o.queue, log: o.log, sweepMs: o.outboxSweepMs ?? DEFAULT_OUTBOX_SWEEP_MS });
+    const sweepMs = o.sweepMs ?? DEFAULT_OUTBOX_SWEEP_MS;
+    this.grace = o.gcGraceMs ?? DEFAULT_GC_GRACE_MS;
+    this.outbox = new PgOutbox({ pool: o.pool, queue: o.queue, log: o.log, sweepMs });
+    if (sweepMs > 0)
+      this.gcTimer = setInterval(() => {
+        this.collectGarbage().catch((err: unknown) => o.log?.(`buckets: collecting replaced objects' bytes failed: ${(err as Error).message}`));
+      }, sweepMs).unref();
   }
 
   async put(bucket: string, key: string, body: Buffer, contentType = 'application/octet-stream', cause: WriteCause = {}): Promise<ObjectInfo> {
@@ -96,7 +110,7 @@ export class PgObjectStore implements BucketStore {
            content_type = excluded.content_type, uploaded_at = excluded.uploaded_at`,
         [row.app, row.bucket, row.key, row.blob, row.size, row.etag, row.content_type, row.uploaded_at],
       );
-      if (old) await c.query('DELETE FROM bucket_chunks WHERE blob = $1', [old.blob]);
+      if (old) await this.discard(c, [old.blob], now);
       await addUsage(c, entry.app, growth);
       await queueEvents(c, bucketEvents(entry.subscribers, 'created', info(row), now, cause), now);
       return row;
@@ -105,27 +119,14 @@ export class PgObjectStore implements BucketStore {
     return info(obj);
   }
 
-  /** The bytes as a stream: one chunk from a single statement, more from a snapshot held until the stream ends. */
+  /** The bytes as a stream: a small object from one statement, a larger one chunk by chunk as the reader asks. */
   async openRead(bucket: string, key: string): Promise<{ info: ObjectInfo; body: Readable } | undefined> {
     const { app } = mustBucket(this.o.buckets, bucket);
     checkKey(key);
-    const small = await this.readSmall(app, bucket, key);
-    if (small !== 'large') return small && { info: small.info, body: Readable.from([small.body], { objectMode: false }) };
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const row = await selectRow(client, app, bucket, key, false);
-      if (!row) {
-        await client.query('COMMIT');
-        client.release();
-        return undefined;
-      }
-      return { info: info(row), body: new ChunkStream(client, row.blob, Math.ceil(row.size / CHUNK_BYTES)) };
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      client.release();
-      throw err;
-    }
+    const found = await this.readFirst(app, bucket, key);
+    if (!found) return undefined;
+    const body = found.data ? Readable.from([found.data], { objectMode: false }) : new ChunkStream(this.pool, found.row.blob, Math.ceil(found.row.size / CHUNK_BYTES));
+    return { info: info(found.row), body };
   }
 
   async get(bucket: string, key: string): Promise<{ info: ObjectInfo; body: Buffer } | undefined> {
@@ -152,7 +153,7 @@ export class PgObjectStore implements BucketStore {
       const row = rows[0];
       if (!row) return false;
       const now = this.clock.now();
-      await c.query('DELETE FROM bucket_chunks WHERE blob = $1', [row.blob]);
+      await this.discard(c, [row.blob], now);
       await addUsage(c, entry.app, -row.size);
       await queueEvents(c, bucketEvents(entry.subscribers, 'deleted', info(row), now, cause), now);
       return true;
@@ -183,7 +184,11 @@ export class PgObjectStore implements BucketStore {
       await lockUsage(c, app);
       const { rows } = await c.query<{ blob: string; size: number }>('DELETE FROM bucket_objects WHERE app = $1 AND bucket = $2 RETURNING blob, size', [app, bucket]);
       if (rows.length === 0) return 0;
-      await c.query('DELETE FROM bucket_chunks WHERE blob = ANY($1::uuid[])', [rows.map((r) => r.blob)]);
+      await this.discard(
+        c,
+        rows.map((r) => r.blob),
+        this.clock.now(),
+      );
       await addUsage(c, app, -rows.reduce((sum, r) => sum + r.size, 0));
       return rows.length;
     });
@@ -209,11 +214,12 @@ export class PgObjectStore implements BucketStore {
 
   /** Stops the outbox timers; the pool is the backend's. */
   async close(): Promise<void> {
+    clearInterval(this.gcTimer);
     await this.outbox.close();
   }
 
-  /** An object of at most one chunk, with its bytes, in one statement; 'large' when it has more. */
-  private async readSmall(app: string, bucket: string, key: string): Promise<{ info: ObjectInfo; body: Buffer } | undefined | 'large'> {
+  /** The row, with the bytes when they fit in one chunk (null for a larger object), in one statement. */
+  private async readFirst(app: string, bucket: string, key: string): Promise<{ row: Row; data: Buffer | null } | undefined> {
     const { rows } = await this.pool.query<Row & { data: Buffer | null }>(
       `SELECT o.app, o.bucket, o.key, o.blob, o.size, o.etag, o.content_type, o.uploaded_at, c.data
        FROM bucket_objects o LEFT JOIN bucket_chunks c ON c.blob = o.blob AND c.n = 0 AND o.size <= $4
@@ -222,8 +228,22 @@ export class PgObjectStore implements BucketStore {
     );
     const row = rows[0];
     if (!row) return undefined;
-    if (row.size > CHUNK_BYTES) return 'large';
-    return { info: info(row), body: row.data ?? Buffer.alloc(0) };
+    return { row, data: row.size <= CHUNK_BYTES ? (row.data ?? Buffer.alloc(0)) : null };
+  }
+
+  /** Blobs no row points to any more: collected once downloads under way have had `gcGraceMs`. */
+  private async discard(c: PgClient, blobs: string[], now: number): Promise<void> {
+    await c.query('INSERT INTO bucket_garbage (blob, collect_after) SELECT b, $2 FROM unnest($1::uuid[]) AS b', [blobs, now + this.grace]);
+  }
+
+  /** Delete the bytes of objects replaced or deleted longer than the grace period ago (a timer calls it); returns how many blobs. */
+  async collectGarbage(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await collectGarbage(this.pool, this.clock.now(), GC_PAGE);
+      total += n;
+      if (n < GC_PAGE) return total;
+    }
   }
 
   /** Refuse early (QUOTA_EXCEEDED) an object that cannot fit; the commit checks again, exactly. */
