@@ -151,6 +151,26 @@ export function objectStoreContract(name: string, make: () => Promise<ObjectStor
       assert.equal(queue.events.length, 1);
     });
 
+    it('an event enqueued twice (the mover died between the enqueue and the outbox delete) reaches the queue once', async () => {
+      const real = queue.enqueue.bind(queue);
+      let lost = true;
+      queue.enqueue = async (events) => {
+        const result = await real(events);
+        if (lost) throw new Error('connection lost after the enqueue');
+        return result;
+      };
+      const a = await open();
+      await a.put('uploads', 'x', Buffer.from('1'));
+      await a.outboxDrained();
+      await a.close();
+      lost = false;
+      const b = await open();
+      await b.outboxDrained();
+      await until(() => queue.offered.length === 2);
+      assert.equal(queue.events.length, 1);
+      assert.equal(queue.offered[0], queue.offered[1]);
+    });
+
     it('stores keys with "..", "/" and unicode as they are; refuses bad keys and unknown buckets', async () => {
       const s = await open();
       for (const key of ['../../escape', 'a/../../b', '..\\x', 'é/😀']) {
