@@ -39,6 +39,12 @@ export interface NimbusStartOptions {
   maxInstances?: number;
   /** `nimbus up --isolation` (default: the default, auto). */
   isolation?: 'auto' | 'off';
+  /** More `nimbus up` arguments (e.g. `--db postgres://… --node-id a`). */
+  extraArgs?: string[];
+  /** Environment of the node (default: the bench's). */
+  env?: NodeJS.ProcessEnv;
+  /** Run the node under this command (e.g. the CPU-share wrapper of cpu-share.ts). */
+  wrap?: string[];
 }
 
 /** Start `nimbus up` on free ports and wait until its control API answers /healthz. */
@@ -57,10 +63,13 @@ export async function startNimbus(ctx: BenchContext, scope: Scope, opts: NimbusS
   if (opts.poolSize !== undefined) args.push('--pool-size', String(opts.poolSize));
   if (opts.maxInstances !== undefined) args.push('--max-instances', String(opts.maxInstances));
   if (opts.isolation !== undefined) args.push('--isolation', opts.isolation);
+  args.push(...(opts.extraArgs ?? []));
+  const [command, ...wrapped] = [...(opts.wrap ?? []), process.execPath, ...args] as [string, ...string[]];
   const proc = startProcess(scope, {
     name: `nimbus(${opts.name})`,
-    command: process.execPath,
-    args,
+    command,
+    args: wrapped,
+    ...(opts.env ? { env: opts.env } : {}),
     logFile: join(ctx.tmpDir, `nimbus-${opts.name}.log`),
     graceMs: 10_000,
   });

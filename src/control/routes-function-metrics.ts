@@ -58,10 +58,10 @@ export const functionMetricRoutes = [
       const since = query.since === undefined || query.since === '' ? now - 3600_000 : parseWhen(query.since, now)!;
       const name = query.name === '' ? undefined : query.name;
       const base = { app: fn.app, function: fn.name, since };
-      const metrics = deps.functionMetrics.summary(name === undefined ? base : { ...base, name });
+      const metrics = await deps.functionMetrics.summary(name === undefined ? base : { ...base, name });
       if (name === undefined) return { since, metrics };
       const limit = Math.min(1000, Math.max(1, Math.floor(query.limit ?? 100)));
-      const points = deps.functionMetrics.points({ ...base, name, limit }).map((p) => ({
+      const points = (await deps.functionMetrics.points({ ...base, name, limit })).map((p) => ({
         ts: p.ts,
         namespace: p.namespace,
         name: p.name,

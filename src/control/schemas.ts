@@ -86,6 +86,7 @@ export const invocationRecordSchema = z
     httpStatus: int.nullable(),
     traceId: z.string().nullable(),
     responseBytes: int.optional(),
+    node: z.string().optional(),
   })
   .meta({ id: 'InvocationRecord' });
 

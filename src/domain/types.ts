@@ -311,6 +311,8 @@ export interface InvocationRecord {
    * the stream limit); absent when no HTTP response was sent (other triggers, failures before a body, older records).
    */
   responseBytes?: number;
+  /** The cluster node that ran it (`nimbus up --node-id`); absent on a single node and in older records. */
+  node?: string;
 }
 
 export type LogStream = 'stdout' | 'stderr' | 'system';

@@ -1,19 +1,22 @@
 /**
- * The one contract every KvStore implementation runs (sqlite.test.ts, memory.test.ts). Time is
- * a FakeClock the suite moves, so TTLs are tested without sleeping.
+ * The one contract every KvStore implementation runs (sqlite.test.ts, memory.test.ts, pg.test.ts).
+ * Time is a FakeClock the suite moves, so TTLs are tested without sleeping. `make` and `sweep` may
+ * be async (PostgreSQL); each `make` must return an empty store.
  */
 import { strict as assert } from 'node:assert';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { FakeClock } from '../shared/clock.js';
 import type { KvStore } from './port.js';
 
-export function kvContract(name: string, make: (clock: FakeClock, options?: { quotaBytes?: number }) => KvStore & { sweep(): number }): void {
+type SweepableKv = KvStore & { sweep(): number | Promise<number> };
+
+export function kvContract(name: string, make: (clock: FakeClock, options?: { quotaBytes?: number }) => SweepableKv | Promise<SweepableKv>): void {
   describe(`KvStore contract: ${name}`, () => {
-    let kv: KvStore & { sweep(): number };
+    let kv: SweepableKv;
     let clock: FakeClock;
-    beforeEach(() => {
+    beforeEach(async () => {
       clock = new FakeClock(1_000_000);
-      kv = make(clock);
+      kv = await make(clock);
     });
     afterEach(() => kv.close());
 
@@ -84,8 +87,8 @@ export function kvContract(name: string, make: (clock: FakeClock, options?: { qu
       await kv.put('s', 'old', 'v', { ttlSeconds: 1 });
       await kv.put('s', 'new', 'v', { ttlSeconds: 100 });
       clock.advance(2_000);
-      assert.equal(kv.sweep(), 1);
-      assert.equal(kv.sweep(), 0);
+      assert.equal(await kv.sweep(), 1);
+      assert.equal(await kv.sweep(), 0);
       assert.equal(await kv.get('s', 'new'), 'v');
       await kv.put('s', 'old', 'again');
       assert.equal(await kv.get('s', 'old'), 'again');
@@ -146,7 +149,7 @@ export function kvContract(name: string, make: (clock: FakeClock, options?: { qu
       await kv.delete('shop/a', 'k1');
       assert.equal(await kv.usage('shop'), 5);
       clock.advance(1_000);
-      assert.equal(kv.sweep(), 1);
+      assert.equal(await kv.sweep(), 1);
       assert.equal(await kv.usage('shop'), 0);
       await kv.put('blog/b', 'kk', 'vv');
       await kv.deleteNamespace('blog/a');
@@ -156,7 +159,7 @@ export function kvContract(name: string, make: (clock: FakeClock, options?: { qu
 
     it('refuses with QUOTA_EXCEEDED a put that takes an app over its quota, and has room again after a delete', async () => {
       await kv.close();
-      kv = make(clock, { quotaBytes: 100 });
+      kv = await make(clock, { quotaBytes: 100 });
       await kv.put('shop/a', 'a', 'x'.repeat(49)); // 50
       await kv.put('shop/b', 'b', 'x'.repeat(49)); // 100: exactly the quota
       await assert.rejects(kv.put('shop/a', 'c', 'x'), { code: 'QUOTA_EXCEEDED' });

@@ -8,3 +8,4 @@ export { resolveMasterKey, MASTER_KEY_FILE, type MasterKey } from './master-key.
 export { parseMasterKey, newMasterKey } from './crypto.js';
 export { SecretMasker, MASK } from './mask.js';
 export { functionSecretRefs, referencedSecrets, secretRefs, type SecretRef } from './refs.js';
+export { PgSecretStore } from './pg.js';

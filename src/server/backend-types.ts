@@ -3,8 +3,8 @@ import type { KvStore } from '../kv/index.js';
 import type { EventQueue } from '../queue/index.js';
 import type { SecretStore } from '../secrets/index.js';
 import type { BucketStore, BucketStoreDeps } from '../storage/index.js';
-import type { SqliteFunctionMetrics, Store } from '../store/index.js';
-import type { TelemetrySink } from '../telemetry/index.js';
+import type { Store } from '../store/index.js';
+import type { FunctionMetricStore, TelemetrySink } from '../telemetry/index.js';
 import type { ScheduleState } from '../triggers/index.js';
 
 /** Which database a node keeps its state in. */
@@ -34,7 +34,7 @@ export interface Backend {
   readonly secretStore: SecretStore;
   /** Where batches of invocation records and log lines are written. */
   readonly telemetrySink: TelemetrySink;
-  readonly functionMetrics: SqliteFunctionMetrics;
+  readonly functionMetrics: FunctionMetricStore;
   readonly queue: EventQueue;
   readonly scheduleState: ScheduleState;
   readonly kv: KvStore;

@@ -84,6 +84,8 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
   const telemetry = new TelemetryWriter({
     store,
     sink: backend.telemetrySink,
+    // In a cluster every record says which node ran it (logs and records are read from any node).
+    ...(options.backend?.kind === 'postgres' ? { nodeId: options.backend.nodeId } : {}),
     log,
     observe: (r) => {
       metrics.observe(r);
@@ -331,7 +333,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
           await Promise.all([...processes].map((p) => p.stop(500)));
           await network?.close();
           await telemetry.close();
-          functionMetrics.close();
+          await functionMetrics.close();
           // Every span has ended by now (gateway, dispatcher and runtime are closed): export them.
           await tracing?.close().catch((err: unknown) => log(`tracing: the last spans could not be exported: ${(err as Error).message}`));
           await backend.close();
@@ -349,7 +351,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     await network?.close();
     // The telemetry worker thread would otherwise keep a failed `nimbus up` from exiting.
     await telemetry.close();
-    functionMetrics.close();
+    await functionMetrics.close();
     await tracing?.close().catch(() => {});
     await backend.close();
     onExit();

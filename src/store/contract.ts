@@ -279,6 +279,8 @@ export function storeContract(name: string, make: (clock: () => number) => Promi
           httpStatus: 502,
           traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
           trigger: 'api',
+          // The cluster node that ran it (issue 11).
+          node: 'node-b',
         });
         await store.insertInvocations([invocation('inv-1', 1_000), cold]);
         await store.insertInvocations([]);

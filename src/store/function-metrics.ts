@@ -77,16 +77,16 @@ export class SqliteFunctionMetrics {
     });
   }
 
-  append(points: readonly FunctionMetricPoint[]): void {
+  async append(points: readonly FunctionMetricPoint[]): Promise<void> {
     if (points.length > 0) this.appendAll(points);
   }
 
-  summary(q: Omit<FunctionMetricQuery, 'limit'>): FunctionMetricSummary[] {
+  async summary(q: Omit<FunctionMetricQuery, 'limit'>): Promise<FunctionMetricSummary[]> {
     return this.summarySql.all({ app: q.app, fn: q.function, since: q.since, name: q.name ?? null });
   }
 
   /** The latest values of one metric, newest first. */
-  points(q: FunctionMetricQuery & { name: string }): FunctionMetricPoint[] {
+  async points(q: FunctionMetricQuery & { name: string }): Promise<FunctionMetricPoint[]> {
     return this.pointsSql.all({ app: q.app, fn: q.function, since: q.since, name: q.name, limit: q.limit }).map((r) => ({
       app: r.app,
       function: r.function,
@@ -101,15 +101,15 @@ export class SqliteFunctionMetrics {
     }));
   }
 
-  pruneBefore(ts: number): number {
+  async pruneBefore(ts: number): Promise<number> {
     return this.pruneSql.run(ts).changes;
   }
 
-  deleteApp(app: string): number {
+  async deleteApp(app: string): Promise<number> {
     return this.deleteAppSql.run(app).changes;
   }
 
   close(): void {
-    this.db.close();
+    if (this.db.open) this.db.close();
   }
 }

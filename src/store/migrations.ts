@@ -272,6 +272,10 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE invocations ADD COLUMN response_bytes INTEGER;
   `,
+  // 0012 clusters (issue 11): the node that ran an invocation (`--node-id`); NULL on a single node.
+  `
+  ALTER TABLE invocations ADD COLUMN node TEXT;
+  `,
 ];
 
 /**

@@ -59,6 +59,7 @@ export interface InvocationRow {
   http_status: number | null;
   trace_id: string | null;
   response_bytes?: number | null;
+  node?: string | null;
 }
 
 export interface LogRow {
@@ -136,6 +137,7 @@ export function invocationParams(r: InvocationRecord): unknown[] {
     r.httpStatus,
     r.traceId,
     r.responseBytes ?? null,
+    r.node ?? null,
   ];
 }
 
@@ -159,6 +161,7 @@ export function toInvocation(row: InvocationRow): InvocationRecord {
     httpStatus: row.http_status,
     traceId: row.trace_id ?? null,
     ...(row.response_bytes == null ? {} : { responseBytes: row.response_bytes }),
+    ...(row.node == null ? {} : { node: row.node }),
   };
 }
 

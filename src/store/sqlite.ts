@@ -30,16 +30,16 @@ const INVOCATION_CHUNK = 25;
 // Every delivery attempt of an async event is recorded under the event's id: the latest attempt
 // (by start time) wins, so re-applying an older batch cannot bring back a superseded record.
 function insertInvocationsSql(rows: number): string {
-  const values = Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
+  const values = Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
   return `INSERT INTO invocations (id, app, function, version, trigger, started_at,
       duration_ms, billed_ms, memory_mb, max_memory_mb, cold_start, init_ms, status, error_code, error_message,
-      http_status, trace_id, response_bytes) VALUES ${values}
+      http_status, trace_id, response_bytes, node) VALUES ${values}
       ON CONFLICT (id) DO UPDATE SET app = excluded.app, function = excluded.function, version = excluded.version,
         trigger = excluded.trigger, started_at = excluded.started_at, duration_ms = excluded.duration_ms,
         billed_ms = excluded.billed_ms, memory_mb = excluded.memory_mb, max_memory_mb = excluded.max_memory_mb,
         cold_start = excluded.cold_start, init_ms = excluded.init_ms, status = excluded.status,
         error_code = excluded.error_code, error_message = excluded.error_message, http_status = excluded.http_status,
-        trace_id = excluded.trace_id, response_bytes = excluded.response_bytes
+        trace_id = excluded.trace_id, response_bytes = excluded.response_bytes, node = excluded.node
       WHERE excluded.started_at >= invocations.started_at`;
 }
 

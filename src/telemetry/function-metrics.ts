@@ -12,13 +12,17 @@ import type { FunctionMetricPoint, FunctionMetricQuery, FunctionMetricSummary } 
 import { mightBeEmf, parseEmf } from './emf.js';
 import type { FunctionSeries } from './function-series.js';
 
-/** Where values are kept (SqliteFunctionMetrics). */
+/**
+ * Where values are kept: SqliteFunctionMetrics (one node) or PgFunctionMetrics (a cluster). Async,
+ * so a store across the network fits; `close` stops what the store itself runs (a shared
+ * connection pool is its backend's to end).
+ */
 export interface FunctionMetricStore {
-  append(points: readonly FunctionMetricPoint[]): void;
-  summary(q: Omit<FunctionMetricQuery, 'limit'>): FunctionMetricSummary[];
-  points(q: FunctionMetricQuery & { name: string }): FunctionMetricPoint[];
-  pruneBefore(ts: number): number;
-  deleteApp(app: string): number;
+  append(points: readonly FunctionMetricPoint[]): Promise<void>;
+  summary(q: Omit<FunctionMetricQuery, 'limit'>): Promise<FunctionMetricSummary[]>;
+  points(q: FunctionMetricQuery & { name: string }): Promise<FunctionMetricPoint[]>;
+  pruneBefore(ts: number): Promise<number>;
+  deleteApp(app: string): Promise<number>;
   close(): void;
 }
 
@@ -39,6 +43,8 @@ const MAX_PENDING = 10_000;
 
 export class FunctionMetrics {
   private pending: FunctionMetricPoint[] = [];
+  /** Store writes, one after another: a query waits for the appends before it, a delete runs after them. */
+  private writes: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private readonly pruneTimer: NodeJS.Timeout;
   private readonly now: () => number;
@@ -46,7 +52,7 @@ export class FunctionMetrics {
   constructor(private readonly o: FunctionMetricsOptions) {
     this.now = o.now ?? Date.now;
     const retention = o.retentionMs ?? 7 * 24 * 3600_000;
-    this.pruneTimer = setInterval(() => this.guard(() => o.store.pruneBefore(this.now() - retention)), 10 * 60_000);
+    this.pruneTimer = setInterval(() => void this.serial(() => o.store.pruneBefore(this.now() - retention)), 10 * 60_000);
     this.pruneTimer.unref();
   }
 
@@ -72,48 +78,48 @@ export class FunctionMetrics {
         dimensions: v.dimensions,
       });
     }
-    this.timer ??= setTimeout(() => this.flush(), this.o.flushMs ?? 250);
+    this.timer ??= setTimeout(() => void this.flush(), this.o.flushMs ?? 250);
     this.timer.unref();
   }
 
-  /** Write what is pending (queries call this first, so a value printed is a value read). */
-  flush(): void {
+  /** Write what is pending; resolves when it and every earlier write are done (failures are logged). */
+  flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
     const batch = this.pending;
-    if (batch.length === 0) return;
+    if (batch.length === 0) return this.writes;
     this.pending = [];
-    this.guard(() => this.o.store.append(batch), `dropped ${batch.length} function metric values`);
+    return this.serial(() => this.o.store.append(batch), `dropped ${batch.length} function metric values`);
   }
 
-  summary(q: Omit<FunctionMetricQuery, 'limit'>): FunctionMetricSummary[] {
-    this.flush();
+  async summary(q: Omit<FunctionMetricQuery, 'limit'>): Promise<FunctionMetricSummary[]> {
+    await this.flush();
     return this.o.store.summary(q);
   }
 
-  points(q: FunctionMetricQuery & { name: string }): FunctionMetricPoint[] {
-    this.flush();
+  async points(q: FunctionMetricQuery & { name: string }): Promise<FunctionMetricPoint[]> {
+    await this.flush();
     return this.o.store.points(q);
   }
 
-  /** An app was deleted: its metrics go with it. */
+  /** An app was deleted: its metrics go with it (after the values pending for it are written). */
   appDeleted(app: string): void {
-    this.flush();
+    void this.flush();
     this.o.series.forget(app);
-    this.guard(() => this.o.store.deleteApp(app));
+    void this.serial(() => this.o.store.deleteApp(app));
   }
 
-  close(): void {
+  async close(): Promise<void> {
     clearInterval(this.pruneTimer);
-    this.flush();
+    await this.flush();
     this.o.store.close();
   }
 
-  private guard(work: () => unknown, what = 'function metrics'): void {
-    try {
-      work();
-    } catch (err) {
-      this.o.log?.(`telemetry: ${what}: ${(err as Error).message}`);
-    }
+  private serial(work: () => Promise<unknown>, what = 'function metrics'): Promise<void> {
+    this.writes = this.writes.then(work).then(
+      () => {},
+      (err: unknown) => this.o.log?.(`telemetry: ${what}: ${(err as Error).message}`),
+    );
+    return this.writes;
   }
 }

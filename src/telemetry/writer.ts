@@ -21,6 +21,8 @@ export interface TelemetryWriterOptions {
   log?: (line: string) => void;
   /** Sees every record as it is accepted (the node's metrics count here, so they agree with the records). */
   observe?: (r: InvocationRecord) => void;
+  /** This node's id in a cluster: every record says which node ran it. */
+  nodeId?: string;
 }
 
 export class TelemetryWriter {
@@ -46,7 +48,8 @@ export class TelemetryWriter {
    * invocation the line is derived on read (`nimbus logs --invocation`), which halves the rows
    * written per invocation on the hot path.
    */
-  record(r: InvocationRecord, report = true): void {
+  record(record: InvocationRecord, report = true): void {
+    const r = this.options.nodeId === undefined ? record : { ...record, node: this.options.nodeId };
     this.options.observe?.(r);
     this.records.push(r);
     if (report || r.status !== 'ok') this.reports.push(r);

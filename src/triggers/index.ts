@@ -4,6 +4,7 @@ export { messageAttributesSchema, parseAttributes } from './attributes.js';
 export { Scheduler, systemTimers, scheduleKey, CATCH_UP_CAP } from './scheduler.js';
 export type { SchedulerOptions, Timers } from './scheduler.js';
 export { SqliteScheduleState, MemoryScheduleState } from './schedule-state.js';
+export { PgScheduleState, type PgScheduleStateOptions } from './schedule-state-pg.js';
 export type { ScheduleState } from './schedule-state.js';
 export { slotsOf } from './slots.js';
 export type { Slots } from './slots.js';

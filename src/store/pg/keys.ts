@@ -1,0 +1,149 @@
+/** API keys and the audit trail on PostgreSQL (the SQLite side is ../sqlite-keys.ts). */
+import type { ApiKeyRecord, AuditEntry, KeySecretKind, Scope } from '../../domain/index.js';
+import { pgErrorCode, withTransaction, type PgPool } from '../../pg/index.js';
+import type { AuditQuery } from '../port.js';
+import { AUDIT_LIMIT, clampLimit, duplicateKeyName } from '../rules.js';
+
+interface KeyRow {
+  id: string;
+  name: string;
+  prefix: string;
+  scope: string;
+  apps: string;
+  hash: string;
+  secret_kind: string;
+  created_at: number;
+  expires_at: number | null;
+  revoked_at: number | null;
+  last_used_at: number | null;
+  aws_access_key_id: string | null;
+  aws_sealed_secret: string | null;
+}
+
+interface AuditRow {
+  seq: number;
+  ts: number;
+  key_id: string;
+  key_name: string;
+  action: string;
+  app: string | null;
+  target: string | null;
+  outcome: string;
+}
+
+function toKey(r: KeyRow): ApiKeyRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    prefix: r.prefix,
+    scope: r.scope as Scope,
+    apps: JSON.parse(r.apps) as string[],
+    hash: r.hash,
+    secretKind: r.secret_kind as KeySecretKind,
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
+    revokedAt: r.revoked_at,
+    lastUsedAt: r.last_used_at,
+    ...(r.aws_access_key_id !== null && r.aws_sealed_secret !== null ? { aws: { accessKeyId: r.aws_access_key_id, sealedSecret: r.aws_sealed_secret } } : {}),
+  };
+}
+
+function toAudit(r: AuditRow): AuditEntry {
+  return { seq: r.seq, ts: r.ts, keyId: r.key_id, keyName: r.key_name, action: r.action, app: r.app, target: r.target, outcome: r.outcome };
+}
+
+const KEY_COLUMNS = 'id, name, prefix, scope, apps, hash, secret_kind, created_at, expires_at, revoked_at, last_used_at, aws_access_key_id, aws_sealed_secret';
+
+export class PgKeys {
+  constructor(private readonly pool: PgPool) {}
+
+  async create(key: ApiKeyRecord): Promise<void> {
+    try {
+      await this.pool.query(`INSERT INTO api_keys (${KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`, [
+        key.id,
+        key.name,
+        key.prefix,
+        key.scope,
+        JSON.stringify(key.apps),
+        key.hash,
+        key.secretKind,
+        key.createdAt,
+        key.expiresAt,
+        key.revokedAt,
+        key.lastUsedAt,
+        key.aws?.accessKeyId ?? null,
+        key.aws?.sealedSecret ?? null,
+      ]);
+    } catch (err) {
+      if (pgErrorCode(err) === '23505' && (err as { constraint?: string }).constraint === 'api_keys_live_name') throw duplicateKeyName(key.name);
+      throw err;
+    }
+  }
+
+  async list(): Promise<ApiKeyRecord[]> {
+    const { rows } = await this.pool.query<KeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys ORDER BY created_at, ins`);
+    return rows.map(toKey);
+  }
+
+  async byHash(hash: string): Promise<ApiKeyRecord | undefined> {
+    const { rows } = await this.pool.query<KeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE hash = $1`, [hash]);
+    return rows[0] && toKey(rows[0]);
+  }
+
+  async byAccessKeyId(accessKeyId: string): Promise<ApiKeyRecord | undefined> {
+    const { rows } = await this.pool.query<KeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE aws_access_key_id = $1`, [accessKeyId]);
+    return rows[0] && toKey(rows[0]);
+  }
+
+  /** New seals of AWS secrets (master key rotation), all or none. */
+  async reseal(rows: Array<{ id: string; sealedSecret: string }>): Promise<void> {
+    if (rows.length === 0) return;
+    await withTransaction(this.pool, async (c) => {
+      for (const r of rows) await c.query('UPDATE api_keys SET aws_sealed_secret = $1 WHERE id = $2', [r.sealedSecret, r.id]);
+    });
+  }
+
+  /** One statement, so two nodes revoking the same key cannot both report it. */
+  async revoke(idOrName: string, at: number): Promise<ApiKeyRecord | undefined> {
+    const { rows } = await this.pool.query<KeyRow>(
+      `UPDATE api_keys SET revoked_at = $1
+        WHERE id = (SELECT id FROM api_keys WHERE revoked_at IS NULL AND (id = $2 OR name = $2) LIMIT 1) AND revoked_at IS NULL
+        RETURNING ${KEY_COLUMNS}`,
+      [at, idOrName],
+    );
+    return rows[0] && toKey(rows[0]);
+  }
+
+  async touch(id: string, at: number): Promise<void> {
+    await this.pool.query('UPDATE api_keys SET last_used_at = $1 WHERE id = $2', [at, id]);
+  }
+
+  async append(e: Omit<AuditEntry, 'seq'>): Promise<void> {
+    await this.pool.query('INSERT INTO audit (ts, key_id, key_name, action, app, target, outcome) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+      e.ts,
+      e.keyId,
+      e.keyName,
+      e.action,
+      e.app,
+      e.target,
+      e.outcome,
+    ]);
+  }
+
+  async pruneAudit(before: number): Promise<number> {
+    return (await this.pool.query('DELETE FROM audit WHERE ts < $1', [before])).rowCount ?? 0;
+  }
+
+  async listAudit(q: AuditQuery): Promise<AuditEntry[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const arg = (v: unknown): string => `$${args.push(v)}`;
+    if (q.app !== undefined) where.push(`app = ${arg(q.app)}`);
+    if (q.apps !== undefined) where.push(`app = ANY(${arg(q.apps)}::text[])`);
+    if (q.appsOnly) where.push('app IS NOT NULL');
+    if (q.since !== undefined) where.push(`ts >= ${arg(q.since)}`);
+    const sql = `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ${arg(clampLimit(q.limit, AUDIT_LIMIT))}`;
+    const { rows } = await this.pool.query<AuditRow>(sql, args);
+    return rows.map(toAudit);
+  }
+}
