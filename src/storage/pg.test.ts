@@ -55,6 +55,19 @@ describe('PgObjectStore', { skip }, () => {
       await Promise.all([a.close(), b.close()]);
     });
 
+    it('keep the quota exact when both put objects of one app at once', async () => {
+      await db.pool.query(`TRUNCATE ${OBJECT_TABLES.join(', ')}`);
+      const queue = new FakeQueue();
+      const a = await PgObjectStore.open({ pool: db.pool, buckets, queue, sweepMs: 0, quotaBytes: 100 });
+      const b = await PgObjectStore.open({ pool: await db.openPool(), buckets, queue, sweepMs: 0, quotaBytes: 100 });
+      const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).put('uploads', `k${i}`, Buffer.alloc(10))));
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 10);
+      assert.ok(results.every((r) => r.status === 'fulfilled' || (r.reason as { code?: string }).code === 'QUOTA_EXCEEDED'));
+      assert.equal(await a.usage('media'), 100);
+      assert.equal((await b.list('uploads')).objects.length, 10);
+      await Promise.all([a.close(), b.close()]);
+    });
+
     it('move each bucket event to the queue once when both drain the same outbox, and a sweep moves rows a dead node left', async () => {
       await db.pool.query(`TRUNCATE ${OBJECT_TABLES.join(', ')}`);
       const queue = new FakeQueue();

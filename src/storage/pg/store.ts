@@ -98,7 +98,7 @@ export class PgObjectStore implements BucketStore {
     const obj = await withTransaction(this.pool, async (c) => {
       const blob = randomUUID();
       const { size, etag } = await writeChunks(c, blob, body, MAX_OBJECT_BYTES);
-      const used = await lockUsage(c, entry.app);
+      const used = await lockOrCreateUsage(c, entry.app);
       const old = await selectRow(c, entry.app, bucket, key, true);
       const growth = size - (old?.size ?? 0);
       if (growth > 0 && used + growth > this.quota) throw quotaExceeded('bucket', entry.app, used, growth, this.quota);
@@ -148,7 +148,7 @@ export class PgObjectStore implements BucketStore {
     const entry = mustBucket(this.o.buckets, bucket);
     checkKey(key);
     const gone = await withTransaction(this.pool, async (c) => {
-      await lockUsage(c, entry.app);
+      if (!(await lockUsage(c, entry.app))) return false;
       const { rows } = await c.query<Row>(`DELETE FROM bucket_objects WHERE app = $1 AND bucket = $2 AND key = $3 RETURNING ${COLUMNS}`, [entry.app, bucket, key]);
       const row = rows[0];
       if (!row) return false;
@@ -181,7 +181,7 @@ export class PgObjectStore implements BucketStore {
   async purge(app: string, bucket: string): Promise<number> {
     if (!BUCKET_NAME.test(bucket)) return 0;
     return withTransaction(this.pool, async (c) => {
-      await lockUsage(c, app);
+      if (!(await lockUsage(c, app))) return 0;
       const { rows } = await c.query<{ blob: string; size: number }>('DELETE FROM bucket_objects WHERE app = $1 AND bucket = $2 RETURNING blob, size', [app, bucket]);
       if (rows.length === 0) return 0;
       await this.discard(
@@ -254,10 +254,20 @@ export class PgObjectStore implements BucketStore {
   }
 }
 
-/** Lock `app`'s usage row (creating it), serialising its writes; returns its bytes. */
-async function lockUsage(c: PgClient, app: string): Promise<number> {
-  const { rows } = await c.query<{ bytes: number }>('INSERT INTO bucket_usage (app, bytes) VALUES ($1, 0) ON CONFLICT (app) DO UPDATE SET bytes = bucket_usage.bytes RETURNING bytes', [app]);
-  return rows[0]!.bytes;
+/** Lock `app`'s usage row, creating it at the app's first object; returns its bytes. Rows are not rewritten just to lock them. */
+async function lockOrCreateUsage(c: PgClient, app: string): Promise<number> {
+  const lock = 'SELECT bytes FROM bucket_usage WHERE app = $1 FOR UPDATE';
+  const found = (await c.query<{ bytes: number }>(lock, [app])).rows[0];
+  if (found) return found.bytes;
+  // Two first puts at once: one inserts, the other finds the row and waits for its lock below.
+  await c.query('INSERT INTO bucket_usage (app, bytes) VALUES ($1, 0) ON CONFLICT (app) DO NOTHING', [app]);
+  return (await c.query<{ bytes: number }>(lock, [app])).rows[0]!.bytes;
+}
+
+/** Lock `app`'s usage row; false when it has none (then it has no objects either). */
+async function lockUsage(c: PgClient, app: string): Promise<boolean> {
+  const { rowCount } = await c.query('SELECT 1 FROM bucket_usage WHERE app = $1 FOR UPDATE', [app]);
+  return (rowCount ?? 0) > 0;
 }
 
 async function addUsage(c: PgClient, app: string, delta: number): Promise<void> {
