@@ -96,7 +96,7 @@ export const storageRoutes = [
     response: z.object({ buckets: z.array(s.bucketViewSchema) }),
     errors: [],
     handle: async ({ deps, visible }) => {
-      const stats = deps.objects.stats?.() ?? new Map<string, { objects: number; bytes: number }>();
+      const stats = (await deps.objects.stats?.()) ?? new Map<string, { objects: number; bytes: number }>();
       const buckets = deps.resources
         .buckets()
         .filter(([, e]) => visible(e.app))

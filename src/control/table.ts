@@ -56,7 +56,7 @@ export interface ControlDeps {
   telemetry: TelemetryWriter;
   /** Async invokes (`X-Nimbus-Invocation-Type: Event`) and the DLQ; undefined = not enabled on this node. */
   events?: EventService | undefined;
-  objects: StreamingObjectStore & { stats?(): Map<string, { objects: number; bytes: number }> };
+  objects: StreamingObjectStore & { stats?(): Promise<Map<string, { objects: number; bytes: number }>> };
   topics: TopicPublisher;
   resources: Pick<Resources, 'topics' | 'buckets' | 'topic' | 'bucket'>;
   keys: KeyService;

@@ -3,7 +3,7 @@ import type { KvStore } from '../kv/index.js';
 import type { ConcurrencyGate } from '../runtime/index.js';
 import type { EventQueue } from '../queue/index.js';
 import type { SecretStore } from '../secrets/index.js';
-import type { FsObjectStore, FsObjectStoreOptions } from '../storage/index.js';
+import type { BucketStore, BucketStoreDeps } from '../storage/index.js';
 import type { Store } from '../store/index.js';
 import type { FunctionMetricStore, TelemetrySink } from '../telemetry/index.js';
 import type { ScheduleState } from '../triggers/index.js';
@@ -26,7 +26,7 @@ export type BackendChoice =
     };
 
 /** What the object store needs from the rest of the node (the bucket owners, the queue its events go to). */
-export type ObjectStoreDeps = Omit<FsObjectStoreOptions, 'dir' | 'db'>;
+export type ObjectStoreDeps = BucketStoreDeps;
 
 export interface Backend {
   readonly kind: BackendChoice['kind'];
@@ -42,7 +42,7 @@ export interface Backend {
   /** Where functions' `concurrency` is counted across nodes (postgres: leased slots); absent on one node. Closed by `close`. */
   readonly concurrencyGate?: ConcurrencyGate;
   /** The object store (opened last: it moves its outbox into the queue). */
-  openObjects(deps: ObjectStoreDeps): FsObjectStore;
+  openObjects(deps: ObjectStoreDeps): Promise<BucketStore>;
   /** Close every adapter this backend opened (after the services using them are closed). */
   close(): Promise<void>;
 }

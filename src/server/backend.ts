@@ -60,7 +60,7 @@ function openSqliteBackend(choice: Extract<BackendChoice, { kind: 'sqlite' }>, c
       queue,
       scheduleState,
       kv,
-      openObjects: (deps) => FsObjectStore.open({ ...deps, dir: join(ctx.dataDir, 'buckets'), db: triggersDb }),
+      openObjects: async (deps) => FsObjectStore.open({ ...deps, dir: join(ctx.dataDir, 'buckets'), db: triggersDb }),
       close: async () => {
         for (const close of closers.reverse()) await close();
       },

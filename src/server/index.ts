@@ -115,7 +115,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
   };
   // Per-app quotas (issue 8): running totals kept in the same transactions as the writes.
   const bucketQuota = options.bucketQuotaMb === undefined ? {} : { quotaBytes: options.bucketQuotaMb * MB };
-  const objects = backend.openObjects({ buckets: resources, queue: events, log, ...bucketQuota });
+  const objects = await backend.openObjects({ buckets: resources, queue: events, log, ...bucketQuota });
   const topics = new Topics({ queue: events, resources });
   const scheduler = new Scheduler({ queue: events, state: backend.scheduleState, log, ...(tracer ? { tracer } : {}) });
   // Uids from this node's own range; one goes back only once its process can no longer run (`exited` waits for that).

@@ -18,41 +18,28 @@ import type { Readable } from 'node:stream';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { BucketEventType, BucketTrigger, FunctionVersion } from '../domain/index.js';
-import type { EventQueue, NewEvent } from '../queue/port.js';
+import type { NewEvent } from '../queue/port.js';
 import { type Clock, systemClock } from '../shared/clock.js';
 import { NimbusError } from '../shared/errors.js';
-import { uuidv7 } from '../shared/ids.js';
 import { DEFAULT_BUCKET_QUOTA_BYTES, quotaExceeded } from '../store/usage.js';
-import { eventFor } from '../triggers/events.js';
+import { BUCKET_NAME, bucketEvents, checkKey, decodeCursor, encodeCursor, listLimit, mustBucket } from './common.js';
 import { slices, writeTempFile } from './files.js';
 import { ObjectTable, type StoredObject } from './object-table.js';
-import { MAX_OBJECT_BYTES, type ObjectInfo, type ObjectList, type StreamingObjectStore, type WriteCause } from './port.js';
+import { MAX_OBJECT_BYTES, type BucketStore, type BucketStoreDeps, type ObjectInfo, type ObjectList, type WriteCause } from './port.js';
 
-/** Which buckets exist (a deployed app names them) and who is notified of their changes. */
-export interface BucketDirectory {
-  bucket(name: string): { app: string; subscribers: Array<{ fn: FunctionVersion; trigger: BucketTrigger }> } | undefined;
-}
+export type { BucketDirectory } from './port.js';
+export { MAX_KEY_BYTES, MAX_LIST_LIMIT, checkKey } from './common.js';
 
-export interface FsObjectStoreOptions {
+export interface FsObjectStoreOptions extends BucketStoreDeps {
   /** `<data-dir>/buckets`. */
   dir: string;
   /** A connection to the node's database, migrated (store migration 0002). Not closed by the store. */
   db: Database.Database;
-  buckets: BucketDirectory;
-  queue: Pick<EventQueue, 'enqueue'>;
-  clock?: Clock;
-  log?: (line: string) => void;
-  /** Bytes of objects each app may store, over all its buckets. Default 1 GB. */
-  quotaBytes?: number;
 }
-
-export const MAX_KEY_BYTES = 1024;
-export const MAX_LIST_LIMIT = 1000;
-const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{0,62}$/;
 const OUTBOX_PAGE = 500;
 const RETRY_MS = 1000;
 
-export class FsObjectStore implements StreamingObjectStore {
+export class FsObjectStore implements BucketStore {
   private readonly table: ObjectTable;
   private readonly quota: number;
   private readonly clock: Clock;
@@ -175,7 +162,7 @@ export class FsObjectStore implements StreamingObjectStore {
 
   async list(bucket: string, options: { prefix?: string; cursor?: string; limit?: number } = {}): Promise<ObjectList> {
     const { app } = this.mustBucket(bucket);
-    const limit = Math.min(Math.max(Math.trunc(options.limit ?? MAX_LIST_LIMIT), 1), MAX_LIST_LIMIT);
+    const limit = listLimit(options.limit);
     const after = options.cursor ? decodeCursor(options.cursor) : '';
     const rows = this.table.list(app, bucket, options.prefix ?? '', after, limit + 1);
     const page = rows.slice(0, limit);
@@ -202,12 +189,12 @@ export class FsObjectStore implements StreamingObjectStore {
   }
 
   /** Bytes of objects `app` stores, over all its buckets (what its quota counts). */
-  usage(app: string): number {
+  async usage(app: string): Promise<number> {
     return this.table.usage.get(app);
   }
 
   /** Objects and bytes per bucket, counting its current owner's objects (empty buckets are absent). */
-  stats(): Map<string, { objects: number; bytes: number }> {
+  async stats(): Promise<Map<string, { objects: number; bytes: number }>> {
     const out = new Map<string, { objects: number; bytes: number }>();
     for (const s of this.table.stats()) if (this.o.buckets.bucket(s.bucket)?.app === s.app) out.set(s.bucket, { objects: s.objects, bytes: s.bytes });
     return out;
@@ -225,41 +212,12 @@ export class FsObjectStore implements StreamingObjectStore {
   }
 
   private mustBucket(bucket: string) {
-    const entry = BUCKET_NAME.test(bucket) ? this.o.buckets.bucket(bucket) : undefined;
-    if (!entry)
-      throw new NimbusError('BUCKET_NOT_FOUND', `no deployed app names bucket "${bucket}"; a bucket exists while a function names it in a trigger or binding (see \`nimbus buckets\`)`, {
-        details: { bucket },
-      });
-    return entry;
+    return mustBucket(this.o.buckets, bucket);
   }
 
   /** The events of one change; they carry the writer's hop (a bucket trigger writing its own bucket is a loop). */
   private events(subscribers: Array<{ fn: FunctionVersion; trigger: BucketTrigger }>, type: BucketEventType, obj: StoredObject, now: number, cause: WriteCause): NewEvent[] {
-    const payload = { type, bucket: obj.bucket, key: obj.key, size: obj.size, etag: obj.etag, contentType: obj.contentType };
-    const seen = new Set<string>();
-    const out: NewEvent[] = [];
-    for (const { fn, trigger } of subscribers) {
-      if (!trigger.events.includes(type) || !obj.key.startsWith(trigger.prefix) || !obj.key.endsWith(trigger.suffix ?? '') || seen.has(`${fn.app}/${fn.name}`)) continue;
-      seen.add(`${fn.app}/${fn.name}`);
-      const id = uuidv7(now);
-      out.push(
-        eventFor(
-          fn,
-          {
-            id,
-            source: 'bucket',
-            shape: 'queue',
-            origin: obj.bucket,
-            payload,
-            idempotencyKey: `bucket-event/${id}`,
-            hop: cause.hop ?? 0,
-            ...(cause.traceparent !== undefined ? { traceparent: cause.traceparent } : {}),
-          },
-          now,
-        ),
-      );
-    }
-    return out;
+    return bucketEvents(subscribers, type, obj, now, cause);
   }
 
   /** Move outbox rows to the queue, one run at a time; a failure retries after RETRY_MS. */
@@ -313,31 +271,4 @@ export class FsObjectStore implements StreamingObjectStore {
 
 function info(o: StoredObject): ObjectInfo {
   return { bucket: o.bucket, key: o.key, size: o.size, etag: o.etag, contentType: o.contentType, uploadedAt: o.uploadedAt };
-}
-
-/** Keys: 1..1024 bytes of well-formed UTF-8; '.' and '..' alone cannot be addressed in a URL. */
-export function checkKey(key: string): void {
-  const problem =
-    typeof key !== 'string' || key === ''
-      ? 'is empty'
-      : Buffer.from(key, 'utf8').toString('utf8') !== key
-        ? 'is not well-formed Unicode'
-        : key.includes('\0')
-          ? 'contains a NUL character'
-          : Buffer.byteLength(key) > MAX_KEY_BYTES
-            ? `is longer than ${MAX_KEY_BYTES} bytes`
-            : key === '.' || key === '..'
-              ? 'is "." or "..", which URLs cannot carry'
-              : null;
-  if (problem) throw new NimbusError('BAD_REQUEST', `the object key ${problem}; keys are 1-${MAX_KEY_BYTES} bytes of UTF-8 text`);
-}
-
-function encodeCursor(key: string): string {
-  return Buffer.from(key).toString('base64url');
-}
-
-function decodeCursor(cursor: string): string {
-  const key = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!/^[A-Za-z0-9_-]+$/.test(cursor) || key === '') throw new NimbusError('BAD_REQUEST', "the cursor is not one this API returned: pass the previous page's cursor as is");
-  return key;
 }

@@ -7,7 +7,10 @@ import type Database from 'better-sqlite3';
 import type { NewEvent } from '../queue/port.js';
 import { immediate } from '../store/immediate.js';
 import { UsageTable } from '../store/usage.js';
+import { upperBound } from './common.js';
 import type { ObjectInfo } from './port.js';
+
+export { upperBound } from './common.js';
 
 interface ObjectRow {
   app: string;
@@ -134,18 +137,4 @@ export class ObjectTable {
 
 function fromRow(r: ObjectRow): StoredObject {
   return { app: r.app, bucket: r.bucket, key: r.key, file: r.file, size: r.size, etag: r.etag, contentType: r.content_type, uploadedAt: r.uploaded_at };
-}
-
-/**
- * The least string greater than every string starting with `prefix` (its last code point plus
- * one, carrying past U+10FFFF and skipping surrogates); null when there is none (empty prefix).
- */
-export function upperBound(prefix: string): string | null {
-  const cps = [...prefix].map((c) => c.codePointAt(0)!);
-  while (cps.length > 0) {
-    let last = cps.pop()! + 1;
-    if (last === 0xd800) last = 0xe000;
-    if (last <= 0x10ffff) return String.fromCodePoint(...cps, last);
-  }
-  return null;
 }

@@ -4,6 +4,9 @@
  * events in ONE transaction (outbox), so no object appears without its notification.
  */
 import type { Readable } from 'node:stream';
+import type { BucketTrigger, FunctionVersion } from '../domain/index.js';
+import type { EventQueue } from '../queue/port.js';
+import type { Clock } from '../shared/clock.js';
 
 export interface ObjectInfo {
   bucket: string;
@@ -53,3 +56,34 @@ export interface StreamingObjectStore extends ObjectStore {
 
 /** Largest object: as a function response, 6 MB would be too small for uploads; this is the cap. */
 export const MAX_OBJECT_BYTES = 64 * 1024 * 1024;
+
+/** Which buckets exist (a deployed app names them) and who is notified of their changes. */
+export interface BucketDirectory {
+  bucket(name: string): { app: string; subscribers: Array<{ fn: FunctionVersion; trigger: BucketTrigger }> } | undefined;
+}
+
+/**
+ * Everything the node uses of its object store: the streaming port, plus what deleting an app,
+ * the dashboard and a test harness's `idle()` need. FsObjectStore (embedded) and PgObjectStore
+ * (cluster) implement it; storage/contract.ts is the suite both pass.
+ */
+export interface BucketStore extends StreamingObjectStore {
+  /** Delete every object `app` stored in `bucket` (no events: nobody names the bucket). Returns how many. */
+  purge(app: string, bucket: string): Promise<number>;
+  /** Bytes of objects `app` stores, over all its buckets (what its quota counts). */
+  usage(app: string): Promise<number>;
+  /** Objects and bytes per bucket, counting its current owner's objects (empty buckets are absent). */
+  stats(): Promise<Map<string, { objects: number; bytes: number }>>;
+  /** Resolves once the bucket events this node committed so far are in the queue. */
+  outboxDrained(): Promise<void>;
+}
+
+/** What an object store needs from the rest of the node, whatever keeps its bytes. */
+export interface BucketStoreDeps {
+  buckets: BucketDirectory;
+  queue: Pick<EventQueue, 'enqueue'>;
+  clock?: Clock;
+  log?: (line: string) => void;
+  /** Bytes of objects each app may store, over all its buckets. Default 1 GB. */
+  quotaBytes?: number;
+}
