@@ -55,6 +55,11 @@ export interface PgEventQueueOptions {
   leaseMs?: number;
   /** How often the leases held are extended, ms. Default leaseMs / 3. */
   heartbeatMs?: number;
+  /**
+   * How often the dispatcher is woken to look for work it was not told about (events another node
+   * accepted, a dead node's), ms. Default 1 000.
+   */
+  pollMs?: number;
   /** Enqueue transactions in flight at once. Default 2. */
   maxCommits?: number;
   log?: (line: string) => void;
@@ -70,6 +75,9 @@ export class PgEventQueue implements EventQueue {
   /** The events this node holds: id → lease token. */
   readonly #held = new Map<string, string>();
   readonly #timer: NodeJS.Timeout;
+  readonly #pollMs: number;
+  readonly #watchers = new Set<() => void>();
+  #poll: NodeJS.Timeout | undefined;
   #beating: Promise<void> | undefined;
   #closed = false;
   readonly #counts = { staleAcks: 0, lostLeases: 0 };
@@ -95,6 +103,7 @@ export class PgEventQueue implements EventQueue {
     });
     this.#timer = setInterval(() => void this.heartbeat(), o.heartbeatMs ?? Math.max(1, Math.floor(this.#leaseMs / 3)));
     this.#timer.unref();
+    this.#pollMs = o.pollMs ?? 1_000;
   }
 
   /** Enqueue commits and the calls they carried, and acknowledgements refused for a stale lease. */
@@ -174,6 +183,24 @@ export class PgEventQueue implements EventQueue {
   }
 
   /**
+   * Another node's enqueue wakes only that node's dispatcher, so every node also looks on a timer:
+   * the events of a node that died before claiming them are found within pollMs (and those it had
+   * claimed once their leases expire: nextRunAt names that moment). A pass costs two indexed
+   * queries, so polling is cheaper here than a LISTEN connection per node to keep alive.
+   */
+  onOutsideWork(listener: () => void): () => void {
+    this.#watchers.add(listener);
+    this.#poll ??= setInterval(() => this.#watchers.forEach((w) => w()), this.#pollMs);
+    this.#poll.unref();
+    return () => {
+      this.#watchers.delete(listener);
+      if (this.#watchers.size > 0) return;
+      clearInterval(this.#poll);
+      this.#poll = undefined;
+    };
+  }
+
+  /**
    * Extend every lease this node holds to now + leaseMs (the timer calls it; tests on a fake clock
    * call it directly). Leases found lost (expired and taken over, or recovered) are forgotten.
    */
@@ -236,6 +263,7 @@ export class PgEventQueue implements EventQueue {
   async close(): Promise<void> {
     if (this.#closed) return;
     clearInterval(this.#timer);
+    clearInterval(this.#poll);
     await this.#group.close();
     await this.#beating;
     this.#closed = true;
