@@ -45,7 +45,9 @@ async function resolveKeys(db: Queryable, events: readonly EncodedEvent[], now: 
   }
   const owners = new Map<string, string>();
   if (first.size === 0) return { first, owners };
-  const firsts = [...first.values()];
+  // The same order on every node and batch: two transactions taking the same keys in opposite
+  // orders would deadlock (each waits for the other's uncommitted key).
+  const firsts = [...first.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, e]) => e);
   const cols = [firsts.map((e) => e.target.app), firsts.map((e) => e.target.function), firsts.map((e) => e.idempotencyKey!)];
   const taken = await db.query<{ app: string; function: string; key: string }>(TAKE_KEYS, [...cols, firsts.map((e) => e.id), now, now - IDEMPOTENCY_TTL_MS]);
   for (const r of taken.rows) owners.set(keyOf(r.app, r.function, r.key), first.get(keyOf(r.app, r.function, r.key))!.id);

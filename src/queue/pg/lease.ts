@@ -2,12 +2,20 @@
 import type { Queryable } from '../../pg/index.js';
 import type { Held } from './ack.js';
 
-/** Extend the leases still held (token unchanged) to `until`; returns the ids still held. */
+/**
+ * Extend the leases still held (token unchanged) to `until`; returns the ids still held. Rows
+ * another statement has locked (this node's own acknowledgement deleting them, most often) are
+ * skipped rather than waited for, so the heartbeat can never deadlock with an acknowledgement;
+ * they still count as held (the final SELECT reads the snapshot from before the UPDATE).
+ */
 export async function extendLeases(db: Queryable, held: Held, until: number): Promise<string[]> {
   if (held.ids.length === 0) return [];
   const { rows } = await db.query<{ id: string }>(
-    `UPDATE queue_events SET lease_expires_at = $3
-     WHERE (id, lease_token) IN (SELECT * FROM unnest($1::text[], $2::text[])) AND state = 'running' RETURNING id`,
+    `WITH held AS (SELECT * FROM unnest($1::text[], $2::text[]) AS h(id, token)),
+     locked AS (SELECT e.id FROM queue_events e JOIN held h ON e.id = h.id AND e.lease_token = h.token
+                WHERE e.state = 'running' FOR UPDATE OF e SKIP LOCKED),
+     extended AS (UPDATE queue_events e SET lease_expires_at = $3 FROM locked WHERE e.id = locked.id RETURNING e.id)
+     SELECT e.id FROM queue_events e JOIN held h ON e.id = h.id AND e.lease_token = h.token WHERE e.state = 'running'`,
     [held.ids, held.tokens, until],
   );
   return rows.map((r) => r.id);

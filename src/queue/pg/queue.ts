@@ -99,7 +99,10 @@ export class PgEventQueue implements EventQueue {
       maxInFlight: o.maxCommits ?? 2,
       maxItems: 2_000,
       // A group is stamped with the time of its first call (createdAt, the idempotency TTL cutoff).
-      commit: (items) => withTransaction(this.#pool, (c) => enqueueEvents(c, items, items[0]!.now)),
+      // Without idempotency keys a group is one INSERT, atomic on its own: autocommit saves the
+      // BEGIN and COMMIT round trips (a commit's fsync is most of the cost either way).
+      commit: (items) =>
+        items.some((e) => e.idempotencyKey !== undefined) ? withTransaction(this.#pool, (c) => enqueueEvents(c, items, items[0]!.now)) : enqueueEvents(this.#pool, items, items[0]!.now),
     });
     this.#timer = setInterval(() => void this.heartbeat(), o.heartbeatMs ?? Math.max(1, Math.floor(this.#leaseMs / 3)));
     this.#timer.unref();

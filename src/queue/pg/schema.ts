@@ -38,10 +38,9 @@ export const PG_QUEUE_MIGRATIONS: readonly string[] = [
     CHECK ((state = 'running') = (lease_token IS NOT NULL AND lease_expires_at IS NOT NULL))
   );
   -- Partial indexes, one per access path, so each stays as small as the state it serves:
-  -- claims and the per-target skip-scan (pending of a target by run_at), the dispatcher's next
-  -- timer (earliest pending run_at), expired leases and recovery (running), the dead-letter queue.
+  -- claims, depth and the per-target skip-scan that also finds the dispatcher's next timer
+  -- (pending of a target by run_at), expired leases and recovery (running), the dead-letter queue.
   CREATE INDEX queue_events_pending ON queue_events (app, function, run_at, seq) WHERE state = 'pending';
-  CREATE INDEX queue_events_pending_next ON queue_events (run_at) WHERE state = 'pending';
   CREATE INDEX queue_events_running ON queue_events (lease_expires_at) WHERE state = 'running';
   CREATE INDEX queue_events_dead ON queue_events (app, function, dead_at, seq) WHERE state = 'dead';
 

@@ -3,29 +3,38 @@
  * lease expired (their node is gone: the dispatchers of the other nodes must see them as due to
  * redeliver them). Targets with pending events are found by a recursive skip-scan over the
  * pending index (one probe per target, not one row per event, as on SQLite: sql/targets.ts);
+ * the same scan answers the earliest pending run_at (no index of its own to maintain per insert);
  * running events are few (bounded by the nodes' in-flight caps) and are simply grouped.
  */
 import type { Queryable } from '../../pg/index.js';
 import { DUE_COUNT_CAP, type DueTarget, type EventTarget } from '../port.js';
 
-const DUE_TARGETS = `WITH RECURSIVE heads AS (
-    (SELECT app, function FROM queue_events WHERE state = 'pending' ORDER BY app, function LIMIT 1)
+/**
+ * Each target with pending events and its earliest run_at: the first row of the pending index
+ * is the first target's earliest event, and each probe seeks past the previous target to the next
+ * one's earliest (a loose index scan; PostgreSQL has no skip-scan of its own).
+ */
+const HEADS = `WITH RECURSIVE heads AS (
+    (SELECT app, function, run_at FROM queue_events WHERE state = 'pending' ORDER BY app, function, run_at LIMIT 1)
     UNION ALL
-    SELECT n.app, n.function FROM heads h CROSS JOIN LATERAL (
-      SELECT app, function FROM queue_events WHERE state = 'pending' AND (app, function) > (h.app, h.function)
-      ORDER BY app, function LIMIT 1) n
-  ), pending AS (
-    SELECT h.app, h.function,
-      (SELECT min(run_at) FROM queue_events q WHERE q.state = 'pending' AND q.app = h.app AND q.function = h.function) AS oldest,
+    SELECT n.app, n.function, n.run_at FROM heads h CROSS JOIN LATERAL (
+      SELECT app, function, run_at FROM queue_events WHERE state = 'pending' AND (app, function) > (h.app, h.function)
+      ORDER BY app, function, run_at LIMIT 1) n
+  )`;
+
+// The ORDER BY in the count keeps the planner on the pending index (a sequential scan "until
+// 1000 rows match" reads every other target's rows too).
+const DUE_TARGETS = `${HEADS}, pending AS (
+    SELECT h.app, h.function, h.run_at AS oldest,
       (SELECT count(*) FROM (SELECT 1 FROM queue_events q WHERE q.state = 'pending' AND q.app = h.app AND q.function = h.function
-                             AND q.run_at <= $1 LIMIT $2) c) AS due
-    FROM heads h
+                             AND q.run_at <= $1 ORDER BY q.run_at LIMIT $2) c) AS due
+    FROM heads h WHERE h.run_at <= $1
   ), expired AS (
     SELECT app, function, min(run_at) AS oldest, count(*) AS due FROM queue_events
     WHERE state = 'running' AND lease_expires_at < $1 GROUP BY app, function
   )
   SELECT app, function, min(oldest)::bigint AS oldest, least(sum(due), $2)::bigint AS due
-  FROM (SELECT * FROM pending WHERE oldest <= $1 UNION ALL SELECT * FROM expired) t
+  FROM (SELECT * FROM pending UNION ALL SELECT * FROM expired) t
   GROUP BY app, function ORDER BY app, function`;
 
 export async function dueTargets(db: Queryable, now: number): Promise<DueTarget[]> {
@@ -39,7 +48,7 @@ export async function dueTargets(db: Queryable, now: number): Promise<DueTarget[
  */
 export async function nextRunAt(db: Queryable): Promise<number | null> {
   const { rows } = await db.query<{ t: number | null }>(
-    `SELECT least((SELECT min(run_at) FROM queue_events WHERE state = 'pending'),
+    `${HEADS} SELECT least((SELECT min(run_at) FROM heads),
                   (SELECT min(lease_expires_at) + 1 FROM queue_events WHERE state = 'running'))::bigint AS t`,
   );
   return rows[0]?.t ?? null;
@@ -50,6 +59,11 @@ export async function depth(db: Queryable, target?: EventTarget): Promise<number
   const { rows } =
     target === undefined
       ? await db.query<{ n: number }>(`SELECT count(*) AS n FROM queue_events WHERE state IN ('pending', 'running')`)
-      : await db.query<{ n: number }>(`SELECT count(*) AS n FROM queue_events WHERE state IN ('pending', 'running') AND app = $1 AND function = $2`, [target.app, target.function]);
+      : // Two counts, each on its partial index (an IN over both states matches neither).
+        await db.query<{ n: number }>(
+          `SELECT (SELECT count(*) FROM queue_events WHERE state = 'pending' AND app = $1 AND function = $2)
+                + (SELECT count(*) FROM queue_events WHERE state = 'running' AND app = $1 AND function = $2) AS n`,
+          [target.app, target.function],
+        );
   return rows[0]?.n ?? 0;
 }
