@@ -7,8 +7,9 @@
  *
  * At most `maxInFlight` commits run at once (the pool is shared with every other adapter): while
  * they run, new calls wait and form the next, larger group. A group whose transaction fails is
- * tried again call by call, each in a transaction of its own, so one bad call (a value the
- * database refuses) is rejected alone; a database that is down rejects them all.
+ * tried again call by call, each in a transaction of its own, when the error may be one call's
+ * doing (a value the database refuses), so that call is rejected alone; a database that is down
+ * rejects the group at once.
  */
 import { NimbusError } from '../../shared/errors.js';
 
@@ -19,6 +20,12 @@ export interface PgGroupCommitOptions<I, O> {
   maxInFlight: number;
   /** Items in one commit at most (a bigger group is split). */
   maxItems: number;
+  /**
+   * Whether a failed group is worth trying call by call: an error one call's values may have
+   * caused (a constraint, a bad value), not a database that is down (each call alone would wait
+   * for the connection timeout in turn).
+   */
+  isolate: (err: unknown) => boolean;
 }
 
 interface Call<I, O> {
@@ -73,8 +80,8 @@ export class PgGroupCommit<I, O> {
         at += c.items.length;
       }
     } catch (err) {
-      if (group.length === 1) {
-        group[0]!.reject(err);
+      if (group.length === 1 || !this.o.isolate(err)) {
+        for (const c of group) c.reject(err);
         return;
       }
       // Find the culprit: each call alone (rare path; the common failures are answered by ON CONFLICT).

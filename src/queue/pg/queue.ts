@@ -30,7 +30,7 @@
  * must agree (NTP) to well within leaseMs.
  */
 import type { PgPool } from '../../pg/index.js';
-import { migratePg, withTransaction } from '../../pg/index.js';
+import { migratePg, pgErrorCode, withTransaction } from '../../pg/index.js';
 import { NimbusError } from '../../shared/errors.js';
 import type { DeadEvent, DueTarget, EnqueueResult, EventQueue, EventTarget, NewEvent, QueuedEvent } from '../port.js';
 import { clampDeadLimit } from '../rules.js';
@@ -98,6 +98,8 @@ export class PgEventQueue implements EventQueue {
     this.#group = new PgGroupCommit({
       maxInFlight: o.maxCommits ?? 2,
       maxItems: 2_000,
+      // SQLSTATE classes 22 (data exception) and 23 (integrity constraint): one call's values.
+      isolate: (err) => /^2[23]/.test(pgErrorCode(err) ?? ''),
       // A group is stamped with the time of its first call (createdAt, the idempotency TTL cutoff).
       // Without idempotency keys a group is one INSERT, atomic on its own: autocommit saves the
       // BEGIN and COMMIT round trips (a commit's fsync is most of the cost either way).
