@@ -109,6 +109,31 @@ describe('PgEventQueue', { skip }, () => {
       await closeBoth();
     });
 
+    it('writes the retries and dead letters of one turn together, each checked against its own lease', async () => {
+      const [e1, e2, e3, e4] = [ev(), ev(), ev(), ev()];
+      await a.enqueue([e1, e2, e3, e4]);
+      await a.claim(A, 2, now);
+      now = 11_001;
+      const stolen = await b.claim(A, 2, now);
+      assert.deepEqual(
+        stolen.map((e) => e.id),
+        [e1.id, e2.id],
+        "a's expired leases first (oldest)",
+      );
+      await b.claim(A, 2, now);
+      await Promise.all([a.retry(e1.id, now, 'late'), b.retry(e3.id, 20_000, 'boom'), a.deadLetter(e2.id, 'late', now), b.deadLetter(e4.id, 'gone', now)]);
+      assert.equal(a.stats.staleAcks, 2);
+      assert.deepEqual(
+        (await a.listDead(A)).map((d) => d.id),
+        [e4.id],
+      );
+      assert.deepEqual(
+        (await a.claim(A, 5, 20_000)).map((e) => [e.id, e.lastError]),
+        [[e3.id, 'boom']],
+      );
+      await closeBoth();
+    });
+
     it('hands its leases back at close, so the other node need not wait for them to expire', async () => {
       const e = ev();
       await a.enqueue([e]);

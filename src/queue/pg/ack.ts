@@ -3,7 +3,9 @@
  * rows whose lease token is still the one this node was given at claim: a late acknowledgement
  * (the lease expired and another node claimed the event again, or recover released it) matches
  * nothing and changes nothing. Each returns how many rows it changed, so the caller can count
- * the stale ones.
+ * the stale ones. Retries and dead letters come one call per event (the port's shape) but many
+ * in the same turn (the settler writes a batch at once): they are gathered (turn-batch.ts) into
+ * one statement, not one commit each.
  */
 import type { Queryable } from '../../pg/index.js';
 
@@ -22,11 +24,21 @@ export async function completeEvents(db: Queryable, held: Held): Promise<number>
   return (await db.query(`DELETE FROM queue_events WHERE ${MINE}`, [held.ids, held.tokens])).rowCount ?? 0;
 }
 
-/** Failed this attempt: pending again at `runAt` with the error kept. */
-export async function retryEvent(db: Queryable, held: Held, runAt: number, error: string): Promise<number> {
-  if (held.ids.length === 0) return 0;
-  const sql = `UPDATE queue_events SET state = 'pending', run_at = $3, last_error = $4, ${NO_LEASE} WHERE ${MINE}`;
-  return (await db.query(sql, [held.ids, held.tokens, Math.round(runAt), error])).rowCount ?? 0;
+/** A failed attempt of a held event: pending again at `runAt` with the error kept. */
+export interface RetryItem {
+  id: string;
+  token: string;
+  runAt: number;
+  error: string;
+}
+
+/** Failed attempts (every retry the settler writes at once, in one statement); returns the ids changed. */
+export async function retryEvents(db: Queryable, items: readonly RetryItem[]): Promise<Set<string>> {
+  const sql = `UPDATE queue_events e SET state = 'pending', run_at = u.run_at, last_error = u.error, ${NO_LEASE}
+    FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[]) AS u(id, token, run_at, error)
+    WHERE e.id = u.id AND e.lease_token = u.token AND e.state = 'running' RETURNING e.id`;
+  const { rows } = await db.query<{ id: string }>(sql, [items.map((i) => i.id), items.map((i) => i.token), items.map((i) => Math.round(i.runAt)), items.map((i) => i.error)]);
+  return new Set(rows.map((r) => r.id));
 }
 
 /** Not delivered for lack of capacity: pending again, the attempt not counted. */
@@ -36,9 +48,19 @@ export async function releaseEvents(db: Queryable, held: Held, runAt: number): P
   return (await db.query(sql, [held.ids, held.tokens, Math.round(runAt)])).rowCount ?? 0;
 }
 
-/** Retries exhausted or too old: to the dead-letter queue. */
-export async function deadLetterEvent(db: Queryable, held: Held, reason: string, now: number): Promise<number> {
-  if (held.ids.length === 0) return 0;
-  const sql = `UPDATE queue_events SET state = 'dead', dead_at = $3, reason = $4, ${NO_LEASE} WHERE ${MINE}`;
-  return (await db.query(sql, [held.ids, held.tokens, now, reason])).rowCount ?? 0;
+/** A held event whose retries are exhausted or that is too old: to the dead-letter queue. */
+export interface DeadItem {
+  id: string;
+  token: string;
+  reason: string;
+  now: number;
+}
+
+/** Dead letters (all the settler writes at once, in one statement); returns the ids changed. */
+export async function deadLetterEvents(db: Queryable, items: readonly DeadItem[]): Promise<Set<string>> {
+  const sql = `UPDATE queue_events e SET state = 'dead', dead_at = u.now, reason = u.reason, ${NO_LEASE}
+    FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[]) AS u(id, token, now, reason)
+    WHERE e.id = u.id AND e.lease_token = u.token AND e.state = 'running' RETURNING e.id`;
+  const { rows } = await db.query<{ id: string }>(sql, [items.map((i) => i.id), items.map((i) => i.token), items.map((i) => i.now), items.map((i) => i.reason)]);
+  return new Set(rows.map((r) => r.id));
 }

@@ -35,7 +35,7 @@ import { NimbusError } from '../../shared/errors.js';
 import type { DeadEvent, DueTarget, EnqueueResult, EventQueue, EventTarget, NewEvent, QueuedEvent } from '../port.js';
 import { clampDeadLimit } from '../rules.js';
 import type { EncodedEvent } from '../sql/enqueue.js';
-import { completeEvents, deadLetterEvent, releaseEvents, retryEvent, type Held } from './ack.js';
+import { completeEvents, deadLetterEvents, releaseEvents, retryEvents, type DeadItem, type Held, type RetryItem } from './ack.js';
 import { claimEvents } from './claim.js';
 import { listDeadEvents, redriveEvents } from './dead-letter.js';
 import { enqueueEvents } from './enqueue.js';
@@ -43,6 +43,7 @@ import { PgGroupCommit } from './group-commit.js';
 import { extendLeases, pruneIdempotency, recoverEvents } from './lease.js';
 import { PG_QUEUE_MIGRATIONS } from './schema.js';
 import { depth, dueTargets, nextRunAt } from './targets.js';
+import { TurnBatch } from './turn-batch.js';
 
 export interface PgEventQueueOptions {
   /** The node's shared pool (the backend ends it, not the queue). */
@@ -81,6 +82,8 @@ export class PgEventQueue implements EventQueue {
   #beating: Promise<void> | undefined;
   #closed = false;
   readonly #counts = { staleAcks: 0, lostLeases: 0 };
+  readonly #retries = new TurnBatch<RetryItem>((items) => retryEvents(this.#pool, items));
+  readonly #deaths = new TurnBatch<DeadItem>((items) => deadLetterEvents(this.#pool, items));
 
   /** Migrate the queue's tables (once across nodes) and open the queue. */
   static async open(options: PgEventQueueOptions): Promise<PgEventQueue> {
@@ -149,7 +152,7 @@ export class PgEventQueue implements EventQueue {
   }
 
   async retry(id: string, runAt: number, error: string): Promise<void> {
-    await this.#ack([id], 'retry', (held) => retryEvent(this.#pool, held, runAt, error));
+    await this.#ack([id], 'retry', async (held) => Number(await this.#retries.add({ id, token: held.tokens[0]!, runAt, error })));
   }
 
   async release(ids: string[], runAt: number): Promise<void> {
@@ -157,7 +160,7 @@ export class PgEventQueue implements EventQueue {
   }
 
   async deadLetter(id: string, reason: string, now: number): Promise<void> {
-    await this.#ack([id], 'dead-letter', (held) => deadLetterEvent(this.#pool, held, reason, now));
+    await this.#ack([id], 'dead-letter', async (held) => Number(await this.#deaths.add({ id, token: held.tokens[0]!, reason, now })));
   }
 
   async listDead(target: EventTarget, limit?: number): Promise<DeadEvent[]> {
