@@ -63,7 +63,10 @@ async function resolveKeys(db: Queryable, events: readonly EncodedEvent[], now: 
   return { first, owners };
 }
 
-/** Insert `events` (in order) and their keys on `db`, which must be inside a transaction. */
+/**
+ * Insert `events` (in order) and their keys. With keys this is several statements: `db` must then
+ * be a client inside a transaction; without, it is one INSERT, atomic on the pool as it stands.
+ */
 export async function enqueueEvents(db: Queryable, events: readonly EncodedEvent[], now: number): Promise<EnqueueResult[]> {
   const { first, owners } = await resolveKeys(db, events, now);
   // The events that insert: those without a key and those that took theirs (first of the batch).
