@@ -107,7 +107,12 @@ export class EventDispatcher {
       destinations: { events: o.events, publish: o.publish, log: this.log },
       onSettled: () => this.wake(),
     });
-    this.unsubscribe = o.events.onEnqueue(() => this.wake());
+    const local = o.events.onEnqueue(() => this.wake());
+    const outside = o.queue.onOutsideWork?.(() => this.wake());
+    this.unsubscribe = () => {
+      local();
+      outside?.();
+    };
   }
 
   /** Begin delivering (call after deployments are loaded and the queue recovered). */

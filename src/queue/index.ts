@@ -9,3 +9,4 @@ export { calculateDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.
 export { destinationRecord, type DestinationRecord, type DestinationCondition } from './destinations.js';
 export { IDEMPOTENCY_TTL_MS } from './rules.js';
 export { unwrapMessage, type MessageAttributes } from './message.js';
+export { PgEventQueue, type PgEventQueueOptions } from './pg/queue.js';

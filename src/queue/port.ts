@@ -126,5 +126,11 @@ export interface EventQueue {
   pruneIdempotency(before: number): Promise<void>;
   /** Pending + running events (all, or of one target). */
   depth(target?: EventTarget): Promise<number>;
+  /**
+   * Shared queues only (several nodes on one database): call `listener` when work may have
+   * appeared that this node did not enqueue (another node's events, a dead node's). The dispatcher
+   * wakes on it; a queue only this node writes need not implement it. Returns an unsubscribe.
+   */
+  onOutsideWork?(listener: () => void): () => void;
   close(): Promise<void>;
 }
