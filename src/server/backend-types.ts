@@ -1,5 +1,6 @@
 /** The storage backend's shape (backend.ts opens one; backend-postgres.ts the clustered one). */
 import type { KvStore } from '../kv/index.js';
+import type { PgPool } from '../pg/index.js';
 import type { ConcurrencyGate } from '../runtime/index.js';
 import type { EventQueue } from '../queue/index.js';
 import type { SecretStore } from '../secrets/index.js';
@@ -41,6 +42,8 @@ export interface Backend {
   readonly kv: KvStore;
   /** Where functions' `concurrency` is counted across nodes (postgres: leased slots); absent on one node. Closed by `close`. */
   readonly concurrencyGate?: ConcurrencyGate;
+  /** In a cluster (postgres): the shared pool and this node's id, for the cluster layer (membership, change notices, shared keys). */
+  readonly cluster?: { readonly pool: PgPool; readonly nodeId: string };
   /** The object store (opened last: it moves its outbox into the queue). */
   openObjects(deps: ObjectStoreDeps): Promise<BucketStore>;
   /** Close every adapter this backend opened (after the services using them are closed). */
