@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { FakeClock } from '../shared/clock.js';
-import { migrate } from '../store/migrations.js';
+import { buildLegacyDatabase } from '../store/legacy-migrations.js';
 import { SqliteStore } from '../store/sqlite.js';
 import { kvContract } from './contract.js';
 import { MAX_KV_KEY_BYTES, MAX_KV_VALUE_BYTES } from './port.js';
@@ -39,7 +39,7 @@ describe('SqliteKvStore', () => {
   it('keeps usage across a reopen, counted from the data a pre-quota database already held', async () => {
     const file = join(dir, 'usage.db');
     const old = new Database(file);
-    migrate(old, 3);
+    buildLegacyDatabase(old, 3);
     old.prepare("INSERT INTO kv (namespace, key, value) VALUES ('shop/a', 'k', 'hello'), ('shop/b', 'é', 'x'), ('blog/a', 'k', 'v')").run();
     old.close();
     const kv = SqliteKvStore.open({ file, sweepMs: 0, quotaBytes: 20 });

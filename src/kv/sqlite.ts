@@ -1,5 +1,5 @@
 /**
- * The embedded KvStore: the `kv` table (migration 0003) of the node's SQLite file, on its own
+ * The embedded KvStore: the `kv` table (its own migrations, sqlite-schema.ts) of the node's SQLite file, on its own
  * connection so KV traffic from functions never waits behind a control-plane transaction in the
  * store's statement cache. Expired values are invisible at once (every read compares with the
  * clock) and deleted by a periodic sweep, a bounded batch at a time so it never blocks the loop long.
@@ -7,14 +7,14 @@
 import Database from 'better-sqlite3';
 import type { Clock } from '../shared/clock.js';
 import { systemClock } from '../shared/clock.js';
-import { migrate } from '../store/migrations.js';
 import { immediate } from '../store/immediate.js';
 import { DEFAULT_KV_QUOTA_BYTES, ownerOf, UsageTable } from '../store/usage.js';
 import { decodeCursor, encodeCursor, expiresAt, listLimit } from './cursor.js';
 import type { KvListResult, KvStore } from './port.js';
+import { migrateKv } from './sqlite-schema.js';
 
 export interface SqliteKvStoreOptions {
-  /** The node's database file (the store's), or ':memory:' for a throwaway one. */
+  /** The node's database file (shared with the other adapters), its own file, or ':memory:'. */
   file: string;
   clock?: Clock;
   /** How often expired values are deleted, ms; 0 = never (call `sweep()`). Default 60 s. */
@@ -100,8 +100,8 @@ export class SqliteKvStore implements KvStore {
       db.pragma('busy_timeout = 5000');
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
-      // Idempotent: a no-op when the store opened the file first.
-      migrate(db);
+      // Its own tables only: the file may hold the store's, or nothing else at all.
+      migrateKv(db);
       return new SqliteKvStore(db, options.clock ?? systemClock, options.sweepMs ?? 60_000, options.quotaBytes ?? DEFAULT_KV_QUOTA_BYTES);
     } catch (err) {
       db.close();

@@ -7,9 +7,10 @@
  *   postgres          every adapter on one pool to a PostgreSQL database that N nodes share
  *                     (`nimbus up --db postgres://… --node-id a`); see docs/cluster.md.
  *
- * Each adapter owns its schema (its own numbered migrations) and opens in dependency order: the
- * store first (apps, versions), then the rest. SQLite-only settings (synchronous) live in the
- * sqlite choice, not in the node's public options.
+ * Each adapter owns its schema (its own numbered migrations, applied when it opens: on SQLite in
+ * `nimbus_migrations`, or queue_migrations / secrets_migrations for the two that had their own
+ * first), so they open in any order and none trusts another to have run first. SQLite-only
+ * settings (synchronous) live in the sqlite choice, not in the node's public options.
  */
 import { join } from 'node:path';
 import { SqliteKvStore } from '../kv/index.js';

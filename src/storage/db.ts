@@ -1,7 +1,7 @@
 /**
- * A better-sqlite3 connection to the node's database for triggers and object storage, with the
- * store's settings (WAL, synchronous=NORMAL: survives kill -9 of the process). The store opens
- * and migrates the file first; this connection only uses the tables of its migration 0002.
+ * A better-sqlite3 connection to the node's database for triggers, object storage, function
+ * metrics and secrets, with the store's settings (WAL, synchronous=NORMAL: survives kill -9 of the
+ * process). Each adapter on it applies its own migrations; the store need not have opened the file.
  */
 import Database from 'better-sqlite3';
 

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { migrate } from '../store/migrations.js';
 import { FakeQueue, objectStoreContract, subscriber } from './contract.js';
 import { FsObjectStore } from './fs-store.js';
 import { upperBound } from './object-table.js';
@@ -13,8 +12,8 @@ import type { BucketDirectory } from './port.js';
 /** A fresh data dir and database per test. */
 function fixture(): { root: string; db: Database.Database; open: (o: Omit<Parameters<typeof FsObjectStore.open>[0], 'dir' | 'db'>) => FsObjectStore; cleanup: () => void } {
   const root = mkdtempSync(join(tmpdir(), 'nimbus-fs-store-'));
+  // A file of its own: the object tables need nothing else to have opened it.
   const db = new Database(join(root, 'db'));
-  migrate(db);
   return {
     root,
     db,

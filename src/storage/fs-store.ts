@@ -33,7 +33,7 @@ export { MAX_KEY_BYTES, MAX_LIST_LIMIT, checkKey } from './common.js';
 export interface FsObjectStoreOptions extends BucketStoreDeps {
   /** `<data-dir>/buckets`. */
   dir: string;
-  /** A connection to the node's database, migrated (store migration 0002). Not closed by the store. */
+  /** A connection to the node's database (or any SQLite file: the object tables migrate themselves). Not closed by the store. */
   db: Database.Database;
 }
 const OUTBOX_PAGE = 500;

@@ -1,5 +1,5 @@
 /**
- * The SQL side of object storage (tables of store migration 0002): object metadata and the
+ * The SQL side of object storage (its own migrations, sqlite-schema.ts): object metadata and the
  * bucket outbox, written in one transaction so an object never appears (or disappears) without
  * its notification being recorded.
  */
@@ -9,6 +9,7 @@ import { immediate } from '../store/immediate.js';
 import { UsageTable } from '../store/usage.js';
 import { upperBound } from './common.js';
 import type { ObjectInfo } from './port.js';
+import { migrateObjects } from './sqlite-schema.js';
 
 export { upperBound } from './common.js';
 
@@ -46,6 +47,8 @@ export class ObjectTable {
 
   /** `quota`: bytes of objects each app may store; a put over it throws QUOTA_EXCEEDED and changes nothing. */
   constructor(db: Database.Database, quota: number) {
+    // Its own tables only: the file may hold the store's, or nothing else at all.
+    migrateObjects(db);
     const usage = (this.usage = new UsageTable(db, 'bucket'));
     const s = {
       get: db.prepare<[string, string, string], ObjectRow>(`SELECT ${COLUMNS} FROM objects WHERE app = ? AND bucket = ? AND key = ?`),

@@ -1,9 +1,37 @@
 /**
- * Function metrics (EMF values functions print, store migration 0010): appended in batches,
- * read back per function as a summary per metric and, for one metric, its latest values. Its own
- * connection to the node's database (WAL), as triggers and object storage have.
+ * Function metrics (EMF values functions print): appended in batches, read back per function as a
+ * summary per metric and, for one metric, its latest values. Its own connection to the node's
+ * database (WAL), as triggers and object storage have, and its own migrations.
  */
 import type Database from 'better-sqlite3';
+import { migrateSqlite } from './sqlite-migrate.js';
+
+/**
+ * Component `function_metrics` in `nimbus_migrations` (see sqlite-migrate.ts), apart from the
+ * store's list: telemetry, not control plane, and written on a connection of its own. Store
+ * migration 0010 created the table before the adapters owned their schemas: the first entry
+ * repeats its definition with IF NOT EXISTS, so an existing data dir keeps its rows. Append, never edit.
+ */
+export const FUNCTION_METRICS_MIGRATIONS: readonly string[] = [
+  // 0001 one row per value, kept as long as invocation records. Lenient affinity as the other
+  // telemetry tables. dimensions: JSON object of the line's dimension values.
+  `
+  CREATE TABLE IF NOT EXISTS function_metrics (
+    app           TEXT NOT NULL,
+    function      TEXT NOT NULL,
+    version       INTEGER NOT NULL,
+    invocation_id TEXT,
+    ts            INTEGER NOT NULL,
+    namespace     TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    unit          TEXT NOT NULL,
+    value         REAL NOT NULL,
+    dimensions    TEXT NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS function_metrics_name_ts ON function_metrics(app, function, name, ts);
+  CREATE INDEX IF NOT EXISTS function_metrics_ts ON function_metrics(ts);
+  `,
+];
 
 export interface FunctionMetricPoint {
   app: string;
@@ -55,7 +83,9 @@ export class SqliteFunctionMetrics {
   private readonly deleteAppSql;
   private readonly appendAll;
 
+  /** `db`: a connection to any SQLite file; the table is created when missing. */
   constructor(private readonly db: Database.Database) {
+    migrateSqlite(db, 'function_metrics', FUNCTION_METRICS_MIGRATIONS);
     this.insert = db.prepare(`INSERT INTO function_metrics (app, function, version, invocation_id, ts, namespace, name, unit, value, dimensions)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     // `last` by its own lookup: beside several min()/max() aggregates, which row a bare column comes from is undefined.

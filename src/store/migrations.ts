@@ -2,6 +2,14 @@
  * Numbered schema migrations for the SQLite store. They live in TypeScript rather than `.sql`
  * files because tsc does not copy `.sql` into `dist/`. Entry i takes the schema from
  * `PRAGMA user_version = i` to `i + 1`. Never edit a released entry: append a new one.
+ *
+ * These are the store's tables only. KV, object metadata, schedule state, storage usage and
+ * function metrics own their migrations (kv/sqlite-schema.ts, storage/sqlite-schema.ts,
+ * triggers/schedule-state.ts, store/usage.ts, store/function-metrics.ts; bookkeeping in
+ * `nimbus_migrations`). Their parts of 0002, 0003, 0004 and 0010 were emptied when they moved, the
+ * one exception to "never edit", and a safe one: the list is positional, so a database past those
+ * versions already has the tables (each adapter's first migration adopts them with IF NOT EXISTS
+ * and today's definitions), and one below them gets them from the adapters instead.
  */
 import type Database from 'better-sqlite3';
 import { NimbusError } from '../shared/errors.js';
@@ -87,69 +95,18 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX logs_invocation ON logs(invocation_id);
   CREATE INDEX logs_ts ON logs(ts);
   `,
-  // 0002 triggers and object storage (src/triggers, src/storage). schedule_state: per schedule,
-  // every slot at or before handled_until was fired or deliberately skipped, so a restart never
-  // fires a slot twice. objects: bucket metadata; the bytes live in <data-dir>/buckets/<bucket>/<file>.
-  // Rows belong to the app that owned the bucket when they were written, so an app that names a
-  // bucket after its previous owner was deleted starts empty instead of reading the other's data.
-  // bucket_outbox: bucket events committed with the object's row, moved to the queue after commit.
+  // 0002 (moved) schedule_state → triggers/schedule-state.ts; objects, bucket_outbox → storage/sqlite-schema.ts.
   `
-  CREATE TABLE schedule_state (
-    key           TEXT NOT NULL PRIMARY KEY,
-    handled_until INTEGER NOT NULL
-  ) STRICT;
-
-  CREATE TABLE objects (
-    app          TEXT NOT NULL,
-    bucket       TEXT NOT NULL,
-    key          TEXT NOT NULL,
-    file         TEXT NOT NULL,
-    size         INTEGER NOT NULL,
-    etag         TEXT NOT NULL,
-    content_type TEXT NOT NULL,
-    uploaded_at  INTEGER NOT NULL,
-    PRIMARY KEY (app, bucket, key)
-  ) STRICT;
-  -- The start-up sweep of orphan files reads every file of a bucket, whoever owns the rows.
-  CREATE INDEX objects_bucket ON objects(bucket);
-
-  CREATE TABLE bucket_outbox (
-    seq   INTEGER PRIMARY KEY AUTOINCREMENT,
-    event TEXT NOT NULL
-  ) STRICT;
+  -- moved to the adapters' own migrations
   `,
-  // 0003 KV namespaces for bindings (src/kv). expires_at: epoch ms, NULL = never; an expired row
-  // is invisible at once and deleted by the periodic sweep (the partial index serves it). A rowid
-  // table, not WITHOUT ROWID: values run up to 1 MB, which SQLite advises keeping out of the b-tree key.
+  // 0003 (moved) kv → kv/sqlite-schema.ts.
   `
-  CREATE TABLE kv (
-    namespace  TEXT NOT NULL,
-    key        TEXT NOT NULL,
-    value      TEXT NOT NULL,
-    expires_at INTEGER,
-    PRIMARY KEY (namespace, key)
-  ) STRICT;
-  CREATE INDEX kv_expires ON kv(expires_at) WHERE expires_at IS NOT NULL;
+  -- moved to the adapters' own migrations
   `,
-  // 0004 per-app storage quotas (issue 8) and bounded log reads. storage_usage: bytes each app
-  // stores, per kind ('kv': key + value bytes; 'bucket': object sizes), kept as a running total
-  // updated in the same transaction as every write, so a quota check never sums a table. Filled
-  // from the data already stored. KV namespaces are '<app>/<name>' (see runtime/bindings.ts).
-  // logs_invocation_seq: one invocation's lines in seq order straight from the index (the old
-  // index on invocation_id alone made a page of a chatty invocation sort all its lines first).
+  // 0004 bounded log reads. logs_invocation_seq: one invocation's lines in seq order straight from
+  // the index (the old index on invocation_id alone made a page of a chatty invocation sort all its
+  // lines first). (moved) storage_usage → store/usage.ts, filled by KV and object storage.
   `
-  CREATE TABLE storage_usage (
-    app   TEXT NOT NULL,
-    kind  TEXT NOT NULL,
-    bytes INTEGER NOT NULL,
-    PRIMARY KEY (app, kind)
-  ) STRICT;
-  INSERT INTO storage_usage (app, kind, bytes)
-    SELECT app, 'bucket', sum(size) FROM objects GROUP BY app;
-  INSERT INTO storage_usage (app, kind, bytes)
-    SELECT CASE WHEN instr(namespace, '/') > 0 THEN substr(namespace, 1, instr(namespace, '/') - 1) ELSE namespace END AS owner, 'kv',
-      sum(length(CAST(key AS BLOB)) + length(CAST(value AS BLOB)))
-    FROM kv GROUP BY owner;
   CREATE INDEX logs_invocation_seq ON logs(invocation_id, seq);
   DROP INDEX logs_invocation;
   `,
@@ -248,24 +205,9 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE api_keys ADD COLUMN aws_sealed_secret TEXT;
   CREATE UNIQUE INDEX api_keys_aws_access_key ON api_keys(aws_access_key_id) WHERE aws_access_key_id IS NOT NULL;
   `,
-  // 0010 function metrics (issue 12): the values functions print in CloudWatch Embedded Metric
-  // Format (telemetry/emf.ts), one row per value, kept as long as invocation records. Lenient
-  // affinity as the other telemetry tables. dimensions: JSON object of the line's dimension values.
+  // 0010 (moved) function_metrics → store/function-metrics.ts.
   `
-  CREATE TABLE function_metrics (
-    app           TEXT NOT NULL,
-    function      TEXT NOT NULL,
-    version       INTEGER NOT NULL,
-    invocation_id TEXT,
-    ts            INTEGER NOT NULL,
-    namespace     TEXT NOT NULL,
-    name          TEXT NOT NULL,
-    unit          TEXT NOT NULL,
-    value         REAL NOT NULL,
-    dimensions    TEXT NOT NULL
-  );
-  CREATE INDEX function_metrics_name_ts ON function_metrics(app, function, name, ts);
-  CREATE INDEX function_metrics_ts ON function_metrics(ts);
+  -- moved to the adapters' own migrations
   `,
   // 0011 response streaming (issue 13): the body bytes an HTTP invocation sent (a streamed one
   // counts what it streamed, up to a cut). NULL for non-HTTP invocations and older records.

@@ -1,18 +1,44 @@
 /**
  * Per-app storage quotas (issue 8): the bytes each app stores, per kind, as a running total in
- * `storage_usage` (migration 0004). Every write adds its delta inside the SAME transaction as the
+ * `storage_usage`. Every write adds its delta inside the SAME transaction as the
  * data row, so the total survives restarts and crashes exactly, and a quota check is one primary
  * key lookup instead of a SUM over the data. Overwrites count the difference; deletes, purges and
  * TTL sweeps give their bytes back.
  */
 import type Database from 'better-sqlite3';
 import { NimbusError } from '../shared/errors.js';
+import { migrateSqlite } from './sqlite-migrate.js';
 
 export type UsageKind = 'kv' | 'bucket';
 
 /** Default quotas: 100 MB of KV values and 1 GB of bucket objects per app. */
 export const DEFAULT_KV_QUOTA_BYTES = 100 * 1024 * 1024;
 export const DEFAULT_BUCKET_QUOTA_BYTES = 1024 * 1024 * 1024;
+
+/**
+ * `storage_usage` is its own component, owned by this module rather than by KV or object storage:
+ * both write it (rows of kind 'kv' and 'bucket'), and either may open a file first or alone. One
+ * shared table, not one per kind, because today's data dirs hold it (store migration 0004) and a
+ * split would copy rows for nothing. Each user applies these migrations before its own, and its
+ * own first migration fills its kind's rows from the data it already holds (INSERT OR IGNORE: a
+ * database from before issue 8 gets them counted; one that has running totals keeps them).
+ */
+export const USAGE_MIGRATIONS: readonly string[] = [
+  // 0001 store migration 0004's table, adopted where it exists.
+  `
+  CREATE TABLE IF NOT EXISTS storage_usage (
+    app   TEXT NOT NULL,
+    kind  TEXT NOT NULL,
+    bytes INTEGER NOT NULL,
+    PRIMARY KEY (app, kind)
+  ) STRICT;
+  `,
+];
+
+/** Create (or adopt) `storage_usage` on this connection's file. */
+export function migrateUsage(db: Database.Database): number {
+  return migrateSqlite(db, 'storage_usage', USAGE_MIGRATIONS);
+}
 
 export class UsageTable {
   private readonly s;

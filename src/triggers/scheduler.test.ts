@@ -4,7 +4,6 @@ import Database from 'better-sqlite3';
 import type { FunctionConfig, FunctionVersion, ScheduleTrigger } from '../domain/index.js';
 import type { EnqueueResult, NewEvent } from '../queue/port.js';
 import { FakeClock } from '../shared/clock.js';
-import { migrate } from '../store/migrations.js';
 import { SqliteScheduleState } from './schedule-state.js';
 import { CATCH_UP_CAP, Scheduler, type Timers } from './scheduler.js';
 
@@ -89,7 +88,6 @@ describe('Scheduler', () => {
 
   beforeEach(() => {
     db = new Database(':memory:');
-    migrate(db);
     clock = new FakeClock(T0);
     timers = new FakeTimers(clock);
     queue = new RecordingQueue();
