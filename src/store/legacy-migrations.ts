@@ -1,6 +1,6 @@
 /**
  * Test fixture: the store's migration list exactly as released before each adapter owned its
- * schema (commit 3a9a00c, user_version 11), when it also created the tables of KV (0003), objects
+ * schema (commit 6f0383f, user_version 12), when it also created the tables of KV (0003), objects
  * and schedule state (0002), storage usage (0004) and function metrics (0010). Upgrade tests build
  * a data dir with it, then open it with today's adapters. Frozen: never edit.
  */
@@ -272,9 +272,13 @@ export const LEGACY_MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE invocations ADD COLUMN response_bytes INTEGER;
   `,
+  // 0012 clusters (issue 11): the node that ran an invocation (`--node-id`); NULL on a single node.
+  `
+  ALTER TABLE invocations ADD COLUMN node TEXT;
+  `,
 ];
 
-/** Bring `db` to legacy schema version `target` (default: all 11), as the old `migrate` did. */
+/** Bring `db` to legacy schema version `target` (default: all 12), as the old `migrate` did. */
 export function buildLegacyDatabase(db: Database.Database, target = LEGACY_MIGRATIONS.length): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   db.transaction(() => {
