@@ -100,8 +100,8 @@ describe('sqlite backend: each adapter owns its schema', () => {
       assert.equal(objects.usage('shop'), 11);
       assert.equal(b.scheduleState.get('shop/tick/0'), 12345);
       b.scheduleState.set('shop/tick/0', 23456);
-      assert.equal(b.functionMetrics.summary({ app: 'shop', function: 'checkout', since: 0 })[0]?.count, 1);
-      b.functionMetrics.append([point(2000, 9)]);
+      assert.equal((await b.functionMetrics.summary({ app: 'shop', function: 'checkout', since: 0 }))[0]?.count, 1);
+      await b.functionMetrics.append([point(2000, 9)]);
     });
 
     // Reopened: what was written after the upgrade is there, and no migration runs twice.
@@ -112,7 +112,7 @@ describe('sqlite backend: each adapter owns its schema', () => {
       assert.equal(objects.usage('shop'), 11);
       assert.equal(b.scheduleState.get('shop/tick/0'), 23456);
       assert.deepEqual(
-        b.functionMetrics.summary({ app: 'shop', function: 'checkout', since: 0 }).map((s) => [s.count, s.last]),
+        (await b.functionMetrics.summary({ app: 'shop', function: 'checkout', since: 0 })).map((s) => [s.count, s.last]),
         [[2, 9]],
       );
     });
@@ -158,8 +158,8 @@ describe('sqlite backend: each adapter owns its schema', () => {
     triggersDb.close();
 
     const metrics = new SqliteFunctionMetrics(openDatabase(join(dir, 'metrics.db')));
-    metrics.append([point(1, 1)]);
-    assert.equal(metrics.points({ app: 'shop', function: 'checkout', name: 'latency', since: 0, limit: 10 }).length, 1);
+    await metrics.append([point(1, 1)]);
+    assert.equal((await metrics.points({ app: 'shop', function: 'checkout', name: 'latency', since: 0, limit: 10 })).length, 1);
     metrics.close();
   });
 
@@ -174,7 +174,7 @@ describe('sqlite backend: each adapter owns its schema', () => {
     await kv.put('shop/a', 'k', 'v');
     new SqliteScheduleState(db).set('k', 1);
     const metrics = new SqliteFunctionMetrics(openDatabase(file));
-    metrics.append([point(1, 1)]);
+    await metrics.append([point(1, 1)]);
     const queue = SqliteEventQueue.open({ file });
     const secrets = SqliteSecretStore.open({ file });
     const store = SqliteStore.open({ file });

@@ -4,7 +4,6 @@ import Database from 'better-sqlite3';
 import { Registry } from 'prom-client';
 import type { LogLine } from '../domain/index.js';
 import { SqliteFunctionMetrics, type FunctionMetricPoint } from '../store/function-metrics.js';
-import { migrate } from '../store/migrations.js';
 import { FunctionMetrics, type FunctionMetricStore } from './function-metrics.js';
 import { FunctionSeries } from './function-series.js';
 
@@ -14,7 +13,6 @@ const line = (text: string, app = 'shop'): LogLine => ({ seq: 0, invocationId: '
 /** A store whose appends take a turn of the event loop and may be made to fail, as a remote one. */
 function slowStore(failing: { on: boolean }): FunctionMetricStore {
   const db = new Database(':memory:');
-  migrate(db);
   const inner = new SqliteFunctionMetrics(db);
   return {
     append: async (points: readonly FunctionMetricPoint[]) => {
