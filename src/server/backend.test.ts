@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { SqliteKvStore } from '../kv/index.js';
 import { SqliteEventQueue } from '../queue/index.js';
 import { SqliteSecretStore } from '../secrets/index.js';
-import { FsObjectStore, openDatabase, type BucketDirectory } from '../storage/index.js';
+import { FsObjectStore, openDatabase, type BucketDirectory, type BucketStore } from '../storage/index.js';
 import { SqliteFunctionMetrics, SqliteStore, type FunctionMetricPoint } from '../store/index.js';
 import { buildLegacyDatabase } from '../store/legacy-migrations.js';
 import { MIGRATIONS } from '../store/migrations.js';
@@ -50,9 +50,9 @@ function schemaOf(file: string): string[] {
 
 const tablesOf = (db: Database.Database) => db.prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'sqlite_sequence' ORDER BY name").pluck().all();
 
-async function withBackend<T>(dataDir: string, fn: (b: Backend, objects: FsObjectStore) => Promise<T>): Promise<T> {
+async function withBackend<T>(dataDir: string, fn: (b: Backend, objects: BucketStore) => Promise<T>): Promise<T> {
   const backend = await openBackend({ kind: 'sqlite' }, { dataDir, log: () => {} });
-  const objects = backend.openObjects({ buckets, queue: backend.queue, log: () => {} });
+  const objects = await backend.openObjects({ buckets, queue: backend.queue, log: () => {} });
   try {
     return await fn(backend, objects);
   } finally {
@@ -95,9 +95,9 @@ describe('sqlite backend: each adapter owns its schema', () => {
       await b.kv.put('shop/cache', 'n', 'abc');
       assert.equal(await b.kv.usage('shop'), 16);
       assert.equal((await objects.get('uploads', 'a.txt'))?.body.toString(), 'hello');
-      assert.equal(objects.usage('shop'), 5);
+      assert.equal(await objects.usage('shop'), 5);
       await objects.put('uploads', 'b.txt', Buffer.from('world!'));
-      assert.equal(objects.usage('shop'), 11);
+      assert.equal(await objects.usage('shop'), 11);
       assert.equal(b.scheduleState.get('shop/tick/0'), 12345);
       b.scheduleState.set('shop/tick/0', 23456);
       assert.equal((await b.functionMetrics.summary({ app: 'shop', function: 'checkout', since: 0 }))[0]?.count, 1);
@@ -109,7 +109,7 @@ describe('sqlite backend: each adapter owns its schema', () => {
       assert.equal(await b.kv.get('shop/cache', 'n'), 'abc');
       assert.equal(await b.kv.usage('shop'), 16);
       assert.equal((await objects.get('uploads', 'b.txt'))?.body.toString(), 'world!');
-      assert.equal(objects.usage('shop'), 11);
+      assert.equal(await objects.usage('shop'), 11);
       assert.equal(b.scheduleState.get('shop/tick/0'), 23456);
       assert.deepEqual(
         (await b.functionMetrics.summary({ app: 'shop', function: 'checkout', since: 0 })).map((s) => [s.count, s.last]),
@@ -186,7 +186,7 @@ describe('sqlite backend: each adapter owns its schema', () => {
       assert.equal(b.scheduleState.get('k'), 1);
       assert.equal((await o.get('uploads', 'x'))?.body.toString(), '1');
       assert.equal(await b.kv.usage('shop'), 2);
-      assert.equal(o.usage('shop'), 1);
+      assert.equal(await o.usage('shop'), 1);
     });
     const fresh = freshDir();
     await withBackend(fresh, async () => {});
