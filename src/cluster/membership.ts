@@ -117,6 +117,11 @@ export class ClusterMembership {
     return this.o.nodeId;
   }
 
+  /** The listeners are up: where this node serves (the registry row was written before they opened). */
+  async announce(urls: { gatewayUrl: string; adminUrl: string }): Promise<void> {
+    await this.o.pool.query('UPDATE nodes SET gateway_url = $3, admin_url = $4 WHERE id = $1 AND token = $2', [this.o.nodeId, this.token, urls.gatewayUrl, urls.adminUrl]);
+  }
+
   /** close() began: the row says draining from now on (and at once, not at the next beat). */
   async drain(): Promise<void> {
     this.draining = true;

@@ -1,5 +1,6 @@
 /** The storage backend's shape (backend.ts opens one; backend-postgres.ts the clustered one). */
 import type { KvStore } from '../kv/index.js';
+import type { PgPool } from '../pg/index.js';
 import type { EventQueue } from '../queue/index.js';
 import type { SecretStore } from '../secrets/index.js';
 import type { FsObjectStore, FsObjectStoreOptions } from '../storage/index.js';
@@ -40,6 +41,11 @@ export interface Backend {
   readonly kv: KvStore;
   /** The object store (opened last: it moves its outbox into the queue). */
   openObjects(deps: ObjectStoreDeps): FsObjectStore;
+  /**
+   * PostgreSQL: the pool every adapter shares and this node's id, for the cluster layer (node
+   * registry, change feed, shared keys). Absent on SQLite (a single node).
+   */
+  readonly cluster?: { pool: PgPool; nodeId: string };
   /** Close every adapter this backend opened (after the services using them are closed). */
   close(): Promise<void>;
 }
