@@ -5,7 +5,7 @@
  * the load balancer's configuration (haproxy.ts). The composition root wires them; nothing here
  * knows Deployments or Secrets.
  */
-export { ClusterMembership, listMembers, LIVE_MS, HEARTBEAT_MS, NODE_ID, type JoinOptions, type NodeStats, type NodeView } from './membership.js';
+export { ClusterMembership, listMembers, LIVE_MS, HEARTBEAT_MS, type JoinOptions, type NodeStats, type NodeView } from './membership.js';
 export { agreeSharedKeys, type SharedKeys, type SharedKeyOptions } from './shared-keys.js';
 export { ChangeFeed, CHANGES_CHANNEL, type Change, type ChangeFeedOptions } from './changes.js';
 export { clusterStatus, runtimeStats, type ClusterStatus, type LocalNode, type StatusSource } from './status.js';

@@ -15,6 +15,7 @@
  * machines, whose clocks may disagree by more than the liveness window.
  */
 import { randomBytes } from 'node:crypto';
+import { isNodeId } from '../domain/index.js';
 import { NimbusError } from '../shared/errors.js';
 import { withTransaction, type PgPool } from '../pg/index.js';
 import { DB_NOW, migrateCluster } from './migrations.js';
@@ -24,8 +25,6 @@ export const LIVE_MS = 10_000;
 export const HEARTBEAT_MS = 2_000;
 /** Dead nodes are listed this long after their last heartbeat, then forgotten by status. */
 const SHOWN_DEAD_MS = 3_600_000;
-
-export const NODE_ID = /^[a-z0-9-]{1,63}$/;
 
 /** What a node tells the others about its load at every heartbeat. */
 export interface NodeStats {
@@ -83,7 +82,7 @@ export class ClusterMembership {
 
   /** Register this node (NODE_ID_IN_USE when a live node has the id) and start heartbeating. */
   static async join(o: JoinOptions): Promise<ClusterMembership> {
-    if (!NODE_ID.test(o.nodeId)) throw new NimbusError('BAD_REQUEST', `node id "${o.nodeId}": use lower-case letters, digits and "-" (at most 63), e.g. "a" or "node-2"`);
+    if (!isNodeId(o.nodeId)) throw new NimbusError('BAD_REQUEST', `node id "${o.nodeId}": use lower-case letters, digits and "-" (at most 63), e.g. "a" or "node-2"`);
     await migrateCluster(o.pool);
     const token = randomBytes(12).toString('base64url');
     const s = o.stats();
