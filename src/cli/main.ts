@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, type Option } from 'commander';
 import { toNimbusError } from '../shared/errors.js';
+import { registerClusterCommands } from './commands/cluster.js';
 import { registerDeployCommand } from './commands/deploy.js';
 import { registerEventCommand } from './commands/event.js';
 import { registerEventCommands } from './commands/events.js';
@@ -81,6 +82,7 @@ function buildProgram(ctx: CliContext, state: { json: boolean }): Command {
   registerUsageCommand(program, ctx);
   registerAliasCommands(program, ctx);
   registerMetricsCommand(program, ctx);
+  registerClusterCommands(program, ctx);
   return program;
 }
 

@@ -24,6 +24,7 @@ import type { BucketView, ObjectInfo, ObjectList, PublishResult, SecretInfo, Top
 import type { AuditEntryView, AuditQuery, CreatedKey, CreateKeyInput, KeyView } from './keys-types.js';
 import type { FunctionMetricsAnswer, FunctionMetricsQuery, StatsAnswer, StatsQuery, UsageAnswer, UsageQuery } from './stats-types.js';
 import type { AliasRecord, CanaryRecord, CanaryRequest, CanaryStatus } from './alias-types.js';
+import type { ClusterStatus } from './cluster-types.js';
 
 export interface NimbusClientOptions {
   /** The control API's base URL, e.g. http://127.0.0.1:8081 */
@@ -327,6 +328,11 @@ export class NimbusClient {
   }
 
   /** Needs no key: tells whether the server is up. */
+  /** The nodes of the cluster and the queue depth (`nimbus cluster status`); one node `local` on SQLite. */
+  async cluster(): Promise<ClusterStatus> {
+    return this.#json({ method: 'GET', path: '/v1/cluster' });
+  }
+
   async health(): Promise<{ ok: boolean }> {
     return this.#json({ method: 'GET', path: '/healthz' });
   }

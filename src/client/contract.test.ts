@@ -47,6 +47,7 @@ async function clientEndpoints(): Promise<Set<string>> {
   const c = new NimbusClient({ url: 'http://fake', key: 'k', fetch: fakeFetch });
   await Promise.all([
     c.health(),
+    c.cluster(),
     c.openApi(),
     c.deployApp('APP', { app: 'APP', functions: {} }, {}),
     c.listApps(),

@@ -7,3 +7,4 @@ export type * from './storage-types.js';
 export type * from './keys-types.js';
 export type * from './stats-types.js';
 export type * from './alias-types.js';
+export type * from './cluster-types.js';

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { aliasRoutes } from './routes-aliases.js';
+import { clusterRoutes } from './routes-cluster.js';
 import { coreRoutes } from './routes-core.js';
 import { eventRoutes } from './routes-events.js';
 import { functionMetricRoutes } from './routes-function-metrics.js';
@@ -45,4 +46,5 @@ export const ROUTES: readonly Route[] = [
   ...aliasRoutes,
   ...functionMetricRoutes,
   ...lambdaRoutes,
+  ...clusterRoutes,
 ];

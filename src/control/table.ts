@@ -24,6 +24,7 @@ import type { Scheduler } from '../triggers/scheduler.js';
 import type { Secrets } from '../secrets/index.js';
 import type { KeyService } from './keys.js';
 import type { Principal } from './principal.js';
+import type { ClusterStatusView } from './schemas-cluster.js';
 
 export type { Principal };
 
@@ -71,6 +72,8 @@ export interface ControlDeps {
   metrics?: { scrape(): Promise<string>; contentType: string } | undefined;
   /** Metrics functions declare in EMF lines (telemetry/function-metrics.ts); undefined = not kept. */
   functionMetrics?: Pick<FunctionMetrics, 'summary' | 'points'> | undefined;
+  /** `GET /v1/cluster` (issue 11): the nodes sharing the database, or this node alone; undefined = this node as `local`. */
+  cluster?: { status(): Promise<ClusterStatusView> } | undefined;
 }
 
 export interface Ctx<Q, B> {

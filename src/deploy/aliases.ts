@@ -49,6 +49,7 @@ export class AliasBook {
       const stored = await this.host.store.setAlias({ app, function: fn, name, version: input.version, weighted });
       await this.mirror(stored);
       this.host.syncServing(app, fn);
+      this.host.published(app);
       return stored;
     });
   }
@@ -60,14 +61,29 @@ export class AliasBook {
       if (!(await this.host.store.deleteAlias(app, fn, name))) throw aliasMissing(app, fn, name);
       this.host.traffic.setAlias(app, fn, name, undefined);
       this.host.syncServing(app, fn);
+      this.host.published(app);
     });
   }
 
+  /** The app's stored aliases as splits, read only (Deployments.refresh swaps them in when another node changed them). */
+  async read(app: string): Promise<Array<{ fn: string; name: string; split: Split }>> {
+    const out: Array<{ fn: string; name: string; split: Split }> = [];
+    for (const a of await this.host.store.listAliases(app)) {
+      const split = await this.split(a);
+      if (split) out.push({ fn: a.function, name: a.name, split });
+    }
+    return out;
+  }
+
   private async mirror(a: AliasRecord): Promise<void> {
+    const split = await this.split(a);
+    if (split) this.host.traffic.setAlias(a.app, a.function, a.name, split);
+  }
+
+  private async split(a: AliasRecord): Promise<Split | undefined> {
     const first = await this.host.store.getVersion(a.app, a.function, a.version);
     const second = a.weighted ? await this.host.store.getVersion(a.app, a.function, a.weighted.version) : undefined;
-    if (!first) return;
-    const split: Split = { first, second: second ?? null, weight: a.weighted?.weight ?? 0 };
-    this.host.traffic.setAlias(a.app, a.function, a.name, split);
+    if (!first) return undefined;
+    return { first, second: second ?? null, weight: a.weighted?.weight ?? 0 };
   }
 }

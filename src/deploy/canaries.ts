@@ -15,6 +15,7 @@ import type { DeployAppResult } from '../store/index.js';
 import { formatDuration } from './canary.js';
 import type { CanaryRunner } from './canary-runner.js';
 import { auditByNode, type TrafficHost } from './host.js';
+import type { Split } from './traffic.js';
 
 export interface CanaryOptions {
   weight: number;
@@ -77,6 +78,23 @@ export class Canaries {
       this.host.log(`canary of app "${c.app}" resumed (${shifts(c)}); its request counts start again from zero`);
       this.runner.track(c);
     }
+  }
+
+  /**
+   * The app's running canary as the store has it, as splits, read only (another node started or
+   * ended it: Deployments.refresh swaps them in). The node that started a canary keeps its timer
+   * and decides its end; the others only route its share.
+   */
+  async read(app: string): Promise<Array<{ fn: string; split: Split }>> {
+    const c = await this.host.store.getCanary(app);
+    if (!c || c.state !== 'running') return [];
+    const out: Array<{ fn: string; split: Split }> = [];
+    for (const f of c.functions) {
+      const old = await this.host.store.getVersion(app, f.name, f.from);
+      const next = await this.host.store.getVersion(app, f.name, f.to);
+      if (old && next) out.push({ fn: f.name, split: { first: old, second: next, weight: c.weight } });
+    }
+    return out;
   }
 
   /** The runner decided: promote or roll back under the deploy lock. */
@@ -142,6 +160,7 @@ export class Canaries {
     await auditByNode(this.host, promote ? 'canary.promote' : 'canary.rollback', app, `${shifts(c)}: ${reason}`);
     this.host.log(`canary of app "${app}" ${promote ? 'promoted' : 'rolled back'}: ${reason}`);
     await this.host.reloadApp(app);
+    this.host.published(app);
     return done;
   }
 }

@@ -18,6 +18,8 @@ export interface TrafficHost {
   reloadApp(app: string): Promise<void>;
   /** Tell the runtime which versions of the function besides the active one take traffic. */
   syncServing(app: string, name: string): void;
+  /** A change of the app's traffic committed on this node (alias set or removed, canary ended): tell the cluster. */
+  published(app: string): void;
   /** ROUTE_CONFLICT / RESOURCE_CONFLICT when these versions would clash with other apps' active ones. */
   checkRoutes(app: string, fns: FunctionVersion[]): void;
 }

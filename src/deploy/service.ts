@@ -53,6 +53,11 @@ export interface DeploymentListener {
   appDeleted?(app: string, last: FunctionVersion[]): void;
   /** The versions of a function besides the active one that take traffic (aliases, a canary); called after `activate`. */
   serving?(app: string, name: string, versions: FunctionVersion[]): void;
+  /**
+   * A deploy, rollback, delete, alias change or canary start/end of the app committed on this node
+   * (a cluster tells the other nodes, which call `refresh`). Not called for `refresh` itself.
+   */
+  published?(app: string): void;
 }
 
 /** Time and chance, injected for tests. */
@@ -98,6 +103,7 @@ export class Deployments {
       mustGet: (app: string, name: string) => this.mustGet(app, name),
       current: (app: string, name: string) => this.current(app, name),
       reloadApp: (app: string) => this.reloadApp(app),
+      published: (app: string) => this.listener.published?.(app),
       syncServing: (app: string, name: string) => this.syncServing(app, name),
       checkRoutes: (app: string, fns: FunctionVersion[]) => {
         checkRouteConflicts(app, fns, this.active.values(), false);
@@ -194,6 +200,7 @@ export class Deployments {
       const result = await this.store.deployApp(app, inputs, canary ? { keepActive: true } : {});
       const started = canary ? await this.canaries.start(app, result, before, { weight: canary.weight, durationMs: canary.durationMs, maxErrorRate: canary.maxErrorRate ?? 2 }) : undefined;
       await this.reloadApp(app);
+      this.listener.published?.(app);
       return started ? { ...result, canary: started } : result;
     });
   }
@@ -216,6 +223,7 @@ export class Deployments {
       await this.checkSecrets(app, [{ name, config: version.config }]);
       const record = await this.store.setActiveVersion(app, name, target);
       await this.reloadApp(app);
+      this.listener.published?.(app);
       return record;
     });
   }
@@ -225,6 +233,7 @@ export class Deployments {
       if (!(await this.store.deleteFunction(app, name))) throw notFound(app, name);
       this.traffic.drop(app, name);
       await this.reloadApp(app);
+      this.listener.published?.(app);
     });
   }
 
@@ -235,7 +244,21 @@ export class Deployments {
       this.canaries.forget(app);
       this.traffic.drop(app);
       await this.reloadApp(app);
+      this.listener.published?.(app);
       this.listener.appDeleted?.(app, last);
+    });
+  }
+
+  /**
+   * Another node of the cluster changed the app (a deploy, rollback, delete, alias or canary): re-read
+   * its functions, aliases and canary from the store under the deploy lock and swap them in at once.
+   * The app's data is not purged here when it was deleted: the deleting node did that.
+   */
+  refresh(app: string): Promise<void> {
+    return this.serial(async () => {
+      const aliases = await this.aliases.read(app);
+      const canaries = await this.canaries.read(app);
+      await this.reloadApp(app, () => this.traffic.replaceApp(app, aliases, canaries));
     });
   }
 
@@ -273,9 +296,10 @@ export class Deployments {
     );
   }
 
-  /** Re-read one app from the store and swap its functions in the active set. */
-  private async reloadApp(app: string): Promise<void> {
+  /** Re-read one app from the store and swap its functions in the active set (and, given `swap`, its traffic splits in the same tick). */
+  private async reloadApp(app: string, swap?: () => void): Promise<void> {
     const now = await this.store.listFunctions(app);
+    swap?.();
     const before = [...this.active.values()].filter((f) => f.app === app);
     for (const f of before) if (!now.some((n) => n.name === f.name)) this.active.delete(key(app, f.name));
     for (const f of now) this.active.set(key(app, f.name), f.active);

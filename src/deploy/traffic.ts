@@ -77,6 +77,16 @@ export class Traffic {
     return out;
   }
 
+  /**
+   * Replace every alias and canary split of the app at once (another node changed them: requests
+   * see the old set or the new one, never none in between).
+   */
+  replaceApp(app: string, aliases: Array<{ fn: string; name: string; split: Split }>, canaries: Array<{ fn: string; split: Split }>): void {
+    this.drop(app);
+    for (const a of aliases) this.setAlias(app, a.fn, a.name, a.split);
+    for (const c of canaries) this.setCanary(app, c.fn, c.split);
+  }
+
   /** Forget the function's (or with `fn` undefined, the app's) aliases and canaries. */
   drop(app: string, fn?: string): void {
     const prefix = fn === undefined ? `${app}/` : `${app}/${fn}/`;

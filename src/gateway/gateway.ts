@@ -3,7 +3,7 @@
  *
  *   accept (over the total or per-address connection limit: 503 and closed, limits.ts) → headers
  *   within `headersTimeoutMs` → path and Host checked (400 BAD_REQUEST for dot segments, backslashes
- *   or a Host that is not host[:port], request-check.ts) → GET /healthz answered by the gateway itself
+ *   or a Host that is not host[:port], request-check.ts) → GET /healthz answered by the gateway itself (503 once the node drains)
  *   (no route shadows it) → namespace from the Host (router.ts) → match route (HEAD falls back to GET;
  *   404 ROUTE_NOT_FOUND) → body admitted against the node's byte budget before it is read (413 over
  *   6 MB, 503 OVERLOADED over the budget, 408 past `bodyTimeoutMs`, body.ts) → runtime.invoke (an
@@ -112,6 +112,8 @@ export class Gateway {
   private origin = 'http://localhost';
   /** The invocation id a request was given, for `answered` (headers go out in writeHead, unreadable after). */
   private readonly invocationIds = new WeakMap<ServerResponse, string>();
+  /** Set by `drain()`: /healthz answers 503 so a load balancer stops sending new requests here. */
+  private draining = false;
 
   constructor(private readonly options: GatewayOptions) {
     const limits = (this.limits = resolveLimits(options.limits));
@@ -165,6 +167,15 @@ export class Gateway {
     });
   }
 
+  /**
+   * The node is about to close: `GET /healthz` answers 503 `{"status": "draining"}` from now on, while
+   * every other request is still served, so the load balancer's health check takes the node out
+   * before `close()` stops accepting (nimbus up waits its drain period between the two).
+   */
+  drain(): void {
+    this.draining = true;
+  }
+
   /** Stop accepting; in-flight requests finish (up to `graceMs`), idle keep-alive sockets close. */
   async close(graceMs = 10_000): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -195,7 +206,8 @@ export class Gateway {
     // Platform paths are answered first, whatever the deployed routes cover.
     if (path === '/healthz' && (method === 'GET' || method === 'HEAD')) {
       req.resume();
-      sendJson(res, 200, { ok: true });
+      if (this.draining) sendJson(res, 503, { ok: false, status: 'draining' });
+      else sendJson(res, 200, { ok: true });
       return;
     }
     // The namespace: the app claiming this Host, else the default one (apps claiming no host).

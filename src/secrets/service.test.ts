@@ -54,6 +54,23 @@ describe('Secrets service', () => {
     assert.equal(await secrets.get('shop', 'api-key'), undefined);
   });
 
+  it('another node’s change: invalidate drops the cached value and replaces the instances; only local writes are published', async () => {
+    const store = new MemorySecretStore();
+    const key = await resolveMasterKey({ dataDir: nextDir(), store });
+    const published: string[] = [];
+    const changed: string[] = [];
+    const a = new Secrets({ store, key, clock: new FakeClock(1), published: (app, name) => published.push(`${app}/${name}`) });
+    const b = new Secrets({ store, key, clock: new FakeClock(1), changed: (app, name) => changed.push(`${app}/${name}`), published: (app, name) => published.push(`b:${app}/${name}`) });
+    await a.set('shop', 'token', 'first-value');
+    assert.equal(await b.get('shop', 'token'), 'first-value');
+    await a.set('shop', 'token', 'second-value');
+    assert.equal(await b.get('shop', 'token'), 'first-value', 'b still has it cached');
+    b.invalidate('shop', 'token');
+    assert.equal(await b.get('shop', 'token'), 'second-value');
+    assert.deepEqual(changed, ['shop/token']);
+    assert.deepEqual(published, ['shop/token', 'shop/token']);
+  });
+
   it('refuses bad names, app names, empty and oversized values', async () => {
     const { secrets } = await make();
     assert.throws(() => secrets.set('shop', '1abc', 'x'), code('BAD_REQUEST'));

@@ -38,6 +38,8 @@ export interface SecretsOptions {
   changed?: (app: string, name: string) => void;
   /** Runs `work` under the deploy lock (Deployments.exclusive). */
   exclusive?: <T>(work: () => Promise<T>) => Promise<T>;
+  /** A set or rm committed on this node (a cluster tells the other nodes, which call `invalidate`). */
+  published?: (app: string, name: string) => void;
   /** After a rotation committed: re-encrypt what else is sealed under the master key (API keys' AWS secrets). */
   rotated?: (previous: Buffer, next: Buffer) => Promise<void>;
 }
@@ -84,6 +86,15 @@ export class Secrets implements SecretSource {
       this.cache.set(k, value);
     }
     return value;
+  }
+
+  /**
+   * Another node of the cluster set or removed the secret: drop the cached value and replace the
+   * instances that received it, as a set on this node does.
+   */
+  invalidate(app: string, name: string): void {
+    this.forget(app, name);
+    this.options.changed?.(app, name);
   }
 
   private forget(app: string, name: string): void {
@@ -134,6 +145,7 @@ export class Secrets implements SecretSource {
       await this.options.store.put({ app, name, sealed: seal(this.key.key, parsed.data, secretAad(app, name)), updatedAt });
       this.forget(app, name);
       this.options.changed?.(app, name);
+      this.options.published?.(app, name);
       return { name, updatedAt, created };
     });
   }
@@ -155,6 +167,7 @@ export class Secrets implements SecretSource {
           throw new NimbusError('SECRET_NOT_FOUND', `app "${app}" has no secret "${name}"; see \`nimbus secret ls ${app}\``, { details: { secret: name } });
         this.forget(app, name);
         this.options.changed?.(app, name);
+        this.options.published?.(app, name);
         return { deleted: true as const };
       }),
     );

@@ -20,7 +20,9 @@ import { functionSecretRefs, resolveMasterKey, Secrets, type MasterKey } from '.
 import { FunctionMetrics, MetricsServer, NodeMetrics, TelemetryWriter } from '../telemetry/index.js';
 import { startTracing } from '../tracing/index.js';
 import { emailSource, httpSource, Resources, resourcesOf, resourcesSource, Scheduler, scheduleSource, Topics, type EmailSource, type TriggerSource } from '../triggers/index.js';
+import { agreeSharedKeys, runtimeStats } from '../cluster/index.js';
 import { ensureAdminKey, ensureKeySecret } from './admin-key.js';
+import { startClusterNode, type ClusterNode } from './cluster-node.js';
 import { openBackend, type Backend } from './backend.js';
 import type { NimbusOptions, RunningNimbus } from './options.js';
 import { prepareSandboxFiles } from './sandbox-files.js';
@@ -54,16 +56,22 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
   const dataDir = resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const adminKeyFile = join(dataDir, 'admin.key');
-  const adminKey = ensureAdminKey(adminKeyFile);
   const MB = 1024 * 1024;
   // State (issue 11): SQLite in the data dir, or a PostgreSQL database shared by N nodes. Secrets
   // (issue 9) are ciphertexts in their own table; the master key never enters the database. A
   // wrong key refuses the start here, before anything else is opened.
   let backend: Backend | undefined;
   let masterKey: MasterKey;
+  // The admin key and the API keys' HMAC secret: files in the data dir on one node; in a cluster,
+  // agreed in the database by the first node (every node writes the same admin.key).
+  let adminKey: string;
+  let keySecret: Buffer;
   try {
     backend = await openBackend(options.backend ?? { kind: 'sqlite' }, { dataDir, log, ...(options.kvQuotaMb === undefined ? {} : { kvQuotaBytes: options.kvQuotaMb * MB }) });
     masterKey = await resolveMasterKey({ dataDir, masterKey: options.masterKey, store: backend.secretStore });
+    const shared = backend.cluster ? await agreeSharedKeys({ pool: backend.cluster.pool, adminKeyFile }) : undefined;
+    adminKey = shared?.adminKey ?? ensureAdminKey(adminKeyFile);
+    keySecret = shared?.keySecret ?? ensureKeySecret(join(dataDir, 'key-hmac.secret'));
   } catch (err) {
     await backend?.close();
     isolation.close();
@@ -72,6 +80,8 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     throw err;
   }
   const { store, secretStore, queue, kv } = backend;
+  // The cluster view (joined below, before anything acts in this node's name); on SQLite, this node alone.
+  let clusterNode: ClusterNode | undefined;
   // Metrics (issue 10): a registry of this node's own; gauges read the runtime, pool and queue at scrape time.
   const metrics = new NodeMetrics({
     instances: () => runtime.metrics().instances,
@@ -164,6 +174,8 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
       for (const f of usersOf(app, name)) runtime.recycle(f.app, f.name);
     },
     exclusive: (work) => deployments.exclusive(work),
+    // A cluster's other nodes drop their cached value (Secrets.invalidate).
+    published: (app, name) => clusterNode?.publish({ kind: 'secret', app, name }),
     // API keys' AWS secrets are sealed under the master key too (issue 12).
     rotated: async (previous, next) => void (await keys.reseal(previous, next)),
   });
@@ -234,6 +246,8 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
         functionMetrics.appDeleted(app);
       },
       serving: (app, name, versions) => runtime.serveAlso(app, name, versions),
+      // A cluster's other nodes re-read the app (Deployments.refresh).
+      published: (app) => clusterNode?.publish({ kind: 'app', app }),
     },
     { minInstancesPerApp, secretExists: async (app, name) => (await secretStore.get(app, name)) !== undefined },
     { clock: systemClock, log },
@@ -255,7 +269,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
   });
   // API keys (issue 9): stored as HMACs under a secret that never leaves the data dir.
   // AWS credentials of keys (issue 12) are sealed under the master key, which rotation changes.
-  const keys = new KeyService({ adminKey, secret: ensureKeySecret(join(dataDir, 'key-hmac.secret')), store, masterKey: () => secrets.masterKey });
+  const keys = new KeyService({ adminKey, secret: keySecret, store, masterKey: () => secrets.masterKey });
   const control = new ControlApi({
     deployments,
     runtime,
@@ -275,6 +289,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     functionMetrics,
     log,
     health: () => ({ isolation: isolation.report }),
+    cluster: { status: () => clusterNode!.status() },
     // Built by `vite build` next to the compiled server: dist/src/server → dist/dashboard.
     dashboardDir: options.dashboardDir ?? fileURLToPath(new URL('../../dashboard/', import.meta.url)),
   });
@@ -297,6 +312,18 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
       if (!egress.ok && options.isolation === 'strict') throw new NimbusError('ISOLATION_UNAVAILABLE', `--isolation strict: cannot apply network egress: ${egress.detail}`);
     }
     pool.want(128);
+    // NODE_ID_IN_USE refuses the start here, before this node recovers events in its name. Changes
+    // other nodes make from now on are applied (API keys need nothing: every check reads the store).
+    clusterNode = await startClusterNode({
+      backend,
+      apply: async (change) => {
+        if (change.kind === 'app') await deployments.refresh(change.app);
+        else if (change.kind === 'secret') secrets.invalidate(change.app, change.name);
+      },
+      stats: () => runtimeStats(runtime.metrics()),
+      depth: () => events.depth(),
+      log,
+    });
     // Events that were being delivered when the last run of this node died are due again.
     const recovered = await queue.recover(Date.now());
     if (recovered > 0) log(`events: ${recovered} event(s) interrupted by the last shutdown will be delivered again`);
@@ -307,6 +334,10 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     const adminPort = await control.listen(options.adminPort ?? 8081, host);
     const urlHost = host.includes(':') ? `[${host}]` : host;
     const metricsPort = metricsServer && options.metricsPort !== undefined ? await metricsServer.listen(options.metricsPort, host) : undefined;
+    await clusterNode.announce({ gatewayUrl: `http://${urlHost}:${port}`, adminUrl: `http://${urlHost}:${adminPort}` });
+    const node = clusterNode;
+    // In a cluster the load balancer needs a few health checks (inter 1s fall 2) to stop sending requests here.
+    const drainMs = options.drainMs ?? (backend.cluster ? 2000 : 0);
     let closing: Promise<void> | undefined;
     return {
       gatewayUrl: `http://${urlHost}:${port}`,
@@ -325,6 +356,10 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
       },
       close: () =>
         (closing ??= (async () => {
+          // Draining: /healthz answers 503 while requests are still served, then the listeners close.
+          gateway.drain();
+          await node.drain().catch((err: unknown) => log(`cluster: ${(err as Error).message}`));
+          if (drainMs > 0) await new Promise((r) => setTimeout(r, drainMs));
           await Promise.all([gateway.close(), control.close(), metricsServer?.close()]);
           // Canaries stop their timers; a running one resumes at the next start (its row says running).
           deployments.close();
@@ -338,6 +373,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
           await functionMetrics.close();
           // Every span has ended by now (gateway, dispatcher and runtime are closed): export them.
           await tracing?.close().catch((err: unknown) => log(`tracing: the last spans could not be exported: ${(err as Error).message}`));
+          await node.close();
           await backend.close();
           isolation.close();
           rmSync(files.root, { recursive: true, force: true });
@@ -355,6 +391,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     await telemetry.close();
     await functionMetrics.close();
     await tracing?.close().catch(() => {});
+    await clusterNode?.close().catch(() => {});
     await backend.close();
     onExit();
     process.off('exit', onExit);

@@ -48,6 +48,12 @@ export interface NimbusOptions {
    */
   backend?: BackendChoice;
   /**
+   * On close (SIGTERM), how long the gateway's `/healthz` answers 503 draining, still serving
+   * requests, before the listeners close, so a load balancer's health check takes the node out
+   * first. Default 0 on SQLite, 2000 ms on PostgreSQL (a cluster behind a load balancer).
+   */
+  drainMs?: number;
+  /**
    * Outbound policy of isolated sandboxes (`network: { egress }`): `off` leaves them in their
    * loopback-only namespace; otherwise (as root, with nft) each gets a veth and the node's nftables
    * rules. `subnet`: where veth addresses come from (default 10.213.0.0/16); `enableIpForward`: turn

@@ -122,6 +122,12 @@ export const ERROR_STATUS = {
   /** The master key (NIMBUS_MASTER_KEY or <data-dir>/master.key) is malformed, missing, or not the key the stored secrets were encrypted with: the node refuses to start. */
   MASTER_KEY_INVALID: 500,
 
+  /**
+   * `nimbus up --node-id X` while a live node (heartbeat in the last 10 s) of the cluster already
+   * uses X: give this node another id, or stop the other one (or wait 10 s after it died).
+   */
+  NODE_ID_IN_USE: 409,
+
   /** `nimbus/testing`'s `platform.idle()` waited its timeout and events were still pending or being delivered. */
   IDLE_TIMEOUT: 504,
   /** The CLI could not reach the server. */

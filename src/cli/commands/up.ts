@@ -45,6 +45,7 @@ interface UpOptions extends JsonFlag {
   region: string;
   db?: string;
   nodeId?: string;
+  drainMs?: number;
 }
 
 const ISOLATION_MODES = ['auto', 'strict', 'off'] as const;
@@ -217,6 +218,7 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
     .option('--region <region>', 'the AWS region functions see (AWS_REGION, AWS_DEFAULT_REGION), e.g. eu-west-1', parseRegion, DEFAULT_REGION)
     .option('--db <url>', 'keep state in this PostgreSQL database, shared with other nodes (a cluster; see docs/cluster.md) instead of SQLite in --data-dir', parseDb)
     .option('--node-id <id>', "this node's id in the cluster ([a-z0-9-], unique per node; needed with --db)", parseNodeId)
+    .option('--drain-ms <ms>', 'on SIGTERM, ms the gateway /healthz answers 503 (requests still served) before closing, so a load balancer takes the node out (default 0; 2000 with --db)', parseCount)
     .option('--ip-forward', 'turn net.ipv4.ip_forward on if it is off (sandboxes need it to reach anything outside)')
     .action(async (opts: UpOptions) => {
       // Loaded on demand: the server pulls in SQLite and the sandbox, which no other command needs.
@@ -231,6 +233,7 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
       };
       const backend = backendOf(opts);
       if (backend !== undefined) options.backend = backend;
+      if (opts.drainMs !== undefined) options.drainMs = opts.drainMs;
       const masterKey = readMasterKey();
       if (masterKey !== undefined) options.masterKey = masterKey;
       const tracing = readTracing(opts.otlpEndpoint);

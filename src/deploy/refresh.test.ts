@@ -1,0 +1,88 @@
+/**
+ * Two nodes of a cluster: two Deployments on one store. A change on one is `published`; the other
+ * `refresh`es the app and serves what the store says (versions, aliases, canary splits).
+ */
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import type { FunctionVersion } from '../domain/index.js';
+import { parseManifest } from '../manifest/index.js';
+import { FakeClock } from '../shared/clock.js';
+import { MemoryStore } from '../store/index.js';
+import { Deployments } from './service.js';
+
+const spec = parseManifest(`
+app: shop
+functions:
+  web: { handler: src/web.ts, triggers: [{ http: "GET /a" }] }
+`);
+
+function node(store: MemoryStore, clock: FakeClock) {
+  const published: string[] = [];
+  const active = new Map<string, number>();
+  const serving = new Map<string, number[]>();
+  const d = new Deployments(
+    store,
+    {
+      activate: (fn: FunctionVersion) => active.set(`${fn.app}/${fn.name}`, fn.version),
+      deactivate: (app, name) => active.delete(`${app}/${name}`),
+      changed: () => {},
+      serving: (app, name, versions) => serving.set(`${app}/${name}`, versions.map((v) => v.version).sort()),
+      published: (app) => published.push(app),
+    },
+    {},
+    { clock, random: () => 0 },
+  );
+  return { d, published, active, serving };
+}
+
+const deploy = (d: Deployments, code: string, canary?: { weight: number; durationMs: number }) => d.deploy('shop', { spec, bundles: { web: { code } }, ...(canary ? { canary } : {}) });
+
+describe('Deployments across nodes', () => {
+  it('a deploy, an alias, a rollback, a canary and a delete on one node are served by the other after refresh', async () => {
+    const clock = new FakeClock(1_000);
+    const store = new MemoryStore({ clock: () => clock.now() });
+    const a = node(store, clock);
+    const b = node(store, clock);
+    await a.d.init();
+    await b.d.init();
+
+    await deploy(a.d, 'v1');
+    await deploy(a.d, 'v2');
+    assert.deepEqual(a.published, ['shop', 'shop']);
+    assert.equal(b.d.current('shop', 'web'), undefined, 'b has not refreshed yet');
+    await b.d.refresh('shop');
+    assert.equal(b.d.current('shop', 'web')?.version, 2);
+    assert.equal(b.active.get('shop/web'), 2);
+    assert.deepEqual(b.published, [], 'a refresh is not published again');
+
+    await a.d.aliases.set('shop', 'web', 'live', { version: 1 });
+    assert.equal(a.published.length, 3);
+    await b.d.refresh('shop');
+    assert.equal((await b.d.resolveAlias('shop', 'web', 'live'))?.version, 1);
+    assert.deepEqual(b.serving.get('shop/web'), [1]);
+
+    await a.d.rollback('shop', 'web');
+    await b.d.refresh('shop');
+    assert.equal(b.d.current('shop', 'web')?.version, 1);
+
+    // A canary started on a: b routes its share (random() = 0 picks the new version) without running its timer.
+    await deploy(a.d, 'v3', { weight: 50, durationMs: 60_000 });
+    await b.d.refresh('shop');
+    assert.equal(b.d.serve('shop', 'web')?.version, 3);
+    await a.d.canaries.abort('shop');
+    assert.equal(a.published.at(-1), 'shop');
+    await b.d.refresh('shop');
+    assert.equal(b.d.serve('shop', 'web')?.version, 1);
+
+    await a.d.aliases.remove('shop', 'web', 'live');
+    await b.d.refresh('shop');
+    assert.equal(await b.d.resolveAlias('shop', 'web', 'live'), undefined);
+
+    await a.d.deleteApp('shop');
+    await b.d.refresh('shop');
+    assert.equal(b.d.current('shop', 'web'), undefined);
+    assert.equal(b.active.has('shop/web'), false);
+    a.d.close();
+    b.d.close();
+  });
+});
