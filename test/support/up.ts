@@ -30,22 +30,29 @@ export function startUp(cwd: string, args: string[], prefix: string[] = [], env:
   const [cmd, ...rest] = [...prefix, ...argv] as [string, ...string[]];
   const child = spawn(cmd, rest, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
+  let out = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
   return new Promise((resolve, reject) => {
-    let out = '';
     let started = false;
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
       out += d;
       const nl = out.indexOf('\n');
       if (nl < 0 || started) return;
+      // A refused start prints its error as (multi-line) JSON instead: the close handler reports it.
+      let first: { gatewayUrl: string; adminUrl: string; smtpUrl?: string; adminKeyFile: string };
+      try {
+        first = JSON.parse(out.slice(0, nl)) as typeof first;
+      } catch {
+        return;
+      }
       started = true;
-      const { gatewayUrl, adminUrl, smtpUrl, adminKeyFile } = JSON.parse(out.slice(0, nl)) as { gatewayUrl: string; adminUrl: string; smtpUrl?: string; adminKeyFile: string };
+      const { gatewayUrl, adminUrl, smtpUrl, adminKeyFile } = first;
       void readFile(adminKeyFile, 'utf8').then((raw) => {
         const key = raw.trim();
         resolve({ child, gatewayUrl, adminUrl, ...(smtpUrl ? { smtpUrl } : {}), key, client: new NimbusClient({ url: adminUrl, key }), stderr: () => err });
       }, reject);
     });
-    child.on('close', (code) => reject(new Error(`nimbus up exited (${code}): ${err}`)));
+    child.on('close', (code) => reject(new Error(`nimbus up exited (${code}): ${out}${err}`)));
   });
 }
 
