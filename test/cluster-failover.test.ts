@@ -151,7 +151,7 @@ describe('a cluster losing a node', { skip: 'skip' in target ? target.skip : fal
     await cluster.kill('c');
     await new Promise((r) => setTimeout(r, 6_000));
     await cluster.start('c');
-    await new Promise((r) => setTimeout(r, 18_000));
+    await new Promise((r) => setTimeout(r, 22_000));
     const to = Math.floor(Date.now() / 1000) * 1000 - 3000;
     // Slots are delivered within a moment; wait for the last ones to be logged.
     await eventually(async () => (await a.client.queueDepth('fo', 'tick')).depth === 0, 20_000, 'the schedule events to be delivered');
@@ -183,7 +183,8 @@ describe('a cluster losing a node', { skip: 'skip' in target ? target.skip : fal
       [],
       'every request ran or was throttled',
     );
-    assert.ok(ok >= 3, `some requests ran (${ok})`);
+    // Over the limit, requests are throttled at once (429), on one node as across the cluster.
+    assert.ok(ok >= 1, `some requests ran (${ok})`);
     const spans = (
       await eventually(
         async () => {

@@ -8,7 +8,12 @@
  *   live → dead (no heartbeat for LIVE_MS: the process died; its row stays, alive = false)
  * Joining with an id whose row is live (and not ours) is refused with NODE_ID_IN_USE, so two
  * processes never answer for one node id (leases and logs name the node). A dead or left id may be
- * taken again. Each join writes a fresh token; a heartbeat that finds another token means another
+ * taken again, and so may a live-looking id whose process holds no connection any more: every
+ * node's sessions are named `nimbus node <id> <process token>` (backend-postgres.ts), and a
+ * process that died (kill -9, a crash) has its connections closed by the kernel at once, so a node
+ * restarted right away by its supervisor takes its id back without waiting LIVE_MS. (This needs
+ * every node to connect as the same role: pg_stat_activity hides other roles' session names.)
+ * Each join writes a fresh token; a heartbeat that finds another token means another
  * process took the id after ours stalled past LIVE_MS, and is logged (never silently overwritten).
  *
  * Times are the database's clock, not the node's: ages compare heartbeats written by different
@@ -89,7 +94,7 @@ export class ClusterMembership {
     await withTransaction(o.pool, async (c) => {
       const { rows } = await c.query<NodeRow>(`SELECT id, token, ${DB_NOW} - heartbeat_at AS age, left_at FROM nodes WHERE id = $1 FOR UPDATE`, [o.nodeId]);
       const row = rows[0] as (NodeRow & { left_at: number | null }) | undefined;
-      if (row && row.left_at === null && row.age < LIVE_MS) {
+      if (row && row.left_at === null && row.age < LIVE_MS && (await otherSessions(c, o.nodeId)) !== 0) {
         throw new NimbusError(
           'NODE_ID_IN_USE',
           `node id "${o.nodeId}" is used by a live node of this cluster (last heartbeat ${Math.max(0, Math.round(row.age))} ms ago): ` +
@@ -180,4 +185,22 @@ export async function listMembers(pool: PgPool): Promise<NodeView[]> {
     version: r.version,
     startedAt: r.started_at,
   }));
+}
+
+/**
+ * Sessions of another process calling itself node `nodeId` (its pool's application_name), or
+ * undefined when the name cannot tell (a name cut at 63 characters): then only the heartbeat decides.
+ */
+async function otherSessions(c: Pick<PgPool, 'query'>, nodeId: string): Promise<number | undefined> {
+  const prefix = `nimbus node ${nodeId} `;
+  const { rows } = await c.query<{ own: string; n: number }>(
+    `SELECT current_setting('application_name') AS own,
+       (SELECT count(*)::int FROM pg_stat_activity WHERE datname = current_database() AND usename = current_user
+          AND starts_with(application_name, $1) AND application_name <> current_setting('application_name')) AS n`,
+    [prefix],
+  );
+  const r = rows[0]!;
+  // Our own name must carry the prefix and a token after it, else the names say nothing.
+  if (!r.own.startsWith(prefix) || r.own.length >= 63) return undefined;
+  return r.n;
 }

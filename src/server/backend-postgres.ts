@@ -4,6 +4,7 @@
  * each migration once). Bucket bytes live in the database too (chunked bytea), so no node keeps
  * state of its own beyond its key files and its sandboxes' temp dirs.
  */
+import { randomBytes } from 'node:crypto';
 import { PgKvStore } from '../kv/index.js';
 import { openPgPool, type PgPool } from '../pg/index.js';
 import { PgEventQueue } from '../queue/index.js';
@@ -16,11 +17,19 @@ import { StoreSink } from '../telemetry/index.js';
 import { PgScheduleState } from '../triggers/index.js';
 import type { Backend, BackendChoice, BackendContext } from './backend-types.js';
 
+/**
+ * This process's connections are named `nimbus node <id> <token>`: the cluster's node registry
+ * tells a live node with this id (its sessions are open) from a dead one (kill -9 closes them).
+ */
+function sessionName(nodeId: string): string {
+  return `nimbus node ${nodeId} ${randomBytes(6).toString('hex')}`;
+}
+
 /** Connections per node by default: the queue's group commits, heartbeats, telemetry batches, uploads. */
 const DEFAULT_POOL_SIZE = 20;
 
 export async function openPostgresBackend(choice: Extract<BackendChoice, { kind: 'postgres' }>, ctx: BackendContext): Promise<Backend> {
-  const pool: PgPool = await openPgPool({ url: choice.url, max: choice.poolSize ?? DEFAULT_POOL_SIZE, applicationName: `nimbus node ${choice.nodeId}`, log: ctx.log });
+  const pool: PgPool = await openPgPool({ url: choice.url, max: choice.poolSize ?? DEFAULT_POOL_SIZE, applicationName: sessionName(choice.nodeId), log: ctx.log });
   // Closed in reverse order of opening, the pool last.
   const closers: Array<() => Promise<unknown>> = [() => pool.end()];
   try {
