@@ -103,7 +103,8 @@ export const cluster: BenchCase = {
       try {
         await c.nodes[0]!.deploy(appDir);
         for (const n of c.nodes) await waitServing(n);
-        await spread(c.nodes, SYNC_CONNECTIONS, (n) => ({ url: `${n.gatewayUrl}/hello`, durationS: 1 }));
+        // Warm-up under load: instances start, the JIT settles (a node on a fraction of a core takes a while).
+        await spread(c.nodes, SYNC_CONNECTIONS, (n) => ({ url: `${n.gatewayUrl}/hello`, durationS: ctx.quick ? 2 : 8 }));
         const sync = await spread(c.nodes, SYNC_CONNECTIONS, (n) => ({ url: `${n.gatewayUrl}/hello`, durationS, expectBody: 'hello' }));
         const accept = await spread(c.nodes, ASYNC_CONNECTIONS, (n) => ({
           url: `${n.adminUrl}/v1/apps/clu/functions/sink/invoke`,

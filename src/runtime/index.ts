@@ -2,6 +2,7 @@ export { Runtime, type RuntimeOptions, type InvokeMeta, type InvocationOutcome, 
 export { WarmPool, type WarmPoolOptions } from './pool.js';
 export { SpawnBudget } from './spawn-budget.js';
 export { CpuMeter } from './cpu-meter.js';
+export { readCpuQuota, type CpuQuota } from './cpu-quota.js';
 export { SandboxProcess, type SandboxSpawnOptions } from './sandbox-process.js';
 export type { SandboxTransport, SpawnSandbox, ExitInfo, KillReason } from './transport.js';
 export type { InvocationInput, InvokeResult } from './instance.js';

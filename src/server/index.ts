@@ -13,7 +13,7 @@ import { Gateway, resolveLimits } from '../gateway/index.js';
 import { egressHooks } from '../network/index.js';
 import { EventDispatcher, EventService } from '../queue/index.js';
 import { setupIsolation } from '../isolation/index.js';
-import { CpuMeter, defaultMinInstancesPerApp, Runtime, SandboxProcess, SpawnBudget, WarmPool } from '../runtime/index.js';
+import { CpuMeter, defaultMinInstancesPerApp, readCpuQuota, Runtime, SandboxProcess, SpawnBudget, WarmPool } from '../runtime/index.js';
 import { systemClock } from '../shared/clock.js';
 import { NimbusError } from '../shared/errors.js';
 import { functionSecretRefs, resolveMasterKey, Secrets, type MasterKey } from '../secrets/index.js';
@@ -157,7 +157,9 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
   };
   // Process starts (~60 ms of CPU each) share one budget sized from the cores: pool refills and new
   // instances alike, so a burst of first calls cannot become a spawn storm.
-  const cores = availableParallelism();
+  // Under a CPU quota (a container limit, a cgroup share) the quota is the node's cores, not the machine's.
+  const quota = readCpuQuota();
+  const cores = quota ? Math.max(1, Math.min(availableParallelism(), Math.ceil(quota.cores))) : availableParallelism();
   const budget = new SpawnBudget(options.spawnParallel ?? Math.max(2, cores));
   const pool = new WarmPool({ spawn, budget, clock: systemClock, size: options.poolSize ?? 2, log });
   const maxInstances = options.maxInstances ?? defaultMaxInstances();
@@ -184,7 +186,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
     ...(backend.concurrencyGate ? { concurrencyGate: backend.concurrencyGate } : {}),
     pool,
     secretEnv: (fn) => secrets.envFor(fn.app, fn.name, fn.config.secrets ?? {}),
-    scaling: { floor: 2 * cores, cpu: new CpuMeter() },
+    scaling: { floor: 2 * cores, cpu: new CpuMeter(quota) },
     loadCode: (hash) => store.getCode(hash),
     prepare: network && ((proc, fn) => network.prepare(proc, fn)),
     maxInstances,
