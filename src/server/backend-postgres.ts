@@ -51,7 +51,7 @@ export async function openPostgresBackend(choice: Extract<BackendChoice, { kind:
       kind: 'postgres',
       store,
       secretStore,
-      telemetrySink: new StoreSink(store),
+      openTelemetrySink: () => new StoreSink(store),
       functionMetrics,
       queue,
       scheduleState,

@@ -34,8 +34,8 @@ export interface Backend {
   /** The control-plane store (apps, versions, keys, audit, aliases, canaries) and the telemetry tables. */
   readonly store: Store;
   readonly secretStore: SecretStore;
-  /** Where batches of invocation records and log lines are written. */
-  readonly telemetrySink: TelemetrySink;
+  /** Where batches of invocation records and log lines are written; closed by the node's TelemetryWriter, not by `close`. */
+  openTelemetrySink(): TelemetrySink;
   readonly functionMetrics: FunctionMetricStore;
   readonly queue: EventQueue;
   readonly scheduleState: ScheduleState;

@@ -57,8 +57,6 @@ async function withBackend<T>(dataDir: string, fn: (b: Backend, objects: BucketS
     return await fn(backend, objects);
   } finally {
     await objects.close();
-    // The node's telemetry writer closes the sink (it flushes first); the backend does not.
-    await backend.telemetrySink.close();
     await backend.close();
   }
 }

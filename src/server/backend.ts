@@ -51,12 +51,12 @@ function openSqliteBackend(choice: Extract<BackendChoice, { kind: 'sqlite' }>, c
     const scheduleState = new SqliteScheduleState(triggersDb);
     const kv = SqliteKvStore.open({ file: dbFile, ...(ctx.kvQuotaBytes === undefined ? {} : { quotaBytes: ctx.kvQuotaBytes }) });
     closers.push(() => kv.close());
-    const sink = new SqliteWorkerSink(dbFile);
     return {
       kind: 'sqlite',
       store,
       secretStore,
-      telemetrySink: sink,
+      // A worker thread: started only when the node's telemetry writer is made (after the master key check).
+      openTelemetrySink: () => new SqliteWorkerSink(dbFile),
       functionMetrics,
       queue,
       scheduleState,

@@ -93,7 +93,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
   // Every invocation record passes through the writer: counting there keeps counters equal to records.
   const telemetry = new TelemetryWriter({
     store,
-    sink: backend.telemetrySink,
+    sink: backend.openTelemetrySink(),
     // In a cluster every record says which node ran it (logs and records are read from any node).
     ...(options.backend?.kind === 'postgres' ? { nodeId: options.backend.nodeId } : {}),
     log,

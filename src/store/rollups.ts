@@ -164,3 +164,25 @@ export function quantile(histogram: readonly number[], maxMs: number, q: number)
   }
   return maxMs;
 }
+
+/** The column of each histogram bucket in the rollup tables (h0..h15), in bucket order. */
+export const HISTOGRAM_COLUMNS = Array.from({ length: HISTOGRAM_BUCKETS }, (_, i) => `h${i}`);
+
+/** A row of `invocation_rollups` (either SQL backend) as a MinuteRollup. */
+export function rollupFromRow(r: { app: string; function: string } & Record<string, unknown>): MinuteRollup {
+  const n = (column: string): number => r[column] as number;
+  return {
+    app: r.app,
+    function: r.function,
+    minute: n('minute'),
+    invocations: n('invocations'),
+    errors: n('errors'),
+    throttles: n('throttles'),
+    coldStarts: n('cold_starts'),
+    durationMs: n('duration_ms'),
+    billedMs: n('billed_ms'),
+    mbBilledMs: n('mb_billed_ms'),
+    maxDurationMs: n('max_duration_ms'),
+    histogram: HISTOGRAM_COLUMNS.map(n),
+  };
+}

@@ -3,57 +3,9 @@
  * each file stays one responsibility. Rows of a deleted function or app go by cascade.
  */
 import type Database from 'better-sqlite3';
-import type { AliasRecord, CanaryFunction, CanaryRecord, CanaryState } from '../domain/index.js';
+import type { AliasRecord, CanaryRecord } from '../domain/index.js';
+import { toAlias, toCanary, type AliasRow, type CanaryRow } from './rows-control.js';
 import { aliasVersionMissing, functionMissing } from './rules.js';
-
-interface AliasRow {
-  app: string;
-  function: string;
-  name: string;
-  version: number;
-  weighted_version: number | null;
-  weighted_weight: number | null;
-  created_at: number;
-  updated_at: number;
-}
-
-interface CanaryRow {
-  app: string;
-  state: string;
-  weight: number;
-  started_at: number;
-  ends_at: number;
-  max_error_rate: number;
-  functions: string;
-  reason: string | null;
-  finished_at: number | null;
-}
-
-function toAlias(r: AliasRow): AliasRecord {
-  return {
-    app: r.app,
-    function: r.function,
-    name: r.name,
-    version: r.version,
-    weighted: r.weighted_version === null || r.weighted_weight === null ? null : { version: r.weighted_version, weight: r.weighted_weight },
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-  };
-}
-
-function toCanary(r: CanaryRow): CanaryRecord {
-  return {
-    app: r.app,
-    state: r.state as CanaryState,
-    weight: r.weight,
-    startedAt: r.started_at,
-    endsAt: r.ends_at,
-    maxErrorRate: r.max_error_rate,
-    functions: JSON.parse(r.functions) as CanaryFunction[],
-    reason: r.reason,
-    finishedAt: r.finished_at,
-  };
-}
 
 export class SqliteAliases {
   readonly #db: Database.Database;

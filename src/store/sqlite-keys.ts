@@ -3,57 +3,10 @@
  * from sqlite.ts so each file stays one responsibility.
  */
 import type Database from 'better-sqlite3';
-import type { ApiKeyRecord, AuditEntry, KeySecretKind, Scope } from '../domain/index.js';
+import type { ApiKeyRecord, AuditEntry } from '../domain/index.js';
+import { toAudit, toKey, type AuditRow, type KeyRow } from './rows-control.js';
 import type { AuditQuery } from './port.js';
 import { AUDIT_LIMIT, clampLimit, duplicateKeyName } from './rules.js';
-
-interface KeyRow {
-  id: string;
-  name: string;
-  prefix: string;
-  scope: string;
-  apps: string;
-  hash: string;
-  secret_kind: string;
-  created_at: number;
-  expires_at: number | null;
-  revoked_at: number | null;
-  last_used_at: number | null;
-  aws_access_key_id: string | null;
-  aws_sealed_secret: string | null;
-}
-
-interface AuditRow {
-  seq: number;
-  ts: number;
-  key_id: string;
-  key_name: string;
-  action: string;
-  app: string | null;
-  target: string | null;
-  outcome: string;
-}
-
-function toKey(r: KeyRow): ApiKeyRecord {
-  return {
-    id: r.id,
-    name: r.name,
-    prefix: r.prefix,
-    scope: r.scope as Scope,
-    apps: JSON.parse(r.apps) as string[],
-    hash: r.hash,
-    secretKind: r.secret_kind as KeySecretKind,
-    createdAt: r.created_at,
-    expiresAt: r.expires_at,
-    revokedAt: r.revoked_at,
-    lastUsedAt: r.last_used_at,
-    ...(r.aws_access_key_id !== null && r.aws_sealed_secret !== null ? { aws: { accessKeyId: r.aws_access_key_id, sealedSecret: r.aws_sealed_secret } } : {}),
-  };
-}
-
-function toAudit(r: AuditRow): AuditEntry {
-  return { seq: r.seq, ts: r.ts, keyId: r.key_id, keyName: r.key_name, action: r.action, app: r.app, target: r.target, outcome: r.outcome };
-}
 
 export class SqliteKeys {
   readonly #insert: Database.Statement;

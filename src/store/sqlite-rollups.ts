@@ -1,8 +1,8 @@
 /** The SQLite side of the per-minute rollups (rollups.ts, migration 0006). */
 import type Database from 'better-sqlite3';
-import { HISTOGRAM_BUCKETS, type MinuteRollup, type RollupQuery } from './rollups.js';
+import { HISTOGRAM_COLUMNS, rollupFromRow, type MinuteRollup, type RollupQuery } from './rollups.js';
 
-const H = Array.from({ length: HISTOGRAM_BUCKETS }, (_, i) => `h${i}`);
+const H = HISTOGRAM_COLUMNS;
 const COUNTERS = ['invocations', 'errors', 'throttles', 'cold_starts', 'duration_ms', 'billed_ms', 'mb_billed_ms', ...H];
 
 type Params = { since: number; until: number; app: string | null; fn: string | null; apps: string | null };
@@ -33,19 +33,6 @@ export class SqliteRollups {
 
   query(q: RollupQuery): MinuteRollup[] {
     const apps = q.apps === undefined ? null : JSON.stringify(q.apps);
-    return this.select.all({ since: q.since, until: q.until, app: q.app ?? null, fn: q.function ?? null, apps }).map((r) => ({
-      app: r.app,
-      function: r.function,
-      minute: r['minute']!,
-      invocations: r['invocations']!,
-      errors: r['errors']!,
-      throttles: r['throttles']!,
-      coldStarts: r['cold_starts']!,
-      durationMs: r['duration_ms']!,
-      billedMs: r['billed_ms']!,
-      mbBilledMs: r['mb_billed_ms']!,
-      maxDurationMs: r['max_duration_ms']!,
-      histogram: H.map((h) => r[h]!),
-    }));
+    return this.select.all({ since: q.since, until: q.until, app: q.app ?? null, fn: q.function ?? null, apps }).map(rollupFromRow);
   }
 }

@@ -1,8 +1,8 @@
 /** The PostgreSQL side of the per-minute rollups (../rollups.ts; SQLite: ../sqlite-rollups.ts). */
 import type { PgClient, PgPool } from '../../pg/index.js';
-import { HISTOGRAM_BUCKETS, type MinuteRollup, type RollupQuery } from '../rollups.js';
+import { HISTOGRAM_COLUMNS, rollupFromRow, type MinuteRollup, type RollupQuery } from '../rollups.js';
 
-const H = Array.from({ length: HISTOGRAM_BUCKETS }, (_, i) => `h${i}`);
+const H = HISTOGRAM_COLUMNS;
 const COUNTERS = ['invocations', 'errors', 'throttles', 'cold_starts', 'duration_ms', 'billed_ms', 'mb_billed_ms', ...H];
 const COLUMNS = ['minute', 'app', 'function', ...COUNTERS, 'max_duration_ms'];
 const TYPES = ['bigint', 'text', 'text', 'bigint', 'bigint', 'bigint', 'bigint', 'float8', 'float8', 'float8', ...H.map(() => 'bigint'), 'float8'];
@@ -47,20 +47,7 @@ export async function queryRollups(pool: PgPool, q: RollupQuery): Promise<Minute
       ORDER BY minute, app, function`,
     [q.since, q.until, q.app ?? null, q.function ?? null, q.apps === undefined ? null : [...q.apps]],
   );
-  return rows.map((r) => ({
-    app: r.app,
-    function: r.function,
-    minute: r['minute']!,
-    invocations: r['invocations']!,
-    errors: r['errors']!,
-    throttles: r['throttles']!,
-    coldStarts: r['cold_starts']!,
-    durationMs: r['duration_ms']!,
-    billedMs: r['billed_ms']!,
-    mbBilledMs: r['mb_billed_ms']!,
-    maxDurationMs: r['max_duration_ms']!,
-    histogram: H.map((h) => r[h]!),
-  }));
+  return rows.map(rollupFromRow);
 }
 
 /** Bytewise, as the "C" collation of the key columns orders them. */
