@@ -61,6 +61,17 @@ function parseDb(value: string): string {
   return value;
 }
 
+/** postgres://user:secret@host/db → postgres://user@host/db */
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.password = '';
+    return u.toString();
+  } catch {
+    return 'the database given with --db';
+  }
+}
+
 function parseNodeId(value: string): string {
   if (!isNodeId(value)) throw new NimbusError('BAD_REQUEST', `--node-id must be 1-63 lowercase letters, digits and dashes, e.g. "a" or "node-2" (got "${value}")`);
   return value;
@@ -160,10 +171,12 @@ function displayPath(cwd: string, file: string): string {
   return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
 }
 
-function banner(ctx: CliContext, running: RunningNimbus, deployed: DeployDirResult[], fmt: (t: HttpTrigger) => string, recorded: string | undefined): string[] {
+function banner(ctx: CliContext, running: RunningNimbus, deployed: DeployDirResult[], fmt: (t: HttpTrigger) => string, recorded: string | undefined, backend: NimbusOptions['backend']): string[] {
   const keyPath = displayPath(ctx.cwd, running.adminKeyFile);
   const lines = ['Nimbus is up.', `  gateway      ${running.gatewayUrl}`, `  control API  ${running.adminUrl}`];
   if (running.smtpUrl) lines.push(`  smtp         ${running.smtpUrl}`);
+  // The password, if the URL has one, is not printed.
+  if (backend?.kind === 'postgres') lines.push(`  cluster      node ${backend.nodeId} on ${redactUrl(backend.url)} (nimbus cluster status)`);
   lines.push(`  admin key    ${keyPath}`, '');
   lines.push(...isolationLines(running.isolation), '');
   for (const d of deployed) lines.push(...deploySummary(d, fmt), '');
@@ -284,6 +297,6 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
         return printLine(JSON.stringify({ gatewayUrl, adminUrl, metricsUrl, smtpUrl, adminKeyFile, isolation, deployed: apps, failed }));
       }
       const { formatRoute } = await import('../../manifest/index.js');
-      for (const line of banner(ctx, running, deployed, formatRoute, recorded)) printLine(line);
+      for (const line of banner(ctx, running, deployed, formatRoute, recorded, options.backend)) printLine(line);
     });
 }
