@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import { strict as assert } from 'node:assert';
 import { migratePg } from './migrate.js';
-import { withTransaction } from './pool.js';
+import { openPgPool, withTransaction } from './pool.js';
 import { createTestSchema, pgTestTarget, type PgTestSchema } from './testing.js';
 
 const target = await pgTestTarget(process.env);
@@ -37,5 +37,14 @@ describe('postgres pool and migrations', { skip: 'skip' in target ? target.skip 
     );
     const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM t2');
     assert.equal(rows[0].n, 0);
+  });
+
+  it('refuses an unreachable server with DATABASE_UNAVAILABLE, without the password in the message', async () => {
+    await assert.rejects(openPgPool({ url: 'postgres://nimbus:s3cret@127.0.0.1:1/nimbus' }), (err: unknown) => {
+      assert.equal((err as { code?: string }).code, 'DATABASE_UNAVAILABLE');
+      assert.match((err as Error).message, /127\.0\.0\.1:1\/nimbus/);
+      assert.doesNotMatch((err as Error).message, /s3cret/);
+      return true;
+    });
   });
 });

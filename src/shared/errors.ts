@@ -127,6 +127,8 @@ export const ERROR_STATUS = {
    * uses X: give this node another id, or stop the other one (or wait 10 s after it died).
    */
   NODE_ID_IN_USE: 409,
+  /** `nimbus up --db`: the PostgreSQL server cannot be reached, or refuses the connection (wrong database, role, password). */
+  DATABASE_UNAVAILABLE: 503,
 
   /** `nimbus/testing`'s `platform.idle()` waited its timeout and events were still pending or being delivered. */
   IDLE_TIMEOUT: 504,
