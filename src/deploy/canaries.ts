@@ -26,15 +26,24 @@ export interface CanaryOptions {
 /** A canary as `nimbus deploy --status` shows it. */
 export type CanaryView = CanaryRecord & { elapsedMs: number; remainingMs: number };
 
+/** How long past its window another node's stored canary still refuses deploys (its node ends it by then). */
+const STALE_CANARY_MS = 30_000;
+
 export class Canaries {
   constructor(
     private readonly host: TrafficHost,
     private readonly runner: CanaryRunner,
   ) {}
 
-  /** CANARY_IN_PROGRESS while the app (or, given, that function of it) is in a running canary. */
-  refuseWhileRunning(app: string, fn?: string): void {
-    const c = this.runner.get(app);
+  /**
+   * CANARY_IN_PROGRESS while the app (or, given, that function of it) is in a running canary: one
+   * this node runs, or (in a cluster) one another node started, as its stored row says.
+   */
+  async refuseWhileRunning(app: string, fn?: string): Promise<void> {
+    const stored = this.runner.get(app) ? undefined : await this.host.store.getCanary(app);
+    // A stored canary past its window is not waited for: the node running it may have died (the
+    // next node to start resumes and ends it), and a deploy must not stay refused meanwhile.
+    const c = this.runner.get(app) ?? (stored?.state === 'running' && stored.endsAt + STALE_CANARY_MS > this.host.clock.now() ? stored : undefined);
     if (!c || (fn !== undefined && !c.functions.some((f) => f.name === fn))) return;
     const left = formatDuration(Math.max(0, Math.ceil((c.endsAt - this.host.clock.now()) / 1000) * 1000));
     throw new NimbusError(

@@ -85,4 +85,23 @@ describe('Deployments across nodes', () => {
     a.d.close();
     b.d.close();
   });
+
+  it('refuses a deploy on one node while another node runs a canary of the app, until its window is over', async () => {
+    const clock = new FakeClock(1_000);
+    const store = new MemoryStore({ clock: () => clock.now() });
+    const a = node(store, clock);
+    const b = node(store, clock);
+    await a.d.init();
+    await b.d.init();
+    await deploy(a.d, 'v1');
+    await deploy(a.d, 'v2', { weight: 10, durationMs: 60_000 });
+    await b.d.refresh('shop');
+    await assert.rejects(deploy(b.d, 'v3'), (err: unknown) => (err as { code?: string }).code === 'CANARY_IN_PROGRESS');
+    await assert.rejects(b.d.rollback('shop', 'web', 1), (err: unknown) => (err as { code?: string }).code === 'CANARY_IN_PROGRESS');
+    // Node a died with its canary running: once the window (and a grace) is over, b deploys again.
+    a.d.close();
+    clock.advance(60_000 + 31_000);
+    await deploy(b.d, 'v3');
+    assert.equal(b.d.current('shop', 'web')?.version, 3);
+  });
 });

@@ -192,7 +192,7 @@ export class Deployments {
     this.checkMinInstances(inputs);
     const canary = parsed.data.canary;
     return this.serial(async () => {
-      this.canaries.refuseWhileRunning(app);
+      await this.canaries.refuseWhileRunning(app);
       checkRouteConflicts(app, inputs, this.active.values());
       checkResourceConflicts(app, inputs, this.active.values());
       await this.checkSecrets(app, inputs);
@@ -208,7 +208,7 @@ export class Deployments {
   rollback(app: string, name: string, to?: number): Promise<FunctionRecord> {
     return this.serial(async () => {
       const fn = await this.mustGet(app, name);
-      this.canaries.refuseWhileRunning(app, name);
+      await this.canaries.refuseWhileRunning(app, name);
       let target = to;
       if (target === undefined) {
         const older = (await this.store.listVersions(app, name)).filter((v) => v.version < fn.activeVersion);
