@@ -221,8 +221,11 @@ export const handler = async (event, context) => {
   const failures = [];
   for (const r of event.Records) {
     const count = r.attributes.ApproximateReceiveCount;
+    // The first delivery this function sees fails its item (not "count 1": on a loaded machine an
+    // earlier attempt may have failed before the handler ran, e.g. a cold start past the timeout).
+    const before = (await context.env.SEEN.list({ prefix: 'lambda:' + r.messageId + ':' })).keys.length;
     await context.env.SEEN.put('lambda:' + r.messageId + ':' + count, JSON.stringify({ source: r.eventSource, arn: r.eventSourceARN, body: JSON.parse(r.body) }));
-    if (JSON.parse(r.body).failOnce && count === '1') failures.push({ itemIdentifier: r.messageId });
+    if (JSON.parse(r.body).failOnce && before === 0) failures.push({ itemIdentifier: r.messageId });
   }
   return { batchItemFailures: failures };
 };
@@ -263,14 +266,16 @@ describe('event shapes through a node (enqueued by triggers)', () => {
     const rows = await eventually(
       async () => {
         const r = await seen('lambda:');
-        return r.some(([k]) => k.endsWith(':2')) && r;
+        return r.length >= 2 && r;
       },
       15_000,
       'the redelivery',
     );
-    const [first, second] = rows.map(([k, v]) => [k.split(':').at(-1), JSON.parse(v)]);
-    assert.deepEqual(first, ['1', { source: 'nimbus:topic', arn: 'jobs', body: { failOnce: true, job: 7 } }]);
-    assert.deepEqual(second?.[0], '2');
+    const [first, second] = rows.map(([k, v]) => [Number(k.split(':').at(-1)), JSON.parse(v)]);
+    assert.deepEqual(first?.[1], { source: 'nimbus:topic', arn: 'jobs', body: { failOnce: true, job: 7 } });
+    // Redelivered after its batchItemFailures entry, with the receive count one higher (1 then 2,
+    // unless an attempt failed before the handler ever ran).
+    assert.equal(second?.[0], Number(first?.[0]) + 1);
   });
 
   it('a bucket notification reaches a web queue() with the bucket event body', async () => {
