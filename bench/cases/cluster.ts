@@ -83,7 +83,11 @@ async function spread(
     // 429 is load shedding (a node on a fraction of a core still starting instances sheds what it
     // cannot queue), reported beside the rate; anything else is a wrong answer.
     throttled: statuses['429'] ?? 0,
-    bad: results.reduce((s, r) => s + r.non2xx + r.errors + r.timeouts + r.mismatches, 0) - (statuses['429'] ?? 0),
+    // A 429's body also counts as a mismatch (it is not the expected body): leave it out of both.
+    bad: results.reduce((s, r) => {
+      const shed = r.statusCodes['429'] ?? 0;
+      return s + (r.non2xx - shed) + r.errors + r.timeouts + Math.max(0, r.mismatches - shed);
+    }, 0),
     detail: `${JSON.stringify(statuses)} errors ${results.reduce((s, r) => s + r.errors, 0)} timeouts ${results.reduce((s, r) => s + r.timeouts, 0)}`,
   };
 }
