@@ -9,3 +9,14 @@ export function isNodeId(id: string): boolean {
 export function isPostgresUrl(url: string): boolean {
   return /^postgres(?:ql)?:\/\//.test(url);
 }
+
+/** A database URL without its password, for messages and banners: postgres://u:secret@h/db → postgres://u@h/db. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.password = '';
+    return u.toString();
+  } catch {
+    return '(the URL given)';
+  }
+}

@@ -9,6 +9,7 @@
  * or a byte size, all below 2^53.
  */
 import pg from 'pg';
+import { redactUrl } from '../domain/index.js';
 import { NimbusError } from '../shared/errors.js';
 
 export type PgPool = pg.Pool;
@@ -54,7 +55,7 @@ export async function openPgPool(options: PgPoolOptions): Promise<PgPool> {
     await pool.end().catch(() => {});
     throw new NimbusError(
       'DATABASE_UNAVAILABLE',
-      `cannot use the PostgreSQL database ${redacted(options.url)}: ${(err as Error).message}; check --db (host, port, database, role) and that the server runs`,
+      `cannot use the PostgreSQL database ${redactUrl(options.url)}: ${(err as Error).message}; check --db (host, port, database, role) and that the server runs`,
       { cause: err },
     );
   }
@@ -80,15 +81,4 @@ export async function withTransaction<T>(pool: PgPool, work: (client: PgClient) 
 /** The error code PostgreSQL sent (e.g. '23505' unique violation), if any. */
 export function pgErrorCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
-}
-
-/** The URL without its password, for messages. */
-export function redacted(url: string): string {
-  try {
-    const u = new URL(url);
-    u.password = '';
-    return u.toString();
-  } catch {
-    return '(the URL given)';
-  }
 }

@@ -5,7 +5,7 @@ import { NimbusClient } from '../../client/client.js';
 import type { DeployDirResult } from '../../client/deploy.js';
 import type { HttpTrigger } from '../../domain/index.js';
 import type { NimbusOptions, RunningNimbus } from '../../server/options.js';
-import { DEFAULT_REGION, isNodeId, isPostgresUrl, isRegion } from '../../domain/index.js';
+import { DEFAULT_REGION, isNodeId, isPostgresUrl, isRegion, redactUrl } from '../../domain/index.js';
 import { NimbusError, toNimbusError } from '../../shared/errors.js';
 import { DEFAULT_KEY_FILE, DEFAULT_URL, readMasterKey, readTracing, userConfigDir } from '../config.js';
 import { NODES_FILE, forgetNode, recordNode } from '../nodes.js';
@@ -59,17 +59,6 @@ function parseIsolation(value: string): (typeof ISOLATION_MODES)[number] {
 function parseDb(value: string): string {
   if (!isPostgresUrl(value)) throw new NimbusError('BAD_REQUEST', `--db must be a PostgreSQL URL such as postgres://nimbus@db-host/nimbus (got "${value}")`);
   return value;
-}
-
-/** postgres://user:secret@host/db → postgres://user@host/db */
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    u.password = '';
-    return u.toString();
-  } catch {
-    return 'the database given with --db';
-  }
 }
 
 function parseNodeId(value: string): string {
