@@ -100,7 +100,7 @@ describe('a three-node cluster on PostgreSQL', { skip: 'skip' in target ? target
     stop = true;
     await Promise.all(loops);
     t.diagnostic(`deploy on b visible after: ${[...lag].map(([id, ms]) => `${id} ${ms} ms`).join(', ')}`);
-    assert.deepEqual(failures, []);
+    assert.deepEqual(failures, [], `${failures.length} failed requests during the redeploy, first: ${failures.slice(0, 3).join(' | ')}`);
     // Each client switched once, from 1 to 2, and never went back.
     for (const [loop, versions] of seen) assert.deepEqual(versions, [1, 2], `versions seen by client ${loop}`);
     assert.equal(seen.size, 6);

@@ -106,6 +106,11 @@ export class NetworkEgress {
     throw new Error(`network egress control: every /${BLOCK_BITS} block of ${subnet} is taken (other nodes?); pass another subnet`);
   }
 
+  /** The node's share of the subnet (its blackhole route), e.g. `10.213.0.0/21`. */
+  get block(): string {
+    return `${this.blockNet}/${BLOCK_BITS}`;
+  }
+
   /** Host-side veth names of this node start with this. */
   get linkPrefix(): string {
     return `nb${this.tag}.`;
