@@ -106,6 +106,23 @@ describe('a three-node cluster on PostgreSQL', { skip: 'skip' in target ? target
     assert.equal(seen.size, 6);
   });
 
+  it('takes the abort of a canary started on node a through node c: every node serves the old version again, and a never promotes it', async () => {
+    await writeApp(join(tmp, 'web'), 3);
+    await deployDir(cluster.node('a').client, join(tmp, 'web'), { canary: { weight: 50, durationMs: 3_000 } });
+    const versionOn = async (id: string) => ((await (await fetch(`${cluster.node(id).gatewayUrl}/hello`)).json()) as { version: number }).version;
+    await eventually(async () => (await versionOn('b')) === 3 || undefined, 5_000, "node b to route the canary's share");
+    const aborted = await cluster.node('c').client.abortCanary('web');
+    assert.equal(aborted.state, 'rolled-back');
+    // Past the canary's window: node a's timer has fired by now, and must not have promoted v3.
+    await new Promise((r) => setTimeout(r, 3_500));
+    for (const id of ['a', 'b', 'c']) {
+      assert.equal((await cluster.node(id).client.canaryStatus('web')).state, 'rolled-back', `the canary's state on node ${id}`);
+      const seen = new Set<number>();
+      for (let i = 0; i < 10; i++) seen.add(await versionOn(id));
+      assert.deepEqual([...seen], [2], `versions served by node ${id}`);
+    }
+  });
+
   it('answers records and logs from any node, saying which node ran them', async () => {
     const res = await fetch(`${cluster.node('c').gatewayUrl}/hello`);
     const id = res.headers.get('x-nimbus-invocation-id');

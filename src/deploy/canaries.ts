@@ -8,6 +8,11 @@
  * Only functions whose version changed take part; new functions are active at once, and the new
  * versions' triggers (routes, schedules) apply once they are promoted: until then they serve a
  * share of the traffic of the old versions' routes and events.
+ *
+ * In a cluster (a shared store) the node that started a canary runs its timer and counts; the
+ * others route its share from the stored row. Any node takes `--abort` (the starting node drops
+ * its timer when it reads the ended row), and a canary still running 30 s past its window (its
+ * node died) is rolled back by whichever node sweeps first (`endOrphans`).
  */
 import type { CanaryFunction, CanaryRecord, FunctionVersion, InvocationRecord } from '../domain/index.js';
 import { NimbusError } from '../shared/errors.js';
@@ -76,17 +81,52 @@ export class Canaries {
     return record;
   }
 
-  /** Resume the canaries that were running when the node stopped (server start); overdue ones end at once. */
-  async resume(): Promise<void> {
+  /**
+   * Resume the canaries that were running when the node stopped (server start); overdue ones end at
+   * once. On a shared store (`shared`) the node only routes their share: the node that started one
+   * may still run it, and one whose node died is ended by `endOrphans`.
+   */
+  async resume(shared = false): Promise<void> {
     for (const c of await this.host.store.runningCanaries()) {
       for (const f of c.functions) {
         const old = await this.host.store.getVersion(c.app, f.name, f.from);
         const next = await this.host.store.getVersion(c.app, f.name, f.to);
         if (old && next) this.host.traffic.setCanary(c.app, f.name, { first: old, second: next, weight: c.weight });
       }
+      if (shared) continue;
       this.host.log(`canary of app "${c.app}" resumed (${shifts(c)}); its request counts start again from zero`);
       this.runner.track(c);
     }
+  }
+
+  /**
+   * Cluster: roll back every stored canary still running 30 s past its window that this node does
+   * not run: the node that started it died before deciding (it ends its own at the window's end).
+   * Rolling back twice (two nodes sweeping at once) leaves the same outcome.
+   */
+  async endOrphans(): Promise<void> {
+    const now = this.host.clock.now();
+    for (const c of await this.host.store.runningCanaries()) {
+      if (this.runner.isRunning(c.app) || c.endsAt + STALE_CANARY_MS > now) continue;
+      await this.host.serial(async () => {
+        const stored = await this.host.store.getCanary(c.app);
+        if (stored?.state !== 'running' || stored.startedAt !== c.startedAt || this.runner.isRunning(c.app)) return;
+        await this.finish(c.app, 'rollback', 'the node running it stopped before its window ended (its counts went with it); rolled back by another node', stored);
+      });
+    }
+  }
+
+  /**
+   * The store says the app's canary is no longer the one this node runs (another node aborted or
+   * ended it, or a new one started): stop its timer without ending it again. Under the deploy lock.
+   */
+  async dropEndedElsewhere(app: string): Promise<void> {
+    const mine = this.runner.get(app);
+    if (!mine) return;
+    const stored = await this.host.store.getCanary(app);
+    if (stored?.state === 'running' && stored.startedAt === mine.startedAt) return;
+    this.runner.untrack(app);
+    this.host.log(`canary of app "${app}" was ${stored?.state === 'running' ? 'replaced' : `ended on another node (${stored?.state ?? 'app deleted'})`}; this node stopped its timer`);
   }
 
   /**
@@ -111,11 +151,17 @@ export class Canaries {
     this.host.serial(() => this.finish(app, action, reason)).catch((err: unknown) => this.host.log(`canary of app "${app}": ${action} failed: ${(err as Error).message}`));
   }
 
-  /** `nimbus deploy --abort`: roll the running canary back now. */
+  /**
+   * `nimbus deploy --abort`: roll the running canary back now, from any node of a cluster (one this
+   * node does not run is ended from its stored row; the node running it drops its timer on refresh).
+   */
   abort(app: string): Promise<CanaryRecord> {
     return this.host.serial(async () => {
-      if (!this.runner.isRunning(app)) throw new NimbusError('CANARY_NOT_FOUND', `app "${app}" has no canary deploy running; see \`nimbus deploy --status\``);
-      return (await this.finish(app, 'rollback', 'aborted by a user (nimbus deploy --abort)'))!;
+      const stored = this.runner.isRunning(app) ? undefined : await this.host.store.getCanary(app);
+      if (!this.runner.isRunning(app) && stored?.state !== 'running') throw new NimbusError('CANARY_NOT_FOUND', `app "${app}" has no canary deploy running; see \`nimbus deploy --status\``);
+      const done = await this.finish(app, 'rollback', 'aborted by a user (nimbus deploy --abort)', stored);
+      if (!done) throw new NimbusError('CANARY_NOT_FOUND', `app "${app}" has no canary deploy running (another node just ended it); see \`nimbus deploy --status\``);
+      return done;
     });
   }
 
@@ -140,9 +186,20 @@ export class Canaries {
     this.runner.close();
   }
 
-  private async finish(app: string, action: 'promote' | 'rollback', why: string): Promise<CanaryRecord | undefined> {
-    const c = this.runner.untrack(app);
+  /** End the canary this node runs, or (given) one another node started, from its stored row. */
+  private async finish(app: string, action: 'promote' | 'rollback', why: string, stored?: CanaryRecord): Promise<CanaryRecord | undefined> {
+    const own = this.runner.untrack(app);
+    const c = own ?? stored;
     if (!c) return undefined;
+    if (own) {
+      // Another node may have ended it (an abort) before this node read the change: leave it be.
+      const now = await this.host.store.getCanary(app);
+      if (now?.state !== 'running' || now.startedAt !== own.startedAt) {
+        this.host.log(`canary of app "${app}" was already ended on another node (${now?.state ?? 'app deleted'}); not ${action === 'promote' ? 'promoted' : 'rolled back'} again`);
+        await this.host.reloadApp(app);
+        return undefined;
+      }
+    }
     let reason = why;
     let promote = action === 'promote';
     if (promote) {

@@ -16,8 +16,11 @@ functions:
   web: { handler: src/web.ts, triggers: [{ http: "GET /a" }] }
 `);
 
-function node(store: MemoryStore, clock: FakeClock) {
+function node(store: MemoryStore, clock: FakeClock, o: { shared?: boolean } = {}) {
   const published: string[] = [];
+  // The canary runner's timers, fired by hand (`fire`).
+  const timers: Array<() => void> = [];
+  const logs: string[] = [];
   const active = new Map<string, number>();
   const serving = new Map<string, number[]>();
   const d = new Deployments(
@@ -30,9 +33,22 @@ function node(store: MemoryStore, clock: FakeClock) {
       published: (app) => published.push(app),
     },
     {},
-    { clock, random: () => 0 },
+    {
+      clock,
+      random: () => 0,
+      shared: o.shared ?? false,
+      log: (l) => logs.push(l),
+      schedule: (run) => {
+        timers.push(run);
+        return () => timers.splice(timers.indexOf(run) >>> 0, 1);
+      },
+    },
   );
-  return { d, published, active, serving };
+  const fire = async () => {
+    for (const run of timers.splice(0)) run();
+    await d.exclusive(async () => {});
+  };
+  return { d, published, active, serving, timers, fire, logs };
 }
 
 const deploy = (d: Deployments, code: string, canary?: { weight: number; durationMs: number }) => d.deploy('shop', { spec, bundles: { web: { code } }, ...(canary ? { canary } : {}) });
@@ -103,5 +119,84 @@ describe('Deployments across nodes', () => {
     clock.advance(60_000 + 31_000);
     await deploy(b.d, 'v3');
     assert.equal(b.d.current('shop', 'web')?.version, 3);
+  });
+
+  describe('canaries on a shared store', () => {
+    async function twoNodes() {
+      const clock = new FakeClock(1_000);
+      const store = new MemoryStore({ clock: () => clock.now() });
+      const a = node(store, clock, { shared: true });
+      const b = node(store, clock, { shared: true });
+      await a.d.init();
+      await b.d.init();
+      await deploy(a.d, 'v1');
+      await deploy(a.d, 'v2', { weight: 50, durationMs: 60_000 });
+      await b.d.refresh('shop');
+      return { clock, store, a, b };
+    }
+
+    it('an abort on another node rolls the canary back, and the starting node neither promotes nor rolls it back again', async () => {
+      const { clock, store, a, b } = await twoNodes();
+      assert.equal(b.d.serve('shop', 'web')?.version, 2, "b routes the canary's share");
+      const done = await b.d.canaries.abort('shop');
+      assert.equal(done.state, 'rolled-back');
+      assert.equal((await store.getCanary('shop'))?.state, 'rolled-back');
+      assert.equal(b.d.serve('shop', 'web')?.version, 1);
+      // a's window ends before it read the change: it must not promote the aborted versions.
+      clock.advance(61_000);
+      await a.fire();
+      assert.equal((await store.getCanary('shop'))?.state, 'rolled-back');
+      assert.equal(b.d.current('shop', 'web')?.version, 1);
+      assert.equal((await store.getFunction('shop', 'web'))?.active.version, 1, 'the stored active version stays 1');
+      assert.match(a.logs.join('\n'), /already ended on another node/);
+      await a.d.refresh('shop');
+      assert.equal(a.d.serve('shop', 'web')?.version, 1);
+      await assert.rejects(b.d.canaries.abort('shop'), (err: unknown) => (err as { code?: string }).code === 'CANARY_NOT_FOUND');
+      a.d.close();
+      b.d.close();
+    });
+
+    it('the starting node drops its timer when it reads that another node ended the canary', async () => {
+      const { a, b } = await twoNodes();
+      assert.equal(a.timers.length, 1, 'a runs the canary timer');
+      assert.equal(b.timers.length, 0, 'b only routes its share');
+      await b.d.canaries.abort('shop');
+      await a.d.refresh('shop');
+      assert.equal(a.timers.length, 0);
+      assert.equal((await a.d.canaries.status('shop')).state, 'rolled-back');
+      a.d.close();
+      b.d.close();
+    });
+
+    it('a canary whose node died is rolled back by another node 30 s past its window, not before', async () => {
+      const { clock, store, a, b } = await twoNodes();
+      a.d.close(); // node a dies with its canary running
+      clock.advance(60_000 + 20_000);
+      await b.d.canaries.endOrphans();
+      assert.equal((await store.getCanary('shop'))?.state, 'running', 'within the grace period its node may still end it');
+      clock.advance(11_000);
+      await b.d.canaries.endOrphans();
+      const c = await store.getCanary('shop');
+      assert.equal(c?.state, 'rolled-back');
+      assert.match(c?.reason ?? '', /node running it stopped/);
+      assert.equal(b.d.serve('shop', 'web')?.version, 1);
+      assert.deepEqual(b.published.at(-1), 'shop', 'the other nodes are told');
+      b.d.close();
+    });
+
+    it('a node that starts on a shared store routes a running canary without running it', async () => {
+      const { clock, store, a } = await twoNodes();
+      const c = node(store, clock, { shared: true });
+      await c.d.init();
+      assert.equal(c.d.serve('shop', 'web')?.version, 2);
+      assert.equal(c.timers.length, 0);
+      // On a store of its own, a restarted node resumes its canaries.
+      const solo = node(store, clock);
+      await solo.d.init();
+      assert.equal(solo.timers.length, 1);
+      a.d.close();
+      c.d.close();
+      solo.d.close();
+    });
   });
 });

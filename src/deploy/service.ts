@@ -61,11 +61,16 @@ export interface DeploymentListener {
 }
 
 /** Time and chance, injected for tests. */
+/** How often a cluster node looks for canaries whose node died. */
+const ORPHAN_SWEEP_MS = 5_000;
+
 export interface DeployRuntimeOptions {
   clock?: Clock;
   random?: Random;
   schedule?: Schedule;
   log?: (line: string) => void;
+  /** The store is shared with other nodes (a cluster): canaries are run by the node that started them. */
+  shared?: boolean;
 }
 
 /** What a node allows an app to ask for. */
@@ -84,6 +89,9 @@ export class Deployments {
   readonly aliases: AliasBook;
   /** Canary deploys: status, abort, and the record observer (canaries.ts). */
   readonly canaries: Canaries;
+  private readonly shared: boolean;
+  private readonly log: (line: string) => void;
+  private sweep: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly store: Store,
@@ -113,16 +121,26 @@ export class Deployments {
     this.aliases = new AliasBook(host);
     const runner = new CanaryRunner({ clock, ...(options.schedule ? { schedule: options.schedule } : {}), end: (app, action, reason) => this.canaries.end(app, action, reason) });
     this.canaries = new Canaries(host, runner);
+    this.shared = options.shared ?? false;
+    this.log = log;
   }
 
   /** Load what the store says is deployed (server start), with its aliases and running canaries. */
   async init(): Promise<void> {
     for (const f of await this.store.listFunctions()) this.active.set(key(f.app, f.name), f.active);
     await this.aliases.load();
-    await this.canaries.resume();
+    await this.canaries.resume(this.shared);
     for (const fn of this.active.values()) this.syncServing(fn.app, fn.name);
     for (const fn of this.active.values()) this.listener.activate(fn);
     this.listener.changed(this.active.values());
+    if (this.shared && !this.sweep) {
+      // A canary whose node died is ended by the first node to notice (Canaries.endOrphans).
+      this.sweep = setInterval(
+        () => void this.canaries.endOrphans().catch((err: unknown) => this.log(`canaries: looking for canaries whose node died failed: ${(err as Error).message}`)),
+        ORPHAN_SWEEP_MS,
+      );
+      this.sweep.unref();
+    }
   }
 
   /**
@@ -158,6 +176,8 @@ export class Deployments {
 
   /** Stop the canaries' timers (node shutdown; running canaries resume at the next start). */
   close(): void {
+    if (this.sweep) clearInterval(this.sweep);
+    this.sweep = undefined;
     this.canaries.close();
   }
 
@@ -256,6 +276,7 @@ export class Deployments {
    */
   refresh(app: string): Promise<void> {
     return this.serial(async () => {
+      await this.canaries.dropEndedElsewhere(app);
       const aliases = await this.aliases.read(app);
       const canaries = await this.canaries.read(app);
       await this.reloadApp(app, () => this.traffic.replaceApp(app, aliases, canaries));

@@ -252,7 +252,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
       published: (app) => clusterNode?.publish({ kind: 'app', app }),
     },
     { minInstancesPerApp, secretExists: async (app, name) => (await secretStore.get(app, name)) !== undefined },
-    { clock: systemClock, log },
+    { clock: systemClock, log, shared: backend.cluster !== undefined },
   );
   // Records of finished attempts are made durable before their events are settled (flushRecords).
   const dispatcher = new EventDispatcher({
