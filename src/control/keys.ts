@@ -26,6 +26,8 @@ export interface KeyServiceOptions {
   clock?: () => number;
   /** The node's master key now (it changes on rotation); without it keys cannot have AWS credentials. */
   masterKey?: () => Buffer;
+  /** Throws when the master key is no longer the one secrets are sealed under (another node rotated it). */
+  checkMasterKey?: () => Promise<void>;
 }
 
 export interface NewKey {
@@ -123,6 +125,7 @@ export class KeyService {
     if (input.expiresAt !== null && input.expiresAt <= now) throw new NimbusError('BAD_REQUEST', 'expiresAt is in the past');
     const random = randomBytes(32).toString('base64url');
     const key = `nmb_${input.name}_${random}`;
+    if (input.aws) await this.o.checkMasterKey?.();
     const aws = input.aws ? this.newAwsCredentials() : undefined;
     const record: ApiKeyRecord = {
       id: `key_${randomUUID().replace(/-/g, '').slice(0, 16)}`,

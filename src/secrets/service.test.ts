@@ -98,6 +98,30 @@ describe('Secrets service', () => {
     });
   });
 
+  it('after another node rotated the master key, a node on the old key writes nothing and says to restart it with the new key', async () => {
+    const store = new MemorySecretStore();
+    const old = newMasterKey();
+    const next = newMasterKey();
+    const a = new Secrets({ store, key: await resolveMasterKey({ dataDir: nextDir(), store, masterKey: old.toString('base64') }), clock: new FakeClock(1) });
+    const b = new Secrets({ store, key: await resolveMasterKey({ dataDir: nextDir(), store, masterKey: old.toString('base64') }), clock: new FakeClock(1) });
+    await a.set('shop', 'cached', 'value-1');
+    await a.set('shop', 'uncached', 'value-2');
+    assert.equal(await b.get('shop', 'cached'), 'value-1');
+    assert.deepEqual(await a.rotateMaster(next), { rotated: 2, keySource: 'option' });
+    const stale = (err: unknown) => code('MASTER_KEY_INVALID')(err) && /restart this node with NIMBUS_MASTER_KEY set to the new key/.test((err as Error).message);
+    await assert.rejects(b.set('shop', 'cached', 'sealed-under-the-old-key'), stale);
+    await assert.rejects(b.get('shop', 'uncached'), stale);
+    await assert.rejects(b.rotateMaster(newMasterKey()), stale);
+    await assert.rejects(b.checkMasterKey(), stale);
+    assert.equal(await b.get('shop', 'cached'), 'value-1', 'a cached value still serves');
+    // Nothing b tried reached the store: a (and b, restarted with the new key) read every value.
+    assert.equal(await a.get('shop', 'cached'), 'value-1');
+    const restarted = new Secrets({ store, key: await resolveMasterKey({ dataDir: nextDir(), store, masterKey: next.toString('base64') }), clock: new FakeClock(1) });
+    assert.equal(await restarted.get('shop', 'cached'), 'value-1');
+    assert.equal(await restarted.get('shop', 'uncached'), 'value-2');
+    await restarted.checkMasterKey();
+  });
+
   it('rotates the file key: every secret still reads, the file holds the new key, the old key no longer verifies', async () => {
     const { secrets, store, dataDir } = await make();
     await secrets.set('shop', 'a', 'value-a');

@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { appNameSchema, secretNameSchema } from '../manifest/index.js';
 import type { Clock } from '../shared/clock.js';
 import { NimbusError } from '../shared/errors.js';
-import { keyCheck, newMasterKey, open, seal, secretAad } from './crypto.js';
+import { keyCheck, newMasterKey, open, seal, secretAad, verifyKeyCheck } from './crypto.js';
 import { writeKeyFile, type MasterKey } from './master-key.js';
 import type { SecretStore } from './port.js';
 import type { SecretSource } from './source.js';
@@ -111,8 +111,24 @@ export class Secrets implements SecretSource {
     } catch (err) {
       // A rotation may have committed and not swapped keys yet: GCM refuses a wrong key, so trying it is safe.
       if (this.rotatingTo) return open(this.rotatingTo, row.sealed, aad);
+      await this.checkMasterKey();
       throw new NimbusError('SECRET_UNREADABLE', `secret "${name}" of app "${app}" does not decrypt under the master key: set it again`, { cause: err });
     }
+  }
+
+  /**
+   * MASTER_KEY_INVALID when the store's key check no longer opens under this node's master key: in
+   * a cluster another node ran `rotate-master`. Nothing may be sealed under the old key from then on
+   * (the other nodes could not read it), and values this node has not cached cannot be read.
+   */
+  async checkMasterKey(): Promise<void> {
+    const check = await this.options.store.getKeyCheck();
+    if (!check || verifyKeyCheck(this.key.key, check) || (this.rotatingTo && verifyKeyCheck(this.rotatingTo, check))) return;
+    throw new NimbusError(
+      'MASTER_KEY_INVALID',
+      "this node's master key is no longer the one the secrets are sealed under (another node of the cluster ran `nimbus secret rotate-master`): " +
+        'restart this node with NIMBUS_MASTER_KEY set to the new key; until then it cannot write secrets or read ones it has not cached',
+    );
   }
 
   /** The env an instance gets for `refs` (env var → secret name); SECRET_NOT_FOUND names what is missing. */
@@ -140,6 +156,7 @@ export class Secrets implements SecretSource {
     if (Buffer.byteLength(parsed.data) > MAX_SECRET_BYTES) throw new NimbusError('VALUE_TOO_LARGE', `a secret value is at most ${MAX_SECRET_BYTES / 1024} KB`);
     if (parsed.data.length === 0) throw new NimbusError('BAD_REQUEST', 'the secret value is empty');
     return this.serial(async () => {
+      await this.checkMasterKey();
       const created = (await this.options.store.get(app, name)) === undefined;
       const updatedAt = this.options.clock.now();
       await this.options.store.put({ app, name, sealed: seal(this.key.key, parsed.data, secretAad(app, name)), updatedAt });
@@ -186,6 +203,7 @@ export class Secrets implements SecretSource {
       );
     }
     return this.serial(async () => {
+      await this.checkMasterKey();
       const key = next ?? newMasterKey();
       const rows = await this.options.store.all();
       const rewrapped = rows.map((r) => {

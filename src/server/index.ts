@@ -271,7 +271,7 @@ export async function startNimbus(options: NimbusOptions): Promise<RunningNimbus
   });
   // API keys (issue 9): stored as HMACs under a secret that never leaves the data dir.
   // AWS credentials of keys (issue 12) are sealed under the master key, which rotation changes.
-  const keys = new KeyService({ adminKey, secret: keySecret, store, masterKey: () => secrets.masterKey });
+  const keys = new KeyService({ adminKey, secret: keySecret, store, masterKey: () => secrets.masterKey, checkMasterKey: () => secrets.checkMasterKey() });
   const control = new ControlApi({
     deployments,
     runtime,
