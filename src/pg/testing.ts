@@ -22,7 +22,7 @@ export interface PgTestSchema {
   /** A pool whose search_path is the schema. */
   pool: PgPool;
   /** Another pool on the same schema (a second node). Closed by `drop`. */
-  openPool(): Promise<PgPool>;
+  openPool(o?: { max?: number }): Promise<PgPool>;
   /** Close every pool and drop the schema with everything in it. */
   drop(): Promise<void>;
 }
@@ -58,8 +58,8 @@ export async function createTestSchema(url: string): Promise<PgTestSchema> {
     await admin.end();
   }
   const pools: PgPool[] = [];
-  const openPool = async () => {
-    const p = await openPgPool({ url, schema, max: 5, applicationName: `nimbus test ${schema}` });
+  const openPool = async (o: { max?: number } = {}) => {
+    const p = await openPgPool({ url, schema, max: o.max ?? 5, applicationName: `nimbus test ${schema}` });
     pools.push(p);
     return p;
   };

@@ -55,6 +55,44 @@ describe('PgObjectStore', { skip }, () => {
       await Promise.all([a.close(), b.close()]);
     });
 
+    it('take other writes while a slow upload is arriving, and collect the bytes of one cut off half-way', async () => {
+      await db.pool.query(`TRUNCATE ${OBJECT_TABLES.join(', ')}`);
+      // One connection: an upload that held it while its body arrived would stall every other write.
+      const pool = await db.openPool({ max: 1 });
+      const store = await PgObjectStore.open({ pool, buckets, queue: new FakeQueue(), sweepMs: 0 });
+      let release!: () => void;
+      const arrived = new Promise<void>((r) => (release = r));
+      let waiting!: () => void;
+      const stalled = new Promise<void>((r) => (waiting = r));
+      async function* slow() {
+        yield Buffer.alloc(1024 * 1024 + 10, 1);
+        waiting();
+        await arrived;
+        yield Buffer.from('end');
+      }
+      const upload = store.putStream('uploads', 'slow', slow());
+      try {
+        await stalled;
+        assert.equal(pool.totalCount - pool.idleCount, 0, 'no connection is held while the body arrives');
+        for (let i = 0; i < 3; i++) await store.put('uploads', `quick${i}`, Buffer.from('x'));
+      } finally {
+        release();
+      }
+      assert.equal((await upload).size, 1024 * 1024 + 13);
+      assert.equal((await store.list('uploads')).objects.length, 4);
+      async function* cut() {
+        yield Buffer.alloc(2 * 1024 * 1024, 2);
+        throw new Error('client went away');
+      }
+      await assert.rejects(store.putStream('uploads', 'cut', cut()), /client went away/);
+      assert.equal(await store.head('uploads', 'cut'), undefined);
+      const chunks = async () => (await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM bucket_chunks')).rows[0]!.n;
+      assert.equal(await chunks(), 2 + 3 + 2, 'the cut-off upload wrote two chunks');
+      assert.equal(await store.collectGarbage(), 1);
+      assert.equal(await chunks(), 2 + 3, 'only the stored objects keep bytes');
+      await store.close();
+    });
+
     it('keep the quota exact when both put objects of one app at once', async () => {
       await db.pool.query(`TRUNCATE ${OBJECT_TABLES.join(', ')}`);
       const queue = new FakeQueue();

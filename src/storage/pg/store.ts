@@ -47,6 +47,8 @@ interface Row {
 const COLUMNS = 'app, bucket, key, blob, size, etag, content_type, uploaded_at';
 /** Long enough for a 64 MB download at ~75 kB/s. */
 const DEFAULT_GC_GRACE_MS = 15 * 60_000;
+/** How long an upload's bytes may take to arrive before its blob counts as abandoned. */
+const UPLOAD_GRACE_MS = 60 * 60_000;
 const GC_PAGE = 100;
 
 export class PgObjectStore implements BucketStore {
@@ -87,7 +89,7 @@ export class PgObjectStore implements BucketStore {
     return this.putStream(bucket, key, slices(body), contentType, body.length, cause);
   }
 
-  /** Store (replace) an object whose bytes arrive as a stream, inserted 1 MB at a time inside the write's transaction. */
+  /** Store (replace) an object whose bytes arrive as a stream, inserted 1 MB at a time, then switched to in one short transaction. */
   async putStream(bucket: string, key: string, body: AsyncIterable<Uint8Array>, contentType = 'application/octet-stream', declaredSize?: number, cause: WriteCause = {}): Promise<ObjectInfo> {
     const entry = mustBucket(this.o.buckets, bucket);
     checkKey(key);
@@ -95,9 +97,23 @@ export class PgObjectStore implements BucketStore {
       if (declaredSize > MAX_OBJECT_BYTES) throw new NimbusError('VALUE_TOO_LARGE', `an object is at most ${MAX_OBJECT_BYTES / 1024 / 1024} MB; this one is ${declaredSize} bytes`);
       await this.checkQuota(entry.app, bucket, key, declaredSize);
     }
+    // The bytes go in before the write's transaction, one statement per 1 MB, so a slow upload holds
+    // no pool connection while its body arrives. Until the transaction claims it the blob is garbage
+    // (collected UPLOAD_GRACE_MS later), so an upload cut off half-way leaves nothing for long.
+    const blob = randomUUID();
+    await this.pool.query('INSERT INTO bucket_garbage (blob, collect_after) VALUES ($1, $2)', [blob, this.clock.now() + UPLOAD_GRACE_MS]);
+    const dropBlob = () => this.pool.query('UPDATE bucket_garbage SET collect_after = 0 WHERE blob = $1', [blob]).catch(() => undefined);
+    let written: { size: number; etag: string };
+    try {
+      written = await writeChunks(this.pool, blob, body, MAX_OBJECT_BYTES);
+    } catch (err) {
+      await dropBlob();
+      throw err;
+    }
+    const { size, etag } = written;
     const obj = await withTransaction(this.pool, async (c) => {
-      const blob = randomUUID();
-      const { size, etag } = await writeChunks(c, blob, body, MAX_OBJECT_BYTES);
+      const claimed = await c.query('DELETE FROM bucket_garbage WHERE blob = $1', [blob]);
+      if (claimed.rowCount !== 1) throw new NimbusError('REQUEST_TIMEOUT', `the upload of "${key}" took longer than ${UPLOAD_GRACE_MS / 60_000} minutes and its bytes were collected; upload it again`);
       const used = await lockOrCreateUsage(c, entry.app);
       const old = await selectRow(c, entry.app, bucket, key, true);
       const growth = size - (old?.size ?? 0);
@@ -114,6 +130,9 @@ export class PgObjectStore implements BucketStore {
       await addUsage(c, entry.app, growth);
       await queueEvents(c, bucketEvents(entry.subscribers, 'created', info(row), now, cause), now);
       return row;
+    }).catch(async (err: unknown) => {
+      await dropBlob();
+      throw err;
     });
     this.outbox.kick();
     return info(obj);
