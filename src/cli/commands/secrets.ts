@@ -82,7 +82,10 @@ export function registerSecretCommands(program: Command, ctx: CliContext): void 
       const newKey = opts.newKeyFile === undefined ? undefined : (await readFile(opts.newKeyFile, 'utf8')).trim();
       const out = await ctx.client().rotateMasterKey(newKey);
       if (opts.json) return printJson(out);
-      const next = out.keySource === 'option' ? ': set NIMBUS_MASTER_KEY to the new key before the next start' : ' (master.key replaced)';
+      const next =
+        out.keySource === 'option'
+          ? ': set NIMBUS_MASTER_KEY to the new key before the next start (in a cluster, restart the other nodes with it now: until then they cannot write secrets)'
+          : ' (master.key replaced)';
       printLine(`re-encrypted ${out.rotated} secret(s) under the new master key${next}`);
     });
 }
