@@ -140,8 +140,13 @@ describe('nimbus dev', () => {
     assert.match(printed, /error \[BUNDLE_FAILED\]: cannot bundle function "hello":/);
     assert.match(printed, /src\/message\.ts:1:\d+: Unexpected ";"/);
     assert.equal(await body(), 'Bonjour ada token=first-secret-value');
+    const [outFix, errFix] = [out.length, err.length];
     await write('src/message.ts', message('Hey'));
-    await eventually(async () => (await body()) === 'Hey ada token=first-secret-value', 15_000, 'the fixed version');
+    let last = '';
+    await eventually(async () => (last = await body()) === 'Hey ada token=first-secret-value', 15_000, 'the fixed version').catch((e: Error) => {
+      // What the session did with the fix says which part missed it (the watcher, the build, the deploy).
+      throw new Error(`${e.message}; last body ${JSON.stringify(last)}; nimbus dev printed since the fix:\n${out.slice(outFix)}${err.slice(errFix)}`);
+    });
   });
 
   it('prints a manifest error and keeps serving; a fixed manifest deploys', async () => {
