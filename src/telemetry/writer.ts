@@ -3,6 +3,11 @@
  * and one transaction per flush carries everything since the last one. At ~20k invocations/s a
  * write per invocation would stall the event loop; one commit per 50 ms does not.
  * Records not yet flushed are still visible through `pendingInvocation`.
+ *
+ * A batch the store refuses for a reason that passes (the database restarting or failing over, a
+ * lost connection, a busy SQLite file) is kept and written again, in order, once a second, for up
+ * to a minute and 50,000 rows; past either it is dropped with a log line, as any other failure is
+ * at once.
  */
 import type { InvocationRecord, LogLine } from '../domain/index.js';
 import type { Store } from '../store/index.js';
@@ -23,6 +28,33 @@ export interface TelemetryWriterOptions {
   observe?: (r: InvocationRecord) => void;
   /** This node's id in a cluster: every record says which node ran it. */
   nodeId?: string;
+  /** Batches refused for a passing reason: the pause between tries (default 1 s) and how long they are kept (default RETAIN_MS). */
+  retryMs?: number;
+  retainMs?: number;
+}
+
+/** How long a batch refused by a passing failure is kept for another try. */
+export const RETAIN_MS = 60_000;
+/** Records and log lines kept for another try, all batches together. */
+export const MAX_RETAINED_ROWS = 50_000;
+/** The pause between tries while the store refuses. */
+const RETRY_MS = 1_000;
+
+interface Batch {
+  records: InvocationRecord[];
+  lines: LogLine[];
+  reports: InvocationRecord[];
+  /** When the store first refused it (undefined: never tried). */
+  failedAt?: number;
+}
+
+/** A failure that passes: the connection, not the data (pg error classes 08 and 57P, SQLite busy). */
+export function isPassing(err: unknown): boolean {
+  const raw = (err as { code?: unknown } | undefined)?.code;
+  const code = typeof raw === 'string' ? raw : '';
+  if (['DATABASE_UNAVAILABLE', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'SQLITE_BUSY', 'SQLITE_LOCKED'].includes(code)) return true;
+  if (/^(08|57P)/.test(code)) return true;
+  return /connection (terminated|timeout|refused|error)|terminating connection|timeout exceeded when trying to connect|database is locked/i.test((err as Error)?.message ?? '');
 }
 
 export class TelemetryWriter {
@@ -34,6 +66,11 @@ export class TelemetryWriter {
   private flushing: Promise<void> = Promise.resolve();
   private readonly pruneTimer: NodeJS.Timeout;
   private readonly sink: TelemetrySink;
+  /** Batches the store refused for a passing reason, oldest first. */
+  private retained: Batch[] = [];
+  private retryAt = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private closing = false;
 
   constructor(private readonly options: TelemetryWriterOptions) {
     this.sink = options.sink ?? new StoreSink(options.store);
@@ -67,31 +104,82 @@ export class TelemetryWriter {
     return this.byId.get(id);
   }
 
-  /** Write everything queued so far. */
+  /** Write everything queued so far (and, when their pause is over, the batches kept for another try). */
   flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
     const { records, lines, reports } = this;
-    if (records.length === 0 && lines.length === 0) return this.flushing;
+    if (records.length === 0 && lines.length === 0 && this.retained.length === 0) return this.flushing;
     this.records = [];
     this.lines = [];
     this.reports = [];
     this.flushing = this.flushing.then(async () => {
-      try {
-        await this.sink.write(records, lines, reports);
-      } catch (err) {
-        this.options.log?.(`telemetry: dropped ${records.length} records and ${lines.length} log lines: ${(err as Error).message}`);
-      } finally {
-        for (const r of records) this.byId.delete(r.id);
+      if (records.length > 0 || lines.length > 0) this.retained.push({ records, lines, reports });
+      // While the store refuses, new batches wait their turn instead of knocking once every 50 ms.
+      if (!this.closing && Date.now() < this.retryAt) {
+        // (A timer may fire a millisecond early by Date.now(): it arms again.)
+        this.trim();
+        this.armRetry();
+        return;
       }
+      while (this.retained.length > 0) {
+        const batch = this.retained[0]!;
+        try {
+          await this.sink.write(batch.records, batch.lines, batch.reports);
+        } catch (err) {
+          const now = Date.now();
+          if (this.closing || !isPassing(err) || now - (batch.failedAt ?? now) >= (this.options.retainMs ?? RETAIN_MS)) {
+            this.retained.shift();
+            this.drop(batch, `${(err as Error).message}${batch.failedAt === undefined ? '' : ` (kept for another try for ${Math.round((now - batch.failedAt) / 1000)} s)`}`);
+            continue;
+          }
+          if (this.retryAt === 0) this.options.log?.(`telemetry: the store refused a batch (${(err as Error).message}); records and log lines are kept and written again once it answers`);
+          batch.failedAt ??= now;
+          this.retryAt = now + (this.options.retryMs ?? RETRY_MS);
+          this.trim();
+          this.armRetry();
+          return;
+        }
+        this.retained.shift();
+        this.forget(batch);
+        if (this.retryAt !== 0 && this.retained.length === 0) this.options.log?.('telemetry: the store answers again; every record and log line kept meanwhile is written');
+      }
+      this.retryAt = 0;
     });
     return this.flushing;
   }
 
   async close(): Promise<void> {
     clearInterval(this.pruneTimer);
+    clearTimeout(this.retryTimer);
+    this.closing = true;
     await this.flush();
     await this.sink.close();
+  }
+
+  /** Past the cap, the oldest batches go. */
+  private trim(): void {
+    let rows = this.retained.reduce((n, b) => n + b.records.length + b.lines.length, 0);
+    while (rows > MAX_RETAINED_ROWS && this.retained.length > 1) {
+      const oldest = this.retained.shift()!;
+      rows -= oldest.records.length + oldest.lines.length;
+      this.drop(oldest, `more than ${MAX_RETAINED_ROWS} rows wait for the store`);
+    }
+  }
+
+  private armRetry(): void {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => void this.flush(), Math.max(0, this.retryAt - Date.now()));
+    this.retryTimer.unref();
+  }
+
+  private drop(batch: Batch, why: string): void {
+    this.forget(batch);
+    this.options.log?.(`telemetry: dropped ${batch.records.length} records and ${batch.lines.length} log lines: ${why}`);
+  }
+
+  private forget(batch: Batch): void {
+    for (const r of batch.records) this.byId.delete(r.id);
   }
 
   private schedule(): void {
