@@ -10,7 +10,7 @@ import { createTestSchema, pgTestTarget, type PgTestSchema } from '../../pg/test
 import { fn, invocation, log, sha } from '../contract-fixtures.js';
 import { PgStore } from './index.js';
 import { DAY_MS, partitionName } from './partitions.js';
-import { STORE_TABLES } from './schema.js';
+import { LOCK, STORE_TABLES } from './schema.js';
 
 const target = await pgTestTarget(process.env);
 const DAY = Date.UTC(2026, 11, 1);
@@ -97,6 +97,34 @@ describe('PgStore across nodes', { skip: 'skip' in target ? target.skip : false 
       6,
       'replaced attempts are taken back from the rollups',
     );
+  });
+
+  it('commits log appends from two nodes in seq order, so a follower reading after a seq passes no line', async () => {
+    await a.appendLogs([log('zero', { ts: DAY })]);
+    const follow = async (after: number) => (await b.queryLogs({ app: 'shop', function: 'cart', afterSeq: after })).lines;
+    let cursor = (await follow(0)).at(-1)!.seq;
+    const waiting = async () => (await db.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")).rows[0]!.n;
+    // Node a mid-append: its line has taken the next seq and is not committed yet.
+    const holder = await otherPool.connect();
+    const seen: string[] = [];
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT pg_advisory_xact_lock($1, 0)', [LOCK.logs]);
+      await holder.query("INSERT INTO logs (invocation_id, app, function, version, ts, stream, line) VALUES ('inv-1', 'shop', 'cart', 1, $1, 'stdout', 'first')", [DAY]);
+      let done = false;
+      const second = b.appendLogs([log('second', { ts: DAY })]).then(() => void (done = true));
+      // Node b appends meanwhile: it must wait for a's commit rather than commit a larger seq first.
+      for (let i = 0; i < 500 && !done && (await waiting()) === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      const page = await follow(cursor);
+      seen.push(...page.map((l) => l.line));
+      cursor = page.at(-1)?.seq ?? cursor;
+      await holder.query('COMMIT');
+      await second;
+    } finally {
+      holder.release();
+    }
+    seen.push(...(await follow(cursor)).map((l) => l.line));
+    assert.deepEqual(seen, ['first', 'second']);
   });
 
   it('creates a day partition from two nodes at once, and recreates one another node dropped', async () => {

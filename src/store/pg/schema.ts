@@ -24,6 +24,8 @@ export const LOCK = {
   invocation: 724_033,
   /** (class, 0): partition creation and retention. */
   partitions: 724_034,
+  /** (class, 0): one log append at a time, so lines commit in seq order (a follower's cursor skips none). */
+  logs: 724_035,
 } as const;
 
 export const MIGRATIONS: readonly string[] = [

@@ -130,22 +130,27 @@ export class PgTelemetryStore implements TelemetryStore {
 
   /**
    * Seqs come from one sequence in the batch's order, so they grow within an invocation and across
-   * nodes. A follower reading with afterSeq may miss a line whose transaction committed after a
-   * later seq's did (two nodes writing at once); lines are not lost, only skipped by that cursor.
+   * nodes. Appends take one advisory lock until they commit, so lines commit in seq order: a
+   * follower reading with afterSeq (`nimbus logs --follow`) never passes a line that commits later
+   * with a smaller seq (two nodes appending at once). A batch is one INSERT; the lock costs a
+   * round trip per flush.
    */
   async appendLogs(lines: LogLine[]): Promise<void> {
     if (lines.length === 0) return;
     const times = lines.map((l) => Math.round(l.ts));
     await this.#partitions.withRetry('logs', times, () =>
-      this.#pool.query(INSERT_LOGS, [
-        lines.map((l) => l.invocationId),
-        lines.map((l) => l.app),
-        lines.map((l) => l.function),
-        lines.map((l) => Math.round(l.version)),
-        times,
-        lines.map((l) => l.stream),
-        lines.map((l) => noNul(l.line)),
-      ]),
+      withTransaction(this.#pool, async (c) => {
+        await c.query('SELECT pg_advisory_xact_lock($1, 0)', [LOCK.logs]);
+        await c.query(INSERT_LOGS, [
+          lines.map((l) => l.invocationId),
+          lines.map((l) => l.app),
+          lines.map((l) => l.function),
+          lines.map((l) => Math.round(l.version)),
+          times,
+          lines.map((l) => l.stream),
+          lines.map((l) => noNul(l.line)),
+        ]);
+      }),
     );
   }
 
