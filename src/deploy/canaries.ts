@@ -35,6 +35,9 @@ export type CanaryView = CanaryRecord & { elapsedMs: number; remainingMs: number
 const STALE_CANARY_MS = 30_000;
 
 export class Canaries {
+  /** The counts last stored per app (checkpoint writes only what changed). */
+  private readonly checkpointed = new Map<string, string>();
+
   constructor(
     private readonly host: TrafficHost,
     private readonly runner: CanaryRunner,
@@ -94,9 +97,24 @@ export class Canaries {
         if (old && next) this.host.traffic.setCanary(c.app, f.name, { first: old, second: next, weight: c.weight });
       }
       if (shared) continue;
-      this.host.log(`canary of app "${c.app}" resumed (${shifts(c)}); its request counts start again from zero`);
+      this.host.log(`canary of app "${c.app}" resumed (${shifts(c)}) with the counts it last stored`);
+      this.checkpointed.set(c.app, JSON.stringify(c.functions));
       this.runner.track(c);
     }
+  }
+
+  /**
+   * Store the counts of the canaries this node runs that changed since the last call (every few
+   * seconds): a restart resumes them, and other nodes' `--status` shows them. Only a row that is
+   * still that running canary is written (Store.checkpointCanary).
+   */
+  async checkpoint(): Promise<void> {
+    for (const c of this.runner.all()) {
+      const counts = JSON.stringify(c.functions);
+      if (this.checkpointed.get(c.app) === counts) continue;
+      if (await this.host.store.checkpointCanary(c)) this.checkpointed.set(c.app, counts);
+    }
+    for (const app of this.checkpointed.keys()) if (!this.runner.isRunning(app)) this.checkpointed.delete(app);
   }
 
   /**

@@ -63,6 +63,11 @@ export class CanaryRunner {
     return entry && structuredClone(entry.record);
   }
 
+  /** Every canary this node runs, with its counts so far (copies). */
+  all(): CanaryRecord[] {
+    return [...this.running.values()].map((e) => structuredClone(e.record));
+  }
+
   isRunning(app: string): boolean {
     return this.running.has(app);
   }

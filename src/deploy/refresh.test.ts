@@ -4,7 +4,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import type { FunctionVersion } from '../domain/index.js';
+import type { FunctionVersion, InvocationRecord } from '../domain/index.js';
 import { parseManifest } from '../manifest/index.js';
 import { FakeClock } from '../shared/clock.js';
 import { MemoryStore } from '../store/index.js';
@@ -181,6 +181,63 @@ describe('Deployments across nodes', () => {
       assert.match(c?.reason ?? '', /node running it stopped/);
       assert.equal(b.d.serve('shop', 'web')?.version, 1);
       assert.deepEqual(b.published.at(-1), 'shop', 'the other nodes are told');
+      b.d.close();
+    });
+
+    const run = (version: number, status: InvocationRecord['status'] = 'ok') =>
+      ({
+        id: `r${Math.random()}`,
+        app: 'shop',
+        function: 'web',
+        version,
+        trigger: 'http',
+        startedAt: 1_000,
+        durationMs: 5,
+        billedMs: 5,
+        memoryMb: 128,
+        maxMemoryMb: null,
+        coldStart: false,
+        initMs: null,
+        status,
+        errorCode: null,
+        errorMessage: null,
+        httpStatus: 200,
+        traceId: null,
+      }) as InvocationRecord;
+
+    it("stores the counts as they go: another node's --status shows them, and a restart resumes them", async () => {
+      const { clock, store, a, b } = await twoNodes();
+      for (let i = 0; i < 3; i++) a.d.observe(run(2));
+      a.d.observe(run(1));
+      a.d.observe(run(1, 'error'));
+      await a.d.canaryTick();
+      const seenByB = (await b.d.canaries.status('shop')).functions[0]!;
+      assert.deepEqual(
+        [seenByB.old, seenByB.new],
+        [
+          { requests: 2, errors: 1 },
+          { requests: 3, errors: 0 },
+        ],
+      );
+      // Node a restarts on its own store: the counts go on from what was stored.
+      a.d.close();
+      const again = node(store, clock);
+      await again.d.init();
+      again.d.observe(run(2));
+      const resumed = (await again.d.canaries.status('shop')).functions[0]!;
+      assert.deepEqual([resumed.old.requests, resumed.new.requests], [2, 4]);
+      again.d.close();
+      b.d.close();
+    });
+
+    it('a checkpoint that comes after another node ended the canary does not bring it back', async () => {
+      const { store, a, b } = await twoNodes();
+      a.d.observe(run(2));
+      await b.d.canaries.abort('shop');
+      await a.d.canaryTick();
+      assert.equal((await store.getCanary('shop'))?.state, 'rolled-back');
+      assert.equal((await store.runningCanaries()).length, 0);
+      a.d.close();
       b.d.close();
     });
 

@@ -61,8 +61,8 @@ export interface DeploymentListener {
 }
 
 /** Time and chance, injected for tests. */
-/** How often a cluster node looks for canaries whose node died. */
-const ORPHAN_SWEEP_MS = 5_000;
+/** How often a node stores its canaries' counts and (in a cluster) looks for canaries whose node died. */
+const CANARY_TICK_MS = 5_000;
 
 export interface DeployRuntimeOptions {
   clock?: Clock;
@@ -133,12 +133,10 @@ export class Deployments {
     for (const fn of this.active.values()) this.syncServing(fn.app, fn.name);
     for (const fn of this.active.values()) this.listener.activate(fn);
     this.listener.changed(this.active.values());
-    if (this.shared && !this.sweep) {
-      // A canary whose node died is ended by the first node to notice (Canaries.endOrphans).
-      this.sweep = setInterval(
-        () => void this.canaries.endOrphans().catch((err: unknown) => this.log(`canaries: looking for canaries whose node died failed: ${(err as Error).message}`)),
-        ORPHAN_SWEEP_MS,
-      );
+    if (!this.sweep) {
+      // Counts are stored as they go (a restart resumes them); a canary whose node died is ended by
+      // the first node of a cluster to notice (Canaries.endOrphans).
+      this.sweep = setInterval(() => void this.canaryTick().catch((err: unknown) => this.log(`canaries: ${(err as Error).message}`)), CANARY_TICK_MS);
       this.sweep.unref();
     }
   }
@@ -175,6 +173,12 @@ export class Deployments {
   }
 
   /** Stop the canaries' timers (node shutdown; running canaries resume at the next start). */
+  /** What the canary timer does every CANARY_TICK_MS (tests call it directly). */
+  async canaryTick(): Promise<void> {
+    await this.canaries.checkpoint();
+    if (this.shared) await this.canaries.endOrphans();
+  }
+
   close(): void {
     if (this.sweep) clearInterval(this.sweep);
     this.sweep = undefined;

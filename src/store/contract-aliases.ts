@@ -109,7 +109,13 @@ export function aliasesContract(name: string, make: (clock: () => number) => Pro
         finishedAt: 5_000,
         functions: [{ name: 'cart', from: 1, to: 2, old: { requests: 9, errors: 0 }, new: { requests: 10, errors: 4 } }],
       });
+      // The running canary's counts are checkpointed; one that ended (or another start) is left alone.
+      const counted = [{ name: 'cart', from: 1, to: 2, old: { requests: 5, errors: 0 }, new: { requests: 6, errors: 1 } }];
+      assert.equal(await store.checkpointCanary(canary({ functions: counted })), true);
+      assert.deepEqual((await store.getCanary('shop'))?.functions, counted);
+      assert.equal(await store.checkpointCanary(canary({ startedAt: canary().startedAt + 1 })), false);
       await store.saveCanary(done);
+      assert.equal(await store.checkpointCanary(canary()), false);
       assert.deepEqual(await store.getCanary('shop'), done);
       assert.deepEqual(await store.runningCanaries(), []);
       await assert.rejects(store.saveCanary(canary({ app: 'nope' })), rejectsWith('APP_NOT_FOUND'));

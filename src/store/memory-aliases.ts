@@ -42,6 +42,13 @@ export class MemoryAliases {
     this.#canaries.set(c.app, structuredClone(c));
   }
 
+  checkpointCanary(c: CanaryRecord): boolean {
+    const stored = this.#canaries.get(c.app);
+    if (stored?.state !== 'running' || stored.startedAt !== c.startedAt) return false;
+    stored.functions = structuredClone(c.functions);
+    return true;
+  }
+
   getCanary(app: string): CanaryRecord | undefined {
     const c = this.#canaries.get(app);
     return c && structuredClone(c);

@@ -300,6 +300,10 @@ export class MemoryStore implements Store {
     this.#aliases.saveCanary(canary);
   }
 
+  async checkpointCanary(canary: CanaryRecord): Promise<boolean> {
+    return this.#aliases.checkpointCanary(canary);
+  }
+
   async getCanary(app: string): Promise<CanaryRecord | undefined> {
     return this.#aliases.getCanary(app);
   }

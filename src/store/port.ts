@@ -149,6 +149,12 @@ export interface ControlStore {
   /** Store an app's canary record, replacing the app's previous one. The app must exist. */
   saveCanary(canary: CanaryRecord): Promise<void>;
   getCanary(app: string): Promise<CanaryRecord | undefined>;
+  /**
+   * Store a running canary's counts (its `functions`), only while the app's stored canary is that
+   * one (running, same `startedAt`): false when it ended or was replaced meanwhile, so a late
+   * checkpoint never brings an ended canary back.
+   */
+  checkpointCanary(canary: CanaryRecord): Promise<boolean>;
   /** Canaries still running (a restarted node resumes them). */
   runningCanaries(): Promise<CanaryRecord[]>;
 

@@ -15,6 +15,7 @@ export class SqliteAliases {
   readonly #get: Database.Statement<[string, string, string], AliasRow>;
   readonly #delete: Database.Statement<[string, string, string]>;
   readonly #saveCanary: Database.Statement;
+  readonly #checkpointCanary: Database.Statement<[string, string, number]>;
   readonly #getCanary: Database.Statement<[string], CanaryRow>;
   readonly #running: Database.Statement<[], CanaryRow>;
 
@@ -31,6 +32,7 @@ export class SqliteAliases {
     this.#saveCanary = db.prepare(`INSERT OR REPLACE INTO canaries (app, state, weight, started_at, ends_at, max_error_rate, functions, reason, finished_at)
       VALUES (@app, @state, @weight, @startedAt, @endsAt, @maxErrorRate, @functions, @reason, @finishedAt)`);
     this.#getCanary = db.prepare('SELECT * FROM canaries WHERE app = ?');
+    this.#checkpointCanary = db.prepare("UPDATE canaries SET functions = ? WHERE app = ? AND state = 'running' AND started_at = ?");
     this.#running = db.prepare("SELECT * FROM canaries WHERE state = 'running' ORDER BY app");
   }
 
@@ -67,6 +69,10 @@ export class SqliteAliases {
 
   delete(app: string, fn: string, name: string): boolean {
     return this.#delete.run(app, fn, name).changes > 0;
+  }
+
+  checkpointCanary(c: CanaryRecord): boolean {
+    return this.#checkpointCanary.run(JSON.stringify(c.functions), c.app, c.startedAt).changes > 0;
   }
 
   saveCanary(c: CanaryRecord): void {

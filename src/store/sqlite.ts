@@ -341,6 +341,10 @@ export class SqliteStore implements Store {
     this.#aliases.saveCanary(canary);
   }
 
+  async checkpointCanary(canary: CanaryRecord): Promise<boolean> {
+    return this.#aliases.checkpointCanary(canary);
+  }
+
   async getCanary(app: string): Promise<CanaryRecord | undefined> {
     return this.#aliases.getCanary(app);
   }

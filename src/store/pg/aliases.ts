@@ -62,6 +62,11 @@ export class PgAliases {
     }
   }
 
+  async checkpointCanary(c: CanaryRecord): Promise<boolean> {
+    const r = await this.pool.query("UPDATE canaries SET functions = $1 WHERE app = $2 AND state = 'running' AND started_at = $3", [JSON.stringify(c.functions), c.app, c.startedAt]);
+    return (r.rowCount ?? 0) > 0;
+  }
+
   async getCanary(app: string): Promise<CanaryRecord | undefined> {
     const { rows } = await this.pool.query<CanaryRow>('SELECT * FROM canaries WHERE app = $1', [app]);
     return rows[0] && toCanary(rows[0]);

@@ -174,6 +174,10 @@ export class PgControlStore implements ControlStore {
   saveCanary(canary: CanaryRecord): Promise<void> {
     return this.#aliases.saveCanary(canary);
   }
+
+  checkpointCanary(canary: CanaryRecord): Promise<boolean> {
+    return this.#aliases.checkpointCanary(canary);
+  }
   getCanary(app: string): Promise<CanaryRecord | undefined> {
     return this.#aliases.getCanary(app);
   }
