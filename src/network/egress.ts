@@ -84,7 +84,8 @@ export class NetworkEgress {
     const [base = '', bits = ''] = subnet.split('/');
     if (!isIPv4(base) || !/^\d+$/.test(bits) || blockCount(subnet) === 0) throw new Error(`network: subnet "${subnet}" must be an IPv4 CIDR of /${BLOCK_BITS} or larger (e.g. ${DEFAULT_SUBNET})`);
     await cleanLeftovers(subnet);
-    const tag = `${process.pid.toString(36)}${instances > 0 ? `x${instances}` : ''}`;
+    // The pid in base 36 (lower case, so it may hold an `x`), then `X<n>` for a second egress in one process.
+    const tag = `${process.pid.toString(36)}${instances > 0 ? `X${instances}` : ''}`;
     instances++;
     for (let block = 0; block < blockCount(subnet); block++) {
       const net = blockBase(subnet, block);
@@ -222,17 +223,28 @@ export class NetworkEgress {
   }
 }
 
-/** Delete tables, links and blocks of nodes whose process is gone (`nimbus_<pid36>[x<n>]_<block>`). */
-async function cleanLeftovers(subnet: string): Promise<void> {
+/**
+ * Delete tables, links and blocks of nodes whose process is gone (`nimbus_<pid36>[X<n>]_<block>`):
+ * a node killed with SIGKILL leaves them until the next node on the host starts (or tests clean up).
+ */
+export async function cleanLeftovers(subnet: string = DEFAULT_SUBNET): Promise<void> {
   for (const { name } of await nimbusTables()) {
-    const m = /^nimbus_([0-9a-z]+?)(x\d+)?_(\d+)$/.exec(name);
-    if (!m) continue;
-    const pid = parseInt(m[1] ?? '', 36);
-    if (isAlive(pid)) continue;
+    const owner = tableOwner(name);
+    if (!owner || isAlive(owner.pid)) continue;
     await deleteTable(name).catch(() => undefined);
-    for (const link of await linksNamed(`nb${m[1] ?? ''}${m[2] ?? ''}.`)) await deleteLink(link);
-    await releaseBlock(blockBase(subnet, Number(m[3])));
+    for (const link of await linksNamed(`nb${owner.tag}.`)) await deleteLink(link);
+    await releaseBlock(blockBase(subnet, owner.block));
   }
+}
+
+/**
+ * The node a table belongs to: its pid, its tag (link prefix `nb<tag>.`) and its block. Upper-case
+ * X: a lower-case one may be part of the pid (`nimbus_dx3_1` is pid 18039, not pid 13's third egress).
+ */
+export function tableOwner(name: string): { pid: number; tag: string; block: number } | undefined {
+  const m = /^nimbus_([0-9a-z]+)(X\d+)?_(\d+)$/.exec(name);
+  if (!m) return undefined;
+  return { pid: parseInt(m[1] ?? '', 36), tag: `${m[1] ?? ''}${m[2] ?? ''}`, block: Number(m[3]) };
 }
 
 function isAlive(pid: number): boolean {

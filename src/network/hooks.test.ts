@@ -50,7 +50,7 @@ describe('egress hooks', { skip }, () => {
     await hooks.prepare(proc, version({ egress: ['127.0.0.1:6379'] }));
     assert.deepEqual(proc.sent, []);
     // No table of this process (`nimbus_<pid36>…`); another Nimbus node on the host has its own.
-    assert.doesNotMatch(await run('nft', ['list', 'tables']), new RegExp(`nimbus_${process.pid.toString(36)}(x\\d+)?_`));
+    assert.doesNotMatch(await run('nft', ['list', 'tables']), new RegExp(`nimbus_${process.pid.toString(36)}(X\\d+)?_`));
   });
 
   it('an isolated sandbox: veth when warm, policy and forwards at prepare, all gone when it exits', async () => {

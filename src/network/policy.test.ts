@@ -45,3 +45,12 @@ test('denied ranges: private, loopback, CGNAT, link-local, multicast; not public
     assert.equal(isDeniedIPv4(a), true, a);
   for (const a of ['8.8.8.8', '203.0.113.10', '172.32.0.1', '100.128.0.1', '1.1.1.1']) assert.equal(isDeniedIPv4(a), false, a);
 });
+
+test('egress table names name the node that made them, whatever letters its pid has in base 36', async () => {
+  const { tableOwner } = await import('./egress.js');
+  assert.deepEqual(tableOwner('nimbus_dx3_1'), { pid: 18039, tag: 'dx3', block: 1 });
+  assert.deepEqual(tableOwner('nimbus_dx3X2_4'), { pid: 18039, tag: 'dx3X2', block: 4 });
+  assert.deepEqual(tableOwner(`nimbus_${(4_194_303).toString(36)}_0`)?.pid, 4_194_303);
+  assert.equal(tableOwner('nimbus_'), undefined);
+  assert.equal(tableOwner('other_abc_1'), undefined);
+});
