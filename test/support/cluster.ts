@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { cleanLeftovers } from '../../src/network/index.js';
 import { exited, startUp, type UpProcess } from './up.js';
 
 export interface ClusterNode extends UpProcess {
@@ -19,7 +20,7 @@ export interface TestCluster {
   start(id: string, extra?: string[]): Promise<ClusterNode>;
   /** kill -9, as a machine dying would. */
   kill(id: string): Promise<void>;
-  /** SIGTERM every node still running and wait for them. */
+  /** SIGTERM every node still running and wait for them; remove what killed nodes left on the host (egress tables, routes). */
   stop(): Promise<void>;
 }
 
@@ -27,6 +28,7 @@ export function testCluster(cwd: string, db: string, common: string[] = []): Tes
   const masterKey = randomBytes(32).toString('hex');
   const nodes = new Map<string, ClusterNode>();
   const all: UpProcess[] = [];
+  let killed = false;
   const start = async (id: string, extra: string[] = []): Promise<ClusterNode> => {
     const up = await startUp(cwd, ['--db', db, '--node-id', id, '--data-dir', join(cwd, `data-${id}`), ...common, ...extra], [], {
       NIMBUS_MASTER_KEY: masterKey,
@@ -50,6 +52,7 @@ export function testCluster(cwd: string, db: string, common: string[] = []): Tes
       const n = nodes.get(id);
       if (!n) return;
       n.child.kill('SIGKILL');
+      killed = true;
       await exited(n.child);
       nodes.delete(id);
     },
@@ -60,6 +63,8 @@ export function testCluster(cwd: string, db: string, common: string[] = []): Tes
       }, 15_000);
       await Promise.all(all.map((u) => exited(u.child)));
       clearTimeout(grace);
+      // A node killed -9 could not remove its nftables table and address block (root only; else nothing to do).
+      if (killed) await cleanLeftovers().catch(() => undefined);
     },
   };
 }
