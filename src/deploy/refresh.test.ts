@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import type { FunctionVersion, InvocationRecord } from '../domain/index.js';
 import { parseManifest } from '../manifest/index.js';
 import { FakeClock } from '../shared/clock.js';
+import { invocation } from '../store/contract-fixtures.js';
 import { MemoryStore } from '../store/index.js';
 import { Deployments } from './service.js';
 
@@ -184,26 +185,8 @@ describe('Deployments across nodes', () => {
       b.d.close();
     });
 
-    const run = (version: number, status: InvocationRecord['status'] = 'ok') =>
-      ({
-        id: `r${Math.random()}`,
-        app: 'shop',
-        function: 'web',
-        version,
-        trigger: 'http',
-        startedAt: 1_000,
-        durationMs: 5,
-        billedMs: 5,
-        memoryMb: 128,
-        maxMemoryMb: null,
-        coldStart: false,
-        initMs: null,
-        status,
-        errorCode: null,
-        errorMessage: null,
-        httpStatus: 200,
-        traceId: null,
-      }) as InvocationRecord;
+    let runs = 0;
+    const run = (version: number, status: InvocationRecord['status'] = 'ok') => invocation(`r${++runs}`, 1_000, { function: 'web', version, status });
 
     it("stores the counts as they go: another node's --status shows them, and a restart resumes them", async () => {
       const { clock, store, a, b } = await twoNodes();

@@ -6,16 +6,12 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import type { InvocationRecord, LogLine } from '../domain/index.js';
+import { invocation } from '../store/contract-fixtures.js';
 import { MemoryStore } from '../store/index.js';
 import type { TelemetrySink } from './sink.js';
 import { isPassing, MAX_RETAINED_ROWS, TelemetryWriter } from './writer.js';
 
-function record(id: string): InvocationRecord {
-  return {
-    ...{ id, app: 'shop', function: 'cart', version: 3, trigger: 'http', startedAt: 1_000, durationMs: 50, billedMs: 50, memoryMb: 256, maxMemoryMb: null },
-    ...{ coldStart: false, initMs: null, status: 'ok', errorCode: null, errorMessage: null, httpStatus: 200, traceId: null },
-  };
-}
+const record = (id: string): InvocationRecord => invocation(id, 1_000);
 
 function line(text: string): LogLine {
   return { invocationId: 'inv', app: 'shop', function: 'cart', version: 3, ts: 1_000, stream: 'stdout', line: text } as LogLine;
