@@ -129,7 +129,7 @@ export class Canaries {
       await this.host.serial(async () => {
         const stored = await this.host.store.getCanary(c.app);
         if (stored?.state !== 'running' || stored.startedAt !== c.startedAt || this.runner.isRunning(c.app)) return;
-        await this.finish(c.app, 'rollback', 'the node running it stopped before its window ended (its counts went with it); rolled back by another node', stored);
+        await this.finish(c.app, 'rollback', 'the node running it stopped before its window ended; rolled back by another node (a canary is never promoted without the node that counted it)', stored);
       });
     }
   }
