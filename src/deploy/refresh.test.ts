@@ -52,16 +52,22 @@ function node(store: MemoryStore, clock: FakeClock, o: { shared?: boolean } = {}
   return { d, published, active, serving, timers, fire, logs };
 }
 
+/** Two nodes on one fresh store, started. */
+async function pair(o: { shared?: boolean } = {}) {
+  const clock = new FakeClock(1_000);
+  const store = new MemoryStore({ clock: () => clock.now() });
+  const a = node(store, clock, o);
+  const b = node(store, clock, o);
+  await a.d.init();
+  await b.d.init();
+  return { clock, store, a, b };
+}
+
 const deploy = (d: Deployments, code: string, canary?: { weight: number; durationMs: number }) => d.deploy('shop', { spec, bundles: { web: { code } }, ...(canary ? { canary } : {}) });
 
 describe('Deployments across nodes', () => {
   it('a deploy, an alias, a rollback, a canary and a delete on one node are served by the other after refresh', async () => {
-    const clock = new FakeClock(1_000);
-    const store = new MemoryStore({ clock: () => clock.now() });
-    const a = node(store, clock);
-    const b = node(store, clock);
-    await a.d.init();
-    await b.d.init();
+    const { a, b } = await pair();
 
     await deploy(a.d, 'v1');
     await deploy(a.d, 'v2');
@@ -104,12 +110,7 @@ describe('Deployments across nodes', () => {
   });
 
   it('refuses a deploy on one node while another node runs a canary of the app, until its window is over', async () => {
-    const clock = new FakeClock(1_000);
-    const store = new MemoryStore({ clock: () => clock.now() });
-    const a = node(store, clock);
-    const b = node(store, clock);
-    await a.d.init();
-    await b.d.init();
+    const { clock, a, b } = await pair();
     await deploy(a.d, 'v1');
     await deploy(a.d, 'v2', { weight: 10, durationMs: 60_000 });
     await b.d.refresh('shop');
@@ -124,12 +125,7 @@ describe('Deployments across nodes', () => {
 
   describe('canaries on a shared store', () => {
     async function twoNodes() {
-      const clock = new FakeClock(1_000);
-      const store = new MemoryStore({ clock: () => clock.now() });
-      const a = node(store, clock, { shared: true });
-      const b = node(store, clock, { shared: true });
-      await a.d.init();
-      await b.d.init();
+      const { clock, store, a, b } = await pair({ shared: true });
       await deploy(a.d, 'v1');
       await deploy(a.d, 'v2', { weight: 50, durationMs: 60_000 });
       await b.d.refresh('shop');
