@@ -168,6 +168,9 @@ export function quantile(histogram: readonly number[], maxMs: number, q: number)
 /** The column of each histogram bucket in the rollup tables (h0..h15), in bucket order. */
 export const HISTOGRAM_COLUMNS = Array.from({ length: HISTOGRAM_BUCKETS }, (_, i) => `h${i}`);
 
+/** The columns a rollup row adds up when two batches meet on one minute (both SQL backends). */
+export const ROLLUP_COUNTERS = ['invocations', 'errors', 'throttles', 'cold_starts', 'duration_ms', 'billed_ms', 'mb_billed_ms', ...HISTOGRAM_COLUMNS];
+
 /** A row of `invocation_rollups` (either SQL backend) as a MinuteRollup. */
 export function rollupFromRow(r: { app: string; function: string } & Record<string, unknown>): MinuteRollup {
   const n = (column: string): number => r[column] as number;

@@ -1,9 +1,6 @@
 /** The SQLite side of the per-minute rollups (rollups.ts, migration 0006). */
 import type Database from 'better-sqlite3';
-import { HISTOGRAM_COLUMNS, rollupFromRow, type MinuteRollup, type RollupQuery } from './rollups.js';
-
-const H = HISTOGRAM_COLUMNS;
-const COUNTERS = ['invocations', 'errors', 'throttles', 'cold_starts', 'duration_ms', 'billed_ms', 'mb_billed_ms', ...H];
+import { ROLLUP_COUNTERS, rollupFromRow, type MinuteRollup, type RollupQuery } from './rollups.js';
 
 type Params = { since: number; until: number; app: string | null; fn: string | null; apps: string | null };
 type Row = Record<string, number> & { app: string; function: string };
@@ -13,9 +10,9 @@ export class SqliteRollups {
   private readonly select;
 
   constructor(db: Database.Database) {
-    const cols = ['minute', 'app', 'function', ...COUNTERS, 'max_duration_ms'];
+    const cols = ['minute', 'app', 'function', ...ROLLUP_COUNTERS, 'max_duration_ms'];
     this.upsert = db.prepare(`INSERT INTO invocation_rollups (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})
-      ON CONFLICT (minute, app, function) DO UPDATE SET ${COUNTERS.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')},
+      ON CONFLICT (minute, app, function) DO UPDATE SET ${ROLLUP_COUNTERS.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')},
         max_duration_ms = max(max_duration_ms, excluded.max_duration_ms)`);
     // json_each: the key's app list as one parameter; NULL = no filter.
     this.select = db.prepare<[Params], Row>(`SELECT * FROM invocation_rollups

@@ -1,16 +1,15 @@
 /** The PostgreSQL side of the per-minute rollups (../rollups.ts; SQLite: ../sqlite-rollups.ts). */
 import type { PgClient, PgPool } from '../../pg/index.js';
-import { HISTOGRAM_COLUMNS, rollupFromRow, type MinuteRollup, type RollupQuery } from '../rollups.js';
+import { HISTOGRAM_COLUMNS, ROLLUP_COUNTERS, rollupFromRow, type MinuteRollup, type RollupQuery } from '../rollups.js';
 
 const H = HISTOGRAM_COLUMNS;
-const COUNTERS = ['invocations', 'errors', 'throttles', 'cold_starts', 'duration_ms', 'billed_ms', 'mb_billed_ms', ...H];
-const COLUMNS = ['minute', 'app', 'function', ...COUNTERS, 'max_duration_ms'];
+const COLUMNS = ['minute', 'app', 'function', ...ROLLUP_COUNTERS, 'max_duration_ms'];
 const TYPES = ['bigint', 'text', 'text', 'bigint', 'bigint', 'bigint', 'bigint', 'float8', 'float8', 'float8', ...H.map(() => 'bigint'), 'float8'];
 
 // One statement per batch, its columns as arrays (unnest), so the parameter count does not grow.
 const UPSERT = `INSERT INTO invocation_rollups (${COLUMNS.join(', ')})
   SELECT * FROM unnest(${TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(', ')})
-  ON CONFLICT (minute, app, function) DO UPDATE SET ${COUNTERS.map((c) => `${c} = invocation_rollups.${c} + excluded.${c}`).join(', ')},
+  ON CONFLICT (minute, app, function) DO UPDATE SET ${ROLLUP_COUNTERS.map((c) => `${c} = invocation_rollups.${c} + excluded.${c}`).join(', ')},
     max_duration_ms = greatest(invocation_rollups.max_duration_ms, excluded.max_duration_ms)`;
 
 type Row = Record<string, number> & { app: string; function: string };
