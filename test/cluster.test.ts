@@ -69,12 +69,17 @@ describe('a three-node cluster on PostgreSQL', { skip: 'skip' in target ? target
     // Per client loop (sequential requests): the versions it saw, in order.
     const seen = new Map<string, number[]>();
     const failures: string[] = [];
+    // A failed request's invocation: its record and log lines say why (the public error does not).
+    const failedIds: { node: string; invocation: string }[] = [];
     const loop = async (gatewayUrl: string, id: string) => {
       while (!stop) {
         const res = await fetch(`${gatewayUrl}/hello`).catch((err: Error) => err);
         if (res instanceof Error) failures.push(`${id}: ${res.message}`);
-        else if (res.status !== 200) failures.push(`${id}: HTTP ${res.status} ${await res.text()}`);
-        else {
+        else if (res.status !== 200) {
+          failures.push(`${id}: HTTP ${res.status} ${await res.text()}`);
+          const invocation = res.headers.get('x-nimbus-invocation-id');
+          if (invocation) failedIds.push({ node: id.slice(0, 1), invocation });
+        } else {
           const { version } = (await res.json()) as { version: number };
           const list = seen.get(id) ?? [];
           if (list.at(-1) !== version) list.push(version);
@@ -100,11 +105,33 @@ describe('a three-node cluster on PostgreSQL', { skip: 'skip' in target ? target
     stop = true;
     await Promise.all(loops);
     t.diagnostic(`deploy on b visible after: ${[...lag].map(([id, ms]) => `${id} ${ms} ms`).join(', ')}`);
+    if (failures.length > 0) t.diagnostic(await whyFailed(failedIds.slice(0, 3)));
     assert.deepEqual(failures, [], `${failures.length} failed requests during the redeploy, first: ${failures.slice(0, 3).join(' | ')}`);
     // Each client switched once, from 1 to 2, and never went back.
     for (const [loop, versions] of seen) assert.deepEqual(versions, [1, 2], `versions seen by client ${loop}`);
     assert.equal(seen.size, 6);
   });
+
+  /** What the failed invocations' records and log lines say, read through the node that ran them. */
+  async function whyFailed(failed: { node: string; invocation: string }[]): Promise<string> {
+    const out: string[] = [];
+    for (const { node, invocation } of failed) {
+      const client = cluster.node(node).client;
+      const record = await eventually(() => client.getInvocation(invocation).catch(() => undefined), 5_000, `the record of ${invocation}`).catch((err: Error) => err.message);
+      // An instance that cannot start logs it under no invocation: the system lines are listed too.
+      const lines = await client.logs('web', 'hello', { limit: 1_000 }).then(
+        (page) =>
+          page.lines
+            .filter((l) => l.invocationId === invocation || l.stream === 'system')
+            .map((l) => `v${l.version} ${l.stream} ${l.invocationId ?? '-'}: ${l.line}`)
+            .join('\n'),
+        (err: Error) => err.message,
+      );
+      out.push(`node ${node}, ${invocation}: record ${JSON.stringify(record)}\nlogs:\n${lines}`);
+    }
+    out.push(`node stderr:\n${['a', 'b', 'c'].map((id) => `${id}: ${cluster.node(id).stderr().slice(-2_000)}`).join('\n')}`);
+    return out.join('\n');
+  }
 
   it('takes the abort of a canary started on node a through node c: every node serves the old version again, and a never promotes it', async () => {
     await writeApp(join(tmp, 'web'), 3);
