@@ -127,6 +127,24 @@ describe('network egress (veth + nftables + forwarder)', { skip }, () => {
     assert.equal(await from(PUBLIC, 8080), 'ok:hello');
   });
 
+  it("leaves the namespace's loopback to the launcher, which may set it up after the attach", async () => {
+    // bubblewrap adds 127.0.0.1 to lo exclusively, then brings lo up, just after it made the
+    // namespace; the attach starts as soon as the namespace exists, so it may come first. Had the
+    // attach brought lo up, the kernel would have given lo 127.0.0.1 and bubblewrap would exit.
+    const fresh = await netnsProcess(false);
+    try {
+      await egress.attach(fresh.pid);
+      const inside = (...args: string[]) => run('nsenter', ['-t', String(fresh.pid), '-n', 'ip', ...args]);
+      await inside('addr', 'add', '127.0.0.1/8', 'dev', 'lo');
+      await inside('link', 'set', 'lo', 'up');
+      assert.match(await inside('-4', 'addr', 'show', 'dev', 'eth0'), /inet 10\.213\./, 'the sandbox end of the veth has its address');
+      assert.equal(await connectFrom(fresh.pid, PUBLIC, 8080), 'ok:hello');
+    } finally {
+      fresh.dispose();
+      await egress.detach(fresh.pid);
+    }
+  });
+
   it('close leaves no table, link, route or socket behind', async () => {
     await egress.apply(sandbox.pid, [`127.0.0.1:${redisPort}`], runDir, runDir);
     const table = egress.table;

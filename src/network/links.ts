@@ -53,11 +53,15 @@ export async function releaseBlock(blockNet: string): Promise<void> {
 /** Create the pair with the sandbox end already inside the namespace of `pid`, and configure both ends. */
 export async function createVeth(pid: number, a: SandboxAddress): Promise<void> {
   // One spawn from the node per sandbox (it runs for every pooled process): forking the node is the
-  // costly part, so a small shell runs both batches, the host side and then the inside (lo, eth0,
-  // the default route; unshare does not bring lo up, bubblewrap does). IPv4 only: no IPv6
-  // link-local addresses, so no duplicate-address detection or router solicitations per link.
+  // costly part, so a small shell runs both batches, the host side and then the inside (eth0 and
+  // the default route). IPv4 only: no IPv6 link-local addresses, so no duplicate-address
+  // detection or router solicitations per link.
+  // Never `lo`: it is the launcher's. bubblewrap adds 127.0.0.1 to lo (exclusively) and brings it up
+  // just after it made the namespace, and this may run before that: lo brought up from here gets
+  // 127.0.0.1 from the kernel at once, and bubblewrap then exits ("loopback: Failed RTM_NEWADDR"),
+  // which was a rare FUNCTION_INIT_ERROR under load.
   const host = `link add ${a.ifname} type veth peer name eth0 netns ${pid}\nlink set ${a.ifname} addrgenmode none\naddr add ${a.host}/30 dev ${a.ifname}\nlink set ${a.ifname} up\n`;
-  const inside = `link set lo up\nlink set eth0 addrgenmode none\naddr add ${a.sandbox}/30 dev eth0\nlink set eth0 up\nroute add default via ${a.host} dev eth0\n`;
+  const inside = `link set eth0 addrgenmode none\naddr add ${a.sandbox}/30 dev eth0\nlink set eth0 up\nroute add default via ${a.host} dev eth0\n`;
   try {
     await run('sh', ['-c', 'printf %s "$1" | ip -batch - && printf %s "$2" | nsenter -t "$3" -n ip -batch -', 'nimbus-veth', host, inside, String(pid)]);
   } catch (err) {

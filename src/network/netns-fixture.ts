@@ -7,8 +7,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
 import { run } from './exec.js';
 
-/** A process alone in a new network namespace (`unshare --net sleep`). */
-export async function netnsProcess(): Promise<{ pid: number; dispose(): void }> {
+/**
+ * A process alone in a new network namespace (`unshare --net sleep`). With `loopback` (the
+ * default), lo is up with 127.0.0.1, as bubblewrap leaves it; without, lo is as the kernel makes
+ * it (down, no address), as it is inside bubblewrap's namespace until bubblewrap has set it up.
+ */
+export async function netnsProcess(loopback = true): Promise<{ pid: number; dispose(): void }> {
   const child = spawn('unshare', ['--net', 'sleep', '600'], { stdio: 'ignore' });
   const pid = child.pid ?? -1;
   const own = readlinkSync('/proc/self/ns/net');
@@ -23,6 +27,7 @@ export async function netnsProcess(): Promise<{ pid: number; dispose(): void }> 
     if (ns !== own) break;
     await new Promise((r) => setTimeout(r, 10));
   }
+  if (loopback) await run('nsenter', ['-t', String(pid), '-n', 'ip', 'link', 'set', 'lo', 'up']);
   return { pid, dispose: () => void child.kill('SIGKILL') };
 }
 
