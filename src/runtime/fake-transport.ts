@@ -28,12 +28,15 @@ export class FakeTransport implements SandboxTransport {
   private resolveExit!: (info: ExitInfo) => void;
   private loadPending = false;
 
-  /** `ready`: when the process counts as started (default: at once). */
+  private readonly neverUp: boolean;
+
+  /** `ready`: when the process counts as started (default: at once); `'never'`: it does not come up (see failBoot). */
   constructor(
     readonly memoryMb = 128,
-    ready: Promise<void> = Promise.resolve(),
+    ready: Promise<void> | 'never' = Promise.resolve(),
   ) {
-    this.ready = ready;
+    this.neverUp = ready === 'never';
+    this.ready = ready === 'never' ? new Promise<void>(() => {}) : ready;
     this.exited = new Promise((r) => (this.resolveExit = r));
   }
 
@@ -49,6 +52,8 @@ export class FakeTransport implements SandboxTransport {
     if (!this.isAlive) return;
     this.sent.push(message);
     if (message.t === 'load') {
+      // A process that never came up has no shim to load anything.
+      if (this.neverUp) return;
       if (this.holdLoad) this.loadPending = true;
       else queueMicrotask(() => this.onMessage({ t: 'loaded', initMs: 1, style: 'web' }));
     }
@@ -97,6 +102,13 @@ export class FakeTransport implements SandboxTransport {
     this.deprioritized = false;
   }
 
+  /** Exited on its own before it came up, as a launcher that fails does (`ready` never resolves: see FakeSandboxes.booting). */
+  failBoot(stderrTail: string): void {
+    if (!this.isAlive) return;
+    this.isAlive = false;
+    this.resolveExit({ code: 1, signal: null, killedFor: null, oom: false, stderrTail });
+  }
+
   /** Killed by the host for breaking the protocol (what SandboxProcess reports). */
   exitWith(info: { violation: string }): void {
     if (!this.isAlive) return;
@@ -118,6 +130,8 @@ export class FakeSandboxes implements Pick<WarmPool, 'take' | 'acquire' | 'want'
   readonly all: FakeTransport[] = [];
   readonly waiting: { resolve(p: FakeTransport | undefined): void; cancelled: boolean; error?: Error }[] = [];
   cancelled = 0;
+  /** The next this-many processes made do not come up (no `ready`) until they exit (`failBoot`). */
+  booting = 0;
 
   take(memoryMb: number): SandboxTransport | undefined {
     if (this.ready <= 0) return undefined;
@@ -167,7 +181,7 @@ export class FakeSandboxes implements Pick<WarmPool, 'take' | 'acquire' | 'want'
   tick(): void {}
 
   private make(memoryMb: number): FakeTransport {
-    const t = new FakeTransport(memoryMb);
+    const t = this.booting > 0 && this.booting-- > 0 ? new FakeTransport(memoryMb, 'never') : new FakeTransport(memoryMb);
     this.all.push(t);
     return t;
   }

@@ -87,6 +87,8 @@ export class Instance {
   private unsent: HostMessage[] | undefined = [];
   /** Why init failed, once it has: waiting invocations answer FUNCTION_INIT_ERROR with it. */
   private initError: string | undefined;
+  /** The sandbox process came up (said `ready`); before that, nothing of the function has run in it. */
+  private booted = false;
 
   constructor(
     readonly proc: SandboxTransport,
@@ -106,6 +108,7 @@ export class Instance {
       let initTimer: NodeJS.Timeout | undefined;
       void proc.ready.then(
         () => {
+          this.booted = true;
           if (this.state !== 'starting') return;
           initTimer = setTimeout(() => {
             this.initError = `init did not finish within ${initTimeoutMs(fn) / 1000} s`;
@@ -139,6 +142,9 @@ export class Instance {
       };
       void proc.exited.then((exit) => {
         clearTimeout(initTimer);
+        // A process that never came up failed before the function's code was sent: the node's
+        // failure (the sandbox launcher's), not the function's init error (see died()).
+        if (!this.booted && this.initError === undefined && !exit.oom) return reject(Object.assign(new Error(bootFailure(exit)), { boot: true }));
         if (this.state === 'starting' && !exit.oom)
           this.initError ??= exit.violation !== undefined ? `it broke the sandbox protocol: ${exit.violation}` : `the process exited during init (code ${exit.code}, signal ${exit.signal})`;
         reject(new Error(exit.oom ? 'ran out of memory during init' : (this.initError ?? 'the process exited')));
@@ -373,9 +379,14 @@ export class Instance {
 
   private died(exit: ExitInfo): void {
     this.state = 'dead';
-    const code: ErrorCode = exit.oom ? 'FUNCTION_OOM' : this.initError !== undefined ? 'FUNCTION_INIT_ERROR' : 'FUNCTION_CRASHED';
-    const message =
-      this.initError !== undefined && !exit.oom
+    // Nothing ran in a process that never came up: its invocations may run on another instance.
+    const neverBooted = !this.booted && this.initError === undefined && !exit.oom;
+    const code: ErrorCode = neverBooted ? 'SPAWN_FAILED' : exit.oom ? 'FUNCTION_OOM' : this.initError !== undefined ? 'FUNCTION_INIT_ERROR' : 'FUNCTION_CRASHED';
+    // The launcher's last words go to the function's log, not to callers (they are the host's).
+    if (neverBooted && exit.killedFor === null) this.hooks.onLog(null, 'system', `[nimbus] ${bootFailure(exit)}`);
+    const message = neverBooted
+      ? 'the node could not start a sandbox process for the function (it exited before it came up); retry later'
+      : this.initError !== undefined && !exit.oom
         ? `the function failed to initialise: ${this.initError}`
         : exit.oom
           ? `the function exceeded its memory limit of ${this.fn.config.memory} MB; the instance was stopped`
@@ -385,11 +396,17 @@ export class Instance {
               ? 'the instance was stopped because another invocation on it timed out'
               : `the instance process died (${exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`})`;
     const loaded = this.readyAt !== undefined && this.initError === undefined;
-    for (const [id, entry] of [...this.pending]) this.finish(id, { ok: false, code, message, rss: null, ...(loaded && !entry.armed ? { notStarted: true } : {}) });
+    for (const [id, entry] of [...this.pending]) this.finish(id, { ok: false, code, message, rss: null, ...(neverBooted || (loaded && !entry.armed) ? { notStarted: true } : {}) });
     this.settling.clear();
     this.slots = 0;
     this.hooks.onDead(this, exit);
   }
+}
+
+/** Why a sandbox process exited before it came up (its launcher's last words, e.g. bubblewrap's). */
+function bootFailure(exit: ExitInfo): string {
+  const said = exit.stderrTail.trim().split('\n').at(-1)?.slice(0, 300);
+  return `the sandbox process exited before it started (${exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`}${said ? `: ${said}` : ''}); the function's code was not run`;
 }
 
 /** The error's message and where in the user's sources it was thrown, for records and `nimbus invoke`. */

@@ -652,7 +652,9 @@ export class Runtime {
       () => {
         state.initFailures = 0;
       },
-      (err: Error) => {
+      (err: Error & { boot?: boolean }) => {
+        // The sandbox never came up: the node's failure, not the function's (its waiters run elsewhere).
+        if (err.boot) return this.options.log?.(`${instance.fn.app}/${instance.fn.name}: ${err.message}`);
         state.initFailures++;
         // It ends up in THROTTLED answers and records: a module that threw its secret must not leak it.
         state.lastInitError = this.maskers.get(instance)?.maskText(err.message) ?? err.message;
