@@ -248,7 +248,11 @@ describe('isolation', () => {
     writeFileSync(join(app, 'nimbus.yaml'), manifest('stubborn', { s: { handler: 's.js', triggers: [{ http: 'GET /s' }] } }));
     writeFileSync(join(app, 's.js'), `process.exit = () => {}; process.on('disconnect', () => {});\nexport default { fetch: () => new Response('alive') };\n`);
     const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-    const child = spawn(process.execPath, [cli, 'up', '--data-dir', join(root, 'data'), '--port', '0', '--admin-port', '0', '--json', '--deploy', app], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own config dir: a node killed -9 cannot take its entry out of the user's ~/.config/nimbus.
+    const child = spawn(process.execPath, [cli, 'up', '--data-dir', join(root, 'data'), '--port', '0', '--admin-port', '0', '--json', '--deploy', app], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NIMBUS_CONFIG_DIR: join(root, 'config') },
+    });
     try {
       let out = '';
       child.stdout.on('data', (c: Buffer) => (out += c.toString()));
