@@ -69,7 +69,8 @@ export async function startNimbus(ctx: BenchContext, scope: Scope, opts: NimbusS
     name: `nimbus(${opts.name})`,
     command,
     args: wrapped,
-    ...(opts.env ? { env: opts.env } : {}),
+    // Its own CLI config dir: a node the bench kills (failover) cannot take its entry out of the user's ~/.config/nimbus.
+    env: { ...(opts.env ?? process.env), NIMBUS_CONFIG_DIR: join(ctx.tmpDir, 'cli-config') },
     logFile: join(ctx.tmpDir, `nimbus-${opts.name}.log`),
     graceMs: 10_000,
   });
