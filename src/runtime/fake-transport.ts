@@ -181,7 +181,9 @@ export class FakeSandboxes implements Pick<WarmPool, 'take' | 'acquire' | 'want'
   tick(): void {}
 
   private make(memoryMb: number): FakeTransport {
-    const t = this.booting > 0 && this.booting-- > 0 ? new FakeTransport(memoryMb, 'never') : new FakeTransport(memoryMb);
+    const neverUp = this.booting > 0;
+    if (neverUp) this.booting--;
+    const t = new FakeTransport(memoryMb, neverUp ? 'never' : undefined);
     this.all.push(t);
     return t;
   }

@@ -143,8 +143,8 @@ export class Instance {
       void proc.exited.then((exit) => {
         clearTimeout(initTimer);
         // A process that never came up failed before the function's code was sent: the node's
-        // failure (the sandbox launcher's), not the function's init error (see died()).
-        if (!this.booted && this.initError === undefined && !exit.oom) return reject(Object.assign(new Error(bootFailure(exit)), { boot: true }));
+        // failure (the sandbox launcher's, or the node stopped it), not the function's init error.
+        if (this.neverCameUp(exit)) return reject(Object.assign(new Error(bootFailure(exit)), { boot: true, killedFor: exit.killedFor }));
         if (this.state === 'starting' && !exit.oom)
           this.initError ??= exit.violation !== undefined ? `it broke the sandbox protocol: ${exit.violation}` : `the process exited during init (code ${exit.code}, signal ${exit.signal})`;
         reject(new Error(exit.oom ? 'ran out of memory during init' : (this.initError ?? 'the process exited')));
@@ -380,7 +380,7 @@ export class Instance {
   private died(exit: ExitInfo): void {
     this.state = 'dead';
     // Nothing ran in a process that never came up: its invocations may run on another instance.
-    const neverBooted = !this.booted && this.initError === undefined && !exit.oom;
+    const neverBooted = this.neverCameUp(exit);
     const code: ErrorCode = neverBooted ? 'SPAWN_FAILED' : exit.oom ? 'FUNCTION_OOM' : this.initError !== undefined ? 'FUNCTION_INIT_ERROR' : 'FUNCTION_CRASHED';
     // The launcher's last words go to the function's log, not to callers (they are the host's).
     if (neverBooted && exit.killedFor === null) this.hooks.onLog(null, 'system', `[nimbus] ${bootFailure(exit)}`);
@@ -400,6 +400,11 @@ export class Instance {
     this.settling.clear();
     this.slots = 0;
     this.hooks.onDead(this, exit);
+  }
+
+  /** It exited before the shim said `ready`, so none of the function ran (an OOM keeps its own report). */
+  private neverCameUp(exit: ExitInfo): boolean {
+    return !this.booted && this.initError === undefined && !exit.oom;
   }
 }
 

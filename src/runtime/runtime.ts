@@ -50,7 +50,7 @@ import type { WarmPool } from './pool.js';
 import { buildRecord } from './records.js';
 import { endInvocation, startInvocation, withTraceparent } from './trace.js';
 import type { Tracer } from '@opentelemetry/api';
-import type { ExitInfo, SandboxTransport } from './transport.js';
+import type { ExitInfo, KillReason, SandboxTransport } from './transport.js';
 import type { StreamSink } from './stream.js';
 
 export type { Cancellation } from './function-state.js';
@@ -652,9 +652,10 @@ export class Runtime {
       () => {
         state.initFailures = 0;
       },
-      (err: Error & { boot?: boolean }) => {
+      (err: Error & { boot?: boolean; killedFor?: KillReason | null }) => {
         // The sandbox never came up: the node's failure, not the function's (its waiters run elsewhere).
-        if (err.boot) return this.options.log?.(`${instance.fn.app}/${instance.fn.name}: ${err.message}`);
+        // Logged when the launcher failed on its own, not when the node stopped it (a retired start).
+        if (err.boot) return void (err.killedFor === null && this.options.log?.(`${instance.fn.app}/${instance.fn.name}: ${err.message}`));
         state.initFailures++;
         // It ends up in THROTTLED answers and records: a module that threw its secret must not leak it.
         state.lastInitError = this.maskers.get(instance)?.maskText(err.message) ?? err.message;
