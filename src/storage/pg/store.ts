@@ -102,38 +102,35 @@ export class PgObjectStore implements BucketStore {
     // (collected UPLOAD_GRACE_MS later), so an upload cut off half-way leaves nothing for long.
     const blob = randomUUID();
     await this.pool.query('INSERT INTO bucket_garbage (blob, collect_after) VALUES ($1, $2)', [blob, this.clock.now() + UPLOAD_GRACE_MS]);
-    const dropBlob = () => this.pool.query('UPDATE bucket_garbage SET collect_after = 0 WHERE blob = $1', [blob]).catch(() => undefined);
-    let written: { size: number; etag: string };
+    let obj: Row;
     try {
-      written = await writeChunks(this.pool, blob, body, MAX_OBJECT_BYTES);
+      const { size, etag } = await writeChunks(this.pool, blob, body, MAX_OBJECT_BYTES);
+      obj = await withTransaction(this.pool, async (c) => {
+        const claimed = await c.query('DELETE FROM bucket_garbage WHERE blob = $1', [blob]);
+        if (claimed.rowCount !== 1)
+          throw new NimbusError('REQUEST_TIMEOUT', `the upload of "${key}" took longer than ${UPLOAD_GRACE_MS / 60_000} minutes and its bytes were collected; upload it again`);
+        const used = await lockOrCreateUsage(c, entry.app);
+        const old = await selectRow(c, entry.app, bucket, key, true);
+        const growth = size - (old?.size ?? 0);
+        if (growth > 0 && used + growth > this.quota) throw quotaExceeded('bucket', entry.app, used, growth, this.quota);
+        const now = this.clock.now();
+        const row: Row = { app: entry.app, bucket, key, blob, size, etag, content_type: contentType || 'application/octet-stream', uploaded_at: now };
+        await c.query(
+          `INSERT INTO bucket_objects (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+           ON CONFLICT (app, bucket, key) DO UPDATE SET blob = excluded.blob, size = excluded.size, etag = excluded.etag,
+             content_type = excluded.content_type, uploaded_at = excluded.uploaded_at`,
+          [row.app, row.bucket, row.key, row.blob, row.size, row.etag, row.content_type, row.uploaded_at],
+        );
+        if (old) await this.discard(c, [old.blob], now);
+        await addUsage(c, entry.app, growth);
+        await queueEvents(c, bucketEvents(entry.subscribers, 'created', info(row), now, cause), now);
+        return row;
+      });
     } catch (err) {
-      await dropBlob();
+      // Bytes no row will point at (a cut-off body, a refused write): collected at once.
+      await this.pool.query('UPDATE bucket_garbage SET collect_after = 0 WHERE blob = $1', [blob]).catch(() => undefined);
       throw err;
     }
-    const { size, etag } = written;
-    const obj = await withTransaction(this.pool, async (c) => {
-      const claimed = await c.query('DELETE FROM bucket_garbage WHERE blob = $1', [blob]);
-      if (claimed.rowCount !== 1) throw new NimbusError('REQUEST_TIMEOUT', `the upload of "${key}" took longer than ${UPLOAD_GRACE_MS / 60_000} minutes and its bytes were collected; upload it again`);
-      const used = await lockOrCreateUsage(c, entry.app);
-      const old = await selectRow(c, entry.app, bucket, key, true);
-      const growth = size - (old?.size ?? 0);
-      if (growth > 0 && used + growth > this.quota) throw quotaExceeded('bucket', entry.app, used, growth, this.quota);
-      const now = this.clock.now();
-      const row: Row = { app: entry.app, bucket, key, blob, size, etag, content_type: contentType || 'application/octet-stream', uploaded_at: now };
-      await c.query(
-        `INSERT INTO bucket_objects (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-         ON CONFLICT (app, bucket, key) DO UPDATE SET blob = excluded.blob, size = excluded.size, etag = excluded.etag,
-           content_type = excluded.content_type, uploaded_at = excluded.uploaded_at`,
-        [row.app, row.bucket, row.key, row.blob, row.size, row.etag, row.content_type, row.uploaded_at],
-      );
-      if (old) await this.discard(c, [old.blob], now);
-      await addUsage(c, entry.app, growth);
-      await queueEvents(c, bucketEvents(entry.subscribers, 'created', info(row), now, cause), now);
-      return row;
-    }).catch(async (err: unknown) => {
-      await dropBlob();
-      throw err;
-    });
     this.outbox.kick();
     return info(obj);
   }
