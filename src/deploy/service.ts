@@ -60,10 +60,10 @@ export interface DeploymentListener {
   published?(app: string): void;
 }
 
-/** Time and chance, injected for tests. */
 /** How often a node stores its canaries' counts and (in a cluster) looks for canaries whose node died. */
 const CANARY_TICK_MS = 5_000;
 
+/** Time and chance, injected for tests. */
 export interface DeployRuntimeOptions {
   clock?: Clock;
   random?: Random;
@@ -172,13 +172,13 @@ export class Deployments {
     this.canaries.observe(record);
   }
 
-  /** Stop the canaries' timers (node shutdown; running canaries resume at the next start). */
   /** What the canary timer does every CANARY_TICK_MS (tests call it directly). */
   async canaryTick(): Promise<void> {
     await this.canaries.checkpoint();
     if (this.shared) await this.canaries.endOrphans();
   }
 
+  /** Stop the canaries' timers (node shutdown; running canaries resume at the next start). */
   close(): void {
     if (this.sweep) clearInterval(this.sweep);
     this.sweep = undefined;
